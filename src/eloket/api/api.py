@@ -1,0 +1,65 @@
+"""The JSON API under /api/v1/ (django-ninja; OpenAPI 3 at /api/v1/openapi.json).
+
+Endpoints are thin: parse, call a selector or service, return. Errors are JSON
+{"code", "message", "details"}; every operation documents its error answers.
+"""
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import HttpError, ValidationError
+
+from eloket.api.routers import municipalities
+from eloket.common.errors import ApplicationError
+
+api = NinjaAPI(
+    title="Eloket API",
+    version="1",
+    description=(
+        'Eloket\'s public REST API. Lists answer {"count": N, "results": [...]} and are '
+        "paginated with ?page=. National identifiers travel as bare digits. Errors answer "
+        '{"code", "message", "details"} with a stable code and a message in the '
+        "request's language (Accept-Language)."
+    ),
+    urls_namespace="api",
+    docs_url=None,
+    openapi_url="/openapi.json",
+)
+api.add_router("/municipalities", municipalities.router)
+
+
+def error_response(
+    request: HttpRequest, status: int, code: str, message: str, details: object = None
+) -> HttpResponse:
+    return api.create_response(
+        request, {"code": code, "message": message, "details": details}, status=status
+    )
+
+
+@api.exception_handler(ApplicationError)
+def application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
+    return error_response(request, exc.status, exc.code, str(exc.message), exc.details)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    details = [
+        {
+            "field": ".".join(str(part) for part in error.get("loc", [])[1:]),
+            "message": error.get("msg", ""),
+        }
+        for error in exc.errors
+    ]
+    return error_response(request, 422, "invalid_input", _("Some input is not valid."), details)
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(
+        request, 404, "not_found", str(exc) or _("Nothing was found at this address.")
+    )
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return error_response(request, exc.status_code, "error", str(exc))

@@ -1,0 +1,52 @@
+"""Deployment checks of Eloket's own (run by `eloket check --deploy`)."""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+
+
+@register(Tags.security, deploy=True)
+def check_demo_mode_off_in_production(app_configs: Any, **kwargs: Any) -> list[Error]:
+    if settings.PRODUCTION and settings.ELOKET_DEMO:
+        return [
+            Error(
+                "ELOKET_DEMO is set in a production environment.",
+                hint="Demo mode loads fake residents and demo identities; unset ELOKET_DEMO.",
+                id="eloket.E001",
+            )
+        ]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def check_production_profile(app_configs: Any, **kwargs: Any) -> list[Error | Warning]:
+    problems: list[Error | Warning] = []
+    if not settings.PRODUCTION:
+        problems.append(
+            Warning(
+                "ELOKET_ENV is not 'production': development defaults are in force.",
+                hint="Set ELOKET_ENV=production on a deployed server.",
+                id="eloket.W001",
+            )
+        )
+    csp = getattr(settings, "SECURE_CSP", {}) or {}
+    script_src = [str(s) for s in csp.get("script-src", [])]
+    if not csp or "'unsafe-inline'" in script_src or "'unsafe-eval'" in script_src:
+        problems.append(
+            Error(
+                "The Content-Security-Policy is missing or allows inline or eval'd script.",
+                id="eloket.E002",
+            )
+        )
+    if "django.middleware.csp.ContentSecurityPolicyMiddleware" not in settings.MIDDLEWARE:
+        problems.append(Error("The CSP middleware is not installed.", id="eloket.E003"))
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        problems.append(
+            Warning(
+                "Production runs on SQLite.",
+                hint="Set DATABASE_URL to a PostgreSQL database.",
+                id="eloket.W002",
+            )
+        )
+    return problems

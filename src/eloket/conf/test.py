@@ -1,0 +1,15 @@
+"""Settings for the test suite: the environment's database (SQLite unless DATABASE_URL
+is set), local-memory cache, tasks run at once, e-mail kept in memory."""
+
+from eloket.conf.settings import *  # noqa: F403
+from eloket.conf.settings import DATABASES
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+ELOKET_DEMO = False
+DEBUG = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
+    DATABASES["default"]["OPTIONS"] = {}

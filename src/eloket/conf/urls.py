@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from eloket.api import views as api_views
+from eloket.api.api import api
+from eloket.web import views as web_views
+
+urlpatterns = [
+    path("healthz", web_views.healthz, name="healthz"),
+    path("api/v1/docs", api_views.docs, name="api-docs"),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("", web_views.platform_home, name="platform-home"),
+    path("<slug:municipality>/", include("eloket.web.urls")),
+]
+
+handler404 = "eloket.web.views.not_found"
+handler500 = "eloket.web.views.server_error"

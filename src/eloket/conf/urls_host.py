@@ -1,0 +1,18 @@
+"""URLs for a request that reached a municipality through its own host name: the same
+citizen pages as under /<slug>/, at the root. The tenant middleware selects this."""
+
+from django.urls import include, path
+
+from eloket.api import views as api_views
+from eloket.api.api import api
+from eloket.web import views as web_views
+
+urlpatterns = [
+    path("healthz", web_views.healthz, name="healthz"),
+    path("api/v1/docs", api_views.docs, name="api-docs"),
+    path("api/v1/", api.urls),
+    path("", include("eloket.web.urls")),
+]
+
+handler404 = "eloket.web.views.not_found"
+handler500 = "eloket.web.views.server_error"

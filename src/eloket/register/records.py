@@ -1,0 +1,186 @@
+"""Plain records of register data, and their validation.
+
+Imports and the demo data generator both produce these records; `services` writes them.
+Validation never touches the database, so a whole file is checked before anything is
+written; the checks that need the database (duplicates) live in `services`.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from eloket.common.errors import ApplicationError
+from eloket.register.models import (
+    CivilEventKind,
+    CivilStatus,
+    HouseholdRelation,
+    ParticipantRole,
+    Sex,
+)
+from eloket.register.national_ids import NationalId, parse_national_id
+
+MIN_MARRIAGE_AGE = 16
+
+
+@dataclass
+class AddressRecord:
+    street: str
+    house_number: str
+    postcode: str
+    municipality_name: str
+    valid_from: dt.date
+    box: str = ""
+    district: str = ""
+    is_main_residence: bool = True
+    valid_to: dt.date | None = None
+
+
+@dataclass
+class PersonRecord:
+    national_id: str
+    first_names: str
+    last_name: str
+    sex: str
+    birth_date: dt.date | None
+    nationality: str
+    birth_place: str = ""
+    civil_status: str = CivilStatus.SINGLE
+    date_of_death: dt.date | None = None
+    addresses: list[AddressRecord] = field(default_factory=list)
+    household: str | None = None
+    household_relation: str | None = None
+    household_since: dt.date | None = None
+    id_scheme: str = ""
+    line: int | None = None  # where the record starts in an imported file
+
+
+@dataclass
+class EventRecord:
+    kind: str
+    act_number: str
+    date: dt.date
+    place: str
+    registering_municipality: str
+    participants: list[tuple[str, str]]  # (national_id, role)
+    line: int | None = None
+
+
+class RecordError(ApplicationError):
+    code = "invalid_record"
+
+
+def age_on(birth_date: dt.date, day: dt.date) -> int:
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def validate_person(record: PersonRecord, *, country: str, today: dt.date) -> list[str]:
+    """Problems with one person, as sentences for the person importing. Normalises the
+    national identifier to bare digits and fills in its scheme."""
+    problems: list[str] = []
+    parsed: NationalId | None = None
+    try:
+        parsed = parse_national_id(record.national_id, country, today=today)
+        record.national_id, record.id_scheme = parsed.digits, parsed.scheme
+    except ApplicationError as exc:
+        problems.append(_("National number: %(reason)s") % {"reason": exc})
+    if not record.first_names.strip() or not record.last_name.strip():
+        problems.append(_("First and last name are required."))
+    if len(record.first_names) > 100 or len(record.last_name) > 100:
+        problems.append(_("Names are limited to 100 characters."))
+    if record.sex not in Sex.values:
+        problems.append(_("Sex must be M, F or X."))
+    if record.civil_status not in CivilStatus.values:
+        problems.append(
+            _("Civil status must be one of: %(values)s.")
+            % {"values": ", ".join(CivilStatus.values)}
+        )
+    if len(record.nationality) != 2 or not record.nationality.isalpha():
+        problems.append(_("Nationality must be a two-letter country code (BE, NL, KR, ...)."))
+    record.nationality = record.nationality.upper()
+    if record.birth_date:
+        if record.birth_date > today:
+            problems.append(_("The birth date lies in the future."))
+        if parsed and parsed.birth_date and parsed.birth_date != record.birth_date:
+            problems.append(_("The birth date does not match the national number."))
+    elif parsed and parsed.birth_date:
+        record.birth_date = parsed.birth_date
+    if parsed and parsed.sex and record.sex in ("M", "F") and parsed.sex != record.sex:
+        problems.append(_("The sex does not match the national number."))
+    death = record.date_of_death
+    if death:
+        if death > today:
+            problems.append(_("The date of death lies in the future."))
+        if record.birth_date and death < record.birth_date:
+            problems.append(_("The date of death lies before the birth date."))
+    current_main = 0
+    for address in record.addresses:
+        if not (
+            address.street.strip()
+            and address.house_number.strip()
+            and address.postcode.strip()
+            and address.municipality_name.strip()
+        ):
+            problems.append(_("An address needs street, house number, postcode and municipality."))
+        if address.valid_to and address.valid_to < address.valid_from:
+            problems.append(_("An address ends before it starts."))
+        if record.birth_date and address.valid_from < record.birth_date:
+            problems.append(_("An address starts before the birth date."))
+        if death and address.valid_from > death:
+            problems.append(_("An address starts after the date of death."))
+        if address.is_main_residence and address.valid_to is None:
+            current_main += 1
+    if current_main > 1:
+        problems.append(_("A person has at most one current main residence."))
+    if record.household and record.household_relation not in HouseholdRelation.values:
+        problems.append(
+            _("Household relation must be one of: %(values)s.")
+            % {"values": ", ".join(HouseholdRelation.values)}
+        )
+    return problems
+
+
+def validate_event(
+    record: EventRecord, persons: dict[str, PersonRecord], *, today: dt.date
+) -> list[str]:
+    """Problems with one civil event; `persons` maps national ids to the people it names."""
+    problems: list[str] = []
+    if record.kind not in CivilEventKind.values:
+        problems.append(
+            _("Event kind must be one of: %(values)s.")
+            % {"values": ", ".join(CivilEventKind.values)}
+        )
+    if not record.act_number.strip() or not record.registering_municipality.strip():
+        problems.append(_("An event needs an act number and a registering municipality."))
+    if record.date > today:
+        problems.append(_("The event date lies in the future."))
+    if not record.participants:
+        problems.append(_("An event names at least one person."))
+    for national_id, role in record.participants:
+        if role not in ParticipantRole.values:
+            problems.append(
+                _("Role must be one of: %(values)s.")
+                % {"values": ", ".join(ParticipantRole.values)}
+            )
+        person = persons.get(national_id)
+        if person is None:
+            problems.append(
+                _("Person %(id)s is not in this file or the register.") % {"id": national_id}
+            )
+            continue
+        if (
+            person.birth_date
+            and record.date < person.birth_date
+            and not (record.kind == "birth" and role != "subject")
+        ):
+            problems.append(_("The event lies before the birth of %(id)s.") % {"id": national_id})
+        if person.date_of_death and record.date > person.date_of_death:
+            problems.append(_("The event lies after the death of %(id)s.") % {"id": national_id})
+        if (
+            record.kind == "marriage"
+            and role == "spouse"
+            and person.birth_date
+            and age_on(person.birth_date, record.date) < MIN_MARRIAGE_AGE
+        ):
+            problems.append(_("%(id)s would marry before the age of 16.") % {"id": national_id})
+    return problems

@@ -1,0 +1,122 @@
+"""`eloket tenant create|list|show`: onboard and inspect municipalities."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from eloket.common.errors import ApplicationError
+from eloket.tenants.links import municipality_urls
+from eloket.tenants.selectors import municipality_get, municipality_list
+from eloket.tenants.services import municipality_create
+
+
+def parse_names(values: list[str]) -> dict[str, str]:
+    """`--name Gent` (every language) or `--name nl=Gent --name fr=Gand`."""
+    names: dict[str, str] = {}
+    for value in values:
+        code, sep, name = value.partition("=")
+        if sep and len(code) == 2 and code.isalpha():
+            names[code.lower()] = name.strip()
+        else:
+            names["*"] = value.strip()
+    return names
+
+
+class Command(BaseCommand):
+    help = "Create, list and show municipalities (tenants)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        create = sub.add_parser("create", help="Onboard a municipality.")
+        create.add_argument("slug", help="Lowercase name used in URLs, e.g. 'gent'.")
+        create.add_argument(
+            "--name",
+            action="append",
+            required=True,
+            help="Official name; repeat as LANG=NAME for each language (e.g. --name nl=Gent --name fr=Gand).",
+        )
+        create.add_argument("--country", required=True, help="BE or KR.")
+        create.add_argument("--nis", required=True, help="Statistical code (NIS in Belgium).")
+        create.add_argument(
+            "--languages", required=True, help="Comma-separated, first is the default: nl,fr"
+        )
+        create.add_argument("--host", help="The municipality's own host name, if any.")
+        create.add_argument(
+            "--modules",
+            help="Comma-separated enabled modules (default: certificates,participation).",
+        )
+        create.add_argument("--primary-colour", dest="primary_colour")
+        create.add_argument("--secondary-colour", dest="secondary_colour")
+        create.add_argument("--email", dest="contact_email")
+        create.add_argument("--phone", dest="contact_phone")
+        create.add_argument("--website")
+        sub.add_parser("list", help="List municipalities.")
+        show = sub.add_parser("show", help="Show one municipality.")
+        show.add_argument("slug")
+
+    def handle(self, *args: Any, action: str, **options: Any) -> None:
+        getattr(self, f"handle_{action}")(**options)
+
+    def handle_create(self, **options: Any) -> None:
+        names = parse_names(options["name"])
+        extra = {
+            key: options[key]
+            for key in (
+                "primary_colour",
+                "secondary_colour",
+                "contact_email",
+                "contact_phone",
+                "website",
+            )
+            if options.get(key)
+        }
+        modules = None
+        if options.get("modules") is not None:
+            modules = [m.strip() for m in options["modules"].split(",") if m.strip()]
+        try:
+            municipality = municipality_create(
+                slug=options["slug"],
+                names=names,
+                country=options["country"],
+                nis_code=options["nis"],
+                languages=options["languages"].split(","),
+                host=options.get("host"),
+                modules=modules,
+                **extra,
+            )
+        except ApplicationError as exc:
+            raise CommandError(f"Nothing was created. {exc}") from exc
+        urls = municipality_urls(municipality)
+        self.stdout.write(
+            self.style.SUCCESS(f"Created {municipality.display_name()} ({municipality.slug}).")
+        )
+        self.stdout.write(f"  Home page:  {urls['home']}")
+        if urls["by_path"] != urls["home"]:
+            self.stdout.write(f"  By path:    {urls['by_path']}")
+        self.stdout.write(f"  Services:   {urls['catalogue']}")
+        self.stdout.write(f"  API:        {urls['api']}")
+
+    def handle_list(self, **options: Any) -> None:
+        for municipality in municipality_list(include_inactive=True):
+            state = "" if municipality.is_active else " (inactive)"
+            self.stdout.write(
+                f"{municipality.slug:<16} {municipality.country} {municipality.nis_code:<10} "
+                f"{','.join(municipality.languages):<12} {municipality.display_name()}{state}"
+            )
+
+    def handle_show(self, **options: Any) -> None:
+        try:
+            municipality = municipality_get(slug=options["slug"])
+        except ApplicationError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(f"{municipality.display_name()} ({municipality.slug})")
+        for label, value in [
+            ("Names", municipality.names),
+            ("Country", municipality.country),
+            ("Statistical code", municipality.nis_code),
+            ("Languages", ", ".join(municipality.languages)),
+            ("Modules", ", ".join(municipality.modules)),
+            ("Host", municipality.host or "-"),
+            *municipality_urls(municipality).items(),
+        ]:
+            self.stdout.write(f"  {label}: {value}")

@@ -1,0 +1,228 @@
+import hashlib
+import re
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from eloket.common.models import TimeStampedModel
+
+SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,48}[a-z0-9]$")
+# Path prefixes the platform itself uses: a municipality cannot take them as its slug.
+RESERVED_SLUGS = frozenset(
+    {
+        "admin",
+        "api",
+        "healthz",
+        "static",
+        "media",
+        "accounts",
+        "oidc",
+        "auth",
+        "login",
+        "logout",
+        "embed",
+        "verify",
+        "docs",
+        "www",
+        "eloket",
+        "platform",
+        "favicon-ico",
+    }
+)
+HOST_RE = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$"
+)
+COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+FONT_STACK_RE = re.compile(r"^[A-Za-z0-9 ,'\"-]{1,200}$")
+SUPPORTED_LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)
+LOGO_TYPES = {"image/svg+xml", "image/png", "image/webp"}
+MAX_LOGO_BYTES = 20 * 1024
+MAX_CUSTOM_CSS_BYTES = 8 * 1024
+
+
+class Country(models.TextChoices):
+    BELGIUM = "BE", _("Belgium")
+    SOUTH_KOREA = "KR", _("South Korea")
+
+
+class Module(models.TextChoices):
+    """Capabilities a municipality can switch on. Later issues add their own."""
+
+    CERTIFICATES = "certificates", _("Certificates")
+    PERMITS = "permits", _("Permits")
+    PARTICIPATION = "participation", _("Participation")
+    PETITIONS = "petitions", _("Petitions")
+
+
+# NIS codes are five digits in Belgium; Korean administrative codes are ten digits
+# (the first two name the province or special city).
+NIS_CODE_RE = {
+    Country.BELGIUM: re.compile(r"^\d{5}$"),
+    Country.SOUTH_KOREA: re.compile(r"^\d{10}$"),
+}
+
+
+def relative_luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_with_white(hex_colour: str) -> float:
+    return 1.05 / (relative_luminance(hex_colour) + 0.05)
+
+
+class Municipality(TimeStampedModel):
+    """A tenant: one municipality served by the platform."""
+
+    slug = models.SlugField(max_length=50, unique=True)
+    names = models.JSONField(help_text="Official name per language code, e.g. {'nl': 'Gent'}.")
+    country = models.CharField(max_length=2, choices=Country.choices)
+    nis_code = models.CharField(_("statistical code"), max_length=10)
+    languages = models.JSONField(help_text="Language codes offered, first is the default.")
+    host = models.CharField(max_length=253, unique=True, null=True, blank=True)
+
+    # Branding.
+    logo = models.BinaryField(blank=True, default=b"", editable=True)
+    logo_content_type = models.CharField(max_length=40, blank=True)
+    primary_colour = models.CharField(max_length=7, default="#1d4f91")
+    secondary_colour = models.CharField(max_length=7, default="#f2f5f9")
+    font_stack = models.CharField(max_length=200, default="system-ui, sans-serif")
+    custom_css = models.TextField(blank=True)
+
+    # Contact details shown on every page.
+    contact_email = models.EmailField(blank=True)
+    contact_phone = models.CharField(max_length=40, blank=True)
+    contact_address = models.CharField(max_length=200, blank=True)
+    website = models.URLField(blank=True)
+
+    modules = models.JSONField(default=list, help_text="Enabled modules, e.g. ['certificates'].")
+    is_active = models.BooleanField(default=True)
+    # Kept up to date on save, so that pages need not load the logo or the CSS to link them.
+    has_logo = models.BooleanField(default=False, editable=False)
+    branding_version = models.CharField(max_length=12, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name_plural = "municipalities"
+        constraints = [
+            models.UniqueConstraint(fields=["country", "nis_code"], name="municipality_unique_nis")
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name()
+
+    @property
+    def default_language(self) -> str:
+        return str(self.languages[0])
+
+    def display_name(self, language: str | None = None) -> str:
+        names: dict[str, str] = self.names or {}
+        if language and language in names:
+            return names[language]
+        for code in self.languages or []:
+            if code in names:
+                return names[code]
+        return next(iter(names.values()), self.slug)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.has_logo = bool(self.logo)
+        self.branding_version = self.compute_branding_version()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "has_logo", "branding_version"}
+        super().save(*args, **kwargs)
+
+    def compute_branding_version(self) -> str:
+        """Changes whenever the branding does: cache-busts theme.css and the logo."""
+        digest = hashlib.sha256()
+        for part in (self.primary_colour, self.secondary_colour, self.font_stack, self.custom_css):
+            digest.update(part.encode())
+            digest.update(b"\0")
+        digest.update(bytes(self.logo or b""))
+        return digest.hexdigest()[:12]
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+
+        def add(field: str, message: str) -> None:
+            errors.setdefault(field, []).append(message)
+
+        if not SLUG_RE.match(self.slug or ""):
+            add(
+                "slug",
+                str(_("Use 3 to 50 lowercase letters, digits or hyphens, starting with a letter.")),
+            )
+        elif self.slug in RESERVED_SLUGS:
+            add("slug", str(_("This name is reserved by the platform.")))
+        if not isinstance(self.languages, list) or not self.languages:
+            add("languages", str(_("Offer at least one language.")))
+        else:
+            unknown = [code for code in self.languages if code not in SUPPORTED_LANGUAGES]
+            if unknown:
+                add(
+                    "languages",
+                    str(
+                        _("Unknown language: %(codes)s. Choose from %(known)s.")
+                        % {
+                            "codes": ", ".join(map(str, unknown)),
+                            "known": ", ".join(SUPPORTED_LANGUAGES),
+                        }
+                    ),
+                )
+            if len(set(self.languages)) != len(self.languages):
+                add("languages", str(_("A language is listed twice.")))
+        if not isinstance(self.names, dict) or not any(str(v).strip() for v in self.names.values()):
+            add("names", str(_("Give the official name.")))
+        elif any(code not in SUPPORTED_LANGUAGES for code in self.names):
+            add("names", str(_("Names are keyed by a supported language code.")))
+        pattern = NIS_CODE_RE.get(Country(self.country)) if self.country in Country.values else None
+        if pattern and not pattern.match(self.nis_code or ""):
+            digits = 5 if self.country == Country.BELGIUM else 10
+            add("nis_code", str(_("The statistical code has %(n)d digits here.") % {"n": digits}))
+        if self.host is not None:
+            self.host = self.host.strip().lower() or None
+        if self.host and not HOST_RE.match(self.host):
+            add("host", str(_("Not a valid host name.")))
+        for field in ("primary_colour", "secondary_colour"):
+            if not COLOUR_RE.match(getattr(self, field) or ""):
+                add(field, str(_("Use a colour like #1d4f91.")))
+        if (
+            COLOUR_RE.match(self.primary_colour or "")
+            and contrast_with_white(self.primary_colour) < 4.5
+        ):
+            # White text sits on the primary colour: WCAG AA needs 4.5:1.
+            add(
+                "primary_colour",
+                str(
+                    _(
+                        "White text on this colour is hard to read (contrast %(ratio).1f:1, needs 4.5:1)."
+                    )
+                    % {"ratio": contrast_with_white(self.primary_colour)}
+                ),
+            )
+        if not FONT_STACK_RE.match(self.font_stack or ""):
+            add("font_stack", str(_("Use font names separated by commas.")))
+        if len((self.custom_css or "").encode()) > MAX_CUSTOM_CSS_BYTES:
+            add("custom_css", str(_("Custom CSS is limited to 8 KB to keep pages light.")))
+        if "</" in (self.custom_css or "") or "@import" in (self.custom_css or "").lower():
+            add("custom_css", str(_("Custom CSS may not contain @import or markup.")))
+        if self.logo:
+            if self.logo_content_type not in LOGO_TYPES:
+                add("logo", str(_("The logo must be SVG, PNG or WebP.")))
+            if len(bytes(self.logo)) > MAX_LOGO_BYTES:
+                add("logo", str(_("The logo is limited to 20 KB to keep pages light.")))
+        valid_modules = set(Module.values)
+        if not isinstance(self.modules, list) or any(m not in valid_modules for m in self.modules):
+            add(
+                "modules",
+                str(
+                    _("Unknown module. Choose from %(known)s.")
+                    % {"known": ", ".join(Module.values)}
+                ),
+            )
+        if errors:
+            raise ValidationError(errors)

@@ -1,0 +1,66 @@
+"""The service catalogue of a municipality: one section per enabled module.
+
+Modules add their services with `register_entries`; until one does, its section tells
+the citizen how to reach the municipality instead.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from eloket.tenants.models import Module, Municipality
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    title: str | Promise
+    description: str | Promise
+    url: str = ""
+    fee: str = ""
+
+
+@dataclass
+class CatalogueSection:
+    module: str
+    title: str | Promise
+    intro: str | Promise
+    entries: list[CatalogueEntry] = field(default_factory=list)
+
+
+SECTION_TEXT: dict[str, tuple[Promise, Promise]] = {
+    Module.CERTIFICATES: (
+        _("Certificates and extracts"),
+        _("Certificates from the population register and extracts of civil-status acts."),
+    ),
+    Module.PERMITS: (
+        _("Permits"),
+        _("Building and environmental permits, and other applications."),
+    ),
+    Module.PARTICIPATION: (
+        _("Have your say"),
+        _("Policy forums where residents give their opinion on plans."),
+    ),
+    Module.PETITIONS: (_("Petitions"), _("Start or sign a petition to the municipal council.")),
+}
+
+EntryProvider = Callable[[Municipality], list[CatalogueEntry]]
+_providers: dict[str, list[EntryProvider]] = {}
+
+
+def register_entries(module: str, provider: EntryProvider) -> None:
+    _providers.setdefault(module, []).append(provider)
+
+
+def catalogue_for(municipality: Municipality) -> list[CatalogueSection]:
+    sections = []
+    for module in Module.values:
+        if module not in municipality.modules:
+            continue
+        title, intro = SECTION_TEXT[module]
+        entries = [
+            entry for provider in _providers.get(module, []) for entry in provider(municipality)
+        ]
+        sections.append(CatalogueSection(module=module, title=title, intro=intro, entries=entries))
+    return sections

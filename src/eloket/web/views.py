@@ -1,0 +1,176 @@
+"""Citizen-facing pages. Thin: resolve the municipality, call a selector, render."""
+
+import hashlib
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.utils.cache import patch_cache_control
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from eloket.tenants.models import Municipality
+from eloket.tenants.selectors import municipality_list
+from eloket.web.catalogue import catalogue_for
+from eloket.web.templatetags.eloket import tenant_reverse
+
+View = Callable[..., HttpResponse]
+
+
+def tenant_page(view: Callable[..., HttpResponse]) -> View:
+    """The page exists only inside a municipality (resolved by TenantMiddleware)."""
+
+    @wraps(view)
+    def wrapper(
+        request: HttpRequest, municipality: str | None = None, **kwargs: Any
+    ) -> HttpResponse:
+        tenant: Municipality | None = getattr(request, "tenant", None)
+        if tenant is None or (municipality is not None and tenant.slug != municipality):
+            raise Http404(_("There is no municipality at this address."))
+        return view(request, tenant, **kwargs)
+
+    return wrapper
+
+
+@require_GET
+def platform_home(request: HttpRequest) -> HttpResponse:
+    municipalities = [(m, tenant_home_url(m)) for m in municipality_list()]
+    return render(request, "web/platform_home.html", {"municipalities": municipalities})
+
+
+def tenant_home_url(municipality: Municipality) -> str:
+    return f"/{municipality.slug}/"
+
+
+@require_GET
+@tenant_page
+def home(request: HttpRequest, tenant: Municipality) -> HttpResponse:
+    sections = catalogue_for(tenant)
+    return render(request, "web/home.html", {"sections": sections, "active": "home"})
+
+
+@require_GET
+@tenant_page
+def catalogue(request: HttpRequest, tenant: Municipality) -> HttpResponse:
+    return render(
+        request, "web/catalogue.html", {"sections": catalogue_for(tenant), "active": "catalogue"}
+    )
+
+
+@require_GET
+@tenant_page
+def switch_language(request: HttpRequest, tenant: Municipality, code: str) -> HttpResponse:
+    """Remember the language choice (a cookie) and go back. A link, so it works without JS."""
+    if code not in tenant.languages:
+        raise Http404(_("This municipality does not offer that language."))
+    target = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = tenant_reverse(request, "web:home")
+    response = HttpResponseRedirect(target)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        code,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        samesite="Lax",
+        secure=getattr(settings, "LANGUAGE_COOKIE_SECURE", False),
+        httponly=True,
+    )
+    return response
+
+
+def _cached_asset(
+    request: HttpRequest, body: bytes, content_type: str, version: str
+) -> HttpResponse:
+    etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+    if request.headers.get("If-None-Match") == etag:
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(body, content_type=content_type)
+    response["ETag"] = etag
+    if request.GET.get("v") == version:
+        patch_cache_control(response, public=True, max_age=365 * 24 * 3600, immutable=True)
+    else:
+        patch_cache_control(response, public=True, max_age=300)
+    return response
+
+
+@require_GET
+@tenant_page
+def theme_css(request: HttpRequest, tenant: Municipality) -> HttpResponse:
+    """The municipality's look as a stylesheet, so that pages need no inline style."""
+    tenant = Municipality.objects.get(pk=tenant.pk)  # the middleware deferred custom_css
+    css = (
+        ":root{"
+        f"--primary:{tenant.primary_colour};--secondary:{tenant.secondary_colour};--font:{tenant.font_stack}"
+        "}\n" + tenant.custom_css
+    )
+    return _cached_asset(request, css.encode(), "text/css; charset=utf-8", tenant.branding_version)
+
+
+@require_GET
+@tenant_page
+def logo(request: HttpRequest, tenant: Municipality) -> HttpResponse:
+    tenant = Municipality.objects.get(pk=tenant.pk)
+    if not tenant.has_logo:
+        raise Http404(_("This municipality has no logo."))
+    response = _cached_asset(
+        request, bytes(tenant.logo), tenant.logo_content_type, tenant.branding_version
+    )
+    # An uploaded SVG could carry script: never let it run, even when opened directly.
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    return response
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:  # any database failure means "not ready"
+        return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "/api/" in request.path_info
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse(
+            {"code": "not_found", "message": _("Nothing was found at this address.")}, status=404
+        )
+    return render(
+        request,
+        "web/error.html",
+        {
+            "status": 404,
+            "title": _("Page not found"),
+            "message": _("Nothing was found at this address."),
+        },
+        status=404,
+    )
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse(
+            {"code": "server_error", "message": _("Something went wrong on our side.")}, status=500
+        )
+    return render(
+        request,
+        "web/error.html",
+        {
+            "status": 500,
+            "title": _("Something went wrong"),
+            "message": _("Something went wrong on our side. Please try again later."),
+        },
+        status=500,
+    )
