@@ -1,0 +1,199 @@
+"""Municipalities: onboarding by command, resolution by path and host, isolation (issue 2)."""
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from eloket.common.errors import ApplicationError, Conflict
+from eloket.tenants.models import Municipality
+from eloket.tenants.services import municipality_create, municipality_update
+
+
+def run(*args):
+    from io import StringIO
+
+    out = StringIO()
+    call_command(*args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+class TestTenantCreateCommand:
+    def test_creates_a_working_tenant_and_prints_its_urls(self, db, client):
+        out = run(
+            "tenant",
+            "create",
+            "aalter",
+            "--name",
+            "Aalter",
+            "--country",
+            "BE",
+            "--nis",
+            "44084",
+            "--languages",
+            "nl,fr",
+        )
+        assert "http://127.0.0.1:8000/aalter/" in out
+        assert "/api/v1/municipalities/aalter" in out
+        municipality = Municipality.objects.get(slug="aalter")
+        assert municipality.names == {"nl": "Aalter", "fr": "Aalter"}
+        assert municipality.languages == ["nl", "fr"]
+        page = client.get("/aalter/")
+        assert page.status_code == 200
+        assert "Aalter" in page.content.decode()
+
+    def test_names_per_language(self, db):
+        run(
+            "tenant",
+            "create",
+            "gent",
+            "--name",
+            "nl=Gent",
+            "--name",
+            "fr=Gand",
+            "--country",
+            "BE",
+            "--nis",
+            "44021",
+            "--languages",
+            "nl,fr",
+        )
+        assert Municipality.objects.get(slug="gent").names == {"nl": "Gent", "fr": "Gand"}
+
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            (["Bad_Slug", "--languages", "nl"], "lowercase"),
+            (["api", "--languages", "nl"], "reserved"),
+            (["ok-town", "--languages", "nl,xx"], "Unknown language: xx"),
+            (["ok-town", "--languages", "nl", "--host", "not a host"], "host"),
+        ],
+    )
+    def test_bad_input_gets_a_clear_error_and_creates_nothing(self, db, args, message):
+        slug, *rest = args
+        with pytest.raises(CommandError, match=message):
+            run("tenant", "create", slug, "--name", "X", "--country", "BE", "--nis", "44099", *rest)
+        assert Municipality.objects.count() == 0
+
+    def test_duplicate_is_refused(self, db):
+        run(
+            "tenant",
+            "create",
+            "gent",
+            "--name",
+            "Gent",
+            "--country",
+            "BE",
+            "--nis",
+            "44021",
+            "--languages",
+            "nl",
+        )
+        with pytest.raises(CommandError, match="already exists"):
+            run(
+                "tenant",
+                "create",
+                "gent",
+                "--name",
+                "Gent",
+                "--country",
+                "BE",
+                "--nis",
+                "44022",
+                "--languages",
+                "nl",
+            )
+        with pytest.raises(CommandError, match="already exists"):
+            run(
+                "tenant",
+                "create",
+                "gent2",
+                "--name",
+                "Gent",
+                "--country",
+                "BE",
+                "--nis",
+                "44021",
+                "--languages",
+                "nl",
+            )
+        assert Municipality.objects.count() == 1
+
+    def test_list_and_show(self, gent):
+        assert "gent" in run("tenant", "list")
+        assert "44021" in run("tenant", "show", "gent")
+        with pytest.raises(CommandError, match="no municipality"):
+            run("tenant", "show", "nowhere")
+
+
+class TestValidation:
+    def test_primary_colour_must_carry_white_text(self, make_municipality):
+        with pytest.raises(ApplicationError, match="hard to read"):
+            make_municipality(primary_colour="#ffff00")
+
+    def test_nis_code_format_depends_on_country(self, make_municipality):
+        with pytest.raises(ApplicationError, match="5 digits"):
+            make_municipality(nis_code="123")
+        with pytest.raises(ApplicationError, match="10 digits"):
+            make_municipality(country="KR", nis_code="11", languages=["ko"], names={"ko": "서울"})
+
+    def test_duplicate_host(self, make_municipality):
+        make_municipality(host="eloket.gent.example")
+        with pytest.raises(Conflict):
+            make_municipality(host="eloket.gent.example")
+
+    def test_custom_css_cannot_break_out(self, gent):
+        with pytest.raises(ApplicationError, match="@import"):
+            municipality_update(
+                municipality=gent, custom_css="@import url(https://evil.example/x.css);"
+            )
+        gent.refresh_from_db()
+        assert gent.custom_css == ""
+
+    def test_unknown_module(self, make_municipality):
+        with pytest.raises(ApplicationError, match="Unknown module"):
+            make_municipality(modules=["casino"])
+
+
+class TestResolution:
+    def test_by_path(self, gent, brugge, client):
+        assert "Stad Gent" in client.get("/gent/").content.decode()
+        assert "Brugge" in client.get("/brugge/").content.decode()
+        assert client.get("/nowhere/").status_code == 404
+
+    def test_by_host_serves_the_same_pages_at_the_root(self, make_municipality, client):
+        municipality_create(
+            slug="leuven",
+            names={"nl": "Leuven"},
+            country="BE",
+            nis_code="24062",
+            languages=["nl"],
+            host="eloket.leuven.localhost",
+        )
+        home = client.get("/", HTTP_HOST="eloket.leuven.localhost")
+        assert home.status_code == 200
+        body = home.content.decode()
+        assert "Leuven" in body
+        assert 'href="/services/"' in body  # links stay on the host, without the slug
+        assert client.get("/services/", HTTP_HOST="eloket.leuven.localhost").status_code == 200
+
+    def test_inactive_municipality_is_not_served(self, gent, client):
+        gent.is_active = False
+        gent.save()
+        assert client.get("/gent/").status_code == 404
+
+    def test_a_new_tenant_is_served_without_restart(self, gent, client):
+        assert client.get("/gent/").status_code == 200
+        assert client.get("/aalst/").status_code == 404
+        run(
+            "tenant",
+            "create",
+            "aalst",
+            "--name",
+            "Aalst",
+            "--country",
+            "BE",
+            "--nis",
+            "41002",
+            "--languages",
+            "nl",
+        )
+        assert client.get("/aalst/").status_code == 200
