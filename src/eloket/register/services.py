@@ -39,10 +39,11 @@ class ImportRejected(ApplicationError):
     code = "import_rejected"
 
     def __init__(self, errors: list[RowError]) -> None:
-        super().__init__(
-            _("%(n)d problem(s) found; nothing was imported.") % {"n": len(errors)},
-            details=[{"line": e.line, "message": e.message} for e in errors],
-        )
+        if len(errors) == 1:
+            message = _("%(error)s. Nothing was imported.") % {"error": str(errors[0]).rstrip(".")}
+        else:
+            message = _("%(n)d problems found; nothing was imported.") % {"n": len(errors)}
+        super().__init__(message, details=[{"line": e.line, "message": e.message} for e in errors])
         self.errors = errors
 
 
@@ -266,8 +267,18 @@ def register_import_file(
 ) -> ImportResult:
     """Import a CSV or JSON register file (formats in docs/register-import.md)."""
     parsed = read_register_file(path)
-    if parsed.errors:
-        raise ImportRejected([RowError(line, message) for line, message in parsed.errors])
-    return register_import_records(
-        municipality=municipality, persons=parsed.persons, events=parsed.events, progress=progress
-    )
+    with transaction.atomic():
+        # Report every problem at once: those of reading and those of the records read.
+        errors = [RowError(line, message) for line, message in parsed.errors]
+        errors += records_validate(
+            municipality=municipality, persons=parsed.persons, events=parsed.events
+        )
+        if errors:
+            errors.sort(key=lambda e: e.line or 0)
+            raise ImportRejected(errors)
+        return records_write(
+            municipality=municipality,
+            persons=parsed.persons,
+            events=parsed.events,
+            progress=progress,
+        )
