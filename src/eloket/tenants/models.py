@@ -99,7 +99,9 @@ class Municipality(TimeStampedModel):
     contact_address = models.CharField(max_length=200, blank=True)
     website = models.URLField(blank=True)
 
-    modules = models.JSONField(default=list, help_text="Enabled modules, e.g. ['certificates'].")
+    modules = models.JSONField(
+        default=list, blank=True, help_text="Enabled modules, e.g. ['certificates']."
+    )
     is_active = models.BooleanField(default=True)
     # Kept up to date on save, so that pages need not load the logo or the CSS to link them.
     has_logo = models.BooleanField(default=False, editable=False)

@@ -1,0 +1,96 @@
+"""Demo data: deterministic, consistent, idempotent (issue 2)."""
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from eloket.demo.data import MUNICIPALITIES
+from eloket.demo.services import DEMO_REFERENCE_DATE, demo_citizens, demo_register
+from eloket.register.models import CivilEvent, Person
+from eloket.register.national_ids import parse_national_id
+from eloket.register.records import age_on
+from eloket.tenants.models import Municipality
+
+SPECS = {spec.slug: spec for spec in MUNICIPALITIES}
+
+
+def test_original_eloket_municipalities_and_seoul_are_there():
+    assert {"gent", "brugge", "deinze", "koksijde", "de-panne", "roeselare", "seoul"} <= set(SPECS)
+    assert SPECS["seoul"].country == "KR" and SPECS["seoul"].languages == ["ko", "en"]
+    assert len({spec.primary_colour for spec in MUNICIPALITIES}) == len(MUNICIPALITIES)
+
+
+@pytest.mark.parametrize("slug", sorted(SPECS))
+def test_generation_is_deterministic_and_large_enough(slug):
+    first, second = demo_register(SPECS[slug]), demo_register(SPECS[slug])
+    assert [(p.national_id, p.first_names, p.birth_date) for p in first.persons] == [
+        (p.national_id, p.first_names, p.birth_date) for p in second.persons
+    ]
+    assert len(first.persons) >= (2000 if slug in {"gent", "brugge", "seoul"} else 50)
+    other_seed = demo_register(SPECS[slug], seed=1)
+    assert [p.national_id for p in other_seed.persons] != [p.national_id for p in first.persons]
+
+
+@pytest.mark.parametrize("slug", ["gent", "seoul", "deinze"])
+def test_life_stories_make_sense(slug):
+    generated = demo_register(SPECS[slug])
+    people = {p.national_id: p for p in generated.persons}
+    assert len(people) == len(generated.persons)  # numbers are unique
+    for person in generated.persons:
+        parsed = parse_national_id(
+            person.national_id, SPECS[slug].country, today=DEMO_REFERENCE_DATE
+        )
+        assert parsed.birth_date == person.birth_date
+        assert parsed.sex in (person.sex, None)
+        for address in person.addresses:
+            assert address.valid_from >= person.birth_date
+            if person.date_of_death:
+                assert address.valid_from <= person.date_of_death
+                assert address.valid_to is not None and address.valid_to <= person.date_of_death
+        if person.date_of_death:
+            assert person.household is None  # the dead are no longer household members
+    for event in generated.events:
+        for national_id, role in event.participants:
+            person = people[national_id]
+            if person.date_of_death:
+                assert event.date <= person.date_of_death
+            if event.kind == "marriage":
+                assert age_on(person.birth_date, event.date) >= 16
+            if role == "subject" and event.kind == "birth":
+                assert event.date == person.birth_date
+            if role in ("mother", "father"):
+                assert age_on(person.birth_date, event.date) >= 16
+    married = [p for p in generated.persons if p.civil_status == "married" and not p.date_of_death]
+    married_ids = {
+        nid for e in generated.events if e.kind == "marriage" for nid, _r in e.participants
+    }
+    assert all(p.national_id in married_ids for p in married)
+
+
+def test_named_citizens_are_stable():
+    gent = demo_citizens("gent")
+    assert gent["jan"][1] == "Jan Peeters"
+    assert gent["jan"][0].startswith("850730")
+    assert gent["ahmed"][0][2:4] == "44"  # a BIS number
+    assert demo_citizens("seoul")["minjun"][1] == "김민준"
+
+
+@pytest.mark.slow
+def test_demo_load_is_idempotent(db):
+    out = StringIO()
+    call_command("demo", "load", stdout=out)
+    counts = (Municipality.objects.count(), Person.objects.count(), CivilEvent.objects.count())
+    assert counts[0] == len(MUNICIPALITIES) and counts[1] > 6000
+    call_command("demo", "load", stdout=StringIO())
+    assert (
+        Municipality.objects.count(),
+        Person.objects.count(),
+        CivilEvent.objects.count(),
+    ) == counts
+    gent = Municipality.objects.get(slug="gent")
+    jan = Person.objects.get(
+        municipality=gent, first_names="Jan", last_name="Peeters", birth_date=dt.date(1985, 7, 30)
+    )
+    assert jan.addresses.filter(valid_to__isnull=True).count() == 1

@@ -1,0 +1,54 @@
+"""Production settings: `eloket check --deploy` passes, demo mode in production fails (issue 2)."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+PRODUCTION = {
+    "ELOKET_ENV": "production",
+    "SECRET_KEY": "a-long-random-secret-key-for-the-deploy-check-0123456789-abcdefghijklmnop",
+    "ALLOWED_HOSTS": "eloket.example.be",
+    "DATABASE_URL": "postgres://eloket@127.0.0.1:5432/eloket",
+}
+
+
+def eloket(*args, **env):
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ELOKET_", "DJANGO_")) and k != "DATABASE_URL"
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "eloket", *args],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("extra", [{}, {"REDIS_URL": "redis://127.0.0.1:6379/0"}])
+def test_deploy_check_passes_in_production(extra):
+    result = eloket("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION, **extra)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_demo_mode_in_production_is_an_error():
+    result = eloket("check", "--deploy", **PRODUCTION, ELOKET_DEMO="1")
+    assert result.returncode != 0
+    assert "eloket.E001" in result.stderr
+
+
+def test_production_requires_its_settings():
+    result = eloket("check", ELOKET_ENV="production")
+    assert result.returncode != 0 and "SECRET_KEY must be set" in result.stderr
+    result = eloket("check", ELOKET_ENV="staging")
+    assert result.returncode != 0 and "ELOKET_ENV must be" in result.stderr
+
+
+def test_development_defaults_work_without_any_environment(tmp_path):
+    result = eloket("check", ELOKET_HOME=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "var" / "secret_key").exists()
