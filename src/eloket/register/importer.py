@@ -165,7 +165,7 @@ class _PositionDecoder(json.JSONDecoder):
     def __init__(self) -> None:
         super().__init__()
         self.offsets: dict[int, int] = {}
-        plain_parse_object = self.parse_object
+        plain_parse_object: Any = getattr(self, "parse_object")  # noqa: B009  (set by JSONDecoder.__init__)
 
         def parse_object(s_and_end: tuple[str, int], *args: Any) -> tuple[Any, int]:
             obj, end = plain_parse_object(s_and_end, *args)
@@ -173,7 +173,7 @@ class _PositionDecoder(json.JSONDecoder):
             return obj, end
 
         self.parse_object = parse_object
-        self.scan_once = json.scanner.py_make_scanner(self)
+        self.scan_once = json.scanner.py_make_scanner(self)  # type: ignore[attr-defined]
 
 
 def parse_json(text: str) -> ParsedFile:

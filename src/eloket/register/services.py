@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -58,6 +59,11 @@ class ImportResult:
 def _chunks[T](items: Sequence[T], size: int = BATCH) -> Iterable[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _bulk_create[M: Model](model: type[M], rows: Sequence[M]) -> None:
+    for chunk in _chunks(rows):
+        model._default_manager.bulk_create(chunk)
 
 
 def records_validate(
@@ -182,15 +188,13 @@ def records_write(
         for r in persons
         for a in r.addresses
     ]
-    for chunk in _chunks(addresses):
-        Address.objects.bulk_create(chunk)
+    _bulk_create(Address, addresses)
     if progress:
         progress("addresses", len(addresses), len(addresses))
 
     numbers = sorted({r.household for r in persons if r.household})
     households = {n: Household(municipality=municipality, number=n) for n in numbers}
-    for chunk in _chunks(list(households.values())):
-        Household.objects.bulk_create(chunk)
+    _bulk_create(Household, list(households.values()))
     memberships = [
         HouseholdMembership(
             municipality=municipality,
@@ -203,17 +207,15 @@ def records_write(
         for r in persons
         if r.household
     ]
-    for chunk in _chunks(memberships):
-        HouseholdMembership.objects.bulk_create(chunk)
+    _bulk_create(HouseholdMembership, memberships)
     if progress:
         progress("households", len(households), len(households))
 
     missing = {nid for e in events for nid, _role in e.participants if nid not in by_id}
     if missing:
         by_id.update(
-            Person.objects.filter(country=municipality.country, national_id__in=missing).in_bulk(
-                field_name="national_id"
-            )
+            (p.national_id, p)
+            for p in Person.objects.filter(country=municipality.country, national_id__in=missing)
         )
     event_rows = [
         CivilEvent(
@@ -226,15 +228,13 @@ def records_write(
         )
         for e in events
     ]
-    for chunk in _chunks(event_rows):
-        CivilEvent.objects.bulk_create(chunk)
+    _bulk_create(CivilEvent, event_rows)
     participants = [
         CivilEventParticipant(municipality=municipality, event=row, person=by_id[nid], role=role)
         for row, e in zip(event_rows, events, strict=True)
         for nid, role in e.participants
     ]
-    for chunk in _chunks(participants):
-        CivilEventParticipant.objects.bulk_create(chunk)
+    _bulk_create(CivilEventParticipant, participants)
     if progress:
         progress("civil events", len(event_rows), len(event_rows))
     return ImportResult(

@@ -30,7 +30,7 @@ class TenantMiddleware:
         request.tenant = tenant  # type: ignore[attr-defined]
         request.tenant_by_host = by_host  # type: ignore[attr-defined]
         if by_host:
-            request.urlconf = HOST_URLCONF  # type: ignore[attr-defined]
+            request.urlconf = HOST_URLCONF
         return self.get_response(request)
 
 
@@ -60,7 +60,7 @@ class TenantLanguageMiddleware:
             offered.insert(0, settings.LANGUAGE_CODE)
         language = choose_language(request, offered)
         translation.activate(language)
-        request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
+        request.LANGUAGE_CODE = language
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         patch_vary_headers(response, ("Accept-Language", "Cookie"))
