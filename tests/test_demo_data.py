@@ -94,3 +94,13 @@ def test_demo_load_is_idempotent(db):
         municipality=gent, first_names="Jan", last_name="Peeters", birth_date=dt.date(1985, 7, 30)
     )
     assert jan.addresses.filter(valid_to__isnull=True).count() == 1
+
+
+def test_readme_lists_the_real_demo_citizens():
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    listed = set(re.findall(r"\b(\d{11}|\d{13})\b", readme))
+    known = {number for slug in ("gent", "brugge", "seoul") for number, _name in demo_citizens(slug).values()}
+    assert listed and listed <= known
