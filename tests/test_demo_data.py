@@ -102,5 +102,9 @@ def test_readme_lists_the_real_demo_citizens():
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     listed = set(re.findall(r"\b(\d{11}|\d{13})\b", readme))
-    known = {number for slug in ("gent", "brugge", "seoul") for number, _name in demo_citizens(slug).values()}
+    known = {
+        number
+        for slug in ("gent", "brugge", "seoul")
+        for number, _name in demo_citizens(slug).values()
+    }
     assert listed and listed <= known

@@ -1,0 +1,134 @@
+"""Throughput of a municipality's home page and service catalogue against a bare Django view.
+
+Each is served by gunicorn with two sync workers, production settings, DEBUG off, on
+loopback, and loaded in turn with `wrk -t2 -c32 -d10s` (Debian's wrk). Prints requests per
+second, p95 latency and the ratio to the bare view measured in the same run.
+
+    .venv/bin/python benchmarks/pages.py [--duration 10s]
+"""
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(url: str, timeout: float = 30) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback only)
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"server did not answer at {url}")
+
+
+def serve(app: str, port: int, env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            str(BIN / "gunicorn"),
+            app,
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def load(url: str, duration: str) -> tuple[float, float]:
+    out = subprocess.run(
+        ["wrk", "-t2", "-c32", f"-d{duration}", "-s", str(ROOT / "benchmarks" / "p95.lua"), url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p95_ms = int(re.search(r"P95_US (\d+)", out).group(1)) / 1000  # type: ignore[union-attr]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        raise SystemExit(f"{url}: {errors.group(1)} error responses\n{out}")
+    return rps, p95_ms
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", default="10s")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed: apt-get install wrk")
+    home = Path(tempfile.mkdtemp(prefix="eloket-bench-"))
+    env = {
+        **os.environ,
+        "ELOKET_HOME": str(home),
+        "ELOKET_ENV": "production",
+        "SECRET_KEY": "benchmark-" + "x" * 40,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{home}/bench.sqlite3"),
+        "SECURE_SSL_REDIRECT": "0",
+        "DJANGO_SETTINGS_MODULE": "eloket.conf.settings",
+    }
+    env.pop("ELOKET_DEMO", None)
+    eloket = [str(BIN / "eloket")]
+    print("==> Preparing a production-style database with the Gent demo data", flush=True)
+    subprocess.run([*eloket, "migrate", "-v0"], env=env, check=True)
+    subprocess.run(
+        [*eloket, "demo", "load", "--only", "gent"], env=env, check=True, stdout=subprocess.DEVNULL
+    )
+    subprocess.run([*eloket, "collectstatic", "--noinput", "-v0"], env=env, check=True)
+
+    bare_port, eloket_port = free_port(), free_port()
+    bare_env = {k: v for k, v in env.items() if k != "DJANGO_SETTINGS_MODULE"}
+    servers = [
+        serve("bare_app:application", bare_port, bare_env, ROOT / "benchmarks"),
+        serve("eloket.conf.wsgi:application", eloket_port, env, ROOT),
+    ]
+    try:
+        wait_for(f"http://127.0.0.1:{bare_port}/")
+        wait_for(f"http://127.0.0.1:{eloket_port}/gent/")
+        targets = [
+            ("bare Django view", f"http://127.0.0.1:{bare_port}/"),
+            ("gent home page", f"http://127.0.0.1:{eloket_port}/gent/"),
+            ("gent service catalogue", f"http://127.0.0.1:{eloket_port}/gent/services/"),
+        ]
+        results = []
+        for name, url in targets:
+            print(f"==> wrk -t2 -c32 -d{args.duration} {name}", flush=True)
+            results.append((name, *load(url, args.duration)))
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=10)
+        shutil.rmtree(home, ignore_errors=True)
+    baseline = results[0][1]
+    print(f"\n{'target':<26}{'requests/s':>12}{'p95 ms':>9}{'ratio to bare':>15}")
+    for name, rps, p95 in results:
+        print(f"{name:<26}{rps:>12.0f}{p95:>9.1f}{rps / baseline:>15.2f}")
+    print("\nAim: real pages reach at least 0.25 of the bare view.")
+
+
+if __name__ == "__main__":
+    main()
