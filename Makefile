@@ -64,7 +64,7 @@ check-migrations: $(STAMP_RUN)
 	$(BIN)/eloket makemigrations --check --dry-run
 
 messages: $(STAMP_RUN)
-	cd src/eloket && ../../$(BIN)/eloket makemessages --all --no-obsolete --no-wrap --ignore='migrations/*' && ../../$(BIN)/eloket compilemessages
+	$(BIN)/python scripts/messages.py
 
 bench: $(STAMP_TEST)
 	$(BIN)/python benchmarks/pages.py

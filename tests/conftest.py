@@ -9,6 +9,16 @@ from eloket.register.national_ids import make_belgian_number
 from eloket.register.records import AddressRecord, PersonRecord
 
 
+@pytest.fixture(autouse=True)
+def _fresh_tenant_cache():
+    """Each test starts with no tenant cached in this process (rows roll back between tests)."""
+    from eloket.tenants.selectors import municipality_cache_clear
+
+    municipality_cache_clear()
+    yield
+    municipality_cache_clear()
+
+
 @pytest.fixture
 def make_municipality(db):
     from eloket.tenants.services import municipality_create

@@ -2,6 +2,8 @@
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from eloket.common.errors import ApplicationError, Conflict
 from eloket.tenants.models import Municipality
@@ -197,3 +199,29 @@ class TestResolution:
             "nl",
         )
         assert client.get("/aalst/").status_code == 200
+
+
+class TestTenantCache:
+    """Issue 2: the tenant row is cached per process for a few seconds (ADR 0002)."""
+
+    def test_cached_tenant_costs_no_query(self, gent, client):
+        client.get("/gent/")
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/gent/").status_code == 200
+        assert len(queries) == 0
+
+    def test_a_change_in_this_process_shows_at_once(self, gent, client):
+        client.get("/gent/")
+        municipality_update(municipality=gent, names={"nl": "Stad Gent 2", "en": "Ghent"})
+        assert "Stad Gent 2" in client.get("/gent/").content.decode()
+
+    def test_a_change_by_another_process_shows_within_the_ttl(self, gent, client, monkeypatch):
+        from eloket.tenants import selectors
+
+        client.get("/gent/")
+        # Another process writes the row: no signal reaches this one.
+        Municipality.objects.filter(pk=gent.pk).update(is_active=False)
+        assert client.get("/gent/").status_code == 200  # still trusted from the cache
+        later = selectors.time.monotonic() + selectors.TENANT_CACHE_SECONDS + 0.1
+        monkeypatch.setattr(selectors.time, "monotonic", lambda: later)
+        assert client.get("/gent/").status_code == 404

@@ -4,3 +4,17 @@ from django.apps import AppConfig
 class TenantsConfig(AppConfig):
     name = "eloket.tenants"
     verbose_name = "Municipalities"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from eloket.tenants.models import Municipality
+        from eloket.tenants.selectors import municipality_cache_clear
+
+        # Any write to a municipality, by a service or the admin, drops this process's
+        # cached tenants; other processes see the change within TENANT_CACHE_SECONDS.
+        def forget(**kwargs: object) -> None:
+            municipality_cache_clear()
+
+        post_save.connect(forget, sender=Municipality, weak=False, dispatch_uid="tenant-cache")
+        post_delete.connect(forget, sender=Municipality, weak=False, dispatch_uid="tenant-cache-d")

@@ -1,11 +1,21 @@
 """Reads of municipalities. Municipalities are the tenants themselves, so they are not
 filtered by tenant; other apps' selectors take a Municipality and filter by it."""
 
+import time
+
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from eloket.common.errors import NotFound
 from eloket.tenants.models import RESERVED_SLUGS, Municipality
+
+# How long a process trusts a tenant row it has read (seconds). Host names are cached
+# whether or not they match (the allowed hosts bound them); slugs only when they match.
+TENANT_CACHE_SECONDS: float = getattr(settings, "ELOKET_TENANT_CACHE_SECONDS", 5.0)
+MAX_CACHED = 2000
+_host_cache: dict[str, tuple[Municipality | None, float]] = {}
+_slug_cache: dict[str, tuple[Municipality, float]] = {}
 
 
 def municipality_list(*, include_inactive: bool = False) -> QuerySet[Municipality]:
@@ -27,10 +37,38 @@ def municipality_for_request(
 ) -> tuple[Municipality | None, bool]:
     """The municipality a request addresses, and whether it came by its own host name.
 
-    One query: a configured host name wins over a path prefix. Read on every request
-    (no process-local cache), so a municipality created by `eloket tenant create` while
-    the server runs is served at once by every worker.
+    A configured host name wins over a path prefix. Answers come from a short-lived
+    per-process cache (ADR 0002): a slug that is not cached is always looked up, so a
+    municipality created by `eloket tenant create` while the server runs is served at
+    once; a change to an existing one reaches other processes within TENANT_CACHE_SECONDS.
     """
+    now = time.monotonic()
+    cached_host = _host_cache.get(host)
+    if cached_host is not None and cached_host[1] > now:
+        if cached_host[0] is not None:
+            return cached_host[0], True
+        slug = first_path_segment if first_path_segment not in RESERVED_SLUGS else ""
+        cached_slug = _slug_cache.get(slug) if slug else None
+        if cached_slug is not None and cached_slug[1] > now:
+            return cached_slug[0], False
+        if not slug:
+            return None, False
+    tenant, by_host = _municipality_for_request_uncached(
+        host=host, first_path_segment=first_path_segment
+    )
+    expires = now + TENANT_CACHE_SECONDS
+    if len(_host_cache) > MAX_CACHED or len(_slug_cache) > MAX_CACHED:
+        municipality_cache_clear()
+    _host_cache[host] = (tenant if by_host else None, expires)
+    if tenant is not None and not by_host:
+        # Only hits: a miss is looked up again next time, so a new slug is served at once.
+        _slug_cache[tenant.slug] = (tenant, expires)
+    return tenant, by_host
+
+
+def _municipality_for_request_uncached(
+    *, host: str, first_path_segment: str
+) -> tuple[Municipality | None, bool]:
     condition = Q(host=host)
     slug = first_path_segment if first_path_segment not in RESERVED_SLUGS else ""
     if slug:
@@ -45,3 +83,9 @@ def municipality_for_request(
         if municipality.slug == slug:
             return municipality, False
     return None, False
+
+
+def municipality_cache_clear() -> None:
+    """Forget cached tenants in this process (services call it after every change)."""
+    _host_cache.clear()
+    _slug_cache.clear()

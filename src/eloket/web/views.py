@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 from eloket.tenants.models import Municipality
 from eloket.tenants.selectors import municipality_list
 from eloket.web.catalogue import catalogue_for
-from eloket.web.templatetags.eloket import tenant_reverse
+from eloket.web.links import tenant_reverse
 
 View = Callable[..., HttpResponse]
 

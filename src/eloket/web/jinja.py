@@ -1,0 +1,50 @@
+"""The Jinja2 environment of Eloket's pages (ADR 0003).
+
+Pages use Jinja2 rather than Django's template language because it renders the same page
+several times faster (benchmarks/pages.py). The environment offers what templates need:
+`_()` / `ngettext()` bound to Django's translations (new-style, so arguments are escaped),
+`turl()` for links inside the current municipality, `url()`, `static()` and a few filters.
+"""
+
+from typing import Any
+
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils import formats, translation
+from django.utils.timezone import localtime
+from jinja2 import Environment, pass_context
+
+from eloket.web.links import tenant_reverse
+
+
+@pass_context
+def turl(context: Any, name: str, **kwargs: Any) -> str:
+    return tenant_reverse(context["request"], name, **kwargs)
+
+
+def url(name: str, *args: Any, **kwargs: Any) -> str:
+    return reverse(name, args=args or None, kwargs=kwargs or None)
+
+
+def date_filter(value: Any, format_name: str = "DATE_FORMAT") -> str:
+    """A date or datetime in the active language's format ("DATE_FORMAT", "DATETIME_FORMAT"...)."""
+    if value is None or value == "":
+        return ""
+    if hasattr(value, "tzinfo") and value.tzinfo is not None:
+        value = localtime(value)
+    return str(formats.date_format(value, format_name))
+
+
+def environment(**options: Any) -> Environment:
+    options.setdefault("extensions", []).append("jinja2.ext.i18n")
+    env = Environment(**options)  # noqa: S701 (autoescape is on: Django's backend sets it)
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        translation.gettext,
+        translation.ngettext,
+        newstyle=True,
+        pgettext=translation.pgettext,
+        npgettext=translation.npgettext,
+    )
+    env.globals.update({"turl": turl, "url": url, "static": static})
+    env.filters.update({"date": date_filter})
+    return env
