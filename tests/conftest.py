@@ -101,3 +101,124 @@ def add_people(db):
         )
 
     return add
+
+
+@pytest.fixture(scope="session")
+def idp_private_key():
+    from eloket.conf.settings import _new_rsa_key
+
+    return _new_rsa_key()
+
+
+@pytest.fixture
+def demo_idp(live_server, settings, idp_private_key):
+    """The demo identity provider, mounted on the live server, with the relying party
+    wired to it over real HTTP (discovery, JWKS, token endpoint)."""
+    from eloket.identity.providers.demo_idp import demo_client_register
+    from eloket.identity.providers.oidc import oidc_forget_clients
+
+    base = live_server.url
+    settings.ELOKET_DEMO = True
+    settings.ELOKET_BASE_URL = base
+    settings.ELOKET_DEMO_OIDC_CLIENT_SECRET = "test-demo-client-secret"
+    settings.ELOKET_OIDC = {
+        "issuer": f"{base}/oidc",
+        "client_id": settings.ELOKET_DEMO_OIDC_CLIENT_ID,
+        "client_secret": "test-demo-client-secret",
+        "national_id_claim": "national_number",
+        "scope": "openid profile",
+    }
+    settings.OAUTH2_PROVIDER = {
+        **settings.OAUTH2_PROVIDER,
+        "OIDC_RSA_PRIVATE_KEY": idp_private_key,
+        "OIDC_ISS_ENDPOINT": f"{base}/oidc",
+    }
+    demo_client_register(base_urls=[base])
+    oidc_forget_clients()
+    yield base
+    oidc_forget_clients()
+
+
+def form_fields(html: str, form_index: int = 0) -> dict[str, str]:
+    """The hidden and pre-filled inputs of the n-th form of a page."""
+    import re
+
+    forms = re.findall(r"<form\b.*?</form>", html, flags=re.S)
+    fields = {}
+    for tag in re.findall(r"<input\b[^>]*>", forms[form_index]):
+        name = re.search(r'name="([^"]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if name:
+            fields[name.group(1)] = value.group(1) if value else ""
+    return fields
+
+
+def oidc_login_with(base: str, municipality_slug: str, national_id: str, session=None):
+    """Log a requests.Session in through the demo provider, as a browser would: start at
+    the municipality, type the number at the provider, follow the redirects back."""
+    import html as html_lib
+    import re
+
+    import requests
+
+    session = session or requests.Session()
+    page = session.get(f"{base}/{municipality_slug}/login/oidc", timeout=20)
+    assert "/oidc/pick" in page.url, page.url
+    forms = re.findall(r"<form\b.*?</form>", page.text, flags=re.S)
+    typed = len(forms) - 1  # the last form: type a national number
+    fields = {k: html_lib.unescape(v) for k, v in form_fields(page.text, typed).items()}
+    fields["national_id"] = national_id
+    answer = session.post(page.url, data=fields, timeout=20)
+    return session, answer
+
+
+@pytest.fixture
+def oidc_login(demo_idp):
+    def login(municipality_slug: str, national_id: str, session=None):
+        return oidc_login_with(demo_idp, municipality_slug, national_id, session)
+
+    return login
+
+
+@pytest.fixture
+def make_officer(db):
+    """An officer with a password and a confirmed TOTP device, holding `role` in each
+    municipality given."""
+    from django.contrib.auth.models import User
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from eloket.identity.models import OfficerRole
+
+    def make(username, *municipalities, role="clerk", password="correct horse 42"):
+        user = User.objects.create_user(
+            username=username, password=password, first_name=username.title(), last_name="Test"
+        )
+        TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        for municipality in municipalities:
+            OfficerRole.objects.create(user=user, municipality=municipality, role=role)
+        return user
+
+    return make
+
+
+def totp_now(user) -> str:
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
+
+
+def officer_login_client(client, user, password="correct horse 42"):
+    """Log a Django test client in as an officer through both steps."""
+    step1 = client.post("/auth/officer/login", {"username": user.username, "password": password})
+    assert step1.status_code == 302, step1.content.decode()[:500]
+    step2 = client.post("/auth/officer/code", {"code": totp_now(user)})
+    assert step2.status_code == 302, step2.content.decode()[:500]
+    return client
+
+
+def bearer(user) -> dict[str, str]:
+    from eloket.identity.services import api_token_create
+
+    return {"HTTP_AUTHORIZATION": f"Bearer {api_token_create(user=user, name='test').secret}"}

@@ -3,7 +3,10 @@
 import datetime as dt
 
 from conftest import person_record
+from eloket.common.actors import Actor
 from eloket.register import selectors
+
+OFFICER = Actor.system("isolation test")
 
 
 def test_register_selectors_filter_by_municipality(gent, brugge, add_people):
@@ -26,8 +29,12 @@ def test_register_selectors_filter_by_municipality(gent, brugge, add_people):
     with pytest.raises(NotFound):
         selectors.person_get(municipality=gent, national_id=bram.national_id)
     with pytest.raises(NotFound):
-        selectors.person_record(municipality=gent, national_id=bram.national_id)
-    record = selectors.person_record(municipality=brugge, national_id=bram.national_id)
+        selectors.person_record(
+            municipality=gent, national_id=bram.national_id, actor=OFFICER, purpose="test"
+        )
+    record = selectors.person_record(
+        municipality=brugge, national_id=bram.national_id, actor=OFFICER, purpose="test"
+    )
     assert record.current_address.street == "Veldstraat"
     assert [m.person.first_names for m in record.household] == ["Bram"]
     assert selectors.register_counts(municipality=gent) == {

@@ -7,9 +7,9 @@ Endpoints are thin: parse, call a selector or service, return. Errors are JSON
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from eloket.api.routers import municipalities
+from eloket.api.routers import backoffice, demo, me, municipalities
 from eloket.common.errors import ApplicationError
 
 api = NinjaAPI(
@@ -26,6 +26,9 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
 )
 api.add_router("/municipalities", municipalities.router)
+api.add_router("/me", me.router)
+api.add_router("/m", backoffice.router)
+api.add_router("/demo", demo.router)
 
 
 def error_response(
@@ -60,6 +63,17 @@ def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     )
 
 
+@api.exception_handler(AuthenticationError)
+def not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error_response(
+        request,
+        401,
+        "not_authenticated",
+        _("Log in, or send a bearer token (Authorization: Bearer ...)."),
+    )
+
+
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return error_response(request, exc.status_code, "error", str(exc))
+    codes = {401: "not_authenticated", 403: "forbidden", 405: "method_not_allowed"}
+    return error_response(request, exc.status_code, codes.get(exc.status_code, "error"), str(exc))

@@ -1,5 +1,6 @@
 """Shapes of the API's requests and answers (also the OpenAPI components)."""
 
+import datetime as dt
 from typing import Any
 
 from ninja import Field, Schema
@@ -74,3 +75,138 @@ class CatalogueSectionOut(Schema):
     title: str
     intro: str
     entries: list[CatalogueEntryOut]
+
+
+# --- Identity and the register
+
+
+class AddressOut(Schema):
+    street: str
+    house_number: str
+    box: str
+    postcode: str
+    municipality: str = Field(..., alias="municipality_name")
+    district: str
+    is_main_residence: bool
+    valid_from: dt.date
+    valid_to: dt.date | None
+
+
+class PersonOut(Schema):
+    national_number: str = Field(..., description="Bare digits.", alias="national_id")
+    country: str
+    first_names: str
+    last_name: str
+    full_name: str
+    sex: str
+    birth_date: dt.date | None
+    birth_place: str
+    nationality: str
+    civil_status: str
+    date_of_death: dt.date | None
+
+
+class HouseholdMemberOut(Schema):
+    full_name: str
+    relation: str
+    birth_date: dt.date | None
+    is_you: bool
+
+
+class EventParticipantOut(Schema):
+    full_name: str
+    role: str
+
+
+class CivilEventOut(Schema):
+    kind: str
+    date: dt.date
+    place: str
+    act_number: str
+    registering_municipality: str
+    persons: list[EventParticipantOut]
+
+
+class RegisterRecordOut(Schema):
+    municipality: str = Field(..., description="Slug of the register holding the record.")
+    person: PersonOut
+    current_address: AddressOut | None
+    past_addresses: list[AddressOut]
+    household: list[HouseholdMemberOut]
+    events: list[CivilEventOut]
+
+
+class RoleOut(Schema):
+    municipality: str
+    role: str
+
+
+class MeOut(Schema):
+    kind: str = Field(..., description="citizen or officer")
+    name: str
+    roles: list[RoleOut] = Field(..., description="An officer's roles, per municipality.")
+    record: RegisterRecordOut | None = Field(
+        None, description="A citizen's own register record (not logged: it is their own)."
+    )
+
+
+class AccessActorOut(Schema):
+    kind: str = Field(..., description="officer, municipality, system or citizen")
+    label: str
+    role: str
+    municipality: str | None
+
+
+class AccessLogEntryOut(Schema):
+    at: dt.datetime
+    actor: AccessActorOut
+    data: list[str]
+    purpose: str
+    case_ref: str
+
+
+class TokenIn(Schema):
+    name: str = Field(..., min_length=1, max_length=100)
+    days: int = Field(30, ge=1, le=365)
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    revoked_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+
+
+class IssuedTokenOut(Schema):
+    token: str = Field(..., description="The secret: shown once, send it as a bearer token.")
+    id: int
+    expires_at: dt.datetime
+
+
+class DemoCitizenOut(Schema):
+    national_number: str
+    name: str
+    age: int | None
+    persona: str | None = Field(
+        None, description="Set for special personas (minor, bis_number, deceased, ...)."
+    )
+
+
+class DemoOfficerOut(Schema):
+    username: str
+    name: str
+    role: str
+
+
+class DemoTokenIn(Schema):
+    national_number: str | None = None
+    officer: str | None = None
+
+
+class DemoTokenOut(Schema):
+    token: str
+    kind: str
+    expires_at: dt.datetime

@@ -18,3 +18,29 @@ class TenantOwnedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class ChainHead(models.Model):
+    """The end of one hash chain (see common/chain.py)."""
+
+    chain = models.CharField(max_length=80, primary_key=True)
+    length = models.PositiveBigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"{self.chain} ({self.length})"
+
+
+class AppendOnlyModel(models.Model):
+    """Rows that are written once: no update, no delete through the ORM."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise PermissionError(f"{type(self).__name__} entries are append-only")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionError(f"{type(self).__name__} entries are append-only")

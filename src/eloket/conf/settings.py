@@ -6,6 +6,7 @@ See docs/configuration.md for every variable.
 """
 
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import dj_database_url
@@ -59,11 +60,15 @@ else:
         "ALLOWED_HOSTS", ["127.0.0.1", "localhost", ".localhost", "[::1]", "testserver"]
     )
 
-# Base URL printed by commands (e.g. `eloket tenant create`) and used outside requests.
-ELOKET_BASE_URL = env_str("ELOKET_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Base URL printed by commands (e.g. `eloket tenant create`) and used outside requests;
+# `PORT=8080 make run` moves it along with the server.
+ELOKET_BASE_URL = env_str("ELOKET_BASE_URL", f"http://127.0.0.1:{env_int('PORT', 8000)}").rstrip(
+    "/"
+)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin behind the officers' two-step login, scoped per municipality.
+    "eloket.identity.admin_config.EloketAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -71,9 +76,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks_db",
     "ninja",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "oauth2_provider",
     "eloket.common",
     "eloket.tenants",
     "eloket.register",
+    "eloket.identity",
+    "eloket.backoffice",
     "eloket.web",
     "eloket.api",
     "eloket.demo",
@@ -88,7 +98,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "eloket.identity.middleware.SessionExpiryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
@@ -107,6 +119,7 @@ TEMPLATES = [
             "environment": "eloket.web.jinja.environment",
             "context_processors": [
                 "django.template.context_processors.csp",
+                "django.contrib.messages.context_processors.messages",
                 "eloket.web.context_processors.platform",
             ],
         },
@@ -222,6 +235,109 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "eloket.web.views.csrf_failure"
+
+# --- Sessions and identity (docs/identity.md).
+SESSION_COOKIE_NAME = "eloket_session"
+# A session ends after this long without a request, and in any case this long after login.
+ELOKET_SESSION_IDLE_SECONDS = env_int("ELOKET_SESSION_IDLE_SECONDS", 30 * 60)
+ELOKET_SESSION_ABSOLUTE_SECONDS = env_int("ELOKET_SESSION_ABSOLUTE_SECONDS", 12 * 3600)
+SESSION_COOKIE_AGE = ELOKET_SESSION_ABSOLUTE_SECONDS
+# API bearer tokens: how long a new one lives unless asked for less (days).
+ELOKET_API_TOKEN_DAYS = env_int("ELOKET_API_TOKEN_DAYS", 30)
+# Officer password and second-factor attempts: this many failures per account or address
+# in the window lock further attempts for the rest of the window.
+ELOKET_LOGIN_MAX_FAILURES = env_int("ELOKET_LOGIN_MAX_FAILURES", 5)
+ELOKET_LOGIN_WINDOW_SECONDS = env_int("ELOKET_LOGIN_WINDOW_SECONDS", 15 * 60)
+LOGIN_URL = "/auth/officer/login"
+OTP_TOTP_ISSUER = "Eloket"
+
+# Citizens' national eID through an OIDC federation (itsme, CSAM, FranceConnect,
+# Keycloak-style brokers). A municipality may override any of these in the admin.
+ELOKET_OIDC = {
+    "issuer": env_str("OIDC_ISSUER").rstrip("/"),
+    "client_id": env_str("OIDC_CLIENT_ID"),
+    "client_secret": env_str("OIDC_CLIENT_SECRET"),
+    "national_id_claim": env_str("OIDC_NATIONAL_ID_CLAIM", "national_number"),
+    "scope": env_str("OIDC_SCOPE", "openid profile"),
+}
+# eID card login behind a TLS-terminating proxy that forwards the client certificate.
+ELOKET_EID_CERT_HEADER = env_str("EID_CERT_HEADER", "X-SSL-Client-Cert")
+ELOKET_EID_TRUSTED_PROXIES = env_list("EID_TRUSTED_PROXIES", [])
+ELOKET_EID_CA_BUNDLE = env_str("EID_CA_BUNDLE")
+ELOKET_EID_CRL_FILES = env_list("EID_CRL_FILES", [])
+
+# The built-in demo identity provider (django-oauth-toolkit as an OIDC provider), mounted
+# at /oidc/ and answering only in demo mode. `make run` wires the relying party to it.
+ELOKET_DEMO_OIDC_CLIENT_ID = "eloket-demo"
+
+
+def _demo_file(name: str, make: Callable[[], str]) -> str:
+    path = VAR_DIR / name
+    if path.exists():
+        return path.read_text()
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    value = make()
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+def _new_rsa_key() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+
+
+ELOKET_DEMO_OIDC_CLIENT_SECRET = ""
+OIDC_DEMO_PRIVATE_KEY = ""
+if ELOKET_DEMO and not PRODUCTION:
+    ELOKET_DEMO_OIDC_CLIENT_SECRET = _demo_file(
+        "demo_oidc_client_secret", lambda: secrets.token_urlsafe(32)
+    )
+    OIDC_DEMO_PRIVATE_KEY = _demo_file("demo_idp_key.pem", _new_rsa_key)
+    if not ELOKET_OIDC["issuer"]:
+        ELOKET_OIDC.update(
+            issuer=f"{ELOKET_BASE_URL}/oidc",
+            client_id=ELOKET_DEMO_OIDC_CLIENT_ID,
+            client_secret=ELOKET_DEMO_OIDC_CLIENT_SECRET,
+        )
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": OIDC_DEMO_PRIVATE_KEY,
+    "OIDC_ISS_ENDPOINT": f"{ELOKET_BASE_URL}/oidc",
+    "PKCE_REQUIRED": True,
+    "SCOPES": {"openid": "OpenID Connect", "profile": "Name"},
+    "OAUTH2_VALIDATOR_CLASS": "eloket.identity.providers.demo_idp.DemoIdpValidator",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 300,
+    "ID_TOKEN_EXPIRE_SECONDS": 300,
+    # Follow the OAuth 2.0 Security BCP (RFC 9700) in full. Only the demo, on loopback,
+    # needs plain-http redirect URIs; in production the provider is never mounted anyway.
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"] if PRODUCTION else ["http", "https"],
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    **{
+        f"COMPLIANT_BCP_RFC9700_{rule}": True
+        for rule in (
+            "IMPLICIT_GRANT",
+            "PASSWORD_GRANT",
+            "PKCE_METHOD",
+            "ACCESS_TOKEN_TRANSPORT",
+            "AUTHZ_RESPONSE_ISS",
+            "TOKEN_STORAGE",
+            "REFRESH_TOKEN",
+            "REDIRECT_URI_MATCHING",
+            "PKCE_REQUIRED",
+        )
+    },
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": PRODUCTION,
+}
 
 if PRODUCTION:
     # TLS ends at the reverse proxy, which tells us the original scheme.
@@ -233,6 +349,9 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # The __Host- prefix pins the cookies to this host name, over HTTPS, for the whole site.
+    SESSION_COOKIE_NAME = "__Host-eloket_session"
+    CSRF_COOKIE_NAME = "__Host-eloket_csrf"
     LANGUAGE_COOKIE_SECURE = True
     CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 

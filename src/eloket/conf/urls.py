@@ -9,9 +9,13 @@ urlpatterns = [
     path("healthz", web_views.healthz, name="healthz"),
     path("api/v1/docs", api_views.docs, name="api-docs"),
     path("api/v1/", api.urls),
+    path("auth/", include("eloket.identity.urls")),
+    path("oidc/", include("eloket.identity.urls_demo_idp")),
     path("admin/", admin.site.urls),
     path("", web_views.platform_home, name="platform-home"),
     path("<slug:municipality>/", include("eloket.web.urls")),
+    path("<slug:municipality>/", include("eloket.identity.urls_tenant")),
+    path("<slug:municipality>/backoffice/", include("eloket.backoffice.urls")),
 ]
 
 handler404 = "eloket.web.views.not_found"

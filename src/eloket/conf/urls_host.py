@@ -11,7 +11,11 @@ urlpatterns = [
     path("healthz", web_views.healthz, name="healthz"),
     path("api/v1/docs", api_views.docs, name="api-docs"),
     path("api/v1/", api.urls),
+    path("auth/", include("eloket.identity.urls")),
+    path("oidc/", include("eloket.identity.urls_demo_idp")),
     path("", include("eloket.web.urls")),
+    path("", include("eloket.identity.urls_tenant")),
+    path("backoffice/", include("eloket.backoffice.urls")),
 ]
 
 handler404 = "eloket.web.views.not_found"

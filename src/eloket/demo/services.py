@@ -2,15 +2,31 @@
 municipality that exists is left as it is, a register that holds people is not refilled."""
 
 import datetime as dt
+import hashlib
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from eloket.common.errors import ApplicationError, NotFound
 from eloket.demo.data import MUNICIPALITIES, DemoMunicipality, logo_svg
 from eloket.register.demo import GeneratedRegister, generate_register
-from eloket.register.models import full_name
-from eloket.register.selectors import register_counts
+from eloket.register.models import IdScheme, Person, full_name
+from eloket.register.selectors import (
+    age_on,
+    household_members,
+    is_resident,
+    person_for_identifier,
+    register_counts,
+    residents_in_households,
+)
 from eloket.register.services import register_import_records
 from eloket.tenants.models import Municipality
 from eloket.tenants.services import municipality_create
@@ -90,6 +106,11 @@ def demo_load(*, say: Say | None = None, only: list[str] | None = None) -> LoadR
             progress=progress,
         )
         report.filled.append(spec.slug)
+    for spec in MUNICIPALITIES:
+        if only and spec.slug not in only:
+            continue
+        demo_officers_ensure(Municipality.objects.get(slug=spec.slug))
+    demo_operator_ensure()
     return report
 
 
@@ -101,3 +122,187 @@ def demo_citizens(slug: str) -> dict[str, tuple[str, str]]:
         key: (r.national_id, full_name(spec.country, r.first_names, r.last_name))
         for key, r in generated.personas.items()
     }
+
+
+# --- Demo identities: citizens to log in as, officers with passwords and TOTP seeds
+
+DEMO_PASSWORD = "eloket-demo"  # noqa: S105 (documented demo credential, demo mode only)
+OPERATOR_USERNAME = "operator"
+OFFICER_ROLES = [("clerk", "clerk"), ("head", "head"), ("admin", "admin")]
+OFFICER_NAMES = {
+    "BE": [("Nele", "Verhaeghe"), ("Dirk", "Van Damme"), ("Ilse", "Martens")],
+    "KR": [("수진", "한"), ("동현", "윤"), ("미경", "장")],
+}
+PERSONA_LABELS = {
+    "deceased": gettext_lazy("deceased"),
+    "bis_number": gettext_lazy("BIS number holder (not in the National Register)"),
+    "minor": gettext_lazy("a minor"),
+    "senior": gettext_lazy("over 70"),
+    "young_adult": gettext_lazy("under 25"),
+    "lives_alone": gettext_lazy("lives alone"),
+    "widowed": gettext_lazy("widowed"),
+    "moved_away": gettext_lazy("no longer lives here"),
+}
+ORDINARY_COUNT = 8
+
+
+def totp_key(username: str) -> str:
+    """A deterministic TOTP secret (hex) per demo officer: the same after every reload."""
+    digest = hmac.new(
+        str(settings.ELOKET_DEMO_SEED).encode(), f"totp:{username}".encode(), hashlib.sha256
+    )
+    return digest.hexdigest()[:40]
+
+
+def demo_officers_ensure(municipality: Municipality) -> list[User]:
+    """A clerk, a head of department and an administrator for the municipality (idempotent)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from eloket.identity.models import OfficerRole
+
+    names = OFFICER_NAMES.get(municipality.country, OFFICER_NAMES["BE"])
+    users = []
+    for (suffix, role), (first, last) in zip(OFFICER_ROLES, names, strict=True):
+        username = f"{municipality.slug}.{suffix}"
+        with transaction.atomic():
+            user, created = User.objects.get_or_create(
+                username=username, defaults={"first_name": first, "last_name": last}
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+                TOTPDevice.objects.create(
+                    user=user, name="demo authenticator", key=totp_key(username), confirmed=True
+                )
+            OfficerRole.objects.get_or_create(
+                user=user,
+                municipality=municipality,
+                defaults={"role": role, "department": str(_("Population and civil affairs"))},
+            )
+        users.append(user)
+    return users
+
+
+def demo_operator_ensure() -> User:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user, created = User.objects.get_or_create(
+        username=OPERATOR_USERNAME,
+        defaults={"first_name": "Platform", "last_name": "Operator", "is_superuser": True},
+    )
+    if created:
+        user.is_staff = True
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+        TOTPDevice.objects.create(
+            user=user, name="demo authenticator", key=totp_key(OPERATOR_USERNAME), confirmed=True
+        )
+    return user
+
+
+def demo_officer_list(municipality: Municipality) -> list[dict[str, str]]:
+    from eloket.identity.models import OfficerRole
+
+    roles = (
+        OfficerRole.objects.filter(
+            municipality=municipality, user__username__startswith=f"{municipality.slug}."
+        )
+        .select_related("user")
+        .order_by("user__username")
+    )
+    order = {"clerk": 0, "head": 1, "admin": 2}
+    return sorted(
+        (
+            {"username": r.user.username, "name": r.user.get_full_name(), "role": r.role}
+            for r in roles
+        ),
+        key=lambda o: order.get(o["role"], 9),
+    )
+
+
+def persona_of(person: Person, municipality: Municipality, today: dt.date) -> str | None:
+    """What makes a demo citizen special (None for an ordinary resident)."""
+    age = age_on(person, today)
+    if person.is_deceased:
+        return "deceased"
+    if person.id_scheme == IdScheme.BE_BIS_NUMBER:
+        return "bis_number"
+    if age is not None and age < 18:
+        return "minor"
+    if not is_resident(person=person, municipality=municipality, on=today):
+        return "moved_away"
+    if age is not None and age > 70:
+        return "senior"
+    if age is not None and age < 25:
+        return "young_adult"
+    if len(household_members(person=person)) < 2:
+        return "lives_alone"
+    return None
+
+
+def _citizen_row(person: Person, today: dt.date, persona: str | None) -> dict[str, Any]:
+    return {
+        "national_number": person.national_id,
+        "name": person.full_name,
+        "given_name": person.first_names,
+        "family_name": person.last_name,
+        "age": age_on(person, today),
+        "persona": persona,
+        "persona_label": str(PERSONA_LABELS.get(persona or "", "")),
+    }
+
+
+def demo_citizen_list(municipality: Municipality) -> list[dict[str, Any]]:
+    """Ordinary residents first (alive, 25 to 70, living here, in a household of two or
+    more), then the special personas, each marked with `persona`."""
+    today = timezone.localdate()
+    named: list[Person] = []
+    if any(spec.slug == municipality.slug for spec in MUNICIPALITIES):
+        for number, _name in demo_citizens(municipality.slug).values():
+            person = person_for_identifier(national_id=number)
+            if person is not None and person.municipality_id == municipality.pk:
+                named.append(person)
+    ordinary: list[dict[str, Any]] = []
+    special: list[dict[str, Any]] = []
+    for person in named:
+        persona = persona_of(person, municipality, today)
+        (special if persona else ordinary).append(_citizen_row(person, today, persona))
+    seen = {row["national_number"] for row in ordinary + special}
+    if len(ordinary) < ORDINARY_COUNT:
+        for person in residents_in_households(
+            municipality=municipality,
+            min_age=25,
+            max_age=70,
+            min_household=2,
+            limit=ORDINARY_COUNT * 3,
+            on=today,
+        ):
+            if person.national_id not in seen and len(ordinary) < ORDINARY_COUNT:
+                ordinary.append(_citizen_row(person, today, None))
+                seen.add(person.national_id)
+    return ordinary + special
+
+
+def demo_token(*, national_number: str | None, officer: str | None) -> dict[str, Any]:
+    """A one-day API token for a demo citizen (as after an eID login) or officer."""
+    from eloket.identity.models import LoginMethod
+    from eloket.identity.services import (
+        api_token_create,
+        citizen_account,
+        citizen_identify,
+        is_officer,
+    )
+
+    if national_number:
+        person = citizen_identify(national_id=national_number)
+        user = citizen_account(person=person, method=LoginMethod.API_TOKEN)
+        kind = "citizen"
+    else:
+        user = User.objects.filter(username=officer or "", is_active=True).first()
+        if user is None or not is_officer(user):
+            raise NotFound(_("There is no officer with this username."))
+        kind = "officer"
+    if not user.is_active:
+        raise ApplicationError(_("This account has been blocked."), code="blocked")
+    issued = api_token_create(user=user, name=f"demo token ({kind})", days=1)
+    return {"token": issued.secret, "kind": kind, "expires_at": issued.token.expires_at}

@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from eloket.common.models import TenantOwnedModel, TimeStampedModel
+from eloket.common.models import AppendOnlyModel, TenantOwnedModel, TimeStampedModel
 
 
 def full_name(country: str, first_names: str, last_name: str) -> str:
@@ -186,3 +186,66 @@ class CivilEventParticipant(TenantOwnedModel):
         constraints = [
             models.UniqueConstraint(fields=["event", "person"], name="participant_once_per_event")
         ]
+
+
+class DataCategory(models.TextChoices):
+    """Which part of a person's register data was read."""
+
+    IDENTITY = "identity", _("identity (names, birth, nationality, civil status)")
+    ADDRESSES = "addresses", _("addresses")
+    HOUSEHOLD = "household", _("household composition")
+    EVENTS = "events", _("civil-status acts")
+    CERTIFICATE = "certificate", _("data for a certificate")
+
+
+class AccessLogEntry(TenantOwnedModel, AppendOnlyModel):
+    """One read of a person's register data by someone other than that person.
+
+    `municipality` is the register that was read. Entries are append-only and hash-chained
+    per municipality (`common/chain.py`); `eloket audit verify` checks the chains.
+    """
+
+    at = models.DateTimeField(db_index=True)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    actor_kind = models.CharField(max_length=12)
+    actor_label = models.CharField(max_length=200)
+    actor_role = models.CharField(max_length=40, blank=True)
+    actor_user = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_municipality = models.ForeignKey(
+        "tenants.Municipality", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    data = models.JSONField(help_text="Data categories read.")
+    purpose = models.CharField(max_length=300)
+    case_ref = models.CharField(max_length=60, blank=True, help_text="e.g. order:K7M2QX")
+    chain = models.CharField(max_length=80)
+    sequence = models.PositiveBigIntegerField()
+    previous_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "sequence"], name="access_log_chain_sequence")
+        ]
+        indexes = [models.Index(fields=["person", "-at"])]
+        verbose_name_plural = "access log entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label}: {self.purpose}"
+
+    def chained_content(self) -> dict[str, object]:
+        return {
+            "municipality": self.municipality_id,
+            "at": self.at,
+            "person": self.person_id,
+            "actor_kind": self.actor_kind,
+            "actor_label": self.actor_label,
+            "actor_role": self.actor_role,
+            "actor_user": self.actor_user_id,
+            "actor_municipality": self.actor_municipality_id,
+            "data": self.data,
+            "purpose": self.purpose,
+            "case_ref": self.case_ref,
+        }

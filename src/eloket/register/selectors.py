@@ -1,7 +1,8 @@
 """Reads of the population register, always within one municipality.
 
-Other apps read the register only through these functions. Issue 3 adds the access log:
-every read of a person's data by someone else than that person goes through here.
+Other apps read the register only through these functions. Every read of a person's data
+by someone other than that person writes an access-log entry (`register/access_log.py`):
+`person_record` takes the actor, the purpose and the related case for that reason.
 """
 
 import datetime as dt
@@ -11,10 +12,26 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from eloket.common.errors import NotFound
-from eloket.register.models import Address, CivilEvent, Household, HouseholdMembership, Person
+from eloket.common.actors import Actor
+from eloket.common.errors import ApplicationError, NotFound
+from eloket.register.access_log import access_log_write
+from eloket.register.models import (
+    Address,
+    CivilEvent,
+    DataCategory,
+    Household,
+    HouseholdMembership,
+    Person,
+)
 from eloket.register.national_ids import normalise
 from eloket.tenants.models import Municipality
+
+ALL_DATA = (
+    DataCategory.IDENTITY,
+    DataCategory.ADDRESSES,
+    DataCategory.HOUSEHOLD,
+    DataCategory.EVENTS,
+)
 
 
 def person_list(*, municipality: Municipality) -> QuerySet[Person]:
@@ -54,14 +71,42 @@ class PersonRecordView:
     events: list[CivilEvent]
 
 
-def person_record(*, municipality: Municipality, national_id: str) -> PersonRecordView:
-    """A person's whole register record, in a fixed number of queries."""
+def person_record(
+    *,
+    municipality: Municipality,
+    national_id: str,
+    actor: Actor,
+    purpose: str,
+    case_ref: str = "",
+    data: tuple[str, ...] = ALL_DATA,
+) -> PersonRecordView:
+    """A person's whole register record, in a fixed number of queries.
+
+    Logged in the access log unless `actor` is the person. A purpose is required for
+    anyone else: the person will read it in "Who consulted my data".
+    """
     person = person_get(municipality=municipality, national_id=national_id)
-    addresses = list(Address.objects.filter(municipality=municipality, person=person))
+    if not actor.is_person(person.country, person.national_id) and not purpose.strip():
+        raise ApplicationError(_("State why you need this person's data."), code="purpose_required")
+    record = _record_of(person)
+    access_log_write(
+        person=person, actor=actor, data=data, purpose=purpose.strip(), case_ref=case_ref
+    )
+    return record
+
+
+def own_record(*, person: Person) -> PersonRecordView:
+    """The person's record as they see it themselves (not logged)."""
+    return _record_of(person)
+
+
+def _record_of(person: Person) -> PersonRecordView:
+    municipality_id = person.municipality_id
+    addresses = list(Address.objects.filter(municipality_id=municipality_id, person=person))
     current = next((a for a in addresses if a.valid_to is None and a.is_main_residence), None)
     membership = (
         HouseholdMembership.objects.filter(
-            municipality=municipality, person=person, valid_to__isnull=True
+            municipality_id=municipality_id, person=person, valid_to__isnull=True
         )
         .select_related("household")
         .first()
@@ -70,13 +115,15 @@ def person_record(*, municipality: Municipality, national_id: str) -> PersonReco
     if membership:
         household = list(
             HouseholdMembership.objects.filter(
-                municipality=municipality, household=membership.household, valid_to__isnull=True
+                municipality_id=municipality_id,
+                household=membership.household,
+                valid_to__isnull=True,
             )
             .select_related("person")
             .order_by("valid_from", "person__birth_date")
         )
     events = list(
-        CivilEvent.objects.filter(municipality=municipality, participants__person=person)
+        CivilEvent.objects.filter(municipality_id=municipality_id, participants__person=person)
         .prefetch_related(Prefetch("participants__person"))
         .order_by("date")
     )
@@ -89,9 +136,81 @@ def person_record(*, municipality: Municipality, national_id: str) -> PersonReco
     )
 
 
+def person_for_identifier(*, national_id: str) -> Person | None:
+    """The person a login identifies (any municipality on the platform), or None.
+
+    Used by the identity providers: the identifier comes from an eID, not from a user's
+    typing, so a malformed one simply matches nobody.
+    """
+    digits = normalise(national_id)
+    if not digits.isdigit() or len(digits) not in (11, 13):
+        return None
+    return Person.objects.select_related("municipality").filter(national_id=digits).first()
+
+
+def person_by_pk(*, pk: int) -> Person | None:
+    return Person.objects.select_related("municipality").filter(pk=pk).first()
+
+
+def is_resident(*, person: Person, municipality: Municipality, on: dt.date | None = None) -> bool:
+    """Alive and with a main residence in `municipality` on a day (today by default)."""
+    if person.municipality_id != municipality.pk:
+        return False
+    return resident_list(municipality=municipality, on=on).filter(pk=person.pk).exists()
+
+
+def age_on(person: Person, day: dt.date | None = None) -> int | None:
+    if person.birth_date is None:
+        return None
+    day = day or timezone.localdate()
+    born = person.birth_date
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def household_members(*, person: Person) -> list[HouseholdMembership]:
+    """The person's current household (their own membership included)."""
+    return _record_of(person).household
+
+
 def register_counts(*, municipality: Municipality) -> dict[str, int]:
     return {
         "persons": Person.objects.filter(municipality=municipality).count(),
         "households": Household.objects.filter(municipality=municipality).count(),
         "events": CivilEvent.objects.filter(municipality=municipality).count(),
     }
+
+
+def residents_in_households(
+    *,
+    municipality: Municipality,
+    min_age: int,
+    max_age: int,
+    min_household: int,
+    limit: int,
+    on: dt.date | None = None,
+) -> list[Person]:
+    """Living residents of an age range in households of at least `min_household` people,
+    in a stable order (for the demo's lists of ordinary residents)."""
+    from django.db.models import Count
+
+    day = on or timezone.localdate()
+    youngest_birth = dt.date(day.year - min_age, day.month, min(day.day, 28))
+    oldest_birth = dt.date(day.year - max_age - 1, day.month, min(day.day, 28))
+    big_households = (
+        HouseholdMembership.objects.filter(municipality=municipality, valid_to__isnull=True)
+        .values("household")
+        .annotate(size=Count("person"))
+        .filter(size__gte=min_household)
+        .values("household")
+    )
+    candidates = (
+        resident_list(municipality=municipality, on=day)
+        .filter(
+            birth_date__lte=youngest_birth,
+            birth_date__gt=oldest_birth,
+            household_memberships__valid_to__isnull=True,
+            household_memberships__household__in=big_households,
+        )
+        .order_by("pk")
+    )
+    return list(candidates[:limit])

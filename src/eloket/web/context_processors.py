@@ -18,4 +18,13 @@ def platform(request: HttpRequest) -> dict[str, Any]:
         ],
         "current_language": language,
         "demo_mode": settings.ELOKET_DEMO,
+        "is_officer_here": lambda: _is_officer_here(request, tenant),
     }
+
+
+def _is_officer_here(request: HttpRequest, tenant: Any) -> bool:
+    from eloket.identity.selectors import officer_role_in
+
+    if tenant is None or not request.user.is_authenticated:
+        return False
+    return officer_role_in(request.user, tenant) is not None

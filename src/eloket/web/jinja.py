@@ -10,11 +10,17 @@ from typing import Any
 
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import formats, translation
+from django.utils import formats, timezone, translation
 from django.utils.timezone import localtime
 from jinja2 import Environment, pass_context
 
+from eloket.register.labels import country_name, format_national_id
+from eloket.register.models import DataCategory
 from eloket.web.links import tenant_reverse
+
+
+def data_label(code: str) -> str:
+    return str(dict(DataCategory.choices).get(code, code))
 
 
 @pass_context
@@ -45,6 +51,16 @@ def environment(**options: Any) -> Environment:
         pgettext=translation.pgettext,
         npgettext=translation.npgettext,
     )
-    env.globals.update({"turl": turl, "url": url, "static": static})
+    env.globals.update(
+        {
+            "turl": turl,
+            "url": url,
+            "static": static,
+            "now": timezone.now,
+            "format_nn": lambda person: format_national_id(person.national_id, person.country),
+            "country_name": country_name,
+            "data_label": data_label,
+        }
+    )
     env.filters.update({"date": date_filter})
     return env

@@ -1,9 +1,6 @@
 """Citizen-facing pages. Thin: resolve the municipality, call a selector, render."""
 
 import hashlib
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -14,27 +11,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from eloket.tenants.decorators import tenant_page
 from eloket.tenants.models import Municipality
 from eloket.tenants.selectors import municipality_list
 from eloket.web.catalogue import catalogue_for
 from eloket.web.links import tenant_reverse
-
-View = Callable[..., HttpResponse]
-
-
-def tenant_page(view: Callable[..., HttpResponse]) -> View:
-    """The page exists only inside a municipality (resolved by TenantMiddleware)."""
-
-    @wraps(view)
-    def wrapper(
-        request: HttpRequest, municipality: str | None = None, **kwargs: Any
-    ) -> HttpResponse:
-        tenant: Municipality | None = getattr(request, "tenant", None)
-        if tenant is None or (municipality is not None and tenant.slug != municipality):
-            raise Http404(_("There is no municipality at this address."))
-        return view(request, tenant, **kwargs)
-
-    return wrapper
 
 
 @require_GET
@@ -173,4 +154,31 @@ def server_error(request: HttpRequest) -> HttpResponse:
             "message": _("Something went wrong on our side. Please try again later."),
         },
         status=500,
+    )
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form came back without its security token (an old tab, cookies off)."""
+    if _wants_json(request):
+        return JsonResponse(
+            {
+                "code": "csrf_failed",
+                "message": _(
+                    "The request lacks its security token. Reload the page and try again."
+                ),
+            },
+            status=403,
+        )
+    return render(
+        request,
+        "web/error.html",
+        {
+            "status": 403,
+            "title": _("Please try again"),
+            "message": _(
+                "This form has expired or your browser did not send its security token. "
+                "Go back, reload the page and send it again. Cookies must be allowed."
+            ),
+        },
+        status=403,
     )

@@ -31,7 +31,11 @@ class Command(BaseCommand):
         if settings.ELOKET_DEMO:
             self.stdout.write("==> Loading demo data (first run only)")
             call_command("demo", "load")
+            from eloket.identity.providers.demo_idp import demo_base_urls, demo_client_register
+
+            demo_client_register(base_urls=demo_base_urls())
             self.print_demo_citizens()
+            self.print_demo_officers()
         env = os.environ.copy()
         children: list[subprocess.Popen[bytes]] = []
         if not options["no_worker"]:
@@ -80,6 +84,20 @@ class Command(BaseCommand):
                     child.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     child.kill()
+
+    def print_demo_officers(self) -> None:
+        import base64
+
+        from eloket.demo.services import DEMO_PASSWORD, totp_key
+
+        self.stdout.write(
+            f"==> Demo officers (password {DEMO_PASSWORD}; TOTP secrets for an authenticator app,"
+            " or `eloket demo totp USERNAME` for the current code):"
+        )
+        for username in ("gent.clerk", "gent.head", "brugge.clerk", "seoul.clerk", "operator"):
+            secret = base64.b32encode(bytes.fromhex(totp_key(username))).decode().rstrip("=")
+            self.stdout.write(f"      {username:<14} {secret}")
+        self.stdout.write(f"    officer login: {settings.ELOKET_BASE_URL}/auth/officer/login")
 
     def print_demo_citizens(self) -> None:
         from eloket.demo.services import demo_citizens

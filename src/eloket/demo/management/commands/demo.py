@@ -5,7 +5,28 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from eloket.demo.data import MUNICIPALITIES
-from eloket.demo.services import demo_citizens, demo_load
+from eloket.demo.services import (
+    DEMO_PASSWORD,
+    OPERATOR_USERNAME,
+    demo_citizens,
+    demo_load,
+    totp_key,
+)
+
+
+def current_code(username: str) -> str:
+    from django_otp.oath import totp
+
+    from eloket.demo.services import totp_key as key_of
+
+    return f"{totp(bytes.fromhex(key_of(username))):06d}"
+
+
+def otpauth_uri(username: str) -> str:
+    import base64
+
+    secret = base64.b32encode(bytes.fromhex(totp_key(username))).decode().rstrip("=")
+    return f"otpauth://totp/Eloket:{username}?secret={secret}&issuer=Eloket"
 
 
 class Command(BaseCommand):
@@ -18,12 +39,23 @@ class Command(BaseCommand):
         )
         load.add_argument("--only", help="Comma-separated slugs.")
         sub.add_parser("citizens", help="List the named demo citizens.")
+        sub.add_parser("officers", help="List the demo officers with their TOTP secrets.")
+        totp = sub.add_parser(
+            "totp", help="Print the current authenticator code of a demo officer."
+        )
+        totp.add_argument("username")
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         if action == "citizens":
             for spec in MUNICIPALITIES:
                 for key, (number, name) in demo_citizens(spec.slug).items():
                     self.stdout.write(f"{spec.slug:<10} {key:<16} {number:<14} {name}")
+            return
+        if action == "officers":
+            self.print_officers()
+            return
+        if action == "totp":
+            self.stdout.write(current_code(options["username"]))
             return
         only = [s.strip() for s in options["only"].split(",")] if options.get("only") else None
         report = demo_load(say=lambda line: self.stdout.write(f"  {line}"), only=only)
@@ -33,3 +65,16 @@ class Command(BaseCommand):
                 f"{len(report.skipped)} already loaded."
             )
         )
+
+    def print_officers(self) -> None:
+        import base64
+
+        self.stdout.write(f"Password of every demo officer: {DEMO_PASSWORD}")
+        names = [OPERATOR_USERNAME] + [
+            f"{spec.slug}.{suffix}"
+            for spec in MUNICIPALITIES
+            for suffix in ("clerk", "head", "admin")
+        ]
+        for username in names:
+            secret = base64.b32encode(bytes.fromhex(totp_key(username))).decode().rstrip("=")
+            self.stdout.write(f"{username:<20} TOTP secret {secret}")

@@ -1,0 +1,95 @@
+"""Who may act where: the checks views and API endpoints call before anything else.
+
+An officer acts for a municipality only when they hold a role there and logged in with
+their second factor (or use a token issued after it). A platform operator without a role
+in a municipality sees none of its people: operators run the platform, not the registers.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from eloket.common.actors import Actor
+from eloket.common.errors import ApplicationError
+from eloket.identity import selectors
+from eloket.identity.models import Citizen, Role
+from eloket.register.models import Person
+from eloket.tenants.decorators import tenant_page
+from eloket.tenants.models import Municipality
+
+
+class NotAuthenticated(ApplicationError):
+    code = "not_authenticated"
+    status = 401
+
+
+class Forbidden(ApplicationError):
+    code = "forbidden"
+    status = 403
+
+
+def officer_access(
+    request: HttpRequest, municipality: Municipality, minimum: str = Role.CLERK
+) -> Actor:
+    """The acting officer of `municipality`, or NotAuthenticated / Forbidden."""
+    user = request.user
+    if not user.is_authenticated:
+        raise NotAuthenticated(_("Log in as an officer first."))
+    role = selectors.officer_role_in(user, municipality)
+    if role is None:
+        raise Forbidden(
+            _("You do not work for %(name)s on this platform.")
+            % {"name": municipality.display_name()}
+        )
+    if not selectors.authenticated_by_second_factor(request):
+        raise NotAuthenticated(_("Log in with your authenticator code first."))
+    if not selectors.role_at_least(role.role, minimum):
+        raise Forbidden(_("Your role does not allow this."))
+    return selectors.officer_actor(role)
+
+
+def citizen_access(request: HttpRequest) -> tuple[Citizen, Person, Actor]:
+    """The logged-in citizen, their register record and them as an actor."""
+    user = request.user
+    if not user.is_authenticated:
+        raise NotAuthenticated(_("Log in with your eID first."))
+    citizen = selectors.citizen_of(user)
+    person = selectors.citizen_person(user) if citizen else None
+    if citizen is None or person is None:
+        raise Forbidden(_("This is for citizens logged in with their eID."))
+    assert isinstance(user, User)
+    return citizen, person, selectors.citizen_actor(user, citizen)
+
+
+def officer_page(
+    minimum: str = Role.CLERK,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """A back-office page: in a municipality, for its officers; the view gets the actor."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @tenant_page
+        @wraps(view)
+        def wrapper(
+            request: HttpRequest, tenant: Municipality, *args: Any, **kwargs: Any
+        ) -> HttpResponse:
+            try:
+                actor = officer_access(request, tenant, minimum)
+            except NotAuthenticated:
+                return HttpResponseRedirect(f"/auth/officer/login?next={request.get_full_path()}")
+            except Forbidden as exc:
+                return render(
+                    request,
+                    "web/error.html",
+                    {"status": 403, "title": _("Not allowed"), "message": exc.message},
+                    status=403,
+                )
+            return view(request, tenant, actor, *args, **kwargs)
+
+        return wrapper
+
+    return decorate

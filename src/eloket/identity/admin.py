@@ -1,0 +1,238 @@
+"""Admin pages of municipalities, officers and their roles (scoped per municipality)."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from eloket.identity.admin_site import administered_municipalities
+from eloket.identity.models import Officer, OfficerRole, OidcOverride
+from eloket.tenants.models import LOGO_TYPES, Municipality
+
+
+class ScopedToMunicipality:
+    """Rows of the municipalities the user administers (all for the platform operator)."""
+
+    municipality_field = "municipality"
+
+    def _allowed(self, request: HttpRequest) -> QuerySet[Municipality]:
+        return administered_municipalities(request)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        qs = super().get_queryset(request)  # type: ignore[misc]
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(**{f"{self.municipality_field}__in": self._allowed(request)}).distinct()
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._allowed(request).exists()
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return self._allowed(request).exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may(request, obj)
+
+    def _may(self, request: HttpRequest, obj: Any) -> bool:
+        allowed = self._allowed(request)
+        if obj is None:
+            return allowed.exists()
+        return self.get_queryset(request).filter(pk=obj.pk).exists()
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "municipality":
+            kwargs["queryset"] = self._allowed(request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+
+class MunicipalityForm(forms.ModelForm):
+    logo_upload = forms.FileField(
+        required=False, help_text=_("SVG, PNG or WebP, at most 20 KB. Leave empty to keep.")
+    )
+    remove_logo = forms.BooleanField(required=False)
+
+    class Meta:
+        model = Municipality
+        fields = [
+            "slug",
+            "names",
+            "country",
+            "nis_code",
+            "languages",
+            "host",
+            "primary_colour",
+            "secondary_colour",
+            "font_stack",
+            "custom_css",
+            "contact_email",
+            "contact_phone",
+            "contact_address",
+            "website",
+            "modules",
+            "is_active",
+        ]
+
+    def clean_logo_upload(self) -> Any:
+        upload = self.cleaned_data.get("logo_upload")
+        if upload and upload.content_type not in LOGO_TYPES:
+            raise forms.ValidationError(_("The logo must be SVG, PNG or WebP."))
+        return upload
+
+    def save(self, commit: bool = True) -> Municipality:
+        municipality: Municipality = super().save(commit=False)
+        upload = self.cleaned_data.get("logo_upload")
+        if upload:
+            municipality.logo = upload.read()
+            municipality.logo_content_type = upload.content_type
+        elif self.cleaned_data.get("remove_logo"):
+            municipality.logo = b""
+            municipality.logo_content_type = ""
+        if commit:
+            municipality.full_clean()
+            municipality.save()
+        return municipality
+
+
+@admin.register(Municipality)
+class MunicipalityAdmin(ScopedToMunicipality, admin.ModelAdmin):
+    form = MunicipalityForm
+    municipality_field = "pk"
+    list_display = ["slug", "__str__", "country", "nis_code", "is_active"]
+    search_fields = ["slug", "nis_code"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Municipality]:
+        qs = Municipality.objects.all()
+        return qs if request.user.is_superuser else qs.filter(pk__in=self._allowed(request))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # Identity of a municipality is the operator's business; branding is the municipality's.
+        if request.user.is_superuser:
+            return []
+        return ["slug", "country", "nis_code", "host", "is_active"]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # deactivate instead: requests and logs refer to it
+
+
+class OfficerRoleInline(admin.TabularInline):
+    model = OfficerRole
+    fk_name = "user"
+    extra = 1
+    fields = ["municipality", "role", "department"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OfficerRole]:
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(municipality__in=administered_municipalities(request))
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "municipality":
+            kwargs["queryset"] = administered_municipalities(request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return administered_municipalities(request).exists()
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return administered_municipalities(request).exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return administered_municipalities(request).exists()
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return administered_municipalities(request).exists()
+
+
+class OfficerForm(forms.ModelForm):
+    new_password = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Set a new password (at least 12 characters). Leave empty to keep."),
+    )
+
+    class Meta:
+        model = Officer
+        fields = ["username", "first_name", "last_name", "email", "is_active"]
+
+    def clean_new_password(self) -> str:
+        password = self.cleaned_data.get("new_password") or ""
+        if password and len(password) < 12:
+            raise forms.ValidationError(_("Use at least 12 characters."))
+        if not password and not self.instance.pk:
+            raise forms.ValidationError(_("A new officer needs a password."))
+        return password
+
+    def save(self, commit: bool = True) -> Officer:
+        officer: Officer = super().save(commit=False)
+        if self.cleaned_data.get("new_password"):
+            officer.set_password(self.cleaned_data["new_password"])
+        if commit:
+            officer.save()
+        return officer
+
+
+@admin.register(Officer)
+class OfficerAdmin(ScopedToMunicipality, admin.ModelAdmin):
+    """Officers of the municipalities one administers. An officer working for another
+    municipality too can be given or taken roles here, but their account (name,
+    password, active) is changed only by an administrator of all their municipalities."""
+
+    form = OfficerForm
+    inlines = [OfficerRoleInline]
+    municipality_field = "officer_roles__municipality"
+    list_display = ["username", "first_name", "last_name", "is_active"]
+    search_fields = ["username", "first_name", "last_name"]
+    actions = ["reset_authenticator"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Officer]:
+        qs = Officer.objects.filter(officer_roles__isnull=False).distinct()
+        if request.user.is_superuser:
+            return qs | Officer.objects.filter(is_superuser=True)
+        return qs.filter(officer_roles__municipality__in=self._allowed(request)).distinct()
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is None or request.user.is_superuser:
+            return []
+        allowed = set(self._allowed(request).values_list("pk", flat=True))
+        theirs = set(obj.officer_roles.values_list("municipality_id", flat=True))
+        if theirs <= allowed:
+            return []
+        return ["username", "first_name", "last_name", "email", "is_active", "new_password"]
+
+    @admin.action(description=_("Reset the authenticator (the officer sets it up again)"))
+    def reset_authenticator(self, request: HttpRequest, queryset: QuerySet[Officer]) -> None:
+        count = TOTPDevice.objects.filter(user__in=queryset).delete()[0]
+        messages.success(request, _("%(n)d authenticators removed.") % {"n": count})
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if not form.instance.officer_roles.exists() and not request.user.is_superuser:
+            messages.warning(request, _("This officer has no role left in your municipality."))
+
+
+@admin.register(OidcOverride)
+class OidcOverrideAdmin(ScopedToMunicipality, admin.ModelAdmin):
+    list_display = ["municipality", "issuer", "client_id"]
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "client_secret":
+            kwargs["widget"] = forms.PasswordInput(render_value=True)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+admin.site.unregister(User) if admin.site.is_registered(User) else None

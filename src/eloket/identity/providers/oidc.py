@@ -1,0 +1,128 @@
+"""Citizens' login through an OpenID Connect provider (an eID federation or the demo IdP).
+
+Authlib's Django client runs the authorization-code flow with PKCE (S256), a state and a
+nonce, and checks the ID token's signature against the provider's JWKS, its issuer,
+audience, expiry and nonce. The national identifier comes from a configured claim.
+Settings: `ELOKET_OIDC` (platform), overridden per municipality by `OidcOverride`.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.django_client import OAuth
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from joserfc.errors import JoseError
+
+from eloket.common.errors import ApplicationError
+from eloket.identity.models import OidcOverride
+from eloket.tenants.models import Municipality
+
+
+class OidcNotConfigured(ApplicationError):
+    code = "oidc_not_configured"
+    status = 503
+
+
+class OidcFailed(ApplicationError):
+    code = "oidc_failed"
+    status = 400
+
+
+@dataclass(frozen=True)
+class OidcConfig:
+    issuer: str
+    client_id: str
+    client_secret: str
+    national_id_claim: str
+    scope: str
+
+    @property
+    def registry_name(self) -> str:
+        # One Authlib client per distinct configuration (it caches the provider metadata).
+        digest = hashlib.sha256(
+            f"{self.issuer}|{self.client_id}|{self.client_secret}".encode()
+        ).hexdigest()
+        return f"oidc-{digest[:16]}"
+
+
+def oidc_config(municipality: Municipality | None) -> OidcConfig:
+    base: dict[str, str] = dict(settings.ELOKET_OIDC)
+    if municipality is not None:
+        override = OidcOverride.objects.filter(municipality=municipality).first()
+        if override:
+            for field in ("issuer", "client_id", "client_secret", "national_id_claim"):
+                value = getattr(override, field)
+                if value:
+                    base[field] = value.rstrip("/") if field == "issuer" else value
+    if not base.get("issuer") or not base.get("client_id"):
+        raise OidcNotConfigured(
+            _("Login with eID through an identity provider is not set up on this platform.")
+        )
+    return OidcConfig(
+        issuer=base["issuer"],
+        client_id=base["client_id"],
+        client_secret=base.get("client_secret", ""),
+        national_id_claim=base.get("national_id_claim") or "national_number",
+        scope=base.get("scope") or "openid profile",
+    )
+
+
+_oauth = OAuth()
+
+
+def _client(config: OidcConfig) -> Any:
+    client = _oauth.create_client(config.registry_name)
+    if client is None:
+        client = _oauth.register(
+            name=config.registry_name,
+            client_id=config.client_id,
+            client_secret=config.client_secret,
+            server_metadata_url=f"{config.issuer}/.well-known/openid-configuration",
+            client_kwargs={"scope": config.scope, "code_challenge_method": "S256", "timeout": 10},
+        )
+    return client
+
+
+def oidc_forget_clients() -> None:
+    """Drop cached clients and the provider metadata and keys they fetched."""
+    _oauth._clients.clear()
+    _oauth._registry.clear()
+
+
+def oidc_start(
+    request: HttpRequest, *, config: OidcConfig, redirect_uri: str, extra: dict[str, str]
+) -> HttpResponse:
+    """Redirect the browser to the provider (state, nonce and PKCE verifier in the session)."""
+    try:
+        return _client(config).authorize_redirect(request, redirect_uri, **extra)
+    except (OAuthError, OSError, ValueError) as exc:
+        raise OidcFailed(
+            _("The identity provider cannot be reached. Please try again later.")
+        ) from exc
+
+
+def oidc_finish(request: HttpRequest, *, config: OidcConfig) -> str:
+    """Complete the flow on the callback; the national identifier the provider vouches for."""
+    if request.GET.get("error"):
+        raise OidcFailed(
+            _("The identity provider did not log you in (%(reason)s).")
+            % {"reason": request.GET.get("error_description") or request.GET["error"]}
+        )
+    try:
+        token = _client(config).authorize_access_token(request)
+    except (OAuthError, JoseError, OSError, ValueError, KeyError) as exc:
+        # A replayed or forged callback (state or nonce mismatch), a bad signature, an
+        # expired token or an unreachable provider: the person simply starts again.
+        raise OidcFailed(
+            _("Your login could not be completed (%(reason)s). Please start again.")
+            % {"reason": getattr(exc, "description", None) or type(exc).__name__}
+        ) from exc
+    claims = token.get("userinfo") or {}
+    national_id = str(claims.get(config.national_id_claim) or "")
+    if not national_id:
+        raise OidcFailed(_("The identity provider did not say who you are (no national number)."))
+    return national_id

@@ -1,0 +1,90 @@
+"""Reads about who is acting: citizens, officers and their roles, tokens, sessions."""
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from eloket.common.actors import Actor, ActorKind
+from eloket.identity.models import ROLE_RANK, ApiToken, Citizen, OfficerRole, Role, UserSession
+from eloket.register.models import Person
+from eloket.register.selectors import person_for_identifier
+from eloket.tenants.models import Municipality
+
+
+def citizen_of(user: User | AnonymousUser) -> Citizen | None:
+    if not user.is_authenticated:
+        return None
+    # Asked several times per request (page, navigation): remember it on the user object.
+    if not hasattr(user, "_eloket_citizen"):
+        user._eloket_citizen = Citizen.objects.filter(user=user).first()  # type: ignore[attr-defined]
+    citizen: Citizen | None = user._eloket_citizen  # type: ignore[attr-defined]
+    return citizen
+
+
+def citizen_person(user: User | AnonymousUser) -> Person | None:
+    """The register record of a logged-in citizen (wherever they live on the platform)."""
+    citizen = citizen_of(user)
+    if citizen is None:
+        return None
+    return person_for_identifier(national_id=citizen.national_id)
+
+
+def officer_roles(user: User | AnonymousUser) -> QuerySet[OfficerRole]:
+    if not user.is_authenticated:
+        return OfficerRole.objects.none()
+    return OfficerRole.objects.filter(user=user, user__is_active=True).select_related(
+        "municipality"
+    )
+
+
+def officer_role_in(user: User | AnonymousUser, municipality: Municipality) -> OfficerRole | None:
+    if not user.is_authenticated:
+        return None
+    return officer_roles(user).filter(municipality=municipality).first()
+
+
+def role_at_least(role: str, minimum: str) -> bool:
+    return ROLE_RANK.get(Role(role), 0) >= ROLE_RANK[Role(minimum)]
+
+
+def officer_actor(role: OfficerRole) -> Actor:
+    user = role.user
+    name = user.get_full_name() or user.username
+    return Actor(
+        kind=ActorKind.OFFICER,
+        label=name,
+        user_id=user.pk,
+        municipality=role.municipality,
+        role=role.role,
+    )
+
+
+def citizen_actor(user: User, citizen: Citizen) -> Actor:
+    return Actor(
+        kind=ActorKind.CITIZEN,
+        label=user.get_full_name(),
+        user_id=user.pk,
+        national_id=citizen.national_id,
+        country=citizen.country,
+    )
+
+
+def authenticated_by_second_factor(request: HttpRequest) -> bool:
+    """Officers act only after their authenticator code (or with a token issued then)."""
+    if getattr(request, "auth_method", "") == "token":
+        return True
+    is_verified = getattr(request.user, "is_verified", None)
+    return bool(is_verified and is_verified())
+
+
+def api_tokens_of(user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user)
+
+
+def sessions_of(user: User) -> QuerySet[UserSession]:
+    return UserSession.objects.filter(user=user)
+
+
+def role_label(role: str) -> str:
+    return str(dict(Role.choices).get(role, _("officer")))

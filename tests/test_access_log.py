@@ -1,0 +1,133 @@
+"""The register's access log: every read by someone else is written, none for self-reads;
+entries are append-only and hash-chained; `eloket audit verify` finds an edited or a
+deleted entry and names it (issue 3)."""
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from conftest import bearer, person_record
+from eloket.common.actors import Actor
+from eloket.identity.services import citizen_account
+from eloket.register.access_log import access_log_verify, access_log_write
+from eloket.register.models import AccessLogEntry, Person
+from eloket.register.selectors import person_record as read_record
+
+
+@pytest.fixture
+def jan(gent, add_people):
+    add_people(gent, person_record(dt.date(1985, 7, 30), 33, first="Jan"))
+    return Person.objects.get()
+
+
+def officer_read(municipality, person, purpose="a check"):
+    return read_record(
+        municipality=municipality,
+        national_id=person.national_id,
+        actor=Actor.system("test process", municipality),
+        purpose=purpose,
+    )
+
+
+def verify() -> str:
+    out = StringIO()
+    call_command("audit", "verify", stdout=out, stderr=out)
+    return out.getvalue()
+
+
+def test_self_reads_are_not_logged(client, jan):
+    user = citizen_account(person=jan, method="oidc")
+    client.force_login(user)
+    assert client.get("/api/v1/me", **bearer(user)).status_code == 200
+    assert client.get("/gent/my/").status_code == 200
+    assert AccessLogEntry.objects.count() == 0
+
+
+def test_the_citizen_sees_who_consulted_and_why(client, gent, jan):
+    officer_read(gent, jan, purpose="Checking your residence")
+    user = citizen_account(person=jan, method="oidc")
+    api = client.get("/api/v1/me/access-log", **bearer(user)).json()
+    assert api["count"] == 1
+    entry = api["results"][0]
+    assert entry["purpose"] == "Checking your residence"
+    assert entry["actor"]["kind"] == "system" and entry["actor"]["municipality"] == "gent"
+    client.force_login(user)
+    page = client.get("/gent/my/access-log", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Checking your residence" in page and "test process" in page
+
+
+def test_a_citizen_reading_a_household_member_is_logged(gent, add_people, jan):
+    add_people(gent, person_record(dt.date(1987, 3, 12), 34, first="Sofie"))
+    sofie = Person.objects.get(first_names="Sofie")
+    citizen = Actor(kind="citizen", label="Jan", national_id=jan.national_id, country="BE")
+    read_record(municipality=gent, national_id=sofie.national_id, actor=citizen, purpose="order")
+    read_record(municipality=gent, national_id=jan.national_id, actor=citizen, purpose="")
+    assert [e.person for e in AccessLogEntry.objects.all()] == [sofie]
+
+
+def test_entries_cannot_be_changed_or_deleted_through_the_orm(gent, jan):
+    officer_read(gent, jan)
+    entry = AccessLogEntry.objects.get()
+    entry.purpose = "something else"
+    with pytest.raises(PermissionError):
+        entry.save()
+    with pytest.raises(PermissionError):
+        entry.delete()
+
+
+def test_verify_passes_on_an_intact_chain(gent, brugge, jan, add_people):
+    add_people(brugge, person_record(dt.date(1990, 1, 2), 45, first="Bram"))
+    for _ in range(3):
+        officer_read(gent, jan)
+    officer_read(brugge, Person.objects.get(first_names="Bram"))
+    assert access_log_verify() == []
+    assert "All 2 access-log chains are intact" in verify()
+
+
+def test_verify_detects_an_edited_entry_and_names_it(gent, jan):
+    for n in range(4):
+        officer_read(gent, jan, purpose=f"read {n}")
+    second = AccessLogEntry.objects.get(purpose="read 1")
+    # Someone with database access rewrites the purpose behind the application's back.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE register_accesslogentry SET purpose = %s WHERE id = %s",
+            ["nothing to see", second.pk],
+        )
+    problems = access_log_verify()
+    assert len(problems) == 1
+    assert problems[0].entry_id == second.pk and "changed" in problems[0].reason
+    with pytest.raises(CommandError):
+        call_command("audit", "verify", stdout=StringIO(), stderr=(err := StringIO()))
+    assert f"entry {second.pk}" in err.getvalue()
+
+
+def test_verify_detects_a_deleted_entry(gent, jan):
+    for n in range(4):
+        officer_read(gent, jan, purpose=f"read {n}")
+    third = AccessLogEntry.objects.get(purpose="read 2")
+    AccessLogEntry.objects.filter(pk=third.pk)._raw_delete(AccessLogEntry.objects.db)
+    problems = access_log_verify()
+    assert len(problems) == 1
+    assert problems[0].sequence == 3 and "missing" in problems[0].reason
+
+
+def test_verify_detects_that_the_last_entry_was_deleted(gent, jan):
+    for n in range(3):
+        officer_read(gent, jan, purpose=f"read {n}")
+    last = AccessLogEntry.objects.get(purpose="read 2")
+    AccessLogEntry.objects.filter(pk=last.pk)._raw_delete(AccessLogEntry.objects.db)
+    problems = access_log_verify()
+    assert len(problems) == 1 and "missing" in problems[0].reason
+
+
+def test_concurrent_writers_do_not_fork_the_chain(gent, jan):
+    """Appends lock the chain's head row, so each entry links to the one before it."""
+    for n in range(10):
+        access_log_write(person=jan, actor=Actor.system("t"), data=["identity"], purpose=str(n))
+    sequences = list(AccessLogEntry.objects.order_by("sequence").values_list("sequence", flat=True))
+    assert sequences == list(range(1, 11))
+    assert access_log_verify() == []

@@ -1,0 +1,76 @@
+"""Demo identities through the API (demo mode only) (issue 3)."""
+
+import pytest
+
+from eloket.demo.services import demo_load
+
+
+@pytest.fixture
+def demo(db, settings):
+    settings.ELOKET_DEMO = True
+    demo_load(only=["gent"])
+
+
+def test_citizens_ordinary_first_then_personas(client, demo):
+    from eloket.identity.services import citizen_identify
+    from eloket.register.selectors import age_on, household_members, is_resident
+
+    listed = client.get("/api/v1/demo/citizens?municipality=gent").json()
+    ordinary = [c for c in listed if c["persona"] is None]
+    assert len(ordinary) >= 5
+    assert listed[: len(ordinary)] == ordinary  # ordinary residents come first
+    for row in ordinary:
+        person = citizen_identify(national_id=row["national_number"])
+        assert 25 <= age_on(person) <= 70
+        assert is_resident(person=person, municipality=person.municipality)
+        assert len(household_members(person=person)) >= 2
+    personas = {c["persona"] for c in listed if c["persona"]}
+    assert {"minor", "bis_number", "deceased"} <= personas
+    assert all(row["national_number"].isdigit() for row in listed)
+
+
+def test_officers_and_tokens(client, demo):
+    officers = client.get("/api/v1/demo/officers?municipality=gent").json()
+    assert [o["role"] for o in officers] == ["clerk", "head", "admin"]
+    token = client.post(
+        "/api/v1/demo/token", {"officer": "gent.clerk"}, content_type="application/json"
+    ).json()
+    assert token["kind"] == "officer"
+    me = client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {token['token']}").json()
+    assert me["roles"] == [{"municipality": "gent", "role": "clerk"}]
+    citizen = client.get("/api/v1/demo/citizens?municipality=gent").json()[0]
+    token = client.post(
+        "/api/v1/demo/token",
+        {"national_number": citizen["national_number"]},
+        content_type="application/json",
+    ).json()
+    me = client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {token['token']}").json()
+    assert me["record"]["person"]["national_number"] == citizen["national_number"]
+
+
+def test_tokens_for_the_deceased_or_unknown_are_refused(client, demo):
+    listed = client.get("/api/v1/demo/citizens?municipality=gent").json()
+    dead = next(c for c in listed if c["persona"] == "deceased")
+    answer = client.post(
+        "/api/v1/demo/token",
+        {"national_number": dead["national_number"]},
+        content_type="application/json",
+    )
+    assert answer.status_code == 403 and answer.json()["code"] == "deceased_person"
+    answer = client.post(
+        "/api/v1/demo/token", {"officer": "nobody"}, content_type="application/json"
+    )
+    assert answer.status_code == 404
+    answer = client.post("/api/v1/demo/token", {}, content_type="application/json")
+    assert answer.status_code == 400
+
+
+def test_all_three_answer_404_outside_demo_mode(client, db, settings):
+    settings.ELOKET_DEMO = False
+    demo_load(only=["deinze"])
+    assert client.get("/api/v1/demo/citizens?municipality=deinze").status_code == 404
+    assert client.get("/api/v1/demo/officers?municipality=deinze").status_code == 404
+    answer = client.post(
+        "/api/v1/demo/token", {"officer": "deinze.clerk"}, content_type="application/json"
+    )
+    assert answer.status_code == 404

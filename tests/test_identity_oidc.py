@@ -1,0 +1,106 @@
+"""Citizens log in through the demo identity provider: a real OIDC round trip over HTTP
+(authorization code, PKCE, state, nonce, RS256 ID token checked against the JWKS) (issue 3)."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import User
+
+from conftest import oidc_login_with, person_record
+from eloket.identity.models import Citizen, DemoIdpAccount, UserSession
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def jan(gent, add_people):
+    add_people(
+        gent,
+        person_record(dt.date(1985, 7, 30), 33, first="Jan", household="G1", relation="reference"),
+        person_record(dt.date(1987, 3, 12), 34, first="Sofie", household="G1", relation="spouse"),
+    )
+    from eloket.register.models import Person
+
+    return Person.objects.get(first_names="Jan")
+
+
+def test_full_round_trip_logs_the_citizen_in_and_shows_my_data(jan, oidc_login):
+    _session, answer = oidc_login("gent", jan.national_id)
+    assert answer.status_code == 200, answer.text[:500]
+    assert answer.url.endswith("/gent/my/")
+    assert "Jan Peeters" in answer.text
+    assert "85.07.30-033." in answer.text  # the national number, formatted
+    citizen = Citizen.objects.get(national_id=jan.national_id)
+    assert citizen.last_login_method == "oidc"
+    assert UserSession.objects.filter(user=citizen.user, method="oidc").count() == 1
+    # The provider's account is not the platform's citizen account.
+    assert DemoIdpAccount.objects.get(national_id=jan.national_id).user != citizen.user
+    # A second login reuses the account.
+    oidc_login("gent", jan.national_id)
+    assert Citizen.objects.filter(national_id=jan.national_id).count() == 1
+
+
+def test_unknown_person_is_refused_and_no_account_is_created(gent, oidc_login):
+    from eloket.register.national_ids import make_belgian_number
+
+    stranger = make_belgian_number(dt.date(1970, 1, 1), 99)
+    before = User.objects.exclude(demoidpaccount__isnull=False).count()
+    _session, answer = oidc_login("gent", stranger)
+    assert answer.status_code == 403
+    assert "not in the population register" in answer.text
+    assert Citizen.objects.count() == 0
+    assert User.objects.exclude(demoidpaccount__isnull=False).count() == before
+
+
+def test_deceased_person_is_refused(gent, add_people, oidc_login):
+    dead = person_record(dt.date(1938, 10, 1), 11, first="Marcel")
+    dead.date_of_death = dt.date(2024, 3, 9)
+    add_people(gent, dead)
+    _session, answer = oidc_login("gent", dead.national_id)
+    assert answer.status_code == 403
+    assert "deceased" in answer.text
+    assert Citizen.objects.count() == 0
+
+
+def test_a_forged_callback_is_refused(jan, demo_idp):
+    import requests
+
+    session = requests.Session()
+    # A callback with a state this browser never received (CSRF on the login itself).
+    session.get(f"{demo_idp}/gent/login/oidc", timeout=20)
+    answer = session.get(f"{demo_idp}/auth/oidc/callback?code=stolen&state=forged", timeout=20)
+    assert answer.status_code == 400
+    assert "could not be completed" in answer.text
+    assert Citizen.objects.count() == 0
+
+
+def test_an_id_token_not_signed_by_the_published_key_is_refused(jan, demo_idp, monkeypatch):
+    """The provider signs with its key but publishes another one (same key id): the relying
+    party must refuse the login rather than trust the token."""
+    import json
+
+    import requests
+    from django.http import JsonResponse
+    from jwcrypto import jwk
+    from oauth2_provider.views import JwksInfoView
+
+    config = requests.get(f"{demo_idp}/oidc/.well-known/openid-configuration", timeout=20).json()
+    assert config["issuer"] == f"{demo_idp}/oidc"
+    real = requests.get(config["jwks_uri"], timeout=20).json()
+    impostor = json.loads(jwk.JWK.generate(kty="RSA", size=2048).export_public())
+    impostor.update(kid=real["keys"][0]["kid"], alg="RS256", use="sig")
+    monkeypatch.setattr(
+        JwksInfoView, "get", lambda self, request, *a, **k: JsonResponse({"keys": [impostor]})
+    )
+    _session, answer = oidc_login_with(demo_idp, "gent", jan.national_id)
+    assert answer.status_code == 400
+    assert "could not be completed" in answer.text
+    assert Citizen.objects.count() == 0
+
+
+def test_provider_is_not_mounted_outside_demo_mode(client, db, settings):
+    settings.ELOKET_DEMO = False
+    assert client.get("/oidc/.well-known/openid-configuration").status_code == 404
+    assert client.get("/oidc/authorize/").status_code == 404
+    assert client.get("/oidc/pick").status_code == 404
+    assert client.post("/oidc/token/").status_code == 404
