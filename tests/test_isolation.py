@@ -5,6 +5,7 @@ import datetime as dt
 from conftest import person_record
 from eloket.common.actors import Actor
 from eloket.register import selectors
+from eloket.register.records import AddressRecord
 
 OFFICER = Actor.system("isolation test")
 
@@ -59,8 +60,23 @@ def test_resident_list_leaves_out_the_dead_and_the_moved(gent, add_people):
     dead.addresses[0].valid_to = dt.date(2020, 1, 1)
     moved = person_record(dt.date(1980, 1, 1), 5, first="Moved")
     moved.addresses[0].valid_to = dt.date(2019, 1, 1)
-    add_people(gent, alive, dead, moved)
-    assert [p.first_names for p in selectors.resident_list(municipality=gent)] == ["Alive"]
+    # Moved within the municipality: an earlier address ended, the current one goes on.
+    moved_within = person_record(dt.date(1982, 1, 1), 7, first="Stayed")
+    moved_within.addresses[0].valid_to = dt.date(2010, 1, 1)
+    moved_within.addresses.append(
+        AddressRecord(
+            street="Korenmarkt",
+            house_number="2",
+            postcode="9000",
+            municipality_name="Gent",
+            valid_from=dt.date(2010, 1, 2),
+        )
+    )
+    add_people(gent, alive, dead, moved, moved_within)
+    residents = sorted(p.first_names for p in selectors.resident_list(municipality=gent))
+    assert residents == ["Alive", "Stayed"]  # issue 3: a move within did not count as leaving
+    stayed = selectors.person_list(municipality=gent).get(first_names="Stayed")
+    assert selectors.is_resident(person=stayed, municipality=gent)
 
 
 def test_catalogue_endpoint_is_per_municipality(gent, make_municipality, client):

@@ -52,3 +52,12 @@ def test_development_defaults_work_without_any_environment(tmp_path):
     result = eloket("check", ELOKET_HOME=str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "var" / "secret_key").exists()
+
+
+def test_access_log_redacts_national_numbers():
+    from eloket.conf.gunicorn_logging import redact
+
+    line = "GET /api/v1/m/gent/backoffice/persons/85073002536?purpose=x HTTP/1.1"
+    assert "85073002536" not in redact(line) and "[national number]" in redact(line)
+    assert "8404171355733" not in redact("/persons/8404171355733")
+    assert redact("/gent/services/?page=12345") == "/gent/services/?page=12345"

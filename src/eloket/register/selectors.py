@@ -8,7 +8,7 @@ by someone other than that person writes an access-log entry (`register/access_l
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,17 +39,22 @@ def person_list(*, municipality: Municipality) -> QuerySet[Person]:
 
 
 def resident_list(*, municipality: Municipality, on: dt.date | None = None) -> QuerySet[Person]:
-    """People alive with a main residence in the municipality on a day (today by default)."""
+    """People alive with a main residence in the municipality on a day (today by default).
+
+    The address must be current on that day; earlier addresses (a move within the
+    municipality) do not count against anyone.
+    """
     day = on or timezone.localdate()
+    current_main_residence = Address.objects.filter(
+        person=OuterRef("pk"),
+        municipality=municipality,
+        is_main_residence=True,
+        valid_from__lte=day,
+    ).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day))
     return (
-        Person.objects.filter(
-            municipality=municipality,
-            addresses__is_main_residence=True,
-            addresses__valid_from__lte=day,
-        )
-        .exclude(addresses__valid_to__lt=day, addresses__is_main_residence=True)
+        Person.objects.filter(municipality=municipality)
+        .filter(Exists(current_main_residence))
         .exclude(date_of_death__lte=day)
-        .distinct()
     )
 
 

@@ -58,6 +58,8 @@ class Command(BaseCommand):
             "gthread",
             "--access-logfile",
             "-",
+            "--logger-class",
+            "eloket.conf.gunicorn_logging.RedactingLogger",
             "--log-level",
             "warning",
         ]
