@@ -162,6 +162,7 @@ def oidc_login_with(base: str, municipality_slug: str, national_id: str, session
     import requests
 
     session = session or requests.Session()
+    session.headers["Accept-Language"] = "en"
     page = session.get(f"{base}/{municipality_slug}/login/oidc", timeout=20)
     assert "/oidc/pick" in page.url, page.url
     forms = re.findall(r"<form\b.*?</form>", page.text, flags=re.S)

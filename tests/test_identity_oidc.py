@@ -66,6 +66,7 @@ def test_a_forged_callback_is_refused(jan, demo_idp):
     import requests
 
     session = requests.Session()
+    session.headers["Accept-Language"] = "en"
     # A callback with a state this browser never received (CSRF on the login itself).
     session.get(f"{demo_idp}/gent/login/oidc", timeout=20)
     answer = session.get(f"{demo_idp}/auth/oidc/callback?code=stolen&state=forged", timeout=20)

@@ -8,6 +8,7 @@ from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -19,6 +20,7 @@ from eloket.identity.providers import eid_certificate, oidc
 from eloket.register.access_log import access_log_for_person
 from eloket.register.selectors import own_record
 from eloket.tenants.decorators import tenant_page
+from eloket.tenants.middleware import choose_language
 from eloket.tenants.models import Municipality
 from eloket.tenants.selectors import municipality_get
 from eloket.web.links import tenant_reverse
@@ -96,6 +98,9 @@ def oidc_callback(request: HttpRequest) -> HttpResponse:
             oidc.OidcFailed(_("This login was not started here, or it took too long.")),
         )
     request.tenant = tenant  # type: ignore[attr-defined]
+    # The callback is a platform URL: answer in the municipality's language.
+    request.LANGUAGE_CODE = choose_language(request, list(tenant.languages))
+    translation.activate(request.LANGUAGE_CODE)
     try:
         national_id = oidc.oidc_finish(request, config=oidc.oidc_config(tenant))
         services.citizen_login(request=request, national_id=national_id, method=LoginMethod.OIDC)
