@@ -105,3 +105,37 @@ def test_provider_is_not_mounted_outside_demo_mode(client, db, settings):
     assert client.get("/oidc/authorize/").status_code == 404
     assert client.get("/oidc/pick").status_code == 404
     assert client.post("/oidc/token/").status_code == 404
+
+
+def test_a_municipality_override_replaces_the_platform_settings(gent, brugge, settings):
+    from eloket.identity.models import OidcOverride
+    from eloket.identity.providers.oidc import oidc_config
+
+    settings.ELOKET_OIDC = {
+        "issuer": "https://idp.platform.example",
+        "client_id": "platform",
+        "client_secret": "s",
+        "national_id_claim": "national_number",
+        "scope": "openid profile",
+    }
+    OidcOverride.objects.create(
+        municipality=gent, issuer="https://idp.gent.example/", national_id_claim="egovNRN"
+    )
+    mine = oidc_config(gent)
+    assert (mine.issuer, mine.client_id, mine.national_id_claim) == (
+        "https://idp.gent.example",
+        "platform",
+        "egovNRN",
+    )
+    assert oidc_config(brugge).issuer == "https://idp.platform.example"
+    assert mine.registry_name != oidc_config(brugge).registry_name
+
+
+def test_the_relying_party_reads_the_configured_claim(jan, oidc_login, settings):
+    """A provider that carries the number in another claim: with the claim configured to
+    one the provider does not send, nobody is logged in."""
+    settings.ELOKET_OIDC = {**settings.ELOKET_OIDC, "national_id_claim": "egovNRN"}
+    _session, answer = oidc_login("gent", jan.national_id)
+    assert answer.status_code == 400
+    assert "did not say who you are" in answer.text
+    assert Citizen.objects.count() == 0

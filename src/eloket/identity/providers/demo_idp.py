@@ -28,6 +28,8 @@ from eloket.identity.models import DemoIdpAccount
 from eloket.register.national_ids import normalise
 
 PICK_SESSION_KEY = "demo_idp_pick"
+# The claim this provider puts the national number in (the platform's default claim).
+DEMO_IDP_CLAIM = "national_number"
 PICK_LIFETIME = 120  # seconds between picking a citizen and the authorization it is for
 
 
@@ -46,7 +48,7 @@ class DemoIdpValidator(OAuth2Validator):
         if account is None:
             return {}
         return {
-            settings.ELOKET_OIDC["national_id_claim"] or "national_number": account.national_id,
+            DEMO_IDP_CLAIM: account.national_id,
             "given_name": account.given_name,
             "family_name": account.family_name,
             "name": f"{account.given_name} {account.family_name}".strip(),
