@@ -223,3 +223,80 @@ def bearer(user) -> dict[str, str]:
     from eloket.identity.services import api_token_create
 
     return {"HTTP_AUTHORIZATION": f"Bearer {api_token_create(user=user, name='test').secret}"}
+
+
+@pytest.fixture(scope="session")
+def pki_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("pki")
+
+
+@pytest.fixture
+def seals(pki_dir, settings):
+    """A demo PKI (platform root, one seal per municipality) for the test's municipalities."""
+    from eloket.documents.pki import demo_pki_ensure
+    from eloket.tenants.models import Municipality
+
+    settings.ELOKET_SEAL_DIR = str(pki_dir / "seals")
+    settings.ELOKET_TRUST_ROOTS = str(pki_dir / "root.cert.pem")
+
+    def ensure():
+        demo_pki_ensure(list(Municipality.objects.all()), pki_dir)
+        return pki_dir
+
+    ensure()
+    return ensure
+
+
+@pytest.fixture
+def family(gent, add_people):
+    """Jan and Sofie, married, with a child Lotte (a minor), at one address in Gent; and a
+    neighbour, Pieter, in another household."""
+    from eloket.register.models import Person
+    from eloket.register.records import EventRecord
+
+    jan = person_record(dt.date(1985, 7, 30), 33, first="Jan", household="G1", relation="reference")
+    sofie = person_record(
+        dt.date(1987, 3, 12), 34, first="Sofie", last="Claes", household="G1", relation="spouse"
+    )
+    lotte = person_record(dt.date(2014, 5, 20), 36, first="Lotte", household="G1", relation="child")
+    pieter = person_record(
+        dt.date(1968, 12, 24),
+        37,
+        first="Pieter",
+        last="Wouters",
+        street="Korenmarkt",
+        household="G2",
+        relation="reference",
+    )
+    events = [
+        EventRecord(
+            kind="birth",
+            act_number="B2014/0042",
+            date=dt.date(2014, 5, 20),
+            place="Gent",
+            registering_municipality="Gent",
+            participants=[
+                (lotte.national_id, "subject"),
+                (sofie.national_id, "mother"),
+                (jan.national_id, "father"),
+            ],
+        ),
+        EventRecord(
+            kind="marriage",
+            act_number="M2010/0007",
+            date=dt.date(2010, 6, 12),
+            place="Gent",
+            registering_municipality="Gent",
+            participants=[(jan.national_id, "spouse"), (sofie.national_id, "spouse")],
+        ),
+    ]
+    for record in (jan, sofie):
+        record.civil_status = "married"
+    add_people(gent, jan, sofie, lotte, pieter, events=events)
+    return {p.first_names: p for p in Person.objects.all()}
+
+
+def citizen_user(person):
+    from eloket.identity.services import citizen_account
+
+    return citizen_account(person=person, method="oidc")

@@ -5,6 +5,7 @@ caller, a citizen and an officer (each with a bearer token)."""
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from eloket.conf.wsgi import application
 
@@ -54,15 +55,23 @@ def test_api_conforms_to_its_schema(demo_municipalities, django_db_blocker, who)
         operations = [result.ok() for result in schema.get_all_operations()]
         assert len(operations) >= 10
         for operation in operations:
+            excluded = []
+            if operation.method.upper() == "POST" and operation.path.endswith("/verify"):
+                # Any bytes fit "a binary body", but only a PDF can be verified: a non-PDF
+                # gets a deliberate 400 ("This is not a PDF file").
+                excluded.append(positive_data_acceptance)
+            run_operation(operation, headers, excluded)
 
-            @given(case=operation.as_strategy())
-            @settings(
-                max_examples=25,
-                deadline=None,
-                database=None,
-                suppress_health_check=list(HealthCheck),
-            )
-            def check(case):
-                case.call_and_validate(headers=headers)
 
-            check()
+def run_operation(operation, headers, excluded):
+    @given(case=operation.as_strategy())
+    @settings(
+        max_examples=25,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def check(case):
+        case.call_and_validate(headers=headers, excluded_checks=excluded)
+
+    check()

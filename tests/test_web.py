@@ -89,16 +89,18 @@ def test_catalogue_lists_sections_of_enabled_modules_and_registered_entries(gent
     body = client.get("/gent/services/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'id="certificates"' in body and 'id="participation"' in body
     assert 'id="permits"' not in body
+    from eloket.web import catalogue
+
+    before = {module: list(providers) for module, providers in catalogue._providers.items()}
     register_entries(
-        "certificates", lambda m: [CatalogueEntry("Residence certificate", "Where you live", "/x")]
+        "participation", lambda m: [CatalogueEntry("Square in front of City Hall", "Say", "x")]
     )
     try:
         body = client.get("/gent/services/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-        assert "Residence certificate" in body
+        assert "Square in front of City Hall" in body and 'href="/gent/x"' in body
     finally:
-        from eloket.web import catalogue
-
         catalogue._providers.clear()
+        catalogue._providers.update(before)
 
 
 @pytest.mark.parametrize("url", ["/gent/", "/gent/services/"])

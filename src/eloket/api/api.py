@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from eloket.api.routers import backoffice, demo, me, municipalities
+from eloket.api.routers import backoffice, certificates, demo, me, municipalities
 from eloket.common.errors import ApplicationError
 
 api = NinjaAPI(
@@ -29,6 +29,7 @@ api.add_router("/municipalities", municipalities.router)
 api.add_router("/me", me.router)
 api.add_router("/m", backoffice.router)
 api.add_router("/demo", demo.router)
+api.add_router("", certificates.router)
 
 
 def error_response(

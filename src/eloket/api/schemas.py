@@ -210,3 +210,108 @@ class DemoTokenOut(Schema):
     token: str
     kind: str
     expires_at: dt.datetime
+
+
+# --- Certificates, orders, verification
+
+
+class CertificateTypeOut(Schema):
+    code: str = Field(..., description="residence, household_composition, birth_extract, ...")
+    name: str
+    fee_cents: int
+    currency: str
+    fee: str = Field(..., description="The fee as people read it.")
+    languages: list[str]
+    delivery_channels: list[str]
+    requesters: list[str] = Field(..., description="self, household, parent_of_minor, relative")
+    instant: bool = Field(..., description="Issued at once when the register holds everything.")
+    processing_days: int
+    order_url: str
+
+
+class OrderIn(Schema):
+    certificate_type: str = Field(..., max_length=40)
+    subject: str = Field(
+        ..., max_length=20, description="National number of the person it is about."
+    )
+    language: str = Field(..., max_length=5)
+    delivery: str = Field(..., max_length=10, description="download, email or post")
+    purpose: str = Field("", max_length=200)
+    email: str = Field("", max_length=254, description="For news, and for delivery by e-mail.")
+
+
+class TimelineStepOut(Schema):
+    at: dt.datetime
+    status: str
+    text: str = Field(..., description="Plain language, in the caller's language.")
+    reason: str
+
+
+class MessageOut(Schema):
+    at: dt.datetime
+    author: str = Field(..., description="citizen or officer")
+    text: str
+
+
+class DocumentRefOut(Schema):
+    code: str
+    status: str
+    issued_at: dt.datetime
+    download_url: str
+    verify_url: str
+
+
+class OrderOut(Schema):
+    tracking_code: str
+    status: str
+    municipality: str
+    certificate_type: str
+    language: str
+    delivery: str
+    purpose: str
+    fee_cents: int
+    currency: str
+    created_at: dt.datetime
+    due_at: dt.datetime
+    url: str
+    timeline: list[TimelineStepOut]
+    messages: list[MessageOut]
+    document: DocumentRefOut | None
+
+
+class QueueItemOut(Schema):
+    tracking_code: str
+    status: str
+    certificate_type: str
+    created_at: dt.datetime
+    due_at: dt.datetime
+    overdue: bool
+    assigned_to: str | None
+
+
+class BackofficeOrderOut(OrderOut):
+    subject: RegisterRecordOut
+    requester: str
+    assigned_to: str | None
+    overdue: bool
+
+
+class DecisionIn(Schema):
+    decision: str = Field(..., description="approve, reject or request_info")
+    reason: str = Field("", max_length=4000, description="Required to reject or ask.")
+
+
+class VerificationOut(Schema):
+    authentic: bool
+    status: str = Field(
+        ..., description="valid, revoked, superseded, unknown (no such code) or not_authentic"
+    )
+    code: str | None
+    municipality: str | None
+    municipality_name: str | None
+    document_type: str | None
+    issued_at: dt.datetime | None
+    status_changed_at: dt.datetime | None
+    status_reason: str
+    summary: dict[str, str] = Field(..., description="Minimal: title, the subject's initials.")
+    reasons: list[str] = Field(..., description="Why a file is not authentic.")

@@ -83,6 +83,10 @@ INSTALLED_APPS = [
     "eloket.tenants",
     "eloket.register",
     "eloket.identity",
+    "eloket.cases",
+    "eloket.documents",
+    "eloket.certificates",
+    "eloket.notifications",
     "eloket.backoffice",
     "eloket.web",
     "eloket.api",
@@ -360,6 +364,21 @@ SILENCED_SYSTEM_CHECKS = [
     # domain that only the operator can make; SECURE_HSTS_PRELOAD=1 turns it on.
     "security.W021",
 ]
+
+# --- Documents: seals and verification (docs/documents.md). In production the seal keys
+# and the trust roots come from files outside the repository; `make run` makes a demo PKI
+# under var/pki/.
+ELOKET_SEAL_DIR = env_str("ELOKET_SEAL_DIR") or (
+    "" if PRODUCTION else str(VAR_DIR / "pki" / "seals")
+)
+ELOKET_SEAL_PASSPHRASE = env_str("ELOKET_SEAL_PASSPHRASE")
+ELOKET_TRUST_ROOTS = env_str("ELOKET_TRUST_ROOTS") or (
+    "" if PRODUCTION else str(VAR_DIR / "pki" / "root.cert.pem")
+)
+# An RFC 3161 time-stamping authority; when set, every seal carries its time-stamp.
+ELOKET_TSA_URL = env_str("ELOKET_TSA_URL")
+# Verification by code: look-ups per address and minute.
+ELOKET_VERIFY_RATE = env_int("ELOKET_VERIFY_RATE", 30)
 
 # --- E-mail (Django 6.1 mailers): console in development, SMTP in production.
 EMAIL_BACKEND_PATH = env_str(

@@ -11,10 +11,12 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("auth/", include("eloket.identity.urls")),
     path("oidc/", include("eloket.identity.urls_demo_idp")),
+    path("verify/", include("eloket.documents.urls")),
     path("admin/", admin.site.urls),
     path("", web_views.platform_home, name="platform-home"),
     path("<slug:municipality>/", include("eloket.web.urls")),
     path("<slug:municipality>/", include("eloket.identity.urls_tenant")),
+    path("<slug:municipality>/", include("eloket.certificates.urls")),
     path("<slug:municipality>/backoffice/", include("eloket.backoffice.urls")),
 ]
 

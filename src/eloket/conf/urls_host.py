@@ -13,8 +13,10 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("auth/", include("eloket.identity.urls")),
     path("oidc/", include("eloket.identity.urls_demo_idp")),
+    path("verify/", include("eloket.documents.urls")),
     path("", include("eloket.web.urls")),
     path("", include("eloket.identity.urls_tenant")),
+    path("", include("eloket.certificates.urls")),
     path("backoffice/", include("eloket.backoffice.urls")),
 ]
 

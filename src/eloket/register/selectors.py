@@ -219,3 +219,57 @@ def residents_in_households(
         .order_by("pk")
     )
     return list(candidates[:limit])
+
+
+def family_relations(*, person: Person) -> dict[int, str]:
+    """Relatives known from civil-status acts: person id -> parent, child, spouse, sibling."""
+    from eloket.register.models import CivilEventKind, CivilEventParticipant, ParticipantRole
+
+    relations: dict[int, str] = {}
+    parents = set(
+        CivilEventParticipant.objects.filter(
+            event__kind=CivilEventKind.BIRTH,
+            event__participants__person=person,
+            event__participants__role=ParticipantRole.SUBJECT,
+            role__in=[ParticipantRole.MOTHER, ParticipantRole.FATHER],
+        ).values_list("person_id", flat=True)
+    )
+    for pk in parents:
+        relations[pk] = "parent"
+    children = CivilEventParticipant.objects.filter(
+        event__kind=CivilEventKind.BIRTH,
+        event__participants__person=person,
+        event__participants__role__in=[ParticipantRole.MOTHER, ParticipantRole.FATHER],
+        role=ParticipantRole.SUBJECT,
+    ).values_list("person_id", flat=True)
+    for pk in children:
+        relations[pk] = "child"
+    spouses = (
+        CivilEventParticipant.objects.filter(
+            event__kind=CivilEventKind.MARRIAGE,
+            event__participants__person=person,
+            role=ParticipantRole.SPOUSE,
+        )
+        .exclude(person=person)
+        .values_list("person_id", flat=True)
+    )
+    for pk in spouses:
+        relations[pk] = "spouse"
+    if parents:
+        siblings = (
+            CivilEventParticipant.objects.filter(
+                event__kind=CivilEventKind.BIRTH,
+                event__participants__person__in=parents,
+                event__participants__role__in=[ParticipantRole.MOTHER, ParticipantRole.FATHER],
+                role=ParticipantRole.SUBJECT,
+            )
+            .exclude(person=person)
+            .values_list("person_id", flat=True)
+        )
+        for pk in siblings:
+            relations.setdefault(pk, "sibling")
+    return relations
+
+
+def persons_by_pk(*, pks: list[int]) -> dict[int, Person]:
+    return {p.pk: p for p in Person.objects.filter(pk__in=pks)}

@@ -282,3 +282,135 @@ def register_import_file(
             events=parsed.events,
             progress=progress,
         )
+
+
+# --- Changes to people already in the register. Each tells listeners (after commit)
+# which people's data changed, so that documents attesting their data can be superseded.
+
+RegisterListener = Callable[[list[int]], None]
+_change_listeners: list[RegisterListener] = []
+
+
+def on_register_change(listener: RegisterListener) -> None:
+    _change_listeners.append(listener)
+
+
+def _changed(person_ids: list[int]) -> None:
+    ids = sorted(set(person_ids))
+    transaction.on_commit(lambda: [listener(ids) for listener in _change_listeners])
+
+
+def person_move(
+    *,
+    municipality: Municipality,
+    national_id: str,
+    street: str,
+    house_number: str,
+    postcode: str,
+    municipality_name: str,
+    moved_on: dt.date,
+    box: str = "",
+    district: str = "",
+    with_household: bool = False,
+) -> Address:
+    """Record a move to a new main residence within the municipality on `moved_on`.
+
+    With `with_household`, the whole household moves along; otherwise the person leaves
+    their household and is the reference person of a new one at the new address.
+    """
+    from eloket.register.selectors import person_get
+
+    if not (
+        street.strip() and house_number.strip() and postcode.strip() and municipality_name.strip()
+    ):
+        raise ApplicationError(
+            _("An address needs street, house number, postcode and municipality."),
+            code="invalid_address",
+        )
+    with transaction.atomic():
+        person = person_get(municipality=municipality, national_id=national_id)
+        if person.is_deceased:
+            raise ApplicationError(_("A deceased person does not move."), code="deceased")
+        membership = (
+            HouseholdMembership.objects.select_for_update()
+            .filter(municipality=municipality, person=person, valid_to__isnull=True)
+            .select_related("household")
+            .first()
+        )
+        household_ids = (
+            list(
+                HouseholdMembership.objects.filter(
+                    municipality=municipality,
+                    household=membership.household,
+                    valid_to__isnull=True,
+                ).values_list("person_id", flat=True)
+            )
+            if membership
+            else []
+        )
+        movers = household_ids if with_household and household_ids else [person.pk]
+        new_address = None
+        for mover_id in movers:
+            current = Address.objects.select_for_update().filter(
+                municipality=municipality,
+                person_id=mover_id,
+                is_main_residence=True,
+                valid_to__isnull=True,
+            )
+            for address in current:
+                if moved_on <= address.valid_from:
+                    raise ApplicationError(
+                        _("The move must come after the current address started."),
+                        code="invalid_date",
+                    )
+                address.valid_to = moved_on - dt.timedelta(days=1)
+                address.save(update_fields=["valid_to"])
+            created = Address.objects.create(
+                municipality=municipality,
+                person_id=mover_id,
+                street=street.strip(),
+                house_number=house_number.strip(),
+                box=box.strip(),
+                postcode=postcode.strip(),
+                municipality_name=municipality_name.strip(),
+                district=district.strip(),
+                is_main_residence=True,
+                valid_from=moved_on,
+            )
+            if mover_id == person.pk:
+                new_address = created
+        if membership and not with_household and len(household_ids) > 1:
+            membership.valid_to = moved_on - dt.timedelta(days=1)
+            membership.save(update_fields=["valid_to"])
+            number = f"{membership.household.number}-{moved_on:%Y%m%d}-{person.pk}"
+            household = Household.objects.create(municipality=municipality, number=number[:20])
+            HouseholdMembership.objects.create(
+                municipality=municipality,
+                household=household,
+                person=person,
+                relation="reference",
+                valid_from=moved_on,
+            )
+        _changed([person.pk, *household_ids])
+    assert new_address is not None
+    return new_address
+
+
+def person_record_death(
+    *, municipality: Municipality, national_id: str, died_on: dt.date
+) -> Person:
+    """Record a death (the civil-status act itself is drawn up elsewhere)."""
+    from eloket.register.selectors import person_get
+
+    with transaction.atomic():
+        person = person_get(municipality=municipality, national_id=national_id)
+        if person.is_deceased:
+            raise ApplicationError(_("This death is already recorded."), code="already_deceased")
+        if person.birth_date and died_on < person.birth_date:
+            raise ApplicationError(
+                _("The date of death lies before the birth date."), code="invalid_date"
+            )
+        person.date_of_death = died_on
+        person.save(update_fields=["date_of_death", "updated_at"])
+        _changed([person.pk])
+    return person

@@ -1,5 +1,6 @@
 """Writes of municipalities: onboarding and configuration."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -10,6 +11,14 @@ from eloket.common.errors import ApplicationError, Conflict
 from eloket.tenants.models import Module, Municipality
 
 DEFAULT_MODULES = [Module.CERTIFICATES.value, Module.PARTICIPATION.value]
+
+# Modules set up their defaults for a new municipality (certificates: its catalogue).
+CreationHook = Callable[[Municipality], None]
+_creation_hooks: list[CreationHook] = []
+
+
+def on_municipality_created(hook: CreationHook) -> None:
+    _creation_hooks.append(hook)
 
 
 def _validation_message(exc: ValidationError) -> str:
@@ -74,6 +83,8 @@ def municipality_create(
         raise Conflict(
             _("A municipality with this slug already exists."), code="duplicate"
         ) from exc
+    for hook in _creation_hooks:
+        hook(municipality)
     return municipality
 
 

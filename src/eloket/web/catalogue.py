@@ -17,7 +17,7 @@ from eloket.tenants.models import Module, Municipality
 class CatalogueEntry:
     title: str | Promise
     description: str | Promise
-    url: str = ""
+    url: str = ""  # relative to the municipality's home page, e.g. "certificates/life/order"
     fee: str = ""
 
 
@@ -53,14 +53,20 @@ def register_entries(module: str, provider: EntryProvider) -> None:
     _providers.setdefault(module, []).append(provider)
 
 
-def catalogue_for(municipality: Municipality) -> list[CatalogueSection]:
+def catalogue_for(
+    municipality: Municipality, *, with_entries: bool = True
+) -> list[CatalogueSection]:
+    """The sections of enabled modules; with their entries unless only titles are needed
+    (the home page), which spares the modules' queries."""
     sections = []
     for module in Module.values:
         if module not in municipality.modules:
             continue
         title, intro = SECTION_TEXT[module]
-        entries = [
-            entry for provider in _providers.get(module, []) for entry in provider(municipality)
-        ]
+        entries = (
+            [entry for provider in _providers.get(module, []) for entry in provider(municipality)]
+            if with_entries
+            else []
+        )
         sections.append(CatalogueSection(module=module, title=title, intro=intro, entries=entries))
     return sections

@@ -12,7 +12,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.timezone import localtime
-from jinja2 import Environment, pass_context
+from jinja2 import Environment, pass_context, select_autoescape
 
 from eloket.register.labels import country_name, format_national_id
 from eloket.register.models import DataCategory
@@ -43,6 +43,8 @@ def date_filter(value: Any, format_name: str = "DATE_FORMAT") -> str:
 
 def environment(**options: Any) -> Environment:
     options.setdefault("extensions", []).append("jinja2.ext.i18n")
+    # Pages are escaped; plain-text e-mails (`.txt`) are not.
+    options["autoescape"] = select_autoescape(("html", "xml"), default_for_string=True)
     env = Environment(**options)  # noqa: S701 (autoescape is on: Django's backend sets it)
     env.install_gettext_callables(  # type: ignore[attr-defined]
         translation.gettext,

@@ -31,7 +31,7 @@ def tenant_home_url(municipality: Municipality) -> str:
 @require_GET
 @tenant_page
 def home(request: HttpRequest, tenant: Municipality) -> HttpResponse:
-    sections = catalogue_for(tenant)
+    sections = catalogue_for(tenant, with_entries=False)
     return render(request, "web/home.html", {"sections": sections, "active": "home"})
 
 

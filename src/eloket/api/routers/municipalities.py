@@ -4,6 +4,7 @@ from ninja.pagination import paginate
 
 from eloket.api.pagination import PageNumberPagination
 from eloket.api.schemas import CatalogueSectionOut, Error, MunicipalityOut
+from eloket.tenants.links import municipality_urls
 from eloket.tenants.models import Municipality
 from eloket.tenants.selectors import municipality_get, municipality_list
 from eloket.web.catalogue import catalogue_for
@@ -34,6 +35,9 @@ def get_municipality(request: HttpRequest, slug: str) -> Municipality:
 def get_catalogue(request: HttpRequest, slug: str) -> list[dict[str, object]]:
     """Sections per enabled module, with the services each offers online, in the request's language."""
     municipality = municipality_get(slug=slug)
+    home = municipality_urls(
+        municipality, platform_base_url=f"{request.scheme}://{request.get_host()}"
+    )["home"]
     return [
         {
             "module": s.module,
@@ -43,7 +47,7 @@ def get_catalogue(request: HttpRequest, slug: str) -> list[dict[str, object]]:
                 {
                     "title": str(e.title),
                     "description": str(e.description),
-                    "url": e.url,
+                    "url": f"{home}{e.url}" if e.url else "",
                     "fee": e.fee,
                 }
                 for e in s.entries

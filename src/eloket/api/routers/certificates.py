@@ -1,0 +1,309 @@
+"""Certificates: the catalogue, ordering (with Idempotency-Key), following an order and
+downloading its document, the officers' queue and decisions, and public verification."""
+
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import Field as F
+from ninja import Query, Router, Schema, Status
+from ninja.files import UploadedFile
+from ninja.pagination import paginate
+
+from eloket.api.auth import AUTH
+from eloket.api.pagination import PageNumberPagination
+from eloket.api.routers.records import record_out
+from eloket.api.schemas import (
+    BackofficeOrderOut,
+    CertificateTypeOut,
+    DecisionIn,
+    Error,
+    OrderIn,
+    OrderOut,
+    QueueItemOut,
+    VerificationOut,
+)
+from eloket.cases.display import history_text
+from eloket.cases.models import Case
+from eloket.cases.selectors import case_by_code, is_overdue, messages_of, timeline
+from eloket.certificates import services
+from eloket.certificates.catalogue import format_fee
+from eloket.certificates.models import CertificateOrder
+from eloket.certificates.selectors import document_pdf, order_for_officer, order_of, order_queue
+from eloket.certificates.views import pdf_response
+from eloket.common.errors import NotFound
+from eloket.documents.ratelimit import check_rate
+from eloket.documents.services import verification_url
+from eloket.documents.verify import MAX_UPLOAD, too_large, verify_code, verify_pdf
+from eloket.identity.access import officer_access
+from eloket.identity.selectors import officer_role_in
+from eloket.register.selectors import person_record
+from eloket.tenants.links import municipality_base_url
+from eloket.tenants.selectors import municipality_get
+
+router = Router(tags=["certificates"])
+ERRORS = {401: Error, 403: Error, 404: Error, 422: Error}
+
+
+def _base(request: HttpRequest) -> str:
+    return f"{request.scheme}://{request.get_host()}"
+
+
+@router.get(
+    "/m/{slug}/catalogue",
+    response={200: list[CertificateTypeOut], 404: Error, 422: Error},
+    summary="The certificates a municipality issues online",
+)
+def catalogue(request: HttpRequest, slug: str) -> Any:
+    municipality = municipality_get(slug=slug)
+    home = municipality_base_url(municipality, platform_base_url=_base(request))
+    return [
+        {
+            "code": t.code,
+            "name": t.label,
+            "fee_cents": t.fee_cents,
+            "currency": t.currency,
+            "fee": format_fee(t.fee_cents, t.currency),
+            "languages": t.languages,
+            "delivery_channels": t.delivery_channels,
+            "requesters": t.requesters,
+            "instant": t.instant,
+            "processing_days": t.processing_days,
+            "order_url": f"{home}certificates/{t.code}/order",
+        }
+        for t in services.certificate_types_offered(municipality)
+    ]
+
+
+def order_out(request: HttpRequest, case: Case, order: CertificateOrder) -> dict[str, Any]:
+    document = document_pdf(case) if case.status in ("issued", "delivered") else None
+    home = municipality_base_url(case.municipality, platform_base_url=_base(request))
+    return {
+        "tracking_code": case.tracking_code,
+        "status": case.status,
+        "municipality": case.municipality.slug,
+        "certificate_type": order.certificate_type.code,
+        "language": order.language,
+        "delivery": order.delivery,
+        "purpose": order.purpose,
+        "fee_cents": order.fee_cents,
+        "currency": order.currency,
+        "created_at": case.created_at,
+        "due_at": case.due_at,
+        "url": f"{home}orders/{case.tracking_code}",
+        "timeline": [
+            {"at": c.at, "status": c.to_status, "text": history_text(c), "reason": c.reason}
+            for c in timeline(case)
+        ],
+        "messages": [{"at": m.at, "author": m.author, "text": m.text} for m in messages_of(case)],
+        "document": {
+            "code": document.display_code,
+            "status": document.status,
+            "issued_at": document.issued_at,
+            "download_url": f"{_base(request)}/api/v1/orders/{case.tracking_code}/document",
+            "verify_url": verification_url(document.code),
+        }
+        if document
+        else None,
+    }
+
+
+@router.post(
+    "/m/{slug}/orders",
+    auth=AUTH,
+    response={200: OrderOut, 201: OrderOut, 400: Error, 409: Error, **ERRORS},
+    summary="Order a certificate (send an Idempotency-Key header to make retries safe)",
+    description=(
+        "201 with the new order; 200 with the same order when the Idempotency-Key was "
+        "already used for the same request; 409 when it was used for a different one."
+    ),
+)
+def order_create(request: HttpRequest, slug: str, payload: OrderIn) -> Any:
+    municipality = municipality_get(slug=slug)
+    case, created = services.order_submit(
+        municipality=municipality,
+        user=request.user,  # type: ignore[arg-type]
+        request=services.OrderRequest(
+            certificate_type=payload.certificate_type,
+            subject=payload.subject,
+            language=payload.language,
+            delivery=payload.delivery,
+            purpose=payload.purpose,
+            contact_email=payload.email,
+        ),
+        idempotency_key=request.headers.get("Idempotency-Key", ""),
+    )
+    case.refresh_from_db()
+    return Status(201 if created else 200, order_out(request, case, order_of(case)))
+
+
+def _case_for_caller(request: HttpRequest, code: str) -> Case:
+    """The order, for its requester or an officer of its municipality; 404 for anyone else
+    (whether a code exists is not told)."""
+    case = case_by_code(code)
+    if case is not None:
+        if case.requester_id == request.user.pk:
+            return case
+        if officer_role_in(request.user, case.municipality) is not None:
+            officer_access(request, case.municipality)
+            return case
+    raise NotFound(_("You have no request with this tracking code."))
+
+
+@router.get(
+    "/orders/{tracking_code}",
+    auth=AUTH,
+    response={200: OrderOut, **ERRORS},
+    summary="An order's status and timeline (its requester or the municipality's officers)",
+)
+def order_get(request: HttpRequest, tracking_code: str) -> Any:
+    case = _case_for_caller(request, tracking_code)
+    return order_out(request, case, order_of(case))
+
+
+@router.get(
+    "/orders/{tracking_code}/document",
+    auth=AUTH,
+    response={200: None, **ERRORS},
+    summary="The sealed PDF of an issued order",
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "The PDF",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def order_document(request: HttpRequest, tracking_code: str) -> HttpResponse:
+    case = _case_for_caller(request, tracking_code)
+    document = document_pdf(case) if case.status in ("issued", "delivered") else None
+    if document is None:
+        raise NotFound(_("The document is not ready yet."))
+    return pdf_response(document)
+
+
+class QueueQuery(Schema):
+    status: str = F("", max_length=20, description="A status, or empty for all.")
+    certificate_type: str = F("", max_length=40)
+    older_than_days: int | None = F(None, ge=0, le=3650)
+
+
+@router.get(
+    "/m/{slug}/backoffice/orders",
+    auth=AUTH,
+    response={200: list[QueueItemOut], **ERRORS},
+    summary="The municipality's queue of certificate orders (its officers)",
+)
+@paginate(PageNumberPagination)
+def queue(request: HttpRequest, slug: str, query: Query[QueueQuery]) -> Any:
+    municipality = municipality_get(slug=slug)
+    officer_access(request, municipality)
+    cases = order_queue(
+        municipality=municipality,
+        status=query.status,
+        certificate_type=query.certificate_type,
+        older_than_days=query.older_than_days,
+    )
+    return [
+        {
+            "tracking_code": c.tracking_code,
+            "status": c.status,
+            "certificate_type": c.order.certificate_type.code,
+            "created_at": c.created_at,
+            "due_at": c.due_at,
+            "overdue": is_overdue(c),
+            "assigned_to": c.assigned_to.username if c.assigned_to else None,
+        }
+        for c in cases
+    ]
+
+
+def backoffice_order_out(request: HttpRequest, slug: str, tracking_code: str) -> dict[str, Any]:
+    municipality = municipality_get(slug=slug)
+    actor = officer_access(request, municipality)
+    case, order = order_for_officer(municipality=municipality, tracking_code=tracking_code)
+    record = person_record(
+        municipality=municipality,
+        national_id=order.subject.national_id,
+        actor=actor,
+        purpose=_("Handling order %(code)s: %(what)s")
+        % {"code": case.display_code, "what": order.certificate_type.label},
+        case_ref=f"order:{case.tracking_code}",
+    )
+    return {
+        **order_out(request, case, order),
+        "subject": record_out(record),
+        "requester": case.requester.get_full_name(),
+        "assigned_to": case.assigned_to.username if case.assigned_to else None,
+        "overdue": is_overdue(case),
+    }
+
+
+@router.get(
+    "/m/{slug}/backoffice/orders/{tracking_code}",
+    auth=AUTH,
+    response={200: BackofficeOrderOut, **ERRORS},
+    summary="An order with the subject's register data (written to the access log)",
+)
+def backoffice_order(request: HttpRequest, slug: str, tracking_code: str) -> Any:
+    return backoffice_order_out(request, slug, tracking_code)
+
+
+@router.post(
+    "/m/{slug}/backoffice/orders/{tracking_code}/decision",
+    auth=AUTH,
+    response={200: OrderOut, 400: Error, 409: Error, **ERRORS},
+    summary="Approve (and issue), reject, or ask the citizen for information",
+)
+def decide(request: HttpRequest, slug: str, tracking_code: str, payload: DecisionIn) -> Any:
+    municipality = municipality_get(slug=slug)
+    actor = officer_access(request, municipality)
+    case, _order = order_for_officer(municipality=municipality, tracking_code=tracking_code)
+    services.order_decide(case=case, actor=actor, decision=payload.decision, reason=payload.reason)
+    case.refresh_from_db()
+    return order_out(request, case, order_of(case))
+
+
+@router.get(
+    "/verify/{document_code}",
+    response={200: VerificationOut, 429: Error, 422: Error},
+    summary="Verify a document by its code (anyone; rate-limited)",
+)
+def verify_by_code(request: HttpRequest, document_code: str) -> Any:
+    from django.conf import settings
+
+    check_rate(request, scope="verify", limit=settings.ELOKET_VERIFY_RATE)
+    return verify_code(document_code).as_dict()
+
+
+@router.post(
+    "/verify",
+    response={200: VerificationOut, 400: Error, 413: Error, 422: Error},
+    summary="Verify a PDF (sent as the request body, or as the multipart field 'document')",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"document": {"type": "string", "format": "binary"}},
+                        "required": ["document"],
+                    }
+                },
+            }
+        }
+    },
+)
+def verify_upload(request: HttpRequest) -> Any:
+    try:
+        if request.content_type == "multipart/form-data":
+            upload: UploadedFile | None = request.FILES.get("document")
+            data = upload.read(MAX_UPLOAD + 1) if upload else b""
+        else:
+            data = request.body
+    except RequestDataTooBig as exc:
+        raise too_large() from exc
+    return verify_pdf(data).as_dict()

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CasesConfig(AppConfig):
+    name = "eloket.cases"
+    verbose_name = "Requests and their tracking"

@@ -1,0 +1,91 @@
+"""Who may order a certificate about whom, decided from the register at the moment of
+ordering. A refusal says why, in the requester's language."""
+
+from django.utils.translation import gettext as _
+
+from eloket.certificates.models import CertificateType, Requester, SubjectState
+from eloket.common.errors import ApplicationError
+from eloket.register.models import Person
+from eloket.register.selectors import age_on, family_relations, household_members
+
+ADULT_AGE = 18
+
+
+class NotAllowed(ApplicationError):
+    code = "not_allowed"
+    status = 403
+
+
+def relation_to_subject(requester: Person, subject: Person) -> set[str]:
+    """What the requester is to the subject, as far as the register shows."""
+    relations: set[str] = set()
+    if requester.pk == subject.pk:
+        return {Requester.SELF}
+    if any(m.person_id == requester.pk for m in household_members(person=subject)):
+        relations.add(Requester.HOUSEHOLD)
+    family = family_relations(person=subject)
+    relation = family.get(requester.pk)
+    if relation:
+        relations.add(Requester.RELATIVE)
+        age = age_on(subject)
+        if relation == "parent" and age is not None and age < ADULT_AGE:
+            relations.add(Requester.PARENT_OF_MINOR)
+    return relations
+
+
+def requester_labels(certificate_type: CertificateType) -> str:
+    return ", ".join(str(Requester(r).label) for r in certificate_type.requesters)
+
+
+def check_may_order(
+    *, certificate_type: CertificateType, requester: Person, subject: Person
+) -> str:
+    """The rule that lets `requester` order this certificate about `subject` (or NotAllowed).
+    The relation is checked first: someone unrelated learns nothing about the subject."""
+    relations = relation_to_subject(requester, subject)
+    allowed = [r for r in certificate_type.requesters if r in relations]
+    if not allowed:
+        raise NotAllowed(
+            _(
+                "You may not order this certificate about this person here. It is ordered "
+                "from the municipality where the person is registered, by: %(who)s."
+            )
+            % {"who": requester_labels(certificate_type)},
+            code="not_allowed_for_subject",
+        )
+    if certificate_type.subject_state == SubjectState.ALIVE and subject.is_deceased:
+        raise NotAllowed(
+            _("%(name)s has died: a %(certificate)s cannot be issued about a deceased person.")
+            % {"name": subject.full_name, "certificate": certificate_type.label.lower()},
+            code="subject_deceased",
+        )
+    if certificate_type.subject_state == SubjectState.DECEASED and not subject.is_deceased:
+        raise NotAllowed(
+            _("The register does not record %(name)s as deceased.") % {"name": subject.full_name},
+            code="subject_not_deceased",
+        )
+    return allowed[0]
+
+
+def orderable_subjects(
+    *, certificate_type: CertificateType, requester: Person
+) -> list[tuple[Person, str]]:
+    """The people the requester may order this certificate about, with the rule that allows
+    it (offered in the order form)."""
+    candidates: dict[int, Person] = {requester.pk: requester}
+    for membership in household_members(person=requester):
+        candidates[membership.person_id] = membership.person
+    from eloket.register.selectors import persons_by_pk
+
+    candidates.update(persons_by_pk(pks=list(family_relations(person=requester))))
+    result = []
+    for person in candidates.values():
+        try:
+            rule = check_may_order(
+                certificate_type=certificate_type, requester=requester, subject=person
+            )
+        except NotAllowed:
+            continue
+        result.append((person, rule))
+    result.sort(key=lambda item: (item[0].pk != requester.pk, item[0].full_name))
+    return result

@@ -1,0 +1,210 @@
+"""Citizens' pages: order a certificate (choose, review, confirm), follow an order (its
+timeline, messages, download), list one's orders. Thin: the services decide."""
+
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from eloket.cases.display import history_text
+from eloket.cases.models import OPEN_STATUSES, Status
+from eloket.cases.selectors import cases_of_requester, messages_of, timeline
+from eloket.certificates import services
+from eloket.certificates.catalogue import format_fee
+from eloket.certificates.eligibility import orderable_subjects
+from eloket.certificates.models import Delivery, Requester
+from eloket.certificates.selectors import document_pdf, order_for_requester
+from eloket.common.errors import ApplicationError
+from eloket.identity.selectors import citizen_person
+from eloket.tenants.decorators import tenant_page
+from eloket.tenants.models import Municipality
+from eloket.web.links import tenant_reverse
+
+LANGUAGE_NAMES = dict(settings.LANGUAGES)
+
+
+def _login_redirect(request: HttpRequest) -> HttpResponse:
+    login = tenant_reverse(request, "identity:login")
+    return HttpResponseRedirect(f"{login}?next={request.get_full_path()}")
+
+
+def pdf_response(document: Any) -> HttpResponse:
+    response = HttpResponse(bytes(document.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{document.kind}-{document.display_code}.pdf"'
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+@tenant_page
+def order_form(request: HttpRequest, tenant: Municipality, kind: str) -> HttpResponse:
+    """Step 1: choose whom, language, delivery, purpose. Step 2: review and confirm."""
+    try:
+        certificate_type = services.certificate_type_get(tenant, kind)
+    except ApplicationError as exc:
+        raise Http404(str(exc)) from exc
+    if not request.user.is_authenticated:
+        return _login_redirect(request)
+    requester = citizen_person(request.user)
+    if requester is None:
+        raise Http404(_("Certificates are ordered by citizens logged in with their eID."))
+    subjects = orderable_subjects(certificate_type=certificate_type, requester=requester)
+    by_pk = {str(person.pk): person for person, _rule in subjects}
+    values = {
+        "subject": request.POST.get("subject")
+        or (str(requester.pk) if str(requester.pk) in by_pk else ""),
+        "language": request.POST.get("language")
+        or (
+            request.LANGUAGE_CODE
+            if request.LANGUAGE_CODE in certificate_type.languages
+            else certificate_type.languages[0]
+        ),
+        "delivery": request.POST.get("delivery") or certificate_type.delivery_channels[0],
+        "purpose": request.POST.get("purpose", "").strip(),
+        "email": request.POST.get("email", request.user.email or "").strip(),
+        "form_token": request.POST.get("form_token") or secrets.token_urlsafe(16),
+    }
+    error = None
+    step = "choose"
+    if request.method == "POST":
+        subject = by_pk.get(values["subject"])
+        try:
+            if subject is None:
+                raise ApplicationError(
+                    _("Choose for whom you order the certificate."), code="subject_required"
+                )
+            order_request = services.OrderRequest(
+                certificate_type=certificate_type.code,
+                subject=subject.national_id,
+                language=values["language"],
+                delivery=values["delivery"],
+                purpose=values["purpose"],
+                contact_email=values["email"],
+            )
+            if request.POST.get("action") == "confirm":
+                case, _created = services.order_submit(
+                    municipality=tenant,
+                    user=request.user,
+                    request=order_request,
+                    idempotency_key=f"form:{values['form_token']}",
+                )
+                return HttpResponseRedirect(
+                    tenant_reverse(request, "certificates:order", code=case.tracking_code)
+                )
+            services.check_order(municipality=tenant, user=request.user, request=order_request)
+            step = "review"
+        except ApplicationError as exc:
+            error = exc
+    rules = {str(person.pk): str(Requester(rule).label) for person, rule in subjects}
+    return render(
+        request,
+        "certificates/order_form.html",
+        {
+            "certificate_type": certificate_type,
+            "fee": format_fee(certificate_type.fee_cents, certificate_type.currency),
+            "subjects": [(str(p.pk), p, rules[str(p.pk)]) for p, _r in subjects],
+            "subject_person": by_pk.get(values["subject"]),
+            "languages": [
+                (code, LANGUAGE_NAMES.get(code, code)) for code in certificate_type.languages
+            ],
+            "deliveries": [
+                (code, Delivery(code).label) for code in certificate_type.delivery_channels
+            ],
+            "values": values,
+            "step": step,
+            "error": error,
+            "active": "catalogue",
+        },
+        status=error.status if error else 200,
+    )
+
+
+@require_GET
+@never_cache
+@tenant_page
+def order_page(request: HttpRequest, tenant: Municipality, code: str) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return _login_redirect(request)
+    try:
+        case, order = order_for_requester(user=request.user, tracking_code=code)
+    except ApplicationError as exc:
+        raise Http404(str(exc)) from exc
+    document = document_pdf(case) if case.status in (Status.ISSUED, Status.DELIVERED) else None
+    steps = [(change, history_text(change)) for change in timeline(case)]
+    return render(
+        request,
+        "certificates/order.html",
+        {
+            "case": case,
+            "order": order,
+            "steps": steps,
+            "thread": list(messages_of(case)),
+            "document": document,
+            "is_open": case.status in OPEN_STATUSES,
+            "fee": format_fee(order.fee_cents, order.currency),
+            "active": "my",
+        },
+    )
+
+
+@require_POST
+@tenant_page
+def order_action(request: HttpRequest, tenant: Municipality, code: str) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return _login_redirect(request)
+    try:
+        case, _order = order_for_requester(user=request.user, tracking_code=code)
+    except ApplicationError as exc:
+        raise Http404(str(exc)) from exc
+    try:
+        if request.POST.get("action") == "cancel":
+            services.order_cancel(case=case, user=request.user)
+            messages.success(request, _("Your request was cancelled."))
+        else:
+            services.order_reply(case=case, user=request.user, text=request.POST.get("text", ""))
+            messages.success(request, _("Your message was sent."))
+    except ApplicationError as exc:
+        messages.error(request, str(exc))
+    return HttpResponseRedirect(
+        tenant_reverse(request, "certificates:order", code=case.tracking_code)
+    )
+
+
+@require_GET
+@tenant_page
+def order_download(request: HttpRequest, tenant: Municipality, code: str) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return _login_redirect(request)
+    try:
+        case, _order = order_for_requester(user=request.user, tracking_code=code)
+    except ApplicationError as exc:
+        raise Http404(str(exc)) from exc
+    document = document_pdf(case)
+    if document is None or case.status not in (Status.ISSUED, Status.DELIVERED):
+        raise Http404(_("The document is not ready yet."))
+    return pdf_response(document)
+
+
+@require_GET
+@never_cache
+@tenant_page
+def my_orders(request: HttpRequest, tenant: Municipality) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return _login_redirect(request)
+    if citizen_person(request.user) is None:
+        raise Http404(_("This page is for citizens logged in with their eID."))
+    cases = list(cases_of_requester(user=request.user)[:100])
+    return render(
+        request,
+        "certificates/my_orders.html",
+        {"cases": cases, "active": "my", "subpage": "orders"},
+    )

@@ -1,0 +1,228 @@
+"""Seal keys and trust: where each municipality's seal certificate and key come from, and
+which roots verification trusts.
+
+Production: `ELOKET_SEAL_DIR` holds, per municipality, `<slug>.p12` (PKCS#12) or
+`<slug>.key.pem` + `<slug>.cert.pem` (and optionally `<slug>.chain.pem`); a passphrase in
+`ELOKET_SEAL_PASSPHRASE` opens encrypted keys. `ELOKET_TRUST_ROOTS` is a PEM file of the
+roots verification accepts. Keys are never in the repository (a deploy check refuses a
+seal directory inside it).
+
+Demo (`make run`): `demo_pki_ensure` makes a platform root and one seal certificate per
+municipality under `var/pki/`.
+"""
+
+import datetime as dt
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from asn1crypto import keys as asn1_keys
+from asn1crypto import pem
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from eloket.common.errors import ApplicationError
+from eloket.tenants.models import Municipality
+
+
+class SealNotConfigured(ApplicationError):
+    code = "seal_not_configured"
+    status = 503
+
+
+@dataclass(frozen=True)
+class SealMaterial:
+    certificate: asn1_x509.Certificate
+    private_key: object  # a cryptography private key object, parsed once
+    private_key_info: asn1_keys.PrivateKeyInfo
+    chain: tuple[asn1_x509.Certificate, ...]
+
+
+def _to_asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+
+def _key_info(key: object) -> asn1_keys.PrivateKeyInfo:
+    der = key.private_bytes(  # type: ignore[attr-defined]
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return asn1_keys.PrivateKeyInfo.load(der)
+
+
+def _passphrase() -> bytes | None:
+    value = settings.ELOKET_SEAL_PASSPHRASE
+    return value.encode() if value else None
+
+
+def _load_pem_certs(path: Path) -> list[asn1_x509.Certificate]:
+    data = path.read_bytes()
+    return [asn1_x509.Certificate.load(der) for _t, _h, der in pem.unarmor(data, multiple=True)]
+
+
+_cache: dict[tuple[str, float], SealMaterial] = {}
+_lock = threading.Lock()
+
+
+def seal_material(municipality: Municipality) -> SealMaterial:
+    """The municipality's seal certificate, parsed key and chain (cached per process)."""
+    directory = Path(settings.ELOKET_SEAL_DIR) if settings.ELOKET_SEAL_DIR else None
+    if directory is None:
+        raise SealNotConfigured(_("No seal certificates are configured on this platform."))
+    p12 = directory / f"{municipality.slug}.p12"
+    key_pem = directory / f"{municipality.slug}.key.pem"
+    cert_pem = directory / f"{municipality.slug}.cert.pem"
+    source = p12 if p12.exists() else key_pem
+    if not source.exists() or (source == key_pem and not cert_pem.exists()):
+        raise SealNotConfigured(
+            _("%(name)s has no seal certificate yet: it cannot issue documents.")
+            % {"name": municipality.display_name()}
+        )
+    stamp = (str(source), os.stat(source).st_mtime)
+    with _lock:
+        if stamp in _cache:
+            return _cache[stamp]
+        chain: list[asn1_x509.Certificate] = []
+        if source == p12:
+            key, cert, extra = pkcs12.load_key_and_certificates(p12.read_bytes(), _passphrase())
+            if key is None or cert is None:
+                raise SealNotConfigured(_("The seal file holds no key or certificate."))
+            certificate = _to_asn1(cert)
+            chain = [_to_asn1(c) for c in extra or []]
+        else:
+            key = serialization.load_pem_private_key(key_pem.read_bytes(), _passphrase())
+            certificate = _load_pem_certs(cert_pem)[0]
+            chain_file = directory / f"{municipality.slug}.chain.pem"
+            if chain_file.exists():
+                chain = _load_pem_certs(chain_file)
+        roots = trust_roots()
+        material = SealMaterial(
+            certificate=certificate,
+            private_key=key,
+            private_key_info=_key_info(key),
+            chain=tuple(chain or roots),
+        )
+        _cache[stamp] = material
+        return material
+
+
+def trust_roots() -> list[asn1_x509.Certificate]:
+    path = settings.ELOKET_TRUST_ROOTS
+    if not path or not Path(path).exists():
+        raise SealNotConfigured(_("No trust roots are configured for verification."))
+    return _load_pem_certs(Path(path))
+
+
+# --- The demo PKI
+
+
+def _name(common_name: str, organisation: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "BE"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+
+
+def _key_usage(*, sign: bool, ca: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=sign,
+        content_commitment=sign,  # non-repudiation: a seal commits the municipality
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=ca,
+        crl_sign=ca,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    path.chmod(0o600)
+
+
+def demo_root(directory: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    directory.mkdir(parents=True, exist_ok=True)
+    cert_path, key_path = directory / "root.cert.pem", directory / "root.key.pem"
+    if cert_path.exists() and key_path.exists():
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        key = serialization.load_pem_private_key(key_path.read_bytes(), None)
+        assert isinstance(key, ec.EllipticCurvePrivateKey)
+        return cert, key
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = _name("Eloket Demo Root CA", "Eloket demo (not a real authority)")
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_key_usage(sign=False, ca=True), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    _write_key(key_path, key)
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return cert, key
+
+
+def demo_seal(directory: Path, municipality: Municipality) -> Path:
+    """A seal certificate for the municipality, issued by the demo root (idempotent)."""
+    seals = directory / "seals"
+    seals.mkdir(parents=True, exist_ok=True)
+    cert_path = seals / f"{municipality.slug}.cert.pem"
+    if cert_path.exists() and (seals / f"{municipality.slug}.key.pem").exists():
+        return cert_path
+    root_cert, root_key = demo_root(directory)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.UTC)
+    name = municipality.display_name()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(f"{name} — electronic seal", name))
+        .issuer_name(root_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=3 * 365))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage(sign=True, ca=False), critical=True)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()),
+            critical=False,
+        )
+        .sign(root_key, hashes.SHA256())
+    )
+    _write_key(seals / f"{municipality.slug}.key.pem", key)
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return cert_path
+
+
+def demo_pki_ensure(municipalities: list[Municipality], directory: Path | None = None) -> Path:
+    directory = directory or Path(settings.VAR_DIR) / "pki"
+    demo_root(directory)
+    for municipality in municipalities:
+        demo_seal(directory, municipality)
+    return directory

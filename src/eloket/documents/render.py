@@ -1,0 +1,50 @@
+"""Certificates rendered with typst: one template per certificate type
+(`typst/certificates/<type>.typ`) on a common frame (`typst/base.typ`), with the wording of
+each language in `typst/lang/<language>.json`. PDF/A-2b, fonts bundled with typst, no
+network (no `@preview` packages).
+
+Compilers are kept warm, one per template, and used under a lock (a compiler is not
+meant for two threads at once).
+"""
+
+import datetime as dt
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import segno
+import typst
+
+TEMPLATES = Path(__file__).resolve().parent / "typst"
+LANGUAGES = ("nl", "fr", "de", "en")
+
+_compilers: dict[str, tuple[typst.Compiler, threading.Lock]] = {}
+_registry_lock = threading.Lock()
+
+
+def _compiler(kind: str) -> tuple[typst.Compiler, threading.Lock]:
+    with _registry_lock:
+        if kind not in _compilers:
+            path = TEMPLATES / "certificates" / f"{kind}.typ"
+            if not path.exists():
+                raise ValueError(f"no template for {kind!r}")
+            _compilers[kind] = (typst.Compiler(str(path), root=str(TEMPLATES)), threading.Lock())
+        return _compilers[kind]
+
+
+def qr_svg(url: str) -> str:
+    return str(segno.make(url, error="m").svg_inline(scale=4, border=0, dark="#000"))
+
+
+def render_pdf(kind: str, data: dict[str, Any], *, issued_at: dt.datetime) -> bytes:
+    """A PDF/A-2b document of `kind` from `data` (see certificates/content.py)."""
+    compiler, lock = _compiler(kind)
+    with lock:
+        pdf = compiler.compile(
+            sys_inputs={"data": json.dumps(data, ensure_ascii=False)},
+            pdf_standards="a-2b",
+            timestamp=int(issued_at.timestamp()),
+        )
+    assert isinstance(pdf, bytes)
+    return pdf

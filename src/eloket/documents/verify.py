@@ -1,0 +1,142 @@
+"""Verification, for anyone: by code (typed or from the QR) or by uploading the PDF.
+
+An uploaded PDF is authentic when its last signature is an intact PAdES seal, made by a
+certificate that chains to a trusted root, covering the whole file, and the file is
+byte for byte the one registered under the code it carries. Anything else — one altered
+byte included — is "not authentic".
+"""
+
+import hashlib
+import io
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext as _
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+
+from eloket.common.errors import ApplicationError
+from eloket.documents.models import DocumentStatus, IssuedDocument
+from eloket.documents.pki import trust_roots
+from eloket.documents.services import normalise_code
+
+MAX_UPLOAD = 5 * 1024 * 1024
+# pyHanko logs every failed validation with a traceback; a forged upload is an expected
+# answer here, not an error of ours.
+logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
+logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
+
+
+class UploadRefused(ApplicationError):
+    code = "invalid_upload"
+
+
+class UploadTooLarge(UploadRefused):
+    code = "upload_too_large"
+    status = 413
+
+
+def too_large() -> UploadTooLarge:
+    return UploadTooLarge(
+        _("The file is larger than %(mb)d MB: it is not one of our documents.")
+        % {"mb": MAX_UPLOAD // (1024 * 1024)}
+    )
+
+
+@dataclass
+class Verification:
+    authentic: bool
+    status: str  # valid, revoked, superseded, unknown, not_authentic
+    document: IssuedDocument | None = None
+    reasons: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        doc = self.document
+        return {
+            "authentic": self.authentic,
+            "status": self.status,
+            "code": doc.display_code if doc else None,
+            "municipality": doc.municipality.slug if doc else None,
+            "municipality_name": doc.municipality.display_name() if doc else None,
+            "document_type": doc.kind if doc else None,
+            "issued_at": doc.issued_at if doc else None,
+            "status_changed_at": doc.status_changed_at if doc else None,
+            "status_reason": doc.status_reason if doc else "",
+            "summary": doc.summary if doc else {},
+            "reasons": self.reasons,
+        }
+
+
+def _document(code: str) -> IssuedDocument | None:
+    return (
+        IssuedDocument.objects.select_related("municipality")
+        .defer("pdf")
+        .filter(code=normalise_code(code))
+        .first()
+    )
+
+
+def verify_code(code: str) -> Verification:
+    document = _document(code)
+    if document is None:
+        return Verification(False, "unknown", reasons=[_("No document was issued with this code.")])
+    return Verification(True, document.status, document)
+
+
+def verify_pdf(data: bytes) -> Verification:
+    if len(data) > MAX_UPLOAD:
+        raise too_large()
+    if not data.startswith(b"%PDF-"):
+        raise UploadRefused(_("This is not a PDF file."), code="not_a_pdf")
+    not_authentic = "not_authentic"
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        signatures = reader.embedded_signatures
+    except (PdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        return Verification(
+            False,
+            not_authentic,
+            reasons=[_("The PDF cannot be read: %(e)s") % {"e": type(exc).__name__}],
+        )
+    if not signatures:
+        return Verification(False, not_authentic, reasons=[_("The PDF carries no seal.")])
+    seal = signatures[-1]
+    try:
+        status = validate_pdf_signature(seal, ValidationContext(trust_roots=trust_roots()))
+    except Exception as exc:
+        return Verification(
+            False,
+            not_authentic,
+            reasons=[_("The seal cannot be checked: %(e)s") % {"e": type(exc).__name__}],
+        )
+    reasons = []
+    if not status.intact or not status.valid:
+        reasons.append(_("The file was changed after it was sealed."))
+    if not status.trusted:
+        reasons.append(_("The seal was not made by a trusted certificate."))
+    if status.coverage is None or status.coverage.name not in ("ENTIRE_FILE", "ENTIRE_REVISION"):
+        reasons.append(_("The seal does not cover the whole file."))
+    document = _find_registered(data)
+    if document is None:
+        reasons.append(_("No document with this content was issued on this platform."))
+    if reasons:
+        return Verification(False, not_authentic, document, reasons)
+    assert document is not None
+    return Verification(True, document.status, document)
+
+
+def _find_registered(data: bytes) -> IssuedDocument | None:
+    """The registered document this file is, byte for byte."""
+    digest = hashlib.sha256(data).hexdigest()
+    return (
+        IssuedDocument.objects.select_related("municipality")
+        .defer("pdf")
+        .filter(sha256=digest)
+        .first()
+    )
+
+
+__all__ = ["DocumentStatus", "Verification", "verify_code", "verify_pdf"]

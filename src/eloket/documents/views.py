@@ -1,0 +1,48 @@
+"""The public verification page: by code (typed or from the QR code) or by uploading the
+PDF. Anyone may use it; code look-ups are rate-limited per address."""
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
+
+from eloket.common.errors import ApplicationError
+from eloket.documents.ratelimit import check_rate
+from eloket.documents.services import normalise_code
+from eloket.documents.verify import MAX_UPLOAD, too_large, verify_code, verify_pdf
+
+
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest, code: str = "") -> HttpResponse:
+    result = None
+    error = None
+    method = ""
+    if request.method == "POST":
+        if request.FILES.get("document"):
+            upload: UploadedFile = request.FILES["document"]  # type: ignore[assignment]
+            try:
+                if upload.size and upload.size > MAX_UPLOAD:
+                    raise too_large()
+                result = verify_pdf(upload.read(MAX_UPLOAD + 1))
+                method = "upload"
+            except ApplicationError as exc:
+                error = exc
+        elif request.POST.get("code"):
+            return HttpResponseRedirect(f"/verify/{normalise_code(request.POST['code'])[:24]}")
+    elif code:
+        try:
+            check_rate(request, scope="verify", limit=settings.ELOKET_VERIFY_RATE)
+            result = verify_code(code)
+            method = "code"
+        except ApplicationError as exc:
+            error = exc
+    status = 200
+    if error is not None:
+        status = error.status
+    return render(
+        request,
+        "documents/verify.html",
+        {"result": result, "error": error, "method": method, "code": code},
+        status=status,
+    )
