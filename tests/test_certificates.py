@@ -169,9 +169,35 @@ class TestOrdering:
         assert refused.value.code == "idempotency_key_reused"
 
 
+def test_the_race_between_two_submits_is_won_by_one(gent, family, seals, monkeypatch):
+    """The window of a double click, made deterministic: the second request looked for the
+    key before the first one saved it, so it goes on to create an order of its own; the
+    unique key makes its transaction fail and it answers with the first order."""
+    from eloket.certificates import services
+
+    jan = citizen_user(family["Jan"])
+    first = order(gent, jan, "life", family["Jan"], idempotency_key="race")
+    real_previous = services._previous
+    calls = []
+
+    def blind_then_real(user, key, request):
+        calls.append(key)
+        return None if len(calls) == 1 else real_previous(user, key, request)
+
+    monkeypatch.setattr(services, "_previous", blind_then_real)
+    second = order(gent, jan, "life", family["Jan"], idempotency_key="race")
+    assert second == first and len(calls) == 2
+    assert Case.objects.count() == 1 and StatusChange.objects.count() == len(first.history.all())
+
+
+@pytest.mark.skipif(
+    "sqlite" in __import__("os").environ.get("DATABASE_URL", "sqlite"),
+    reason="SQLite's shared in-memory test database locks whole tables; CI runs this on PostgreSQL",
+)
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_double_submits_make_one_order(gent, family, seals):
-    """Two requests with the same key at the same moment (a double click)."""
+    """Two requests with the same key at the same moment (a double click), on two
+    database connections."""
     from django.db import connection
 
     jan = citizen_user(family["Jan"])
