@@ -84,3 +84,36 @@ def test_operator_onboards_a_municipality(client, db):
     TOTPDevice.objects.create(user=operator, name="t", confirmed=True)
     officer_login_client(client, operator)
     assert client.get("/admin/tenants/municipality/add/").status_code == 200
+
+
+def test_municipality_admin_sets_fees_of_their_own_certificates(client, gent, brugge, admins):
+    from eloket.certificates.models import CertificateType
+
+    officer_login_client(client, admins["gent_admin"])
+    listing = client.get("/admin/certificates/certificatetype/").content.decode()
+    theirs = CertificateType.objects.get(municipality=brugge, code="residence")
+    mine = CertificateType.objects.get(municipality=gent, code="residence")
+    assert (
+        f"/certificatetype/{mine.pk}/" in listing
+        and f"/certificatetype/{theirs.pk}/" not in listing
+    )
+    form = {
+        "enabled": "on",
+        "fee_cents": "450",
+        "currency": "EUR",
+        "languages": ["nl", "en"],
+        "delivery_channels": ["download", "post"],
+        "requesters": ["self"],
+        "subject_state": "alive",
+        "instant": "on",
+        "processing_days": "2",
+    }
+    answer = client.post(f"/admin/certificates/certificatetype/{mine.pk}/change/", form)
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    mine.refresh_from_db()
+    assert mine.fee_cents == 450 and mine.delivery_channels == ["download", "post"]
+    assert client.post(
+        f"/admin/certificates/certificatetype/{theirs.pk}/change/", form
+    ).status_code in (302, 403, 404)
+    theirs.refresh_from_db()
+    assert theirs.fee_cents != 450

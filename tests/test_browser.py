@@ -151,3 +151,114 @@ def test_citizen_logs_in_through_the_demo_provider_and_sees_my_data_and_the_acce
     page.get_by_role("button", name="Log out").click()
     assert page.get_by_role("link", name="Log in", exact=True).is_visible()
     context.close()
+
+
+@pytest.fixture
+def gent_demo(demo_idp, transactional_db, seals):
+    """Gent's demo data, officers and seal (before the browser starts)."""
+    from eloket.demo.services import demo_citizens, demo_load
+
+    demo_load(only=["gent"])
+    seals()
+    number, name = demo_citizens("gent")["jan"]
+    return {"number": number, "name": name}
+
+
+def login_citizen(page, base, name):
+    page.goto(base + "/gent/")
+    page.get_by_role("link", name="Log in", exact=True).click()
+    page.get_by_role("link", name="Log in with eID").click()
+    page.get_by_role("button", name=name).click()
+    assert page.url.endswith("/gent/my/")
+
+
+def order_certificate(page, base, title, email="jan@example.org"):
+    page.goto(base + "/gent/services/")
+    page.get_by_role("link", name=title, exact=True).click()
+    assert axe_serious(page) == []
+    page.get_by_label("Your e-mail address").fill(email)
+    page.get_by_role("button", name="Next: check your order").click()
+    assert page.get_by_role("heading", name="Check your order").is_visible()
+    assert axe_serious(page) == []
+    page.get_by_role("button", name="Confirm the order").click()
+    assert "/gent/orders/" in page.url
+    return page.url.rsplit("/", 1)[-1]
+
+
+def test_order_issue_review_approve_and_verify_as_people_would(
+    gent_demo, demo_idp, browser, tmp_path
+):
+    """Issue 4: a citizen orders an instant household composition and downloads it, orders
+    a birth extract that needs review; the clerk approves it; the citizen sees the timeline
+    and the e-mail; the verify page tells the genuine PDF from a copy with one byte changed."""
+    from django.core import mail
+    from django_otp.oath import totp
+
+    from eloket.demo.services import DEMO_PASSWORD, totp_key
+
+    base = demo_idp
+    context = browser.new_context(locale="en-GB", bypass_csp=True, accept_downloads=True)
+    page = context.new_page()
+    login_citizen(page, base, gent_demo["name"])
+
+    order_certificate(page, base, "Household composition")
+    assert page.locator(".status").first.inner_text() == "delivered"
+    assert axe_serious(page) == []
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the certificate (PDF)").click()
+    genuine = tmp_path / "household.pdf"
+    download.value.save_as(genuine)
+    assert genuine.read_bytes().startswith(b"%PDF-")
+
+    birth_code = order_certificate(page, base, "Extract of a birth certificate")
+    assert page.locator(".status").first.inner_text() == "in review"
+    page.get_by_role("button", name="Log out").click()
+
+    # The clerk: password, then the authenticator code.
+    page.goto(base + "/auth/officer/login")
+    assert axe_serious(page) == []
+    page.get_by_label("Username").fill("gent.clerk")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("The 6-digit code your authenticator app shows").fill(
+        f"{totp(bytes.fromhex(totp_key('gent.clerk'))):06d}"
+    )
+    page.get_by_role("button", name="Log in").click()
+    assert page.url.endswith("/gent/backoffice/")
+    page.get_by_role("link", name="Certificate orders").click()
+    assert axe_serious(page) == []
+    page.get_by_role("link", name=f"{birth_code[:4]}-{birth_code[4:]}").click()
+    assert axe_serious(page) == []
+    page.get_by_role("button", name="Approve and issue").click()
+    assert page.locator(".status").first.inner_text() == "delivered"
+    page.get_by_role("button", name="Log out").click()
+
+    # The citizen follows the birth extract: timeline and e-mail.
+    login_citizen(page, base, gent_demo["name"])
+    page.get_by_role("link", name="My requests").click()
+    page.get_by_role("link", name="Extract of a birth certificate").click()
+    timeline = page.locator(".timeline").inner_text()
+    for step in ("submitted", "in review", "approved", "issued", "delivered"):
+        assert step in timeline
+    assert axe_serious(page) == []
+    to_jan = [m for m in mail.outbox if m.to == ["jan@example.org"]]
+    assert any(
+        f"{birth_code[:4]}-{birth_code[4:]}" in m.subject and "approved" in m.subject
+        for m in to_jan
+    )
+
+    # Anyone can verify: the genuine file, then a copy with one byte changed.
+    page.goto(base + "/verify/")
+    page.get_by_label("The PDF file").set_input_files(str(genuine))
+    page.get_by_role("button", name="Check the file").click()
+    assert page.get_by_role("heading", name="Authentic", exact=True).is_visible()
+    assert axe_serious(page) == []
+    tampered = tmp_path / "tampered.pdf"
+    data = bytearray(genuine.read_bytes())
+    data[len(data) // 3] ^= 0x20
+    tampered.write_bytes(bytes(data))
+    page.get_by_label("The PDF file").set_input_files(str(tampered))
+    page.get_by_role("button", name="Check the file").click()
+    assert page.get_by_role("heading", name="Not authentic").is_visible()
+    assert axe_serious(page) == []
+    context.close()

@@ -134,6 +134,7 @@ def certificate_content(
     record = person_record(
         municipality=municipality,
         national_id=subject.national_id,
+        person=subject,
         actor=actor,
         purpose=purpose,
         case_ref=case_ref,

@@ -596,7 +596,9 @@ MUNICIPALITIES = [
         primary_colour="#003478",
         secondary_colour="#eef2f8",
         residents=2100,
-        modules=["participation", "petitions", "certificates"],
+        # The forum's city; its register is for eligibility, not for Belgian certificates
+        # (nor would the bundled PDF fonts set Hangul names).
+        modules=["participation", "petitions"],
         font_stack="'Noto Sans KR', 'Malgun Gothic', 'Apple SD Gothic Neo', system-ui, sans-serif",
         locale=DemoLocale(
             country="KR",

@@ -81,6 +81,9 @@ def seal_material(municipality: Municipality) -> SealMaterial:
     key_pem = directory / f"{municipality.slug}.key.pem"
     cert_pem = directory / f"{municipality.slug}.cert.pem"
     source = p12 if p12.exists() else key_pem
+    if not source.exists() and _demo_pki_allowed(directory):
+        # Development and demo: a municipality created later gets its demo seal at once.
+        demo_pki_ensure([municipality], directory.parent)
     if not source.exists() or (source == key_pem and not cert_pem.exists()):
         raise SealNotConfigured(
             _("%(name)s has no seal certificate yet: it cannot issue documents.")
@@ -112,6 +115,14 @@ def seal_material(municipality: Municipality) -> SealMaterial:
         )
         _cache[stamp] = material
         return material
+
+
+def _demo_pki_allowed(directory: Path) -> bool:
+    return (
+        not settings.PRODUCTION
+        and directory.name == "seals"
+        and (directory.parent / "root.cert.pem").exists()
+    )
 
 
 def trust_roots() -> list[asn1_x509.Certificate]:

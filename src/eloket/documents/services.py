@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -87,26 +87,22 @@ def document_issue(
         reason=reason,
         location=data.get("municipality", {}).get("place", municipality.display_name()),
     )
-    for _attempt in range(3):
-        try:
-            with transaction.atomic():
-                return IssuedDocument.objects.create(
-                    municipality=municipality,
-                    code=code,
-                    case=case,
-                    kind=kind,
-                    language=language,
-                    subject=subject,
-                    summary=summary,
-                    issued_at=issued_at,
-                    pdf=sealed,
-                    sha256=hashlib.sha256(sealed).hexdigest(),
-                    attested_digest=attested_digest(attested),
-                    timestamped=timestamped,
-                )
-        except IntegrityError:  # pragma: no cover (27^12 codes)
-            continue
-    raise ApplicationError(_("Please try again."), code="busy")
+    # A code drawn twice (1 in 27^12) would fail the unique index and with it the
+    # caller's transaction; the order is then taken up again by the sweep.
+    return IssuedDocument.objects.create(
+        municipality=municipality,
+        code=code,
+        case=case,
+        kind=kind,
+        language=language,
+        subject=subject,
+        summary=summary,
+        issued_at=issued_at,
+        pdf=sealed,
+        sha256=hashlib.sha256(sealed).hexdigest(),
+        attested_digest=attested_digest(attested),
+        timestamped=timestamped,
+    )
 
 
 def document_revoke(*, document: IssuedDocument, officer: User, reason: str) -> IssuedDocument:

@@ -84,16 +84,23 @@ def person_record(
     purpose: str,
     case_ref: str = "",
     data: tuple[str, ...] = ALL_DATA,
+    person: Person | None = None,
 ) -> PersonRecordView:
-    """A person's whole register record, in a fixed number of queries.
+    """A person's whole register record (or the parts in `data`), in a fixed number of
+    queries. A caller that holds the Person already may pass it (one query less).
 
     Logged in the access log unless `actor` is the person. A purpose is required for
     anyone else: the person will read it in "Who consulted my data".
     """
-    person = person_get(municipality=municipality, national_id=national_id)
+    if (
+        person is None
+        or person.municipality_id != municipality.pk
+        or person.national_id != normalise(national_id)
+    ):
+        person = person_get(municipality=municipality, national_id=national_id)
     if not actor.is_person(person.country, person.national_id) and not purpose.strip():
         raise ApplicationError(_("State why you need this person's data."), code="purpose_required")
-    record = _record_of(person)
+    record = _record_of(person, parts=data)
     access_log_write(
         person=person, actor=actor, data=data, purpose=purpose.strip(), case_ref=case_ref
     )
@@ -105,33 +112,64 @@ def own_record(*, person: Person) -> PersonRecordView:
     return _record_of(person)
 
 
-def _record_of(person: Person) -> PersonRecordView:
+# Issuing a certificate reads these two on every document: written as SQL (they are
+# the same every time) because compiling them through the ORM cost more than running
+# them (benchmarks/certificates.py).
+# Only table names (from the models) are formatted in; every value is a parameter.
+_ADDRESSES_SQL = (
+    f"SELECT * FROM {Address._meta.db_table} WHERE person_id = %s AND municipality_id = %s "  # noqa: S608
+    "ORDER BY valid_from DESC"
+)
+_HOUSEHOLD_SQL = (
+    f"SELECT p.*, m.id AS membership_id, m.household_id AS household_id_, "  # noqa: S608
+    f"m.relation AS relation_, m.valid_from AS since_ "
+    f"FROM {Person._meta.db_table} p "
+    f"JOIN {HouseholdMembership._meta.db_table} m ON m.person_id = p.id "
+    f"WHERE m.household_id = (SELECT household_id FROM {HouseholdMembership._meta.db_table} "
+    "WHERE person_id = %s AND municipality_id = %s AND valid_to IS NULL LIMIT 1) "
+    "AND m.valid_to IS NULL AND m.municipality_id = %s "
+    "ORDER BY m.valid_from, p.birth_date"
+)
+
+
+def _as_date(value: object) -> dt.date:
+    # Extra columns of a raw query come as the driver gives them (SQLite: text).
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+def _record_of(person: Person, parts: tuple[str, ...] = ALL_DATA) -> PersonRecordView:
+    """The parts of a record asked for (a certificate needs only some): only those are
+    read, and only those are written in the access log."""
     municipality_id = person.municipality_id
-    addresses = list(Address.objects.filter(municipality_id=municipality_id, person=person))
-    current = next((a for a in addresses if a.valid_to is None and a.is_main_residence), None)
-    membership = (
-        HouseholdMembership.objects.filter(
-            municipality_id=municipality_id, person=person, valid_to__isnull=True
-        )
-        .select_related("household")
-        .first()
-    )
+    addresses: list[Address] = []
+    current = None
+    if DataCategory.ADDRESSES in parts:
+        addresses = list(Address.objects.raw(_ADDRESSES_SQL, [person.pk, municipality_id]))
+        current = next((a for a in addresses if a.valid_to is None and a.is_main_residence), None)
     household: list[HouseholdMembership] = []
-    if membership:
-        household = list(
-            HouseholdMembership.objects.filter(
+    if DataCategory.HOUSEHOLD in parts:
+        # The current members of the person's current household, with each member's
+        # person row, in one query.
+        household = [
+            HouseholdMembership(
+                id=member.membership_id,
                 municipality_id=municipality_id,
-                household=membership.household,
-                valid_to__isnull=True,
+                household_id=member.household_id_,
+                person=member,
+                relation=member.relation_,
+                valid_from=_as_date(member.since_),
             )
-            .select_related("person")
-            .order_by("valid_from", "person__birth_date")
+            for member in Person.objects.raw(
+                _HOUSEHOLD_SQL, [person.pk, municipality_id, municipality_id]
+            )
+        ]
+    events: list[CivilEvent] = []
+    if DataCategory.EVENTS in parts:
+        events = list(
+            CivilEvent.objects.filter(municipality_id=municipality_id, participants__person=person)
+            .prefetch_related(Prefetch("participants__person"))
+            .order_by("date")
         )
-    events = list(
-        CivilEvent.objects.filter(municipality_id=municipality_id, participants__person=person)
-        .prefetch_related(Prefetch("participants__person"))
-        .order_by("date")
-    )
     return PersonRecordView(
         person=person,
         current_address=current,

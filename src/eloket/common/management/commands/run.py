@@ -34,8 +34,15 @@ class Command(BaseCommand):
             from eloket.identity.providers.demo_idp import demo_base_urls, demo_client_register
 
             demo_client_register(base_urls=demo_base_urls())
+            from eloket.documents.pki import demo_pki_ensure
+            from eloket.tenants.models import Municipality
+
+            pki = demo_pki_ensure(list(Municipality.objects.all()))
+            self.stdout.write(f"==> Demo PKI (root and one seal per municipality) in {pki}")
             self.print_demo_citizens()
             self.print_demo_officers()
+        # Orders a crash left half-way are taken up again.
+        call_command("certificates", "process", verbosity=0)
         env = os.environ.copy()
         children: list[subprocess.Popen[bytes]] = []
         if not options["no_worker"]:
