@@ -152,12 +152,12 @@ def _record_of(person: Person, parts: tuple[str, ...] = ALL_DATA) -> PersonRecor
         # person row, in one query.
         household = [
             HouseholdMembership(
-                id=member.membership_id,
+                id=member.membership_id,  # type: ignore[attr-defined]
                 municipality_id=municipality_id,
-                household_id=member.household_id_,
+                household_id=member.household_id_,  # type: ignore[attr-defined]
                 person=member,
-                relation=member.relation_,
-                valid_from=_as_date(member.since_),
+                relation=member.relation_,  # type: ignore[attr-defined]
+                valid_from=_as_date(member.since_),  # type: ignore[attr-defined]
             )
             for member in Person.objects.raw(
                 _HOUSEHOLD_SQL, [person.pk, municipality_id, municipality_id]
