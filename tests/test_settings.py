@@ -61,3 +61,17 @@ def test_access_log_redacts_national_numbers():
     assert "85073002536" not in redact(line) and "[national number]" in redact(line)
     assert "8404171355733" not in redact("/persons/8404171355733")
     assert redact("/gent/services/?page=12345") == "/gent/services/?page=12345"
+
+
+def test_seal_keys_inside_the_repository_fail_the_deploy_check(tmp_path):
+    from pathlib import Path
+
+    inside = Path(__file__).resolve().parents[1] / "var" / "pki" / "seals"
+    result = eloket(
+        "check", "--deploy", "--fail-level", "WARNING", **PRODUCTION, ELOKET_SEAL_DIR=str(inside)
+    )
+    assert result.returncode != 0 and "eloket.E004" in result.stdout + result.stderr
+    outside = eloket(
+        "check", "--deploy", "--fail-level", "WARNING", **PRODUCTION, ELOKET_SEAL_DIR=str(tmp_path)
+    )
+    assert outside.returncode == 0, outside.stdout + outside.stderr

@@ -50,3 +50,26 @@ def check_production_profile(app_configs: Any, **kwargs: Any) -> list[Error | Wa
             )
         )
     return problems
+
+
+@register(Tags.security, deploy=True)
+def check_seal_keys_outside_the_repository(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """Seal keys are loaded from configured files, never from the code's own tree."""
+    from pathlib import Path
+
+    problems: list[Error] = []
+    repository = Path(__file__).resolve().parents[3]
+    for name in ("ELOKET_SEAL_DIR", "ELOKET_TRUST_ROOTS"):
+        value = getattr(settings, name, "")
+        if not value or not settings.PRODUCTION:
+            continue
+        path = Path(value).resolve()
+        if path == repository or repository in path.parents:
+            problems.append(
+                Error(
+                    f"{name} points inside the code's directory ({path}).",
+                    hint="Keep seal keys and trust roots outside the repository and the package.",
+                    id="eloket.E004",
+                )
+            )
+    return problems
