@@ -12,9 +12,12 @@ from eloket.register.records import AddressRecord, PersonRecord
 @pytest.fixture(autouse=True)
 def _fresh_tenant_cache():
     """Each test starts with no tenant cached in this process (rows roll back between tests)."""
+    from django.core.cache import cache
+
     from eloket.tenants.selectors import municipality_cache_clear
 
     municipality_cache_clear()
+    cache.clear()  # rate limits and counters: rows (and their ids) roll back between tests
     yield
     municipality_cache_clear()
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from eloket.api.routers import backoffice, certificates, demo, me, municipalities
+from eloket.api.routers import backoffice, certificates, demo, forum, me, municipalities, petitions
 from eloket.common.errors import ApplicationError
 
 api = NinjaAPI(
@@ -30,6 +30,8 @@ api.add_router("/me", me.router)
 api.add_router("/m", backoffice.router)
 api.add_router("/demo", demo.router)
 api.add_router("", certificates.router)
+api.add_router("", forum.router)
+api.add_router("", petitions.router)
 
 
 def error_response(

@@ -22,7 +22,8 @@ class BearerToken(HttpBearer):
 class Session(SessionAuth):
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         if request.user.is_authenticated:
-            request.auth_method = "session"  # type: ignore[attr-defined]
+            if getattr(request, "auth_method", "") != "token":
+                request.auth_method = "session"  # type: ignore[attr-defined]
             return request.user
         return None
 

@@ -18,3 +18,8 @@ DELIVERED_EMAIL = gettext_noop("Your document was sent by e-mail to %(email)s.")
 DELIVERED_POST = gettext_noop("Your document was posted to your address.")
 CANCELLED = gettext_noop("You cancelled your request.")
 CANCELLED_BY_MUNICIPALITY = gettext_noop("The municipality cancelled your request.")
+PETITION_THRESHOLD = gettext_noop(
+    "The petition “%(title)s” reached %(count)s signatures: %(municipality)s must answer it."
+)
+PETITION_TAKEN_UP = gettext_noop("The municipality is preparing its answer.")
+PETITION_ANSWERED = gettext_noop("The municipality published its answer.")

@@ -22,6 +22,7 @@ class Status(models.TextChoices):
     DELIVERED = "delivered", _("delivered")
     REJECTED = "rejected", _("rejected")
     CANCELLED = "cancelled", _("cancelled")
+    ANSWERED = "answered", _("answered")
 
 
 # Which status may follow which. Anything else is refused by `case_transition`.
@@ -40,11 +41,22 @@ TRANSITIONS: dict[str, set[str]] = {
     Status.REJECTED: set(),
     Status.CANCELLED: set(),
 }
+# A petition that reached its threshold: the municipality takes it up and answers.
+PETITION_TRANSITIONS: dict[str, set[str]] = {
+    Status.SUBMITTED: {Status.IN_REVIEW, Status.ANSWERED},
+    Status.IN_REVIEW: {Status.ANSWERED},
+    Status.ANSWERED: set(),
+}
 OPEN_STATUSES = (Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFORMATION)
 
 
 class CaseKind(models.TextChoices):
     CERTIFICATE_ORDER = "certificate_order", _("certificate order")
+    PETITION = "petition", _("petition to answer")
+
+
+def transitions_for(kind: str) -> dict[str, set[str]]:
+    return PETITION_TRANSITIONS if kind == CaseKind.PETITION else TRANSITIONS
 
 
 class Case(TenantOwnedModel, TimeStampedModel):

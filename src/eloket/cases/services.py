@@ -13,12 +13,12 @@ from django.utils.translation import gettext as _
 from eloket.cases import messages as texts
 from eloket.cases.models import (
     TRACKING_ALPHABET,
-    TRANSITIONS,
     Author,
     Case,
     CaseMessage,
     Status,
     StatusChange,
+    transitions_for,
 )
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
@@ -130,7 +130,7 @@ def case_transition(
     """Move a case to `to_status` if its current status allows it; else WrongState."""
     with transaction.atomic():
         locked = Case.objects.select_for_update().get(pk=case.pk)
-        if to_status not in TRANSITIONS[locked.status]:
+        if to_status not in transitions_for(locked.kind).get(locked.status, set()):
             raise WrongState(
                 _("This request is %(status)s: it cannot become %(target)s.")
                 % {
@@ -140,7 +140,7 @@ def case_transition(
             )
         from_status = locked.status
         locked.status = to_status
-        if to_status in (Status.DELIVERED, Status.REJECTED, Status.CANCELLED):
+        if to_status in (Status.DELIVERED, Status.REJECTED, Status.CANCELLED, Status.ANSWERED):
             locked.closed_at = timezone.now()
         locked.save(update_fields=["status", "closed_at", "updated_at"])
         case.status, case.closed_at = locked.status, locked.closed_at

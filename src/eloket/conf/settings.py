@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "eloket.documents",
     "eloket.certificates",
     "eloket.notifications",
+    "eloket.forum",
+    "eloket.petitions",
     "eloket.backoffice",
     "eloket.web",
     "eloket.api",

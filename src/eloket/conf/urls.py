@@ -17,6 +17,8 @@ urlpatterns = [
     path("<slug:municipality>/", include("eloket.web.urls")),
     path("<slug:municipality>/", include("eloket.identity.urls_tenant")),
     path("<slug:municipality>/", include("eloket.certificates.urls")),
+    path("<slug:municipality>/", include("eloket.forum.urls")),
+    path("<slug:municipality>/", include("eloket.petitions.urls")),
     path("<slug:municipality>/backoffice/", include("eloket.backoffice.urls")),
 ]
 

@@ -17,6 +17,8 @@ urlpatterns = [
     path("", include("eloket.web.urls")),
     path("", include("eloket.identity.urls_tenant")),
     path("", include("eloket.certificates.urls")),
+    path("", include("eloket.forum.urls")),
+    path("", include("eloket.petitions.urls")),
     path("backoffice/", include("eloket.backoffice.urls")),
 ]
 

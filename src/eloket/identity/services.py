@@ -96,11 +96,17 @@ def citizen_account(*, person: Person, method: str) -> User:
     return citizen.user
 
 
+def citizen_remember_language(*, user: User, language: str) -> None:
+    """E-mails that are not about a request (the forum, petitions) use this language."""
+    Citizen.objects.filter(user=user).update(preferred_language=language[:5])
+
+
 def citizen_login(*, request: HttpRequest, national_id: str, method: str) -> User:
     """Log in the person an eID identifies. Nothing is created when they are refused."""
     person = citizen_identify(national_id=national_id)
     user = citizen_account(person=person, method=method)
     session_login(request, user, method)
+    citizen_remember_language(user=user, language=getattr(request, "LANGUAGE_CODE", ""))
     return user
 
 

@@ -311,3 +311,38 @@ def family_relations(*, person: Person) -> dict[int, str]:
 
 def persons_by_pk(*, pks: list[int]) -> dict[int, Person]:
     return {p.pk: p for p in Person.objects.filter(pk__in=pks)}
+
+
+AGE_BANDS = ((0, 17), (18, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 200))
+
+
+def band_of(age: int) -> str:
+    for low, high in AGE_BANDS:
+        if low <= age <= high:
+            return f"{low}+" if high >= 200 else f"{low}-{high}"
+    return "?"
+
+
+def age_district_counts(
+    *, municipality: Municipality, person_ids: list[int] | None = None, min_age: int = 0
+) -> dict[tuple[str, str], int]:
+    """How many living residents (or, given ids, how many of those people) fall in each
+    age band and district. Only counts leave the register: no one's data is shown, so
+    these reads are not logged per person (the callers suppress small groups)."""
+    day = timezone.localdate()
+    people = resident_list(municipality=municipality, on=day)
+    if person_ids is not None:
+        people = people.filter(pk__in=person_ids)
+    rows = people.values_list(
+        "birth_date", "addresses__district", "addresses__valid_to", "addresses__is_main_residence"
+    )
+    counts: dict[tuple[str, str], int] = {}
+    for birth, district, valid_to, main in rows.iterator(chunk_size=5000):
+        if valid_to is not None or not main or birth is None:
+            continue
+        age = day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+        if age < min_age:
+            continue
+        key = (band_of(age), district or "")
+        counts[key] = counts.get(key, 0) + 1
+    return counts

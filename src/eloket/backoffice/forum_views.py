@@ -1,0 +1,306 @@
+"""Officers' forum screens: topics (create, phases), moderation, suggestions, analysis,
+selections and results, exports and Polis imports. The services decide."""
+
+import csv
+import io
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from eloket.common.actors import Actor
+from eloket.common.errors import ApplicationError
+from eloket.forum import charts, selectors, services
+from eloket.forum.analysis import analysis_current, analysis_run
+from eloket.forum.interchange import export_zip, import_polis_upload
+from eloket.forum.models import (
+    Analysis,
+    IdentityDisplay,
+    Opinion,
+    Participant,
+    Phase,
+    ResponseOutcome,
+    Selection,
+    TopicSuggestion,
+    VoteMode,
+)
+from eloket.identity.access import officer_page
+from eloket.tenants.models import Municipality
+from eloket.web.links import tenant_reverse
+
+
+def _topic(tenant: Municipality, topic_id: int):  # type: ignore[no-untyped-def]
+    try:
+        return selectors.topic_get(municipality=tenant, topic_id=topic_id, include_drafts=True)
+    except ApplicationError as exc:
+        raise Http404(str(exc)) from exc
+
+
+def _moment(value: str):  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from django.utils import timezone
+
+    day = parse_date(value or "")
+    if day is None:
+        return None
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(0, 0)))
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+@officer_page()
+def forum_home(request: HttpRequest, tenant: Municipality, actor: Actor) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "adopt":
+                suggestion = TopicSuggestion.objects.filter(
+                    municipality=tenant, pk=request.POST.get("suggestion") or 0
+                ).first()
+                if suggestion is None:
+                    raise ApplicationError(_("No such suggestion."))
+                topic = services.suggestion_adopt(suggestion=suggestion, actor=actor)
+            elif request.POST.get("action") == "import":
+                files = {
+                    f.name or "file.csv": f.read(20 * 1024 * 1024)
+                    for f in request.FILES.getlist("files")
+                }
+                if not files:
+                    raise ApplicationError(_("Choose the files of a Polis export."))
+                topic = import_polis_upload(
+                    municipality=tenant, files=files, title=request.POST.get("title", "")
+                )
+            else:
+                topic = services.topic_create(
+                    municipality=tenant,
+                    title={
+                        code: request.POST.get(f"title_{code}", "") for code in tenant.languages
+                    },
+                    summary={
+                        code: request.POST.get(f"summary_{code}", "") for code in tenant.languages
+                    },
+                    background={
+                        code: request.POST.get(f"background_{code}", "")
+                        for code in tenant.languages
+                    },
+                    department=request.POST.get("department", ""),
+                    opens_at=_moment(request.POST.get("opens_at", "")),
+                    closes_at=_moment(request.POST.get("closes_at", "")),
+                    vote_mode=request.POST.get("vote_mode", VoteMode.AGREE_DISAGREE_PASS),
+                    identity_display=request.POST.get(
+                        "identity_display", IdentityDisplay.PSEUDONYM
+                    ),
+                    min_age=int(request.POST.get("min_age") or 16),
+                    pre_moderation=request.POST.get("pre_moderation") == "1",
+                )
+            return HttpResponseRedirect(
+                tenant_reverse(request, "backoffice:forum-topic", topic_id=topic.pk)
+            )
+        except (ApplicationError, ValueError) as exc:
+            messages.error(request, str(exc))
+            return HttpResponseRedirect(request.path)
+    return render(
+        request,
+        "backoffice/forum.html",
+        {
+            "topics": list(selectors.topics_of(municipality=tenant, include_drafts=True)),
+            "suggestions": list(
+                selectors.suggestions_of(municipality=tenant).filter(status="open")[:50]
+            ),
+            "vote_modes": VoteMode.choices,
+            "identity_displays": IdentityDisplay.choices,
+            "active": "backoffice",
+        },
+    )
+
+
+@require_GET
+@never_cache
+@officer_page()
+def forum_topic(
+    request: HttpRequest, tenant: Municipality, actor: Actor, topic_id: int
+) -> HttpResponse:
+    topic = _topic(tenant, topic_id)
+    top = list(
+        Opinion.objects.filter(topic=topic, state="published")
+        .select_related("participant")
+        .order_by("-agree", "pk")[:30]
+    )
+    return render(
+        request,
+        "backoffice/forum_topic.html",
+        {
+            "topic": topic,
+            "phases": Phase.choices,
+            "queue": list(selectors.moderation_queue(topic=topic)[:100]),
+            "top": top,
+            "selections": selectors.selections_of(topic),
+            "selected_ids": set(
+                Selection.objects.filter(topic=topic).values_list("opinion_id", flat=True)
+            ),
+            "outcomes": ResponseOutcome.choices,
+            "name_of": lambda participant: services.display_name(participant, topic),
+            "active": "backoffice",
+        },
+    )
+
+
+@require_POST
+@officer_page()
+def forum_act(
+    request: HttpRequest, tenant: Municipality, actor: Actor, topic_id: int
+) -> HttpResponse:
+    topic = _topic(tenant, topic_id)
+    action = request.POST.get("action", "")
+    reason = request.POST.get("reason", "")
+    try:
+        if action == "phase":
+            services.topic_set_phase(topic=topic, phase=request.POST.get("phase", ""), actor=actor)
+        elif action in services.MODERATION_ACTIONS:
+            opinion = Opinion.objects.get(topic=topic, pk=request.POST.get("opinion") or 0)
+            services.opinion_moderate(opinion=opinion, actor=actor, action=action, reason=reason)
+        elif action in ("block", "unblock"):
+            participant = Participant.objects.get(
+                topic=topic, pk=request.POST.get("participant") or 0
+            )
+            services.participant_block(
+                participant=participant, actor=actor, reason=reason, blocked=action == "block"
+            )
+        elif action == "select":
+            opinion = Opinion.objects.get(topic=topic, pk=request.POST.get("opinion") or 0)
+            services.opinion_select(
+                opinion=opinion, actor=actor, award=request.POST.get("award", "")
+            )
+        elif action == "respond":
+            selection = Selection.objects.get(topic=topic, pk=request.POST.get("selection") or 0)
+            services.selection_respond(
+                selection=selection,
+                outcome=request.POST.get("outcome", ""),
+                response=request.POST.get("response", ""),
+            )
+        elif action == "publish":
+            services.results_publish(topic=topic, actor=actor)
+        elif action == "analyse":
+            analysis_run(topic)
+            return HttpResponseRedirect(
+                tenant_reverse(request, "backoffice:forum-analysis", topic_id=topic.pk)
+            )
+        else:
+            raise ApplicationError(_("Unknown action."))
+        messages.success(request, _("Done."))
+    except (
+        ApplicationError,
+        Opinion.DoesNotExist,
+        Participant.DoesNotExist,
+        Selection.DoesNotExist,
+    ) as exc:
+        messages.error(request, str(exc) if isinstance(exc, ApplicationError) else _("Not found."))
+    return HttpResponseRedirect(
+        tenant_reverse(request, "backoffice:forum-topic", topic_id=topic.pk)
+    )
+
+
+def analysis_charts(analysis: Analysis) -> dict[str, Any]:
+    result = analysis.result
+    days = result.get("timeline", [])
+    labels = [d["day"] for d in days]
+    demographics = result.get("demographics", {})
+    return {
+        "timeline": charts.line_chart(
+            {
+                _("opinions"): [d["opinions"] for d in days],
+                _("supports"): [d["supports"] for d in days],
+                _("new participants"): [d["participants"] for d in days],
+                _("page views"): [d["views"] for d in days],
+            },
+            labels,
+            title=_("Participation per day"),
+        ),
+        "groups": charts.scatter(
+            result.get("projection", []),
+            title=_("Participants by their votes, coloured by opinion group"),
+        ),
+        "by_age": charts.bars(
+            [(row["group"], row["rate"]) for row in demographics.get("by_age", [])],
+            title=_("Share of residents who took part, by age"),
+        ),
+        "by_district": charts.bars(
+            [(row["group"], row["rate"]) for row in demographics.get("by_district", [])],
+            title=_("Share of residents who took part, by district"),
+        ),
+    }
+
+
+@require_GET
+@never_cache
+@officer_page()
+def forum_analysis(
+    request: HttpRequest, tenant: Municipality, actor: Actor, topic_id: int
+) -> HttpResponse:
+    topic = _topic(tenant, topic_id)
+    analysis = analysis_current(topic)
+    return render(
+        request,
+        "backoffice/forum_analysis.html",
+        {
+            "topic": topic,
+            "analysis": analysis,
+            "result": analysis.result,
+            "charts": analysis_charts(analysis),
+            "active": "backoffice",
+        },
+    )
+
+
+@require_GET
+@officer_page()
+def forum_export(
+    request: HttpRequest, tenant: Municipality, actor: Actor, topic_id: int
+) -> HttpResponse:
+    topic = _topic(tenant, topic_id)
+    if request.GET.get("format") == "polis":
+        response = HttpResponse(export_zip(topic), content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="topic-{topic.pk}-polis.zip"'
+        return response
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "opinion",
+            "participant",
+            "created_at",
+            "state",
+            "agree",
+            "disagree",
+            "pass",
+            "reply_to",
+            "text",
+        ]
+    )
+    for o in (
+        Opinion.objects.filter(topic=topic)
+        .select_related("participant")
+        .order_by("pk")
+        .iterator(chunk_size=2000)
+    ):
+        writer.writerow(
+            [
+                o.pk,
+                o.participant.external_id or o.participant.pseudonym,
+                o.created_at.isoformat(),
+                o.state,
+                o.agree,
+                o.disagree,
+                o.passed,
+                o.parent_id or "",
+                o.text,
+            ]
+        )
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="topic-{topic.pk}-opinions.csv"'
+    return response

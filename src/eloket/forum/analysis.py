@@ -1,0 +1,369 @@
+"""The analysis officials read: participation over time, who took part compared with the
+residents, top opinions, key terms, opinion groups (forum/groups.py), text clusters.
+
+`analysis_run` reads the votes straight into numpy (one query), computes, and stores the
+result as an `Analysis`; `analysis_current` returns the latest one if no vote came in
+since, else runs a new one. Everything is computed here, on this machine.
+"""
+
+import datetime as dt
+import re
+import time
+from collections import Counter
+from typing import Any
+
+import numpy as np
+from django.db import connection
+from django.db.models import Count
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from eloket.forum.groups import (
+    VoteMatrix,
+    characteristic_opinions,
+    consensus_opinions,
+    opinion_groups,
+)
+from eloket.forum.models import (
+    Analysis,
+    DailyCount,
+    Opinion,
+    OpinionState,
+    Participant,
+    Topic,
+    Vote,
+)
+from eloket.register.selectors import age_district_counts
+
+SUPPRESS_BELOW = 5
+TEXT_LIMIT = 5000
+CJK = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")
+
+
+def read_votes(topic: Topic) -> tuple[VoteMatrix, np.ndarray, np.ndarray]:
+    """The topic's votes on its published opinions as a sparse matrix, with the
+    participant and opinion ids of its rows and columns."""
+    opinion_ids = np.array(
+        Opinion.objects.filter(topic=topic, state=OpinionState.PUBLISHED)
+        .order_by("pk")
+        .values_list("pk", flat=True),
+        dtype=np.int64,
+    )
+    table = Vote._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT participant_id, opinion_id, value FROM {table} WHERE topic_id = %s",  # noqa: S608
+            [topic.pk],
+        )
+        chunks = []
+        while True:
+            rows = cursor.fetchmany(200_000)
+            if not rows:
+                break
+            chunks.append(np.array(rows, dtype=np.int64))
+    data = np.concatenate(chunks) if chunks else np.zeros((0, 3), dtype=np.int64)
+    participant_ids, rows = np.unique(data[:, 0], return_inverse=True)
+    cols = np.searchsorted(opinion_ids, data[:, 1])
+    known = (
+        (cols < len(opinion_ids))
+        & (opinion_ids[np.minimum(cols, len(opinion_ids) - 1)] == data[:, 1])
+        if len(opinion_ids)
+        else np.zeros(len(data), dtype=bool)
+    )
+    matrix = VoteMatrix(
+        rows=rows[known],
+        cols=cols[known],
+        values=data[known, 2].astype(np.int8),
+        n_participants=len(participant_ids),
+        n_opinions=len(opinion_ids),
+    )
+    return matrix, participant_ids, opinion_ids
+
+
+def _public_ids(participant_ids: np.ndarray) -> dict[int, str]:
+    """What the analysis calls a participant: its id in this topic, or for an imported
+    one the id it had where it came from."""
+    external = dict(
+        Participant.objects.filter(pk__in=participant_ids.tolist())
+        .exclude(external_id="")
+        .values_list("pk", "external_id")
+    )
+    return {int(pk): external.get(int(pk), str(int(pk))) for pk in participant_ids}
+
+
+def _texts(opinion_ids: list[int]) -> dict[int, str]:
+    return dict(Opinion.objects.filter(pk__in=opinion_ids).values_list("pk", "text"))
+
+
+def _tokenizer_kwargs(texts: list[str]) -> dict[str, Any]:
+    sample = "".join(texts[:200])
+    if sample and len(CJK.findall(sample)) > len(sample) / 4:
+        return {"analyzer": "char", "ngram_range": (2, 2)}  # Chinese: no spaces between words
+    return {"analyzer": "word", "ngram_range": (1, 2), "token_pattern": r"(?u)\b\w\w+\b"}
+
+
+def text_analysis(topic: Topic, limit: int = TEXT_LIMIT) -> dict[str, Any]:
+    """Key terms of the opinions, and clusters of opinions that say similar things."""
+    from sklearn.cluster import KMeans
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    rows = list(
+        Opinion.objects.filter(topic=topic, state=OpinionState.PUBLISHED)
+        .order_by("-agree", "pk")
+        .values_list("pk", "text")[:limit]
+    )
+    if len(rows) < 3:
+        return {"key_terms": [], "text_clusters": []}
+    ids, texts = [r[0] for r in rows], [r[1] for r in rows]
+    vectorizer = TfidfVectorizer(
+        max_features=20000,
+        min_df=2 if len(texts) > 20 else 1,
+        sublinear_tf=True,
+        **_tokenizer_kwargs(texts),
+    )
+    try:
+        matrix = vectorizer.fit_transform(texts)
+    except ValueError:  # no term at all
+        return {"key_terms": [], "text_clusters": []}
+    terms = np.array(vectorizer.get_feature_names_out())
+    weights = np.asarray(matrix.sum(axis=0)).ravel()
+    key_terms = [
+        {"term": str(terms[i]), "weight": round(float(weights[i]), 3)}
+        for i in np.argsort(-weights)[:15]
+    ]
+    k = int(min(8, max(2, len(texts) // 15)))
+    if len(texts) < 2 * k:
+        return {"key_terms": key_terms, "text_clusters": []}
+    model = KMeans(n_clusters=k, n_init=5, random_state=0).fit(matrix)
+    clusters = []
+    for cluster in range(k):
+        members = np.flatnonzero(model.labels_ == cluster)
+        if not len(members):
+            continue
+        centre = model.cluster_centers_[cluster]
+        clusters.append(
+            {
+                "size": len(members),
+                "terms": [str(terms[i]) for i in np.argsort(-centre)[:4]],
+                "opinions": [int(ids[i]) for i in members[:3]],
+            }
+        )
+    clusters.sort(key=lambda c: -int(c["size"]))  # type: ignore[call-overload]
+    return {"key_terms": key_terms, "text_clusters": clusters}
+
+
+def timeline(topic: Topic) -> list[dict[str, Any]]:
+    """Per day: opinions posted, supports (agree votes), new participants, page views."""
+    days: dict[dt.date, dict[str, int]] = {}
+
+    def add(rows: Any, key: str) -> None:
+        for row in rows:
+            if row["day"] is not None:
+                days.setdefault(row["day"], {}).setdefault(key, 0)
+                days[row["day"]][key] += row["n"]
+
+    add(
+        Opinion.objects.filter(topic=topic)
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(n=Count("id")),
+        "opinions",
+    )
+    add(
+        Vote.objects.filter(topic=topic, value=1)
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(n=Count("id")),
+        "supports",
+    )
+    add(
+        Participant.objects.filter(topic=topic)
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(n=Count("id")),
+        "participants",
+    )
+    for day, views in DailyCount.objects.filter(topic=topic).values_list("day", "views"):
+        days.setdefault(day, {})["views"] = days.get(day, {}).get("views", 0) + views
+    return [
+        {
+            "day": day.isoformat(),
+            "opinions": counts.get("opinions", 0),
+            "supports": counts.get("supports", 0),
+            "participants": counts.get("participants", 0),
+            "views": counts.get("views", 0),
+        }
+        for day, counts in sorted(days.items())
+    ]
+
+
+def demographics(topic: Topic) -> dict[str, Any]:
+    """Verified participants against the residents, by age band and district; groups of
+    fewer than five people are suppressed (shown as null)."""
+    person_ids = [
+        int(pk)
+        for pk in Participant.objects.filter(
+            topic=topic, verified=True, person_id_ref__isnull=False
+        ).values_list("person_id_ref", flat=True)
+        if pk is not None
+    ]
+    residents = age_district_counts(municipality=topic.municipality, min_age=topic.min_age)
+    taking_part = (
+        age_district_counts(municipality=topic.municipality, person_ids=person_ids, min_age=0)
+        if person_ids
+        else {}
+    )
+
+    def fold(counts: dict[tuple[str, str], int], index: int) -> Counter[str]:
+        folded: Counter[str] = Counter()
+        for key, n in counts.items():
+            folded[key[index]] += n
+        return folded
+
+    def table(index: int) -> list[dict[str, Any]]:
+        base, part = fold(residents, index), fold(taking_part, index)
+        rows = []
+        for key in sorted(set(base) | set(part)):
+            n_part, n_base = part.get(key, 0), base.get(key, 0)
+            rows.append(
+                {
+                    "group": key or "—",
+                    "participants": n_part if n_part >= SUPPRESS_BELOW else None,
+                    "residents": n_base if n_base >= SUPPRESS_BELOW else None,
+                    "rate": round(n_part / n_base, 4)
+                    if n_part >= SUPPRESS_BELOW and n_base >= SUPPRESS_BELOW
+                    else None,
+                }
+            )
+        return rows
+
+    return {
+        "verified_participants": len(person_ids),
+        "unverified_participants": Participant.objects.filter(topic=topic, verified=False).count(),
+        "by_age": table(0),
+        "by_district": table(1),
+    }
+
+
+def analysis_run(topic: Topic) -> Analysis:
+    started = time.perf_counter()
+    topic.refresh_from_db(fields=["vote_count", "opinion_count"])
+    seen_votes, seen_opinions = topic.vote_count, topic.opinion_count
+    votes, participant_ids, opinion_ids = read_votes(topic)
+    groups = opinion_groups(votes)
+    public = _public_ids(participant_ids)
+    characteristic = characteristic_opinions(votes, groups)
+    consensus = consensus_opinions(votes, groups)
+    quoted: set[int] = {int(opinion_ids[s.opinion]) for group in characteristic for s in group}
+    quoted |= {int(opinion_ids[c]) for c, _share in consensus}
+    top = list(
+        Opinion.objects.filter(topic=topic, state=OpinionState.PUBLISHED)
+        .order_by("-agree", "disagree", "pk")
+        .values("pk", "text", "agree", "disagree", "passed")[:10]
+    )
+    text = text_analysis(topic)
+    quoted |= {i for cluster in text["text_clusters"] for i in cluster["opinions"]}
+    texts = _texts(sorted(quoted))
+    sample: Any = (
+        np.linspace(
+            0, len(groups.participants) - 1, num=min(1500, len(groups.participants)), dtype=int
+        )
+        if len(groups.participants)
+        else []
+    )
+    result: dict[str, Any] = {
+        "method": {
+            "min_votes": 7,
+            "participants_clustered": len(groups.participants),
+            "participants_voting": int(votes.n_participants),
+            "opinions": int(votes.n_opinions),
+            "votes": len(votes.values),
+            "k": groups.k,
+            "silhouettes": {str(k): v for k, v in groups.silhouettes.items()},
+            "explained_variance": groups.explained_variance,
+        },
+        "groups": [
+            {
+                "id": group,
+                "size": int((groups.labels == group).sum()),
+                "members": [
+                    public[int(participant_ids[p])]
+                    for p in groups.participants[groups.labels == group]
+                ],
+                "characteristic_opinions": [
+                    {
+                        "opinion": int(opinion_ids[s.opinion]),
+                        "text": texts.get(int(opinion_ids[s.opinion]), ""),
+                        "direction": s.direction,
+                        "in_group": round(s.in_group, 3),
+                        "outside": round(s.outside, 3),
+                    }
+                    for s in characteristic[group]
+                ],
+            }
+            for group in range(groups.k)
+        ],
+        "consensus": [
+            {
+                "opinion": int(opinion_ids[c]),
+                "text": texts.get(int(opinion_ids[c]), ""),
+                "lowest_group_agree": round(share, 3),
+            }
+            for c, share in consensus
+        ],
+        "projection": [
+            [
+                round(float(groups.projection[i, 0]), 3),
+                round(float(groups.projection[i, 1]), 3),
+                int(groups.labels[i]),
+            ]
+            for i in sample
+        ],
+        "top_opinions": [
+            {
+                "opinion": o["pk"],
+                "text": o["text"],
+                "agree": o["agree"],
+                "disagree": o["disagree"],
+                "pass": o["passed"],
+            }
+            for o in top
+        ],
+        "key_terms": text["key_terms"],
+        "text_clusters": [
+            {
+                **cluster,
+                "opinions": [{"opinion": i, "text": texts.get(i, "")} for i in cluster["opinions"]],
+            }
+            for cluster in text["text_clusters"]
+        ],
+        "timeline": timeline(topic),
+        "demographics": demographics(topic),
+    }
+    analysis = Analysis.objects.create(
+        municipality_id=topic.municipality_id,
+        topic=topic,
+        # The topic's counters when read: a later vote or opinion makes this one stale.
+        vote_count=seen_votes,
+        opinion_count=seen_opinions,
+        duration_ms=int((time.perf_counter() - started) * 1000),
+        result=result,
+    )
+    return analysis
+
+
+def analysis_current(topic: Topic) -> Analysis:
+    """The latest analysis, if no vote or opinion came in since; otherwise a fresh one."""
+    latest = Analysis.objects.filter(topic=topic).order_by("-computed_at", "-pk").first()
+    topic.refresh_from_db(fields=["vote_count", "opinion_count"])
+    if (
+        latest is not None
+        and latest.vote_count == topic.vote_count
+        and latest.opinion_count == topic.opinion_count
+    ):
+        return latest
+    return analysis_run(topic)
+
+
+def as_of(analysis: Analysis) -> dt.datetime:
+    return analysis.computed_at or timezone.now()

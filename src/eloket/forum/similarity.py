@@ -1,0 +1,53 @@
+"""Similar opinions, suggested before posting (so that people vote instead of repeating).
+
+Character n-gram TF-IDF over the topic's published opinions (any language, Korean and
+Chinese included), kept per process and rebuilt when the topic's opinion count changes.
+"""
+
+import threading
+from collections import OrderedDict
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from eloket.forum.models import Opinion, OpinionState, Topic
+
+LIMIT = 5000
+THRESHOLD = 0.35
+_cache: OrderedDict[tuple[int, int], tuple[TfidfVectorizer, object, list[int]]] = OrderedDict()
+_lock = threading.Lock()
+
+
+def _index(topic: Topic) -> tuple[TfidfVectorizer, object, list[int]] | None:
+    key = (topic.pk, topic.opinion_count)
+    with _lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    rows = list(
+        Opinion.objects.filter(topic=topic, state=OpinionState.PUBLISHED)
+        .order_by("-agree", "-pk")
+        .values_list("pk", "text")[:LIMIT]
+    )
+    if not rows:
+        return None
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)
+    matrix = vectorizer.fit_transform([text for _pk, text in rows])
+    entry = (vectorizer, matrix, [pk for pk, _text in rows])
+    with _lock:
+        _cache[key] = entry
+        while len(_cache) > 8:
+            _cache.popitem(last=False)
+    return entry
+
+
+def similar_opinions(topic: Topic, text: str, limit: int = 3) -> list[Opinion]:
+    index = _index(topic)
+    if index is None or not text.strip():
+        return []
+    vectorizer, matrix, ids = index
+    query = vectorizer.transform([text])
+    scores = (matrix @ query.T).toarray().ravel()  # rows are L2-normalised: cosine
+    best = [i for i in np.argsort(-scores)[:limit] if scores[i] >= THRESHOLD]
+    found = Opinion.objects.in_bulk([ids[i] for i in best])
+    return [found[ids[i]] for i in best if ids[i] in found]

@@ -1,0 +1,326 @@
+"""Citizens' pages of the forum: topics, opinions, votes, replies, reports, follows,
+suggestions, results. Thin: the services decide; every form works without JavaScript."""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.cache import cache
+from django.db.models import F
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from eloket.common.errors import ApplicationError
+from eloket.forum import selectors, services
+from eloket.forum.eligibility import eligible_person
+from eloket.forum.models import (
+    DailyCount,
+    Follow,
+    OpinionState,
+    Phase,
+    Topic,
+    TopicSuggestion,
+    VoteMode,
+)
+from eloket.forum.similarity import similar_opinions
+from eloket.identity.selectors import officer_role_in
+from eloket.tenants.decorators import tenant_page
+from eloket.tenants.models import Municipality
+from eloket.web.links import tenant_reverse
+
+VIEW_BATCH = 20  # page views are written to the database 20 at a time
+
+
+def count_view(topic: Topic) -> None:
+    """Count a page view without a write per request: a cache counter, flushed in batches."""
+    key = f"forum-views:{topic.pk}:{timezone.localdate().isoformat()}"
+    if cache.add(key, 1, timeout=2 * 86400):
+        count = 1
+    else:
+        try:
+            count = cache.incr(key)
+        except ValueError:
+            return
+    if count % VIEW_BATCH == 0:
+        row, _created = DailyCount.objects.get_or_create(
+            municipality_id=topic.municipality_id, topic=topic, day=timezone.localdate()
+        )
+        DailyCount.objects.filter(pk=row.pk).update(views=F("views") + VIEW_BATCH)
+
+
+def _is_moderator(request: HttpRequest, tenant: Municipality) -> bool:
+    return officer_role_in(request.user, tenant) is not None
+
+
+def _topic(request: HttpRequest, tenant: Municipality, topic_id: int) -> Topic:
+    try:
+        return selectors.topic_get(
+            municipality=tenant, topic_id=topic_id, include_drafts=_is_moderator(request, tenant)
+        )
+    except ApplicationError as exc:
+        raise Http404(str(exc)) from exc
+
+
+def _back(request: HttpRequest, topic: Topic) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if not target.startswith("/"):
+        target = tenant_reverse(request, "forum:topic", topic_id=topic.pk)
+    return HttpResponseRedirect(target)
+
+
+@require_GET
+@tenant_page
+def topics(request: HttpRequest, tenant: Municipality) -> HttpResponse:
+    items = list(selectors.topics_of(municipality=tenant))
+    return render(request, "forum/topics.html", {"topics": items, "active": "forum"})
+
+
+@require_GET
+@tenant_page
+def topic_page(request: HttpRequest, tenant: Municipality, topic_id: int) -> HttpResponse:
+    topic = _topic(request, tenant, topic_id)
+    count_view(topic)
+    order = request.GET.get("order", "new")
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    viewer = selectors.participant_of(topic, request.user)
+    rows, more = selectors.opinions_page(topic=topic, viewer=viewer, order=order, page=page)
+    can_take_part, why_not = True, ""
+    if topic.phase != Phase.OPEN or topic.imported:
+        can_take_part = False
+    elif request.user.is_authenticated:
+        try:
+            eligible_person(topic, request.user)
+        except ApplicationError as exc:
+            can_take_part, why_not = False, str(exc)
+    following = (
+        request.user.is_authenticated
+        and Follow.objects.filter(topic=topic, user=request.user).exists()
+    )
+    return render(
+        request,
+        "forum/topic.html",
+        {
+            "topic": topic,
+            "rows": rows,
+            "more": more,
+            "page": page,
+            "order": order,
+            "viewer": viewer,
+            "can_take_part": can_take_part,
+            "why_not": why_not,
+            "following": following,
+            "support_only": topic.vote_mode == VoteMode.SUPPORT_ONLY,
+            "name_of": lambda participant: services.display_name(participant, topic),
+            "active": "forum",
+        },
+    )
+
+
+@require_POST
+@tenant_page
+def post_opinion(request: HttpRequest, tenant: Municipality, topic_id: int) -> HttpResponse:
+    """Posting: first the similar opinions already there are shown; "post anyway" posts."""
+    topic = _topic(request, tenant, topic_id)
+    text = request.POST.get("text", "")
+    if request.POST.get("confirm") != "1":
+        similar = similar_opinions(topic, text)
+        if similar:
+            return render(
+                request,
+                "forum/similar.html",
+                {"topic": topic, "text": text, "similar": similar, "active": "forum"},
+            )
+    try:
+        opinion = services.opinion_post(topic=topic, user=request.user, text=text)
+        if opinion.state == OpinionState.PENDING:
+            messages.info(request, _("Thank you. A moderator will publish your opinion shortly."))
+        else:
+            messages.success(request, _("Your opinion is published."))
+    except ApplicationError as exc:
+        messages.error(request, str(exc))
+    return _back(request, topic)
+
+
+def _opinion(request: HttpRequest, tenant: Municipality, opinion_id: int):  # type: ignore[no-untyped-def]
+    try:
+        return selectors.opinion_get(
+            municipality=tenant, opinion_id=opinion_id, moderator=_is_moderator(request, tenant)
+        )
+    except ApplicationError as exc:
+        raise Http404(str(exc)) from exc
+
+
+@require_GET
+@tenant_page
+def opinion_page(request: HttpRequest, tenant: Municipality, opinion_id: int) -> HttpResponse:
+    opinion = _opinion(request, tenant, opinion_id)
+    topic = opinion.topic
+    viewer = selectors.participant_of(topic, request.user)
+    replies = selectors.replies_of(opinion, moderator=_is_moderator(request, tenant))
+    editable = (
+        viewer is not None
+        and opinion.participant_id == viewer.pk
+        and topic.phase == Phase.OPEN
+        and timezone.now() - opinion.created_at < dt.timedelta(minutes=topic.edit_window_minutes)
+    )
+    my_vote = None
+    if viewer is not None:
+        my_vote = opinion.votes.filter(participant=viewer).values_list("value", flat=True).first()
+    return render(
+        request,
+        "forum/opinion.html",
+        {
+            "topic": topic,
+            "opinion": opinion,
+            "replies": replies,
+            "viewer": viewer,
+            "my_vote": my_vote,
+            "editable": editable,
+            "open": topic.phase == Phase.OPEN and not topic.imported,
+            "can_vote": topic.phase == Phase.OPEN
+            and not topic.imported
+            and request.user.is_authenticated
+            and (viewer is None or opinion.participant_id != viewer.pk),
+            "support_only": topic.vote_mode == VoteMode.SUPPORT_ONLY,
+            "name_of": lambda participant: services.display_name(participant, topic),
+            "active": "forum",
+        },
+    )
+
+
+@require_POST
+@tenant_page
+def opinion_act(request: HttpRequest, tenant: Municipality, opinion_id: int) -> HttpResponse:
+    opinion = _opinion(request, tenant, opinion_id)
+    action = request.POST.get("action", "")
+    try:
+        if action in services.VOTE_WORDS:
+            services.vote_cast(
+                opinion=opinion, user=request.user, value=services.VOTE_WORDS[action]
+            )
+        elif action == "withdraw":
+            services.vote_withdraw(opinion=opinion, user=request.user)
+        elif action == "reply":
+            services.opinion_post(
+                topic=opinion.topic,
+                user=request.user,
+                text=request.POST.get("text", ""),
+                parent=opinion,
+            )
+            messages.success(request, _("Your reply is published."))
+        elif action == "report":
+            services.opinion_report(
+                opinion=opinion, user=request.user, reason=request.POST.get("reason", "")
+            )
+            messages.success(request, _("Thank you: a moderator will look at it."))
+        elif action == "edit":
+            services.opinion_edit(
+                opinion=opinion, user=request.user, text=request.POST.get("text", "")
+            )
+            messages.success(request, _("Your opinion was changed."))
+        else:
+            raise ApplicationError(_("Unknown action."))
+    except ApplicationError as exc:
+        messages.error(request, str(exc))
+    return _back(request, opinion.topic)
+
+
+@require_POST
+@tenant_page
+def follow(request: HttpRequest, tenant: Municipality, topic_id: int) -> HttpResponse:
+    topic = _topic(request, tenant, topic_id)
+    if not request.user.is_authenticated:
+        return HttpResponseRedirect(tenant_reverse(request, "identity:login"))
+    if request.POST.get("action") == "unfollow":
+        services.unfollow(topic=topic, user=request.user)
+        messages.success(request, _("You no longer follow this topic."))
+    else:
+        email = request.POST.get("email", "").strip()
+        if not (email or request.user.email):
+            messages.error(request, _("Give an e-mail address to receive the news."))
+            return _back(request, topic)
+        services.follow(
+            topic=topic,
+            user=request.user,
+            digest=request.POST.get("digest") == "1",
+            email=email,
+        )
+        messages.success(request, _("You follow this topic."))
+    return _back(request, topic)
+
+
+@require_GET
+@tenant_page
+def results(request: HttpRequest, tenant: Municipality, topic_id: int) -> HttpResponse:
+    topic = _topic(request, tenant, topic_id)
+    if topic.phase not in (Phase.RESULTS, Phase.CLOSED) and not _is_moderator(request, tenant):
+        raise Http404(_("The results are not published yet."))
+    return render(
+        request,
+        "forum/results.html",
+        {
+            "topic": topic,
+            "selections": selectors.selections_of(topic),
+            "name_of": lambda participant: services.display_name(participant, topic),
+            "active": "forum",
+        },
+    )
+
+
+@require_GET
+@tenant_page
+def attachment(
+    request: HttpRequest, tenant: Municipality, topic_id: int, attachment_id: int
+) -> HttpResponse:
+    topic = _topic(request, tenant, topic_id)
+    item = topic.attachments.filter(pk=attachment_id).first()
+    if item is None:
+        raise Http404(_("No such attachment."))
+    response = HttpResponse(bytes(item.data), content_type=item.content_type)
+    response["Content-Disposition"] = f'inline; filename="{item.filename}"'
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+@tenant_page
+def suggestions(request: HttpRequest, tenant: Municipality) -> HttpResponse:
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return HttpResponseRedirect(tenant_reverse(request, "identity:login"))
+        try:
+            if request.POST.get("action") == "support":
+                suggestion = TopicSuggestion.objects.filter(
+                    municipality=tenant, pk=request.POST.get("suggestion") or 0
+                ).first()
+                if suggestion is None:
+                    raise ApplicationError(_("No such suggestion."))
+                services.suggestion_support(suggestion=suggestion, user=request.user)
+                messages.success(request, _("You support this suggestion."))
+            else:
+                services.suggestion_create(
+                    municipality=tenant,
+                    user=request.user,
+                    title=request.POST.get("title", ""),
+                    description=request.POST.get("description", ""),
+                    as_expert=request.POST.get("as_expert") == "1",
+                )
+                messages.success(request, _("Thank you for your suggestion."))
+        except ApplicationError as exc:
+            messages.error(request, str(exc))
+        return HttpResponseRedirect(request.path)
+    return render(
+        request,
+        "forum/suggestions.html",
+        {
+            "suggestions": list(selectors.suggestions_of(municipality=tenant)[:100]),
+            "active": "forum",
+        },
+    )

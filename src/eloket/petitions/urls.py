@@ -1,0 +1,12 @@
+from django.urls import path
+
+from eloket.petitions import views
+
+app_name = "petitions"
+
+urlpatterns = [
+    path("petitions/", views.petitions, name="list"),
+    path("petitions/<int:petition_id>", views.petition_page, name="petition"),
+    path("petitions/<int:petition_id>/act", views.petition_act, name="act"),
+    path("backoffice/petitions/", views.backoffice_petitions, name="backoffice"),
+]
