@@ -108,3 +108,40 @@ def test_readme_lists_the_real_demo_citizens():
         for number, _name in demo_citizens(slug).values()
     }
     assert listed and listed <= known
+
+
+@pytest.mark.slow
+def test_demo_participation(db, client):
+    """Issue 5: Seoul's 2003 square with 100+ opinions and 5,000+ votes that form groups;
+    Gent's open topic and, listed first, its petition in the signing period."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from eloket.demo.services import demo_load
+    from eloket.forum.analysis import analysis_run
+    from eloket.forum.models import Topic
+
+    demo_load(only=["seoul", "gent"])
+    seoul = Topic.objects.get(municipality__slug="seoul")
+    assert seoul.title["ko"] == "시청 앞 열린 광장 조성" and "open square" in seoul.title["en"]
+    assert seoul.opens_at.date() == dt.date(2003, 2, 7) and seoul.closes_at.date() == dt.date(
+        2003, 3, 15
+    )
+    assert seoul.opinion_count >= 100 and seoul.vote_count >= 5000
+    assert seoul.experts.count() >= 2 and seoul.attachments.exists()
+    result = analysis_run(seoul).result
+    assert result["method"]["k"] >= 2 and max(result["method"]["silhouettes"].values()) > 0.4
+    gent = Topic.objects.get(municipality__slug="gent")
+    assert (
+        gent.phase == "open" and gent.vote_mode == "agree_disagree_pass" and not gent.pre_moderation
+    )
+    assert (
+        gent.opens_at.date() == timezone.localdate()
+        or gent.opens_at.date() == timezone.now().date()
+    )
+    assert (gent.closes_at - gent.opens_at).days == 90
+    petitions = client.get("/api/v1/m/gent/petitions").json()["results"]
+    assert petitions[0]["status"] == "signing"
+    demo_load(only=["seoul", "gent"])  # idempotent
+    assert Topic.objects.count() == 2

@@ -335,3 +335,29 @@ class TestGroups:
             row["participants"] is None or row["participants"] >= 5
             for row in officer["demographics"]["by_age"]
         )
+
+
+def test_phases_advance_on_schedule(gent, residents):
+    from django.utils import timezone
+
+    from eloket.common.schedule import run_due_work
+
+    now = timezone.now()
+    upcoming = services.topic_create(
+        municipality=gent,
+        title={"nl": "Later"},
+        opens_at=now - dt.timedelta(minutes=1),
+        closes_at=now + dt.timedelta(days=30),
+    )
+    ending = services.topic_create(
+        municipality=gent,
+        title={"nl": "Eindigt"},
+        phase=Phase.OPEN,
+        opens_at=now - dt.timedelta(days=30),
+        closes_at=now - dt.timedelta(minutes=1),
+    )
+    done = run_due_work(now)
+    upcoming.refresh_from_db()
+    ending.refresh_from_db()
+    assert (upcoming.phase, ending.phase) == (Phase.OPEN, Phase.ANALYSIS)
+    assert done["topics_moved"] == 2

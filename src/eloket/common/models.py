@@ -44,3 +44,13 @@ class AppendOnlyModel(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise PermissionError(f"{type(self).__name__} entries are append-only")
+
+
+class ScheduleMark(models.Model):
+    """When a periodic job last ran (e.g. the daily digest), shared by all workers."""
+
+    name = models.CharField(max_length=60, primary_key=True)
+    last_run = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.last_run:%Y-%m-%d %H:%M}"

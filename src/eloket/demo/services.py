@@ -106,10 +106,14 @@ def demo_load(*, say: Say | None = None, only: list[str] | None = None) -> LoadR
             progress=progress,
         )
         report.filled.append(spec.slug)
+    from eloket.demo.participation import demo_participation_ensure
+
     for spec in MUNICIPALITIES:
         if only and spec.slug not in only:
             continue
-        demo_officers_ensure(Municipality.objects.get(slug=spec.slug))
+        municipality = Municipality.objects.get(slug=spec.slug)
+        demo_officers_ensure(municipality)
+        demo_participation_ensure(municipality)
     demo_operator_ensure()
     return report
 

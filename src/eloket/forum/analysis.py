@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 from django.db import connection
-from django.db.models import Count
+from django.db.models import Count, Min
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -95,11 +95,167 @@ def _texts(opinion_ids: list[int]) -> dict[int, str]:
     return dict(Opinion.objects.filter(pk__in=opinion_ids).values_list("pk", "text"))
 
 
+# Words that say nothing about a topic, in the platform's languages (short lists: the
+# document-frequency cut-off below removes the rest).
+STOP_WORDS = set(
+    [
+        "de",
+        "het",
+        "een",
+        "en",
+        "van",
+        "in",
+        "op",
+        "te",
+        "is",
+        "dat",
+        "die",
+        "voor",
+        "met",
+        "zijn",
+        "niet",
+        "aan",
+        "ook",
+        "als",
+        "maar",
+        "om",
+        "er",
+        "nog",
+        "wel",
+        "naar",
+        "bij",
+        "door",
+        "dan",
+        "of",
+        "ze",
+        "zo",
+        "we",
+        "wat",
+        "u",
+        "ik",
+        "je",
+        "hun",
+        "meer",
+        "uit",
+        "worden",
+        "wordt",
+        "le",
+        "la",
+        "les",
+        "un",
+        "une",
+        "des",
+        "et",
+        "du",
+        "de",
+        "en",
+        "est",
+        "que",
+        "qui",
+        "pour",
+        "dans",
+        "sur",
+        "pas",
+        "plus",
+        "au",
+        "aux",
+        "il",
+        "elle",
+        "nous",
+        "vous",
+        "ce",
+        "cette",
+        "ces",
+        "se",
+        "ne",
+        "ou",
+        "mais",
+        "avec",
+        "par",
+        "je",
+        "der",
+        "die",
+        "das",
+        "und",
+        "ein",
+        "eine",
+        "ist",
+        "nicht",
+        "zu",
+        "den",
+        "dem",
+        "mit",
+        "von",
+        "im",
+        "auf",
+        "für",
+        "es",
+        "sich",
+        "auch",
+        "the",
+        "a",
+        "an",
+        "and",
+        "of",
+        "to",
+        "in",
+        "is",
+        "that",
+        "for",
+        "on",
+        "with",
+        "as",
+        "are",
+        "be",
+        "it",
+        "this",
+        "not",
+        "or",
+        "by",
+        "at",
+        "from",
+        "i",
+        "we",
+        "you",
+        "they",
+        "our",
+        "your",
+        "should",
+        "would",
+        "will",
+        "can",
+        "more",
+        "주세요",
+        "합니다",
+        "있습니다",
+        "것입니다",
+        "좋겠습니다",
+        "바랍니다",
+        "주시기",
+        "해주세요",
+        "해",
+        "수",
+        "및",
+        "더",
+        "등",
+        "것",
+        "이",
+        "그",
+        "저",
+    ]
+)
+
+
 def _tokenizer_kwargs(texts: list[str]) -> dict[str, Any]:
     sample = "".join(texts[:200])
     if sample and len(CJK.findall(sample)) > len(sample) / 4:
         return {"analyzer": "char", "ngram_range": (2, 2)}  # Chinese: no spaces between words
-    return {"analyzer": "word", "ngram_range": (1, 2), "token_pattern": r"(?u)\b\w\w+\b"}
+    return {
+        "analyzer": "word",
+        "ngram_range": (1, 2),
+        "token_pattern": r"(?u)\b\w\w+\b",
+        "stop_words": sorted(STOP_WORDS),
+    }
 
 
 def text_analysis(topic: Topic, limit: int = TEXT_LIMIT) -> dict[str, Any]:
@@ -118,6 +274,7 @@ def text_analysis(topic: Topic, limit: int = TEXT_LIMIT) -> dict[str, Any]:
     vectorizer = TfidfVectorizer(
         max_features=20000,
         min_df=2 if len(texts) > 20 else 1,
+        max_df=0.5 if len(texts) > 20 else 1.0,
         sublinear_tf=True,
         **_tokenizer_kwargs(texts),
     )
@@ -176,13 +333,22 @@ def timeline(topic: Topic) -> list[dict[str, Any]]:
         .annotate(n=Count("id")),
         "supports",
     )
-    add(
-        Participant.objects.filter(topic=topic)
-        .annotate(day=TruncDate("created_at"))
-        .values("day")
-        .annotate(n=Count("id")),
-        "participants",
-    )
+    # A participant counts on the day of their first vote or opinion.
+    first: dict[int, dt.datetime] = {}
+    for model in (Vote, Opinion):
+        rows = (
+            model.objects.filter(topic=topic)  # type: ignore[attr-defined]
+            .values("participant")
+            .annotate(first=Min("created_at"))
+            .values_list("participant", "first")
+        )
+        for participant, moment in rows:
+            if participant not in first or moment < first[participant]:
+                first[participant] = moment
+    for moment in first.values():
+        day = timezone.localtime(moment).date()
+        days.setdefault(day, {}).setdefault("participants", 0)
+        days[day]["participants"] += 1
     for day, views in DailyCount.objects.filter(topic=topic).values_list("day", "views"):
         days.setdefault(day, {})["views"] = days.get(day, {}).get("views", 0) + views
     return [

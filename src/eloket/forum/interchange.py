@@ -285,3 +285,75 @@ def export_zip(topic: Topic) -> bytes:
         for name, text in export_polis(topic).items():
             archive.writestr(name, text)
     return out.getvalue()
+
+
+def bulk_load(
+    *,
+    topic: Topic,
+    participants: list[tuple[int | None, str]],
+    opinions: list[tuple[int, str, dt.datetime]],
+    votes: list[tuple[int, int, int, dt.datetime]],
+) -> None:
+    """Load residents' participation in one go (the demo): participants as (register
+    person id, name), opinions as (participant index, text, when), votes as (participant
+    index, opinion index, value, when). Counters are set from what was loaded."""
+    from eloket.forum.pseudonyms import pseudonym
+
+    with transaction.atomic():
+        rows = [
+            Participant(
+                municipality_id=topic.municipality_id,
+                topic=topic,
+                person_id_ref=person_id,
+                display_name=name,
+                pseudonym=pseudonym(topic.pk, f"person:{person_id}"),
+                verified=person_id is not None,
+            )
+            for person_id, name in participants
+        ]
+        Participant.objects.bulk_create(rows, batch_size=BATCH)
+        ids = list(
+            Participant.objects.filter(topic=topic).order_by("pk").values_list("pk", flat=True)
+        )
+        made = [
+            Opinion(
+                municipality_id=topic.municipality_id,
+                topic=topic,
+                participant_id=ids[who],
+                text=text,
+                created_at=when,
+            )
+            for who, text, when in opinions
+        ]
+        Opinion.objects.bulk_create(made, batch_size=BATCH)
+        opinion_ids = list(
+            Opinion.objects.filter(topic=topic).order_by("pk").values_list("pk", flat=True)
+        )
+        tallies: dict[int, list[int]] = {}
+        seen: set[tuple[int, int]] = set()
+        batch = []
+        for who, which, value, when in votes:
+            if (who, which) in seen:
+                continue
+            seen.add((who, which))
+            batch.append(
+                Vote(
+                    municipality_id=topic.municipality_id,
+                    topic=topic,
+                    opinion_id=opinion_ids[which],
+                    participant_id=ids[who],
+                    value=value,
+                    created_at=when,
+                    updated_at=when,
+                )
+            )
+            tally = tallies.setdefault(opinion_ids[which], [0, 0, 0])
+            tally[0 if value == 1 else 1 if value == -1 else 2] += 1
+        Vote.objects.bulk_create(batch, batch_size=BATCH)
+        for opinion_id, (agree, disagree, passed) in tallies.items():
+            Opinion.objects.filter(pk=opinion_id).update(
+                agree=agree, disagree=disagree, passed=passed
+            )
+        Topic.objects.filter(pk=topic.pk).update(
+            opinion_count=len(made), vote_count=len(batch), participant_count=len(ids)
+        )

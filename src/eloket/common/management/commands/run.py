@@ -41,8 +41,10 @@ class Command(BaseCommand):
             self.stdout.write(f"==> Demo PKI (root and one seal per municipality) in {pki}")
             self.print_demo_citizens()
             self.print_demo_officers()
-        # Orders a crash left half-way are taken up again.
+        # Orders a crash left half-way are taken up again; the periodic tick (topic phases,
+        # petition periods, daily digests) waits for the worker.
         call_command("certificates", "process", verbosity=0)
+        call_command("schedule", stdout=open(os.devnull, "w"))  # noqa: SIM115
         env = os.environ.copy()
         children: list[subprocess.Popen[bytes]] = []
         if not options["no_worker"]:
