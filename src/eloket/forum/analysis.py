@@ -337,7 +337,7 @@ def timeline(topic: Topic) -> list[dict[str, Any]]:
     first: dict[int, dt.datetime] = {}
     for model in (Vote, Opinion):
         rows = (
-            model.objects.filter(topic=topic)  # type: ignore[attr-defined]
+            model.objects.filter(topic=topic)
             .values("participant")
             .annotate(first=Min("created_at"))
             .values_list("participant", "first")
