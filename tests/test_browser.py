@@ -262,3 +262,74 @@ def test_order_issue_review_approve_and_verify_as_people_would(
     assert page.get_by_role("heading", name="Not authentic").is_visible()
     assert axe_serious(page) == []
     context.close()
+
+
+def test_forum_opinion_support_analysis_award_and_results(gent_demo, demo_idp, browser):
+    """Issue 5: a citizen posts an opinion and supports another; an official runs the
+    analysis, selects the opinion as a best one and publishes the results; the author
+    sees the award."""
+    from django_otp.oath import totp
+
+    from eloket.demo.services import DEMO_PASSWORD, totp_key
+
+    base = demo_idp
+    context = browser.new_context(locale="en-GB", bypass_csp=True)
+    page = context.new_page()
+    login_citizen(page, base, gent_demo["name"])
+    page.goto(base + "/gent/forum/")
+    assert axe_serious(page) == []
+    page.get_by_role("link", name="Een autovrije Korenmarkt en Veldstraat?").click()
+    assert axe_serious(page) == []
+    mine = "Plaats deelfietsen aan beide uiteinden van de Veldstraat, met laadpunten."
+    page.get_by_label("Your opinion").fill(mine)
+    page.get_by_role("button", name="Post my opinion").click()
+    if page.get_by_role("button", name="Post anyway").count():
+        assert axe_serious(page) == []
+        page.get_by_role("button", name="Post anyway").click()
+    assert page.get_by_text("Your opinion is published.").is_visible()
+    assert mine in page.content()
+    other = page.locator("li.opinion").filter(has_not_text=mine).first
+    other.get_by_role("button", name="Agree", exact=True).click()
+    assert page.locator("button.vote[aria-pressed=true]").count() >= 1
+    page.get_by_role("button", name="Log out").click()
+
+    page.goto(base + "/auth/officer/login")
+    page.get_by_label("Username").fill("gent.clerk")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("The 6-digit code your authenticator app shows").fill(
+        f"{totp(bytes.fromhex(totp_key('gent.clerk'))):06d}"
+    )
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Forum", exact=True).click()
+    page.get_by_role("link", name="Een autovrije Korenmarkt en Veldstraat?").click()
+    page.get_by_role("link", name="Analysis").click()
+    assert page.get_by_role("heading", name="Opinion groups").is_visible()
+    assert page.locator("svg.chart").count() >= 2
+    assert axe_serious(page) == []
+    page.get_by_role("link", name="Een autovrije Korenmarkt en Veldstraat?").click()
+    item = page.locator("li.opinion").filter(has_text=mine)
+    item.get_by_placeholder("Award, e.g. Best opinion").fill("Beste idee van de maand")
+    item.get_by_role("button", name="Select as a best opinion").click()
+    assert axe_serious(page) == []
+    selection = page.locator("article.selection").filter(has_text=mine)
+    selection.get_by_label("Response").select_option("partly")
+    selection.get_by_label("Why (everyone reads it)").fill(
+        "We testen deelfietsen aan de Korenmarkt."
+    )
+    selection.get_by_role("button", name="Save the response").click()
+    page.get_by_role("button", name="Publish the results and tell every participant").click()
+    assert page.get_by_text("results published").first.is_visible()
+    page.get_by_role("button", name="Log out").click()
+
+    login_citizen(page, base, gent_demo["name"])
+    page.goto(base + "/gent/forum/")
+    page.get_by_role("link", name="Een autovrije Korenmarkt en Veldstraat?").click()
+    page.get_by_role(
+        "link", name="See the results and what the municipality did with the best opinions"
+    ).click()
+    awarded = page.locator("article.selection").filter(has_text=mine)
+    assert "Beste idee van de maand" in awarded.inner_text()
+    assert "partly reflected" in awarded.inner_text()
+    assert axe_serious(page) == []
+    context.close()
