@@ -117,3 +117,33 @@ def test_municipality_admin_sets_fees_of_their_own_certificates(client, gent, br
     ).status_code in (302, 403, 404)
     theirs.refresh_from_db()
     assert theirs.fee_cents != 450
+
+
+def test_municipality_admin_sets_petition_rules_of_their_own(client, gent, brugge, admins):
+    from eloket.petitions.models import PetitionRules
+    from eloket.petitions.services import rules_of
+
+    mine, theirs = rules_of(gent), rules_of(brugge)
+    officer_login_client(client, admins["gent_admin"])
+    listing = client.get("/admin/petitions/petitionrules/").content.decode()
+    assert f"/petitionrules/{mine.pk}/" in listing and f"/petitionrules/{theirs.pk}/" not in listing
+    form = {
+        "min_coinitiators": "3",
+        "min_age": "16",
+        "signing_days": "60",
+        "threshold_kind": "percent",
+        "threshold_value": "150",
+        "answer_days": "90",
+    }
+    url = f"/admin/petitions/petitionrules/{mine.pk}/change/"
+    refused = client.post(url, form)
+    assert refused.status_code == 200 and "at most 100" in refused.content.decode()
+    assert PetitionRules.objects.get(pk=mine.pk).threshold_value != 150
+    answer = client.post(url, {**form, "threshold_kind": "count", "threshold_value": "500"})
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    mine.refresh_from_db()
+    assert (mine.threshold_kind, mine.threshold_value, mine.signing_days) == ("count", 500, 60)
+    other = f"/admin/petitions/petitionrules/{theirs.pk}/change/"
+    assert client.post(other, form).status_code in (302, 403, 404)
+    theirs.refresh_from_db()
+    assert theirs.signing_days == 90

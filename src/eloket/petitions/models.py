@@ -35,6 +35,24 @@ class PetitionRules(TenantOwnedModel):
     def __str__(self) -> str:
         return f"petition rules of {self.municipality_id}"
 
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.threshold_kind == ThresholdKind.PERCENT and not 0 < self.threshold_value <= 100:
+            raise ValidationError(
+                {"threshold_value": _("A percentage is more than 0 and at most 100.")}
+            )
+        if self.threshold_kind == ThresholdKind.COUNT and (
+            self.threshold_value < 1 or self.threshold_value != int(self.threshold_value)
+        ):
+            raise ValidationError(
+                {"threshold_value": _("A number of signatures is a whole number, at least 1.")}
+            )
+        if self.signing_days < 1 or self.answer_days < 1:
+            raise ValidationError(_("Periods are at least one day."))
+        if self.min_age > 120:
+            raise ValidationError({"min_age": _("Give a minimum age from 0 to 120.")})
+
 
 class PetitionStatus(models.TextChoices):
     DRAFT = "draft", _("looking for co-initiators")
