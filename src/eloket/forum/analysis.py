@@ -9,6 +9,7 @@ since, else runs a new one. Everything is computed here, on this machine.
 import datetime as dt
 import re
 import time
+import warnings
 from collections import Counter
 from typing import Any
 
@@ -261,6 +262,7 @@ def _tokenizer_kwargs(texts: list[str]) -> dict[str, Any]:
 def text_analysis(topic: Topic, limit: int = TEXT_LIMIT) -> dict[str, Any]:
     """Key terms of the opinions, and clusters of opinions that say similar things."""
     from sklearn.cluster import KMeans
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     rows = list(
@@ -289,9 +291,13 @@ def text_analysis(topic: Topic, limit: int = TEXT_LIMIT) -> dict[str, Any]:
         for i in np.argsort(-weights)[:15]
     ]
     k = int(min(8, max(2, len(texts) // 15)))
-    if len(texts) < 2 * k:
+    if len(set(texts)) < 2 * k:  # repeated texts are one point: too few to cluster
         return {"key_terms": key_terms, "text_clusters": []}
-    model = KMeans(n_clusters=k, n_init=5, random_state=0).fit(matrix)
+    with warnings.catch_warnings():
+        # Texts that share no kept term are one point too; k-means then leaves a
+        # cluster empty, which is skipped below.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = KMeans(n_clusters=k, n_init=5, random_state=0).fit(matrix)
     clusters = []
     for cluster in range(k):
         members = np.flatnonzero(model.labels_ == cluster)

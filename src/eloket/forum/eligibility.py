@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from eloket.common.errors import ApplicationError
 from eloket.forum.models import Phase, Topic
 from eloket.register.models import Person
-from eloket.register.selectors import age_on, is_resident
+from eloket.register.selectors import age_on
 
 
 class NotEligible(ApplicationError):
@@ -16,16 +16,16 @@ class NotEligible(ApplicationError):
 
 def eligible_person(topic: Topic, user: User | AnonymousUser) -> Person:
     """The register person behind `user` if they may act on `topic` now."""
-    from eloket.identity.selectors import citizen_person
+    from eloket.identity.selectors import citizen_person_in
 
     if not user.is_authenticated:
         raise NotEligible(_("Log in with your eID to take part."), code="not_authenticated")
-    person = citizen_person(user)
+    person = citizen_person_in(user, topic.municipality)
     if person is None:
         raise NotEligible(
             _("Only citizens logged in with their eID take part."), code="not_a_citizen"
         )
-    if not is_resident(person=person, municipality=topic.municipality):
+    if not getattr(person, "resident", False):  # read alongside by citizen_person_in
         raise NotEligible(
             _("Only residents of %(municipality)s take part in this topic.")
             % {"municipality": topic.municipality.display_name()},

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.identity.access import officer_page
-from eloket.identity.selectors import officer_role_in
+from eloket.identity.selectors import officer_role_here
 from eloket.petitions import selectors, services
 from eloket.petitions.models import Petition, PetitionStatus, Signature
 from eloket.tenants.decorators import tenant_page
@@ -25,7 +25,7 @@ def _petition(request: HttpRequest, tenant: Municipality, petition_id: int) -> P
             municipality=tenant,
             petition_id=petition_id,
             user=request.user,
-            officer=officer_role_in(request.user, tenant) is not None,
+            officer=officer_role_here(request, tenant) is not None,
         )
     except ApplicationError as exc:
         raise Http404(str(exc)) from exc

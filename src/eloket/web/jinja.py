@@ -6,6 +6,8 @@ several times faster (benchmarks/pages.py). The environment offers what template
 `turl()` for links inside the current municipality, `url()`, `static()` and a few filters.
 """
 
+import datetime as dt
+from functools import lru_cache
 from typing import Any
 
 from django.templatetags.static import static
@@ -32,12 +34,25 @@ def url(name: str, *args: Any, **kwargs: Any) -> str:
     return reverse(name, args=args or None, kwargs=kwargs or None)
 
 
+DAY_FORMATS = frozenset({"DATE_FORMAT", "SHORT_DATE_FORMAT"})
+
+
+@lru_cache(maxsize=4096)
+def _day_text(day: dt.date, language: str | None, format_name: str) -> str:
+    # `language` is the active one (part of the key only): a page lists many items of the
+    # same few days, and formatting a date costs more than the rest of such an item.
+    return str(formats.date_format(day, format_name))
+
+
 def date_filter(value: Any, format_name: str = "DATE_FORMAT") -> str:
     """A date or datetime in the active language's format ("DATE_FORMAT", "DATETIME_FORMAT"...)."""
     if value is None or value == "":
         return ""
-    if hasattr(value, "tzinfo") and value.tzinfo is not None:
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
         value = localtime(value)
+    if format_name in DAY_FORMATS and isinstance(value, dt.date):
+        day = value.date() if isinstance(value, dt.datetime) else value
+        return _day_text(day, translation.get_language(), format_name)
     return str(formats.date_format(value, format_name))
 
 

@@ -16,8 +16,21 @@ def _reverse(
     return reverse(name, urlconf=urlconf, kwargs=dict(kwargs) or None)
 
 
+def _link_base(request: Any) -> tuple[str | None, str]:
+    """The URLconf and script prefix links are made against. Both are thread-local
+    lookups; once the request's URL is resolved they no longer change, so a page with
+    many links asks once."""
+    base: tuple[str | None, str] | None = getattr(request, "_eloket_link_base", None)
+    if base is None:
+        base = (get_urlconf(), get_script_prefix())
+        if getattr(request, "resolver_match", None) is not None:
+            request._eloket_link_base = base
+    return base
+
+
 def tenant_reverse(request: Any, name: str, **kwargs: Any) -> str:
     tenant = getattr(request, "tenant", None)
     if tenant is not None and not getattr(request, "tenant_by_host", False):
         kwargs["municipality"] = tenant.slug
-    return _reverse(get_urlconf(), get_script_prefix(), name, tuple(sorted(kwargs.items())))
+    urlconf, prefix = _link_base(request)
+    return _reverse(urlconf, prefix, name, tuple(sorted(kwargs.items())))
