@@ -32,7 +32,9 @@ def fill(language: str) -> int:
             return match.group(0)
         count += 1
         escaped = translated.replace("\\", "\\\\").replace('"', '\\"')
-        head = match.group("head").replace("#, fuzzy\n", "")
+        # A translation from the table replaces msgmerge's guess: no longer fuzzy.
+        head = re.sub(r"^#, fuzzy\n", "", match.group("head"), flags=re.M)
+        head = re.sub(r"^#, fuzzy, ", "#, ", head, flags=re.M)
         return f'{head}msgstr "{escaped}"'
 
     text = ENTRY.sub(replace, text)
