@@ -192,3 +192,10 @@ def test_opinions_page_agrees_with_the_orm(gent, topic, people, monkeypatch):
     assert [r.opinion.pk for r in replies] == [reply.pk]
     # Fields not read by the page still load on use.
     assert rows[0].opinion.participant.created_at is not None
+
+
+def test_topic_page_takes_any_page_number(client, topic):
+    """Garbage, negative and huge page numbers give a page (past the end: empty), not a 500."""
+    for query in ("?page=99999999999999999999999", "?page=-5", "?page=abc&order=zzz"):
+        answer = client.get(f"/gent/forum/{topic.pk}{query}")
+        assert answer.status_code == 200, query

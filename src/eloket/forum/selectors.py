@@ -20,6 +20,7 @@ from eloket.forum.models import (
 from eloket.tenants.models import Municipality
 
 PAGE_SIZE = 20
+MAX_PAGE = 1_000_000  # as the API's pagination: a larger number is simply past the end
 ORDERS = {"new": ("-created_at", "-id"), "top": ("-agree", "-id")}
 
 
@@ -141,7 +142,7 @@ def opinions_page(
     else:
         state_sql = "o.state = %s"
         params.append(OpinionState.PUBLISHED.value)
-    start = (max(page, 1) - 1) * PAGE_SIZE
+    start = (min(max(page, 1), MAX_PAGE) - 1) * PAGE_SIZE
     params += [PAGE_SIZE + 1, start]
     sql = _OPINIONS_PAGE_SQL.format(
         parent=parent_sql,
