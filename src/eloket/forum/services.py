@@ -10,7 +10,6 @@ import datetime as dt
 import logging
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -20,6 +19,7 @@ from django.utils.translation import gettext_noop
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError, NotFound
 from eloket.common.markup import markdown_to_html
+from eloket.common.ratelimit import limit_calls
 from eloket.forum import notify
 from eloket.forum.eligibility import NotEligible, eligible_person, require_open
 from eloket.forum.models import (
@@ -52,27 +52,9 @@ log = logging.getLogger(__name__)
 MAX_OPINION = 2000
 MAX_ATTACHMENT = 5 * 1024 * 1024
 ATTACHMENT_TYPES = {"application/pdf", "image/png", "image/jpeg", "image/webp", "image/svg+xml"}
-# Against floods: per participant and topic.
+# Against floods: per participant and topic (common.ratelimit).
 OPINIONS_PER_10_MINUTES = 5
 VOTES_PER_MINUTE = 120
-
-
-class RateLimited(ApplicationError):
-    code = "rate_limited"
-    status = 429
-
-
-def _limit(key: str, limit: int, window: int, message: str) -> None:
-    bucket = f"forum-rate:{key}:{int(timezone.now().timestamp() // window)}"
-    if cache.add(bucket, 1, timeout=window + 1):
-        return
-    try:
-        count = cache.incr(bucket)
-    except ValueError:
-        cache.add(bucket, 1, timeout=window + 1)
-        return
-    if count > limit:
-        raise RateLimited(message)
 
 
 # --- Topics
@@ -285,11 +267,11 @@ def opinion_post(
             )
         if parent.state != OpinionState.PUBLISHED:
             raise NotFound(_("This opinion is not available."))
-    _limit(
-        f"opinions:{participant.pk}",
-        OPINIONS_PER_10_MINUTES,
-        600,
-        _("You posted many opinions just now. Take a break of a few minutes."),
+    limit_calls(
+        f"forum-opinions:{participant.pk}",
+        limit=OPINIONS_PER_10_MINUTES,
+        window=600,
+        message=_("You posted many opinions just now. Take a break of a few minutes."),
     )
     state = OpinionState.PENDING if topic.pre_moderation else OpinionState.PUBLISHED
     with transaction.atomic():
@@ -352,11 +334,11 @@ def vote_cast(*, opinion: Opinion, user: User | AnonymousUser, value: int) -> Vo
     participant = participant_for(topic, user)
     if opinion.participant_id == participant.pk:
         raise ApplicationError(_("You vote on other people's opinions."), code="own_opinion")
-    _limit(
-        f"votes:{participant.pk}",
-        VOTES_PER_MINUTE,
-        60,
-        _("You voted very often just now. Wait a minute."),
+    limit_calls(
+        f"forum-votes:{participant.pk}",
+        limit=VOTES_PER_MINUTE,
+        window=60,
+        message=_("You voted very often just now. Wait a minute."),
     )
     now = timezone.now()
     for _attempt in range(3):

@@ -27,7 +27,7 @@ from eloket.petitions.models import (
     ThresholdKind,
 )
 from eloket.register.models import Person
-from eloket.register.selectors import age_district_counts, age_on, is_resident
+from eloket.register.selectors import age_district_counts, age_on
 from eloket.tenants.models import Municipality
 
 
@@ -42,16 +42,16 @@ def rules_of(municipality: Municipality) -> PetitionRules:
 
 
 def eligible(municipality: Municipality, user: User | AnonymousUser) -> Person:
-    from eloket.identity.selectors import citizen_person
+    from eloket.identity.selectors import citizen_person_in
 
     if not user.is_authenticated:
         raise NotEligible(_("Log in with your eID to take part."), code="not_authenticated")
-    person = citizen_person(user)
+    person = citizen_person_in(user, municipality)
     if person is None:
         raise NotEligible(
             _("Only citizens logged in with their eID take part."), code="not_a_citizen"
         )
-    if not is_resident(person=person, municipality=municipality):
+    if not getattr(person, "resident", False):  # read alongside by citizen_person_in
         raise NotEligible(
             _("Only residents of %(municipality)s sign its petitions.")
             % {"municipality": municipality.display_name()},
