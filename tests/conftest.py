@@ -96,11 +96,15 @@ def person_record(
 @pytest.fixture
 def add_people(db):
     """Put people into a municipality's register through the import service."""
+    from eloket.common.actors import Actor
     from eloket.register.services import register_import_records
 
     def add(municipality, *records, events=()):
         return register_import_records(
-            municipality=municipality, persons=list(records), events=list(events)
+            actor=Actor.system("test", municipality),
+            municipality=municipality,
+            persons=list(records),
+            events=list(events),
         )
 
     return add

@@ -84,7 +84,7 @@ def test_verify_passes_on_an_intact_chain(gent, brugge, jan, add_people):
         officer_read(gent, jan)
     officer_read(brugge, Person.objects.get(first_names="Bram"))
     assert access_log_verify() == []
-    assert "All 2 access-log chains are intact" in verify()
+    assert "access log: all 2 chains are intact" in verify()
 
 
 def test_verify_detects_an_edited_entry_and_names_it(gent, jan):

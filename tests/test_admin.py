@@ -121,9 +121,9 @@ def test_municipality_admin_sets_fees_of_their_own_certificates(client, gent, br
 
 def test_municipality_admin_sets_petition_rules_of_their_own(client, gent, brugge, admins):
     from eloket.petitions.models import PetitionRules
-    from eloket.petitions.services import rules_of
+    from eloket.petitions.selectors import rules_of
 
-    mine, theirs = rules_of(gent), rules_of(brugge)
+    mine, theirs = rules_of(municipality=gent), rules_of(municipality=brugge)
     officer_login_client(client, admins["gent_admin"])
     listing = client.get("/admin/petitions/petitionrules/").content.decode()
     assert f"/petitionrules/{mine.pk}/" in listing and f"/petitionrules/{theirs.pk}/" not in listing

@@ -234,7 +234,7 @@ def test_order_issue_review_approve_and_verify_as_people_would(
     # The citizen follows the birth extract: timeline and e-mail.
     login_citizen(page, base, gent_demo["name"])
     page.get_by_role("link", name="My requests").click()
-    page.get_by_role("link", name="Extract of a birth certificate").click()
+    page.get_by_role("link", name="Extract of a birth certificate", exact=True).click()
     timeline = page.locator(".timeline").inner_text()
     for step in ("submitted", "in review", "approved", "issued", "delivered"):
         assert step in timeline

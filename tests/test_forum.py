@@ -11,8 +11,10 @@ from conftest import bearer, citizen_user, person_record
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.forum import services
+from eloket.forum.display import display_name
 from eloket.forum.groups import VoteMatrix, opinion_groups
 from eloket.forum.models import Opinion, OpinionState, Participant, Phase, Vote
+from eloket.identity.eligibility import participant_actor
 from eloket.register.models import Person
 
 
@@ -40,6 +42,7 @@ def residents(gent, brugge, add_people):
 @pytest.fixture
 def topic(gent):
     return services.topic_create(
+        actor=officer(gent),
         municipality=gent,
         title={"nl": "Een plein voor het stadhuis", "en": "A square before City Hall"},
         summary={"nl": "Wat vindt u ervan?"},
@@ -49,14 +52,31 @@ def topic(gent):
     )
 
 
+def who(user):
+    """A visitor as the actor the forum's services take (or why they cannot act)."""
+    return participant_actor(user)
+
+
+def officer(municipality):
+    return Actor.system("moderation", municipality)
+
+
 def post(topic, user, text="Meer bomen op het plein."):
-    return services.opinion_post(topic=topic, user=user, text=text)
+    return services.opinion_post(
+        actor=who(user), municipality=topic.municipality, topic=topic, text=text
+    )
+
+
+def cast(*, opinion, user, value):
+    return services.vote_cast(
+        actor=who(user), municipality=opinion.municipality, opinion=opinion, value=value
+    )
 
 
 class TestEligibility:
     def test_resident_adult_posts_and_votes(self, topic, residents):
         opinion = post(topic, residents["Gent0"])
-        services.vote_cast(opinion=opinion, user=residents["Gent1"], value=1)
+        cast(opinion=opinion, user=residents["Gent1"], value=1)
         opinion.refresh_from_db()
         assert opinion.agree == 1
         topic.refresh_from_db()
@@ -71,7 +91,7 @@ class TestEligibility:
             post(topic, residents[who])
         assert refused.value.code == code
         with pytest.raises(ApplicationError) as refused:
-            services.vote_cast(opinion=opinion, user=residents[who], value=1)
+            cast(opinion=opinion, user=residents[who], value=1)
         assert refused.value.code == code
         assert Vote.objects.count() == 0 and Opinion.objects.count() == 1
 
@@ -80,11 +100,11 @@ class TestEligibility:
         from eloket.register.models import Address
 
         opinion = post(topic, residents["Gent0"])
-        services.vote_cast(opinion=opinion, user=residents["Gent1"], value=1)
+        cast(opinion=opinion, user=residents["Gent1"], value=1)
         person = Person.objects.get(first_names="Gent1")
         Address.objects.filter(person=person).update(valid_to=dt.date(2020, 1, 1))
         with pytest.raises(ApplicationError) as refused:
-            services.vote_cast(opinion=opinion, user=residents["Gent1"], value=-1)
+            cast(opinion=opinion, user=residents["Gent1"], value=-1)
         assert refused.value.code == "not_resident"
 
     def test_closed_topic_and_anonymous(self, topic, residents):
@@ -93,7 +113,12 @@ class TestEligibility:
         with pytest.raises(ApplicationError) as refused:
             post(topic, AnonymousUser())
         assert refused.value.code == "not_authenticated"
-        services.topic_set_phase(topic=topic, phase=Phase.ANALYSIS)
+        services.topic_set_phase(
+            actor=officer(topic.municipality),
+            municipality=topic.municipality,
+            topic=topic,
+            phase=Phase.ANALYSIS,
+        )
         with pytest.raises(ApplicationError) as refused:
             post(topic, residents["Gent0"])
         assert refused.value.code == "topic_not_open"
@@ -103,25 +128,29 @@ class TestVotes:
     def test_one_person_one_vote_changeable_and_withdrawable(self, topic, residents):
         opinion = post(topic, residents["Gent0"])
         voter = residents["Gent1"]
-        services.vote_cast(opinion=opinion, user=voter, value=1)
-        services.vote_cast(opinion=opinion, user=voter, value=1)
-        services.vote_cast(opinion=opinion, user=voter, value=-1)
+        cast(opinion=opinion, user=voter, value=1)
+        cast(opinion=opinion, user=voter, value=1)
+        cast(opinion=opinion, user=voter, value=-1)
         opinion.refresh_from_db()
         assert (opinion.agree, opinion.disagree, Vote.objects.count()) == (0, 1, 1)
-        services.vote_withdraw(opinion=opinion, user=voter)
+        services.vote_withdraw(actor=who(voter), municipality=opinion.municipality, opinion=opinion)
         opinion.refresh_from_db()
         assert (opinion.agree, opinion.disagree, Vote.objects.count()) == (0, 0, 0)
 
     def test_no_vote_on_ones_own_opinion_and_support_only(self, gent, topic, residents):
         opinion = post(topic, residents["Gent0"])
         with pytest.raises(ApplicationError):
-            services.vote_cast(opinion=opinion, user=residents["Gent0"], value=1)
+            cast(opinion=opinion, user=residents["Gent0"], value=1)
         supports = services.topic_create(
-            municipality=gent, title={"nl": "Steun"}, phase=Phase.OPEN, vote_mode="support_only"
+            actor=officer(gent),
+            municipality=gent,
+            title={"nl": "Steun"},
+            phase=Phase.OPEN,
+            vote_mode="support_only",
         )
         other = post(supports, residents["Gent0"])
         with pytest.raises(ApplicationError) as refused:
-            services.vote_cast(opinion=other, user=residents["Gent1"], value=-1)
+            cast(opinion=other, user=residents["Gent1"], value=-1)
         assert refused.value.code == "support_only"
 
     def test_the_race_of_two_first_votes(self, topic, residents, monkeypatch):
@@ -129,7 +158,7 @@ class TestVotes:
         insert; the unique constraint sends it round again, as a change."""
         opinion = post(topic, residents["Gent0"])
         voter = residents["Gent1"]
-        services.vote_cast(opinion=opinion, user=voter, value=1)
+        cast(opinion=opinion, user=voter, value=1)
         from django.db.models.query import QuerySet
 
         real_first = QuerySet.first
@@ -142,7 +171,7 @@ class TestVotes:
             return real_first(qs)
 
         monkeypatch.setattr(QuerySet, "first", blind_first)
-        services.vote_cast(opinion=opinion, user=voter, value=-1)
+        cast(opinion=opinion, user=voter, value=-1)
         opinion.refresh_from_db()
         assert Vote.objects.count() == 1 and (opinion.agree, opinion.disagree) == (0, 1)
 
@@ -159,14 +188,16 @@ def test_concurrent_votes_count_once(gent, brugge, add_people):
         gent, *[person_record(dt.date(1970 + i, 3, 1), 40 + i, first=f"G{i}") for i in range(2)]
     )
     users = [citizen_user(p) for p in Person.objects.order_by("pk")]
-    topic = services.topic_create(municipality=gent, title={"nl": "T"}, phase=Phase.OPEN)
-    opinion = services.opinion_post(topic=topic, user=users[0], text="x")
+    topic = services.topic_create(
+        actor=officer(gent), municipality=gent, title={"nl": "T"}, phase=Phase.OPEN
+    )
+    opinion = services.opinion_post(actor=who(users[0]), municipality=gent, topic=topic, text="x")
     barrier = threading.Barrier(4)
 
     def vote():
         try:
             barrier.wait(timeout=5)
-            services.vote_cast(opinion=opinion, user=users[1], value=1)
+            cast(opinion=opinion, user=users[1], value=1)
         finally:
             connection.close()
 
@@ -181,7 +212,9 @@ def test_concurrent_votes_count_once(gent, brugge, add_people):
 
 class TestPseudonyms:
     def test_stable_within_a_topic_and_different_across(self, gent, topic, residents):
-        other = services.topic_create(municipality=gent, title={"nl": "Ander"}, phase=Phase.OPEN)
+        other = services.topic_create(
+            actor=officer(gent), municipality=gent, title={"nl": "Ander"}, phase=Phase.OPEN
+        )
         post(topic, residents["Gent0"], "a")
         post(topic, residents["Gent0"], "b")
         post(other, residents["Gent0"], "c")
@@ -194,14 +227,18 @@ class TestPseudonyms:
 
         person = Person.objects.get(first_names="Gent0")
         assert here.pseudonym == pseudonym(topic.pk, f"person:{person.pk}")
-        assert "Gent0" not in services.display_name(here, topic)
+        assert "Gent0" not in display_name(here, topic)
 
     def test_real_names_when_the_topic_says_so(self, gent, residents):
         named = services.topic_create(
-            municipality=gent, title={"nl": "N"}, phase=Phase.OPEN, identity_display="real_name"
+            actor=officer(gent),
+            municipality=gent,
+            title={"nl": "N"},
+            phase=Phase.OPEN,
+            identity_display="real_name",
         )
         opinion = post(named, residents["Gent0"])
-        assert "Gent0" in services.display_name(opinion.participant, named)
+        assert "Gent0" in display_name(opinion.participant, named)
 
 
 class TestModeration:
@@ -210,7 +247,12 @@ class TestModeration:
     ):
         opinion = post(topic, residents["Gent0"], "Iets beledigends")
         for name in ("Gent1", "Gent2", "Gent3"):
-            services.opinion_report(opinion=opinion, user=residents[name], reason="beledigend")
+            services.opinion_report(
+                actor=who(residents[name]),
+                municipality=opinion.municipality,
+                opinion=opinion,
+                reason="beledigend",
+            )
         opinion.refresh_from_db()
         assert opinion.state == OpinionState.REPORTED
         assert "Iets beledigends" not in client.get(f"/gent/forum/{topic.pk}").content.decode()
@@ -227,7 +269,11 @@ class TestModeration:
             == 200
         )
         services.opinion_moderate(
-            opinion=opinion, actor=Actor.system("m"), action="restore", reason=""
+            actor=officer(opinion.municipality),
+            municipality=opinion.municipality,
+            opinion=opinion,
+            action="restore",
+            reason="",
         )
         assert "Iets beledigends" in client.get(f"/gent/forum/{topic.pk}").content.decode()
 
@@ -235,10 +281,18 @@ class TestModeration:
         opinion = post(topic, residents["Gent0"], "Reclame voor mijn zaak")
         with pytest.raises(ApplicationError):
             services.opinion_moderate(
-                opinion=opinion, actor=Actor.system("m"), action="hide", reason=""
+                actor=officer(opinion.municipality),
+                municipality=opinion.municipality,
+                opinion=opinion,
+                action="hide",
+                reason="",
             )
         services.opinion_moderate(
-            opinion=opinion, actor=Actor.system("m"), action="hide", reason="Reclame"
+            actor=officer(opinion.municipality),
+            municipality=opinion.municipality,
+            opinion=opinion,
+            action="hide",
+            reason="Reclame",
         )
         assert (
             "Reclame voor mijn zaak" not in client.get(f"/gent/forum/{topic.pk}").content.decode()
@@ -248,15 +302,26 @@ class TestModeration:
 
     def test_pre_moderation_and_blocking(self, gent, residents):
         moderated = services.topic_create(
-            municipality=gent, title={"nl": "M"}, phase=Phase.OPEN, pre_moderation=True
+            actor=officer(gent),
+            municipality=gent,
+            title={"nl": "M"},
+            phase=Phase.OPEN,
+            pre_moderation=True,
         )
         opinion = post(moderated, residents["Gent0"])
         assert opinion.state == OpinionState.PENDING
         services.opinion_moderate(
-            opinion=opinion, actor=Actor.system("m"), action="approve", reason=""
+            actor=officer(opinion.municipality),
+            municipality=opinion.municipality,
+            opinion=opinion,
+            action="approve",
+            reason="",
         )
         services.participant_block(
-            participant=opinion.participant, actor=Actor.system("m"), reason="spam"
+            actor=officer(opinion.municipality),
+            municipality=opinion.municipality,
+            participant=opinion.participant,
+            reason="spam",
         )
         with pytest.raises(ApplicationError) as refused:
             post(moderated, residents["Gent0"], "again")
@@ -316,9 +381,7 @@ class TestGroups:
         for i, voter in enumerate(["Gent0", "Gent1", "Gent2", "Gent3", "Gent4", "Gent5"]):
             for j, opinion in enumerate(opinions):
                 if i != j:
-                    services.vote_cast(
-                        opinion=opinion, user=residents[voter], value=1 if (i + j) % 2 else -1
-                    )
+                    cast(opinion=opinion, user=residents[voter], value=1 if (i + j) % 2 else -1)
         public = client.get(f"/api/v1/m/gent/forum/topics/{topic.pk}/analysis").json()
         assert public["groups"] and all(g["members"] is None for g in public["groups"])
         assert (
@@ -344,12 +407,14 @@ def test_phases_advance_on_schedule(gent, residents):
 
     now = timezone.now()
     upcoming = services.topic_create(
+        actor=officer(gent),
         municipality=gent,
         title={"nl": "Later"},
         opens_at=now - dt.timedelta(minutes=1),
         closes_at=now + dt.timedelta(days=30),
     )
     ending = services.topic_create(
+        actor=officer(gent),
         municipality=gent,
         title={"nl": "Eindigt"},
         phase=Phase.OPEN,

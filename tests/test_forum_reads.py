@@ -12,7 +12,10 @@ from conftest import citizen_user, person_record
 from eloket.common.actors import Actor
 from eloket.common.errors import NotFound
 from eloket.forum import selectors, services
+from eloket.forum.display import display_name
 from eloket.forum.models import Attachment, ExpertOpinion, Opinion, OpinionState, Phase
+from eloket.forum.services import participation
+from eloket.identity.eligibility import participant_actor
 from eloket.identity.models import OfficerRole
 from eloket.identity.selectors import citizen_person_in, officer_role_in
 from eloket.register.models import Address, Person
@@ -86,7 +89,11 @@ def test_officer_role(gent, brugge, make_officer):
 @pytest.fixture
 def topic(gent):
     return services.topic_create(
-        municipality=gent, title={"nl": "Plein"}, phase=Phase.OPEN, min_age=16
+        actor=Actor.system("test", gent),
+        municipality=gent,
+        title={"nl": "Plein"},
+        phase=Phase.OPEN,
+        min_age=16,
     )
 
 
@@ -98,7 +105,9 @@ def test_topic_for_the_page(gent, brugge, topic, people):
     assert (page.pk, page.title, page.phase) == (topic.pk, {"nl": "Plein"}, "open")
     assert isinstance(page.opens_at, dt.datetime) or page.opens_at is None
     assert (page.has_attachments, page.has_experts, page.following) == (False, False, False)
-    services.follow(topic=topic, user=user, email="gent0@example.org")
+    services.follow(
+        actor=participant_actor(user), municipality=gent, topic=topic, email="gent0@example.org"
+    )
     Attachment.objects.create(
         municipality=gent,
         topic=topic,
@@ -124,7 +133,9 @@ def test_topic_for_the_page(gent, brugge, topic, people):
         selectors.topic_for_page(
             municipality=brugge, topic_id=topic.pk, viewer=user, moderator=False
         )
-    services.topic_set_phase(topic=topic, phase=Phase.DRAFT)
+    services.topic_set_phase(
+        actor=Actor.system("test", gent), municipality=gent, topic=topic, phase=Phase.DRAFT
+    )
     with pytest.raises(NotFound):
         selectors.topic_for_page(municipality=gent, topic_id=topic.pk, viewer=user, moderator=False)
     assert (
@@ -148,12 +159,17 @@ def orm_page(topic, *, order, page, moderator=False, parent=None):
 
 
 def test_opinions_page_agrees_with_the_orm(gent, topic, people, monkeypatch):
-    monkeypatch.setattr(services, "OPINIONS_PER_10_MINUTES", 1000)
+    monkeypatch.setattr(participation, "OPINIONS_PER_10_MINUTES", 1000)
     authors = [citizen_user(people[name]) for name in ("Gent0", "Gent6")]
     opinions = []
     for i in range(45):
         opinions.append(
-            services.opinion_post(topic=topic, user=authors[i % 2], text=f"Mening nummer {i}")
+            services.opinion_post(
+                actor=participant_actor(authors[i % 2]),
+                municipality=gent,
+                topic=topic,
+                text=f"Mening nummer {i}",
+            )
         )
     # Spread the times and supports so that both orders differ; hide two, reply to one.
     for i, opinion in enumerate(opinions):
@@ -162,14 +178,20 @@ def test_opinions_page_agrees_with_the_orm(gent, topic, people, monkeypatch):
         )
     moderator = Actor(kind="officer", label="Moderator", municipality=gent, role="clerk")
     for opinion in opinions[3:5]:
-        services.opinion_moderate(opinion=opinion, actor=moderator, action="hide", reason="Spam")
+        services.opinion_moderate(
+            actor=moderator, municipality=gent, opinion=opinion, action="hide", reason="Spam"
+        )
     reply = services.opinion_post(
-        topic=topic, user=authors[1], text="Een antwoord", parent=opinions[0]
+        actor=participant_actor(authors[1]),
+        municipality=gent,
+        topic=topic,
+        text="Een antwoord",
+        parent=opinions[0],
     )
     viewer = authors[1]
-    services.vote_cast(opinion=opinions[0], user=viewer, value=1)
-    services.vote_cast(opinion=opinions[2], user=viewer, value=-1)
-    services.vote_cast(opinion=opinions[6], user=viewer, value=0)
+    as_viewer = participant_actor(viewer)
+    for opinion, value in ((opinions[0], 1), (opinions[2], -1), (opinions[6], 0)):
+        services.vote_cast(actor=as_viewer, municipality=gent, opinion=opinion, value=value)
     votes = {opinions[0].pk: 1, opinions[2].pk: -1, opinions[6].pk: 0}
     for order in ("new", "top"):
         for moderating in (False, True):
@@ -184,7 +206,7 @@ def test_opinions_page_agrees_with_the_orm(gent, topic, people, monkeypatch):
                 for row in rows:
                     assert row.my_vote == votes.get(row.opinion.pk)
                     assert row.own == (row.opinion.participant.user_id == viewer.pk)
-                    assert row.name == services.display_name(row.opinion.participant, topic)
+                    assert row.name == display_name(row.opinion.participant, topic)
                     assert isinstance(row.opinion.created_at, dt.datetime)
     anonymous, _more = selectors.opinions_page(topic=topic, viewer=AnonymousUser())
     assert all(r.my_vote is None and not r.own for r in anonymous)

@@ -7,8 +7,8 @@ from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from eloket.tenants.catalogue import CatalogueEntry, CatalogueProvider, catalogue_providers
 from eloket.tenants.services import municipality_update
-from eloket.web.catalogue import CatalogueEntry, register_entries
 
 PAGE_BUDGET = 50 * 1024
 
@@ -89,18 +89,19 @@ def test_catalogue_lists_sections_of_enabled_modules_and_registered_entries(gent
     body = client.get("/gent/services/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'id="certificates"' in body and 'id="participation"' in body
     assert 'id="permits"' not in body
-    from eloket.web import catalogue
 
-    before = {module: list(providers) for module, providers in catalogue._providers.items()}
-    register_entries(
-        "participation", lambda m: [CatalogueEntry("Square in front of City Hall", "Say", "x")]
-    )
+    class Square(CatalogueProvider):
+        module = "participation"
+
+        def entries(self, municipality):
+            return [CatalogueEntry("Square in front of City Hall", "Say", "x")]
+
+    catalogue_providers.add("test-square", Square())
     try:
         body = client.get("/gent/services/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
         assert "Square in front of City Hall" in body and 'href="/gent/x"' in body
     finally:
-        catalogue._providers.clear()
-        catalogue._providers.update(before)
+        catalogue_providers.remove("test-square")
 
 
 @pytest.mark.parametrize("url", ["/gent/", "/gent/services/"])

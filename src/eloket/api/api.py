@@ -9,7 +9,16 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from eloket.api.routers import backoffice, certificates, demo, forum, me, municipalities, petitions
+from eloket.api.routers import (
+    backoffice,
+    certificates,
+    demo,
+    forum,
+    me,
+    municipalities,
+    petitions,
+    requests,
+)
 from eloket.common.errors import ApplicationError
 
 api = NinjaAPI(
@@ -27,6 +36,7 @@ api = NinjaAPI(
 )
 api.add_router("/municipalities", municipalities.router)
 api.add_router("/me", me.router)
+api.add_router("/requests", requests.router)
 api.add_router("/m", backoffice.router)
 api.add_router("/demo", demo.router)
 api.add_router("", certificates.router)

@@ -315,3 +315,47 @@ class VerificationOut(Schema):
     status_reason: str
     summary: dict[str, str] = Field(..., description="Minimal: title, the subject's initials.")
     reasons: list[str] = Field(..., description="Why a file is not authentic.")
+
+
+class RequestSummaryOut(Schema):
+    tracking_code: str
+    kind: str = Field(..., description="The case type's code, e.g. certificate_order, petition.")
+    kind_name: str = Field(..., description="The kind of request, in the request's language.")
+    status: str
+    status_name: str = Field(..., description="The status, in the request's language.")
+    title: str
+    municipality: str
+    created_at: dt.datetime
+    url: str = Field(..., description="The request's page, as its handler gives it.")
+
+
+class RequestStepOut(Schema):
+    at: dt.datetime
+    status: str
+    status_name: str
+    action: str
+    text: str = Field(..., description="What happened, in plain language.")
+    reason: str
+
+
+class RequestActionOut(Schema):
+    action: str
+    name: str
+    reason_required: bool
+
+
+class RequestOut(RequestSummaryOut):
+    version: int = Field(..., description="The version of the case type it was made under.")
+    due_at: dt.datetime
+    closed_at: dt.datetime | None
+    overdue: bool
+    timeline: list[RequestStepOut]
+    messages: list[MessageOut]
+    actions: list[RequestActionOut] = Field(
+        ..., description="What the caller may do now (POST …/actions)."
+    )
+
+
+class RequestActionIn(Schema):
+    action: str = Field(..., max_length=40)
+    reason: str = Field("", max_length=4000, description="Required by some actions.")

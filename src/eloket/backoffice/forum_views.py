@@ -17,6 +17,7 @@ from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.forum import charts, selectors, services
 from eloket.forum.analysis import analysis_current, analysis_run
+from eloket.forum.display import display_name
 from eloket.forum.interchange import export_zip, import_polis_upload
 from eloket.forum.models import (
     Analysis,
@@ -30,8 +31,8 @@ from eloket.forum.models import (
     VoteMode,
 )
 from eloket.identity.access import officer_page
+from eloket.tenants.links import tenant_reverse
 from eloket.tenants.models import Municipality
-from eloket.web.links import tenant_reverse
 
 
 def _topic(tenant: Municipality, topic_id: int):  # type: ignore[no-untyped-def]
@@ -64,7 +65,9 @@ def forum_home(request: HttpRequest, tenant: Municipality, actor: Actor) -> Http
                 ).first()
                 if suggestion is None:
                     raise ApplicationError(_("No such suggestion."))
-                topic = services.suggestion_adopt(suggestion=suggestion, actor=actor)
+                topic = services.suggestion_adopt(
+                    actor=actor, municipality=tenant, suggestion=suggestion
+                )
             elif request.POST.get("action") == "import":
                 files = {
                     f.name or "file.csv": f.read(20 * 1024 * 1024)
@@ -73,10 +76,14 @@ def forum_home(request: HttpRequest, tenant: Municipality, actor: Actor) -> Http
                 if not files:
                     raise ApplicationError(_("Choose the files of a Polis export."))
                 topic = import_polis_upload(
-                    municipality=tenant, files=files, title=request.POST.get("title", "")
+                    actor=actor,
+                    municipality=tenant,
+                    files=files,
+                    title=request.POST.get("title", ""),
                 )
             else:
                 topic = services.topic_create(
+                    actor=actor,
                     municipality=tenant,
                     title={
                         code: request.POST.get(f"title_{code}", "") for code in tenant.languages
@@ -144,7 +151,7 @@ def forum_topic(
                 Selection.objects.filter(topic=topic).values_list("opinion_id", flat=True)
             ),
             "outcomes": ResponseOutcome.choices,
-            "name_of": lambda participant: services.display_name(participant, topic),
+            "name_of": lambda participant: display_name(participant, topic),
             "active": "backoffice",
         },
     )
@@ -158,33 +165,33 @@ def forum_act(
     topic = _topic(tenant, topic_id)
     action = request.POST.get("action", "")
     reason = request.POST.get("reason", "")
+    where: dict[str, Any] = {"actor": actor, "municipality": tenant}
     try:
         if action == "phase":
-            services.topic_set_phase(topic=topic, phase=request.POST.get("phase", ""), actor=actor)
+            services.topic_set_phase(**where, topic=topic, phase=request.POST.get("phase", ""))
         elif action in services.MODERATION_ACTIONS:
             opinion = Opinion.objects.get(topic=topic, pk=request.POST.get("opinion") or 0)
-            services.opinion_moderate(opinion=opinion, actor=actor, action=action, reason=reason)
+            services.opinion_moderate(**where, opinion=opinion, action=action, reason=reason)
         elif action in ("block", "unblock"):
             participant = Participant.objects.get(
                 topic=topic, pk=request.POST.get("participant") or 0
             )
             services.participant_block(
-                participant=participant, actor=actor, reason=reason, blocked=action == "block"
+                **where, participant=participant, reason=reason, blocked=action == "block"
             )
         elif action == "select":
             opinion = Opinion.objects.get(topic=topic, pk=request.POST.get("opinion") or 0)
-            services.opinion_select(
-                opinion=opinion, actor=actor, award=request.POST.get("award", "")
-            )
+            services.opinion_select(**where, opinion=opinion, award=request.POST.get("award", ""))
         elif action == "respond":
             selection = Selection.objects.get(topic=topic, pk=request.POST.get("selection") or 0)
             services.selection_respond(
+                **where,
                 selection=selection,
                 outcome=request.POST.get("outcome", ""),
                 response=request.POST.get("response", ""),
             )
         elif action == "publish":
-            services.results_publish(topic=topic, actor=actor)
+            services.results_publish(**where, topic=topic)
         elif action == "analyse":
             analysis_run(topic)
             return HttpResponseRedirect(

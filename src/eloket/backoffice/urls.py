@@ -1,17 +1,23 @@
 from django.urls import path
 
-from eloket.backoffice import forum_views, views
+from eloket.backoffice import case_views, forum_views, outbox_views, petition_views, views
 
 app_name = "backoffice"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("persons/", views.person_lookup, name="person-lookup"),
-    path("orders/", views.orders, name="orders"),
-    path("orders/<str:code>", views.order_detail, name="order"),
-    path("orders/<str:code>/act", views.order_act, name="order-act"),
-    path("orders/<str:code>/document.pdf", views.order_document, name="order-document"),
-    path("post/", views.postal, name="postal"),
+    path("requests/", case_views.requests, name="requests"),
+    path("requests/<str:code>", case_views.request_detail, name="request"),
+    path("requests/<str:code>/act", case_views.request_act, name="request-act"),
+    path("orders/", case_views.orders, name="orders"),
+    path("orders/<str:code>", case_views.order_detail, name="order"),
+    path("orders/<str:code>/act", case_views.order_act, name="order-act"),
+    path("orders/<str:code>/document.pdf", case_views.order_document, name="order-document"),
+    path("post/", case_views.postal, name="postal"),
+    path("petitions/", petition_views.petitions, name="petitions"),
+    path("petitions/<int:petition_id>", petition_views.petition_detail, name="petition"),
+    path("outbox/", outbox_views.outbox, name="outbox"),
     path("forum/", forum_views.forum_home, name="forum"),
     path("forum/<int:topic_id>", forum_views.forum_topic, name="forum-topic"),
     path("forum/<int:topic_id>/act", forum_views.forum_act, name="forum-act"),

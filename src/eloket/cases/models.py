@@ -1,68 +1,93 @@
-"""Requests of every kind (certificate orders now; permits and petitions later): a
-tracking code, a status changed only by transition services, an append-only history the
-citizen reads as a timeline, and two-way messages."""
+"""Requests of every kind (certificate orders, petitions to answer, and any kind a
+municipality defines as data): a case type, a tracking code, a status changed only by
+`case_transition`, an append-only history the citizen reads as a timeline, and two-way
+messages."""
+
+from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from eloket.common.models import AppendOnlyModel, TenantOwnedModel, TimeStampedModel
+
+if TYPE_CHECKING:
+    from eloket.cases.definitions import Definition
 
 # Tracking codes leave out characters people confuse (0/O, 1/I/L) and vowels that could
 # spell words.
 TRACKING_ALPHABET = "23456789BCDFGHJKMNPQRSTVWXZ"
 
 
-class Status(models.TextChoices):
-    SUBMITTED = "submitted", _("submitted")
-    IN_REVIEW = "in_review", _("in review")
-    NEEDS_INFORMATION = "needs_information", _("needs information")
-    APPROVED = "approved", _("approved")
-    ISSUED = "issued", _("issued")
-    DELIVERED = "delivered", _("delivered")
-    REJECTED = "rejected", _("rejected")
-    CANCELLED = "cancelled", _("cancelled")
-    ANSWERED = "answered", _("answered")
+class CaseType(TenantOwnedModel, TimeStampedModel):
+    """A kind of request as data (Open Zaak's case type): its statuses with their texts
+    per language, the transitions between them and who may make each, the department
+    that handles it, the processing time, and the handler (a registered id) that gives
+    the kind its behaviour. A definition never changes once cases use it: publishing a
+    change makes a new version, and each case keeps the version it was made under.
+    """
 
+    code = models.SlugField(max_length=40, help_text="e.g. certificate_order, petition")
+    version = models.PositiveIntegerField(default=1)
+    current = models.BooleanField(default=True, help_text="The version new requests get.")
+    handler = models.CharField(max_length=60, default="generic", help_text="cases.handlers id")
+    names = models.JSONField(help_text="Per language, e.g. {'nl': '...', 'en': '...'}.")
+    department = models.CharField(
+        max_length=100, blank=True, help_text="Whose clerks handle it (empty: every officer)."
+    )
+    processing_days = models.PositiveSmallIntegerField(
+        default=30, help_text="A request is overdue after this many days."
+    )
+    definition = models.JSONField(help_text="Statuses and transitions (cases/definitions.py).")
+    options = models.JSONField(default=dict, blank=True, help_text="The handler's options.")
 
-# Which status may follow which. Anything else is refused by `case_transition`.
-TRANSITIONS: dict[str, set[str]] = {
-    Status.SUBMITTED: {Status.IN_REVIEW, Status.APPROVED, Status.REJECTED, Status.CANCELLED},
-    Status.IN_REVIEW: {
-        Status.NEEDS_INFORMATION,
-        Status.APPROVED,
-        Status.REJECTED,
-        Status.CANCELLED,
-    },
-    Status.NEEDS_INFORMATION: {Status.IN_REVIEW, Status.REJECTED, Status.CANCELLED},
-    Status.APPROVED: {Status.ISSUED},
-    Status.ISSUED: {Status.DELIVERED},
-    Status.DELIVERED: set(),
-    Status.REJECTED: set(),
-    Status.CANCELLED: set(),
-}
-# A petition that reached its threshold: the municipality takes it up and answers.
-PETITION_TRANSITIONS: dict[str, set[str]] = {
-    Status.SUBMITTED: {Status.IN_REVIEW, Status.ANSWERED},
-    Status.IN_REVIEW: {Status.ANSWERED},
-    Status.ANSWERED: set(),
-}
-OPEN_STATUSES = (Status.SUBMITTED, Status.IN_REVIEW, Status.NEEDS_INFORMATION)
+    class Meta:
+        ordering = ["municipality", "code", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "code", "version"], name="case_type_version_once"
+            ),
+            models.UniqueConstraint(
+                fields=["municipality", "code"],
+                condition=models.Q(current=True),
+                name="case_type_one_current",
+            ),
+        ]
 
+    def __str__(self) -> str:
+        return f"{self.code} v{self.version}"
 
-class CaseKind(models.TextChoices):
-    CERTIFICATE_ORDER = "certificate_order", _("certificate order")
-    PETITION = "petition", _("petition to answer")
+    @cached_property
+    def spec(self) -> "Definition":
+        from eloket.cases.definitions import Definition
 
+        return Definition(self.definition)
 
-def transitions_for(kind: str) -> dict[str, set[str]]:
-    return PETITION_TRANSITIONS if kind == CaseKind.PETITION else TRANSITIONS
+    def name(self, language: str | None = None) -> str:
+        from eloket.cases.texts import localized
+
+        return localized(self.names, language) or self.code
+
+    def status_name(self, code: str, language: str | None = None) -> str:
+        return self.spec.status_name(code, language)
+
+    def clean(self) -> None:
+        from eloket.cases.definitions import definition_errors
+
+        errors = definition_errors(self)
+        if errors:
+            raise ValidationError(errors)
 
 
 class Case(TenantOwnedModel, TimeStampedModel):
-    kind = models.CharField(max_length=30, choices=CaseKind.choices)
+    case_type = models.ForeignKey(CaseType, on_delete=models.PROTECT, related_name="cases")
+    # The case type's code, kept on the case for lists and filters.
+    kind = models.CharField(max_length=40)
     tracking_code = models.CharField(max_length=12, unique=True)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SUBMITTED)
+    status = models.CharField(max_length=40)
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases"
     )
@@ -94,6 +119,22 @@ class Case(TenantOwnedModel, TimeStampedModel):
     def display_code(self) -> str:
         return f"{self.tracking_code[:4]}-{self.tracking_code[4:]}"
 
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+    def status_name(self, language: str | None = None) -> str:
+        return self.case_type.status_name(self.status, language)
+
+    @property
+    def is_overdue(self) -> bool:
+        """Past its due date while waiting for the municipality."""
+        return (
+            self.closed_at is None
+            and self.due_at < timezone.now()
+            and self.case_type.spec.waits_for_municipality(self.status)
+        )
+
 
 class StatusChange(TenantOwnedModel, AppendOnlyModel):
     """One step of the timeline: who, when, and a plain-language text. The text is kept as
@@ -101,14 +142,18 @@ class StatusChange(TenantOwnedModel, AppendOnlyModel):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="history")
     at = models.DateTimeField()
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20, choices=Status.choices)
+    from_status = models.CharField(max_length=40, blank=True)
+    to_status = models.CharField(max_length=40)
+    action = models.CharField(max_length=40, blank=True)
     actor_kind = models.CharField(max_length=12)
     actor_label = models.CharField(max_length=200)
     actor_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    message = models.CharField(max_length=300)
+    # The text: a message id of the code's (translated when read) or, for texts that
+    # come from a case type's definition, the texts per language as they were then.
+    message = models.CharField(max_length=300, blank=True)
+    texts = models.JSONField(default=dict, blank=True)
     params = models.JSONField(default=dict, blank=True)
     reason = models.TextField(
         blank=True, help_text="Free text the citizen reads (a rejection reason)."

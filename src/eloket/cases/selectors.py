@@ -1,57 +1,95 @@
-"""Reads of cases: always for one municipality (officers) or one requester (citizens)."""
+"""Reads of cases: always within one municipality, for the requester or for the officers
+who may handle the case's type (its department's clerks, heads, administrators)."""
 
 import datetime as dt
+from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from eloket.cases.models import OPEN_STATUSES, Case, CaseMessage, StatusChange
-from eloket.cases.services import normalise_tracking_code
+from eloket.cases.codes import normalise_tracking_code
+from eloket.cases.models import Case, CaseMessage, CaseType, StatusChange
+from eloket.common.actors import Actor, ActorKind
 from eloket.common.errors import NotFound
-from eloket.tenants.models import Municipality
+from eloket.common.permissions import Permission, authorize, role_at_least
 
 
-def case_by_code(tracking_code: str) -> Case | None:
+def case_municipality_id(*, tracking_code: str) -> int | None:
+    """Which municipality a tracking code belongs to, and nothing else: for the few
+    addresses without a municipality in them (`/api/v1/requests/{code}`), which then read
+    the case through the selectors below, with that municipality."""
     return (
-        Case.objects.select_related("municipality", "requester", "assigned_to")
-        .filter(tracking_code=normalise_tracking_code(tracking_code))
+        Case.objects.filter(tracking_code=normalise_tracking_code(tracking_code))
+        .values_list("municipality_id", flat=True)
         .first()
     )
 
 
-def case_for_requester(*, user: User, tracking_code: str) -> Case:
-    case = case_by_code(tracking_code)
-    if case is None or case.requester_id != user.pk:
-        raise NotFound(_("You have no request with this tracking code."))
-    return case
-
-
-def case_for_municipality(*, municipality: Municipality, tracking_code: str) -> Case:
-    case = case_by_code(tracking_code)
-    if case is None or case.municipality_id != municipality.pk:
+def case_get(*, municipality: Any, tracking_code: str) -> Case:
+    case = (
+        Case.objects.select_related("municipality", "requester", "assigned_to", "case_type")
+        .filter(municipality=municipality, tracking_code=normalise_tracking_code(tracking_code))
+        .first()
+    )
+    if case is None:
         raise NotFound(_("There is no request with this tracking code here."))
     return case
 
 
-def cases_of_requester(*, user: User) -> QuerySet[Case]:
-    return Case.objects.filter(requester=user).select_related("municipality")
+def case_for_requester(*, municipality: Any, user: Any, tracking_code: str) -> Case:
+    try:
+        case = case_get(municipality=municipality, tracking_code=tracking_code)
+    except NotFound:
+        case = None
+    if case is None or case.requester_id != getattr(user, "pk", None):
+        raise NotFound(_("You have no request with this tracking code."))
+    return case
+
+
+def case_for_officer(*, municipality: Any, actor: Actor, tracking_code: str) -> Case:
+    """The case, if the officer may handle its type (else as if it did not exist)."""
+    case = case_get(municipality=municipality, tracking_code=tracking_code)
+    authorize(actor, municipality, Permission.CASE_HANDLE, department=case.case_type.department)
+    return case
+
+
+def cases_of_requester(*, user: User, municipality: Any = None) -> QuerySet[Case]:
+    """A citizen's own requests: here, or (no municipality) everywhere on the platform."""
+    qs = Case.objects.filter(requester=user).select_related("municipality", "case_type")
+    return qs if municipality is None else qs.filter(municipality=municipality)
+
+
+def handled_types(*, municipality: Any, actor: Actor) -> QuerySet[CaseType]:
+    """The case types (every version) whose requests the officer may handle."""
+    authorize(actor, municipality, Permission.CASE_HANDLE)
+    qs = CaseType.objects.filter(municipality=municipality)
+    if actor.kind != ActorKind.OFFICER or role_at_least(actor.role, "head"):
+        return qs
+    return qs.filter(Q(department="") | Q(department=actor.department))
 
 
 def cases_of_municipality(
     *,
-    municipality: Municipality,
+    municipality: Any,
+    actor: Actor | None = None,
+    kinds: list[str] | None = None,
     statuses: list[str] | None = None,
+    open_only: bool = False,
     older_than_days: int | None = None,
     assigned_to: User | None = None,
-    open_only: bool = False,
 ) -> QuerySet[Case]:
-    qs = Case.objects.filter(municipality=municipality).select_related("assigned_to")
+    """The municipality's requests; with an officer, only the kinds they may handle."""
+    qs = Case.objects.filter(municipality=municipality).select_related("assigned_to", "case_type")
+    if actor is not None:
+        qs = qs.filter(case_type__in=handled_types(municipality=municipality, actor=actor))
+    if kinds:
+        qs = qs.filter(kind__in=kinds)
     if statuses:
         qs = qs.filter(status__in=statuses)
     if open_only:
-        qs = qs.filter(status__in=OPEN_STATUSES)
+        qs = qs.filter(closed_at__isnull=True)
     if older_than_days is not None:
         qs = qs.filter(created_at__lte=timezone.now() - dt.timedelta(days=older_than_days))
     if assigned_to is not None:
@@ -59,13 +97,23 @@ def cases_of_municipality(
     return qs
 
 
-def timeline(case: Case) -> QuerySet[StatusChange]:
-    return StatusChange.objects.filter(municipality_id=case.municipality_id, case=case)
+def open_counts_by_kind(*, municipality: Any, actor: Actor) -> dict[str, int]:
+    rows = (
+        cases_of_municipality(municipality=municipality, actor=actor, open_only=True)
+        .values("kind")
+        .annotate(n=Count("id"))
+    )
+    return {row["kind"]: row["n"] for row in rows}
 
 
-def messages_of(case: Case) -> QuerySet[CaseMessage]:
-    return CaseMessage.objects.filter(municipality_id=case.municipality_id, case=case)
+def case_types_of(*, municipality: Any, current_only: bool = True) -> QuerySet[CaseType]:
+    qs = CaseType.objects.filter(municipality=municipality)
+    return qs.filter(current=True) if current_only else qs
 
 
-def is_overdue(case: Case) -> bool:
-    return case.status in OPEN_STATUSES and case.due_at < timezone.now()
+def timeline(*, municipality: Any, case: Case) -> QuerySet[StatusChange]:
+    return StatusChange.objects.filter(municipality=municipality, case=case)
+
+
+def messages_of(*, municipality: Any, case: Case) -> QuerySet[CaseMessage]:
+    return CaseMessage.objects.filter(municipality=municipality, case=case)

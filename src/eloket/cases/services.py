@@ -1,39 +1,42 @@
-"""Writes of cases: creation, status transitions (checked against TRANSITIONS), messages
-and assignment. Every change is a history row; notifications go out after commit."""
+"""Writes of cases: publishing case types, opening a case, transitions, messages and
+assignment. One engine for every kind of request.
 
-import secrets
-from collections.abc import Callable
+`case_transition` reads the case's type, checks that the action leaves the current status
+and that the actor may make it (on this municipality, in this role and department, or as
+the requester), writes the history row and the audit event, lets listeners write their
+outbox rows (notifications), and puts the handler's hook for the new status in the outbox,
+all in one transaction: the hook and the e-mails run after the commit, and are never lost.
+"""
+
+import datetime as dt
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from eloket.audit.services import audit_record
 from eloket.cases import messages as texts
-from eloket.cases.models import (
-    TRACKING_ALPHABET,
-    Author,
-    Case,
-    CaseMessage,
-    Status,
-    StatusChange,
-    transitions_for,
+from eloket.cases.codes import new_tracking_code
+from eloket.cases.definitions import TransitionSpec
+from eloket.cases.events import case_listeners
+from eloket.cases.handlers import case_handlers
+from eloket.cases.models import Author, Case, CaseMessage, CaseType, StatusChange
+from eloket.common.actors import Actor, ActorKind
+from eloket.common.errors import ApplicationError, NotFound
+from eloket.common.permissions import (
+    ROLE_RANK,
+    Permission,
+    PermissionDenied,
+    authorize,
+    role_at_least,
+    same_municipality,
 )
-from eloket.common.actors import Actor
-from eloket.common.errors import ApplicationError
-from eloket.tenants.models import Municipality
+from eloket.outbox.queue import outbox_put
 
-TRACKING_LENGTH = 8
 MAX_MESSAGE = 4000
-
-# Called after commit with every new history row (notifications subscribes).
-ChangeListener = Callable[[StatusChange], None]
-_listeners: list[ChangeListener] = []
-
-
-def on_status_change(listener: ChangeListener) -> None:
-    _listeners.append(listener)
 
 
 class WrongState(ApplicationError):
@@ -41,21 +44,117 @@ class WrongState(ApplicationError):
     status = 409
 
 
-def new_tracking_code() -> str:
-    return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
+# --- Case types
 
 
-def normalise_tracking_code(raw: str) -> str:
-    return "".join(ch for ch in str(raw).upper() if ch.isalnum())
+def _validated(case_type: CaseType) -> CaseType:
+    try:
+        case_type.full_clean(exclude=["municipality"])
+    except ValidationError as exc:
+        raise ApplicationError(
+            "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items()),
+            code="invalid_case_type",
+            details=exc.message_dict,
+        ) from exc
+    return case_type
+
+
+def case_type_publish(
+    *,
+    actor: Actor,
+    municipality: Any,
+    code: str,
+    names: dict[str, str],
+    definition: dict[str, Any],
+    handler: str = "generic",
+    department: str = "",
+    processing_days: int = 30,
+    options: dict[str, Any] | None = None,
+) -> CaseType:
+    """Publish a kind of request from data: version 1, or the next version of an existing
+    code (requests already made keep the version they were made under). Refused, with
+    nothing written, when the definition does not hold together."""
+    authorize(actor, municipality, Permission.CONFIGURE)
+    with transaction.atomic():
+        previous = (
+            CaseType.objects.select_for_update()
+            .filter(municipality=municipality, code=code)
+            .order_by("-version")
+            .first()
+        )
+        case_type = _validated(
+            CaseType(
+                municipality=municipality,
+                code=code,
+                version=previous.version + 1 if previous else 1,
+                current=True,
+                handler=handler,
+                names=names,
+                department=department.strip(),
+                processing_days=processing_days,
+                definition=definition,
+                options=options or {},
+            )
+        )
+        if previous is not None:
+            if previous.handler != handler:
+                raise ApplicationError(
+                    _("A new version keeps the handler %(handler)s.")
+                    % {"handler": previous.handler},
+                    code="invalid_case_type",
+                )
+            CaseType.objects.filter(municipality=municipality, code=code).update(current=False)
+        case_type.save()
+        audit_record(
+            actor=actor,
+            municipality=municipality,
+            action="case_type.publish",
+            object_type="case_type",
+            object_ref=f"{code} v{case_type.version}",
+            data={"handler": handler, "department": case_type.department},
+        )
+    return case_type
+
+
+def case_type_ensure(*, actor: Actor, municipality: Any, code: str) -> CaseType:
+    """The current version of `code`; a built-in kind (one a handler brings) is created
+    on first use with the handler's definition."""
+    found = CaseType.objects.filter(municipality=municipality, code=code, current=True).first()
+    if found is not None:
+        return found
+    handler = next((h for h in case_handlers if h.builtin_code == code), None)
+    builtin = handler.builtin() if handler is not None else None
+    if handler is None or builtin is None:
+        raise NotFound(
+            _("%(name)s does not handle requests of the kind “%(code)s”.")
+            % {"name": municipality.display_name(), "code": code[:40]}
+        )
+    # Bringing a built-in kind into use changes nothing anyone decided: whoever may start
+    # or handle requests here may do it.
+    citizen = actor.kind == ActorKind.CITIZEN
+    authorize(actor, municipality, Permission.REQUEST if citizen else Permission.CASE_HANDLE)
+    try:
+        with transaction.atomic():
+            case_type = _validated(
+                CaseType(municipality=municipality, code=code, handler=handler.id, **builtin)
+            )
+            case_type.save()
+    except IntegrityError:  # made by a concurrent first use
+        case_type = CaseType.objects.get(municipality=municipality, code=code, current=True)
+    return case_type
+
+
+# --- Opening a case and moving it
 
 
 def _history(
     case: Case,
     *,
     from_status: str,
-    to_status: str,
+    action: str,
     actor: Actor,
-    message: str,
+    message: str = "",
+    texts_: dict[str, str] | None = None,
     params: dict[str, Any] | None = None,
     reason: str = "",
 ) -> StatusChange:
@@ -64,98 +163,220 @@ def _history(
         case=case,
         at=timezone.now(),
         from_status=from_status,
-        to_status=to_status,
+        to_status=case.status,
+        action=action,
         actor_kind=str(actor.kind),
         actor_label=actor.label[:200],
         actor_user_id=actor.user_id,
         message=message,
+        texts=texts_ or {},
         params=params or {},
         reason=reason,
     )
-    transaction.on_commit(lambda: [listener(change) for listener in _listeners])
+    for listener in case_listeners:
+        listener.changed(case, change)
+    if case.status in case_handlers[case.case_type.handler].hooks:
+        outbox_put(
+            municipality=case.municipality,
+            kind="case.hook",
+            ref=f"case:{case.tracking_code}",
+            payload={"change": change.pk},
+        )
     return change
 
 
 def case_create(
     *,
-    municipality: Municipality,
-    kind: str,
-    requester: User,
-    language: str,
-    contact_email: str,
-    title: str,
-    due_at: Any,
     actor: Actor,
-    what: str,
+    municipality: Any,
+    case_type: str | CaseType,
+    requester_id: int,
+    title: str,
+    language: str,
+    contact_email: str = "",
+    due_in_days: int | None = None,
+    params: dict[str, Any] | None = None,
 ) -> Case:
-    """A new case in `submitted`, with the first line of its timeline."""
+    """A new case in its type's first status, with the first line of its timeline.
+    Inside the caller's transaction, so that the case and what it is about commit
+    together."""
+    if isinstance(case_type, str):
+        case_type = case_type_ensure(actor=actor, municipality=municipality, code=case_type)
+    same_municipality(municipality, case_type)
+    if actor.kind == ActorKind.CITIZEN:
+        authorize(actor, municipality, Permission.REQUEST)
+        if actor.user_id != requester_id:
+            raise PermissionDenied(_("You make requests in your own name."))
+    elif actor.kind == ActorKind.OFFICER:  # at the counter, for a citizen
+        authorize(actor, municipality, Permission.CASE_HANDLE, department=case_type.department)
+    else:
+        authorize(actor, municipality, Permission.REQUEST)
+    initial = case_type.spec.initial
+    title = title.strip()[:200]
+    if not title:
+        raise ApplicationError(_("Say what you ask."), code="title_required")
+    now = timezone.now()
     for _attempt in range(5):
         try:
             with transaction.atomic():
                 case = Case.objects.create(
                     municipality=municipality,
-                    kind=kind,
+                    case_type=case_type,
+                    kind=case_type.code,
                     tracking_code=new_tracking_code(),
-                    requester=requester,
+                    status=initial.code,
+                    requester_id=requester_id,
                     language=language,
                     contact_email=contact_email,
-                    title=title[:200],
-                    due_at=due_at,
+                    title=title,
+                    due_at=now + dt.timedelta(days=due_in_days or case_type.processing_days),
                 )
                 break
         except IntegrityError:  # a tracking code drawn twice: draw again
             continue
     else:  # pragma: no cover (27^8 codes)
         raise ApplicationError(_("Please try again."), code="busy")
-    _history(
-        case,
-        from_status="",
-        to_status=Status.SUBMITTED,
-        actor=actor,
-        message=texts.RECEIVED,
-        params={"what": what},
-    )
+    case.case_type = case_type
+    case.municipality = municipality
+    if initial.texts:
+        _history(case, from_status="", action="", actor=actor, texts_=initial.texts, params=params)
+    else:
+        _history(
+            case,
+            from_status="",
+            action="",
+            actor=actor,
+            message=texts.RECEIVED,
+            params={"what": case_type.code, **(params or {})},
+        )
     return case
+
+
+def may_make(actor: Actor, municipality: Any, case: Case, transition: TransitionSpec) -> bool:
+    try:
+        check_may_make(actor, municipality, case, transition)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def check_may_make(actor: Actor, municipality: Any, case: Case, transition: TransitionSpec) -> None:
+    """Whether `actor` may make `transition` on `case` (PermissionDenied if not)."""
+    by = set(transition.by)
+    if actor.kind == ActorKind.CITIZEN:
+        authorize(actor, municipality, Permission.REQUEST)
+        if "requester" in by and actor.user_id == case.requester_id:
+            return
+        raise PermissionDenied(_("Only the municipality can do this."))
+    if actor.kind in (ActorKind.SYSTEM, ActorKind.MUNICIPALITY):
+        authorize(actor, municipality, Permission.CASE_HANDLE)
+        if "system" in by:
+            return
+        raise PermissionDenied(_("An officer decides this."))
+    roles = [who for who in by if who in ROLE_RANK]
+    if not roles:
+        raise PermissionDenied(_("This is not for officers to do."))
+    authorize(
+        actor,
+        municipality,
+        Permission.CASE_HANDLE,
+        department=transition.department or case.case_type.department,
+    )
+    if not role_at_least(actor.role, min(roles, key=ROLE_RANK.__getitem__)):
+        raise PermissionDenied(_("Your role does not allow this."))
 
 
 def case_transition(
     *,
-    case: Case,
-    to_status: str,
     actor: Actor,
-    message: str,
-    params: dict[str, Any] | None = None,
+    municipality: Any,
+    case: Case,
+    action: str,
     reason: str = "",
+    message: str = "",
+    params: dict[str, Any] | None = None,
 ) -> StatusChange:
-    """Move a case to `to_status` if its current status allows it; else WrongState."""
+    """Make `action` on `case` if its type allows it from the current status and the actor
+    may make it; else WrongState or PermissionDenied, and nothing changes."""
+    same_municipality(municipality, case)
+    reason = reason.strip()
     with transaction.atomic():
-        locked = Case.objects.select_for_update().get(pk=case.pk)
-        if to_status not in transitions_for(locked.kind).get(locked.status, set()):
+        locked = (
+            Case.objects.select_for_update()
+            .select_related("case_type", "municipality")
+            .get(pk=case.pk)
+        )
+        spec = locked.case_type.spec
+        transition = spec.transition(action, locked.status)
+        if transition is None:
+            if not spec.has_action(action):
+                raise ApplicationError(
+                    _("Requests of this kind know no action “%(action)s”.")
+                    % {"action": action[:40]},
+                    code="unknown_action",
+                )
             raise WrongState(
-                _("This request is %(status)s: it cannot become %(target)s.")
-                % {
-                    "status": Status(locked.status).label,
-                    "target": Status(to_status).label,
-                }
+                _("This request is %(status)s: it cannot be done now.")
+                % {"status": locked.status_name()}
             )
+        check_may_make(actor, municipality, locked, transition)
+        if transition.reason_required and not reason:
+            raise ApplicationError(_("Say why: the citizen reads it."), code="reason_required")
         from_status = locked.status
-        locked.status = to_status
-        if to_status in (Status.DELIVERED, Status.REJECTED, Status.CANCELLED, Status.ANSWERED):
+        locked.status = transition.to
+        if spec.is_final(transition.to):
             locked.closed_at = timezone.now()
         locked.save(update_fields=["status", "closed_at", "updated_at"])
         case.status, case.closed_at = locked.status, locked.closed_at
-        return _history(
+        target = spec.statuses[transition.to]
+        change = _history(
             locked,
             from_status=from_status,
-            to_status=to_status,
+            action=action,
             actor=actor,
             message=message,
+            texts_={} if message else (transition.texts or target.texts),
             params=params,
             reason=reason,
         )
+        audit_record(
+            actor=actor,
+            municipality=municipality,
+            action=f"case.{action}",
+            object_type="case",
+            object_ref=locked.tracking_code,
+            reason=reason,
+            data={"kind": locked.kind, "from": from_status, "to": locked.status},
+        )
+    return change
 
 
-def case_message_add(*, case: Case, author: str, actor: Actor, text: str) -> CaseMessage:
+def case_act(*, actor: Actor, municipality: Any, case: Case, action: str, reason: str = "") -> Case:
+    """An action from a page, the API, a task or a message: the case's handler carries
+    it out (most actions are the transition the definition names)."""
+    same_municipality(municipality, case)
+    handler = case_handlers[case.case_type.handler]
+    return handler.act(
+        actor=actor, municipality=municipality, case=case, action=action, reason=reason
+    )
+
+
+# --- Messages and assignment
+
+
+def case_message_add(*, actor: Actor, municipality: Any, case: Case, text: str) -> CaseMessage:
+    """A message in the case's thread, by its requester or an officer who handles it."""
+    same_municipality(municipality, case)
+    if actor.kind == ActorKind.CITIZEN:
+        authorize(actor, municipality, Permission.REQUEST)
+        if actor.user_id != case.requester_id:
+            raise NotFound(_("You have no request with this tracking code."))
+        author = Author.CITIZEN
+    else:
+        authorize(actor, municipality, Permission.CASE_HANDLE, department=case.case_type.department)
+        author = Author.OFFICER
+    if not case.is_open:
+        raise WrongState(_("This request is closed; you can no longer write about it."))
     text = text.strip()
     if not text:
         raise ApplicationError(_("Write a message first."), code="empty_message")
@@ -175,19 +396,33 @@ def case_message_add(*, case: Case, author: str, actor: Actor, text: str) -> Cas
     )
 
 
-def case_assign(*, case: Case, officer: User | None) -> Case:
-    case.assigned_to = officer
-    case.save(update_fields=["assigned_to", "updated_at"])
+def case_assign(
+    *, actor: Actor, municipality: Any, case: Case, assignee: User | None = None
+) -> Case:
+    """Take a case (no assignee, or oneself), or, for a head of department, give it to a
+    colleague who may handle it."""
+    from eloket.identity.selectors import officer_actor, officer_role_in
+
+    same_municipality(municipality, case)
+    department = case.case_type.department
+    authorize(actor, municipality, Permission.CASE_HANDLE, department=department)
+    target = assignee.pk if assignee is not None else actor.user_id
+    if target != actor.user_id:
+        authorize(actor, municipality, Permission.CASE_ASSIGN)
+        role = officer_role_in(assignee, municipality) if assignee is not None else None
+        if role is None:
+            raise NotFound(_("This officer does not work for this municipality."))
+        authorize(officer_actor(role), municipality, Permission.CASE_HANDLE, department=department)
+    with transaction.atomic():
+        previous = case.assigned_to_id
+        Case.objects.filter(pk=case.pk).update(assigned_to_id=target, updated_at=timezone.now())
+        case.assigned_to_id = target
+        audit_record(
+            actor=actor,
+            municipality=municipality,
+            action="case.assign",
+            object_type="case",
+            object_ref=case.tracking_code,
+            data={"from": previous, "to": target},
+        )
     return case
-
-
-__all__ = [
-    "Author",
-    "WrongState",
-    "case_assign",
-    "case_create",
-    "case_message_add",
-    "case_transition",
-    "normalise_tracking_code",
-    "on_status_change",
-]

@@ -6,7 +6,5 @@ class CertificatesConfig(AppConfig):
     verbose_name = "Certificates"
 
     def ready(self) -> None:
-        from eloket.certificates import (
-            catalogue,  # noqa: F401  (registers catalogue entries)
-            supersession,  # noqa: F401  (listens to register changes)
-        )
+        # Catalogue entries and set-up, the order handler, the register listener.
+        from eloket.certificates import catalogue, handler, supersession  # noqa: F401

@@ -1,12 +1,12 @@
-"""The certificates in the municipality's service catalogue, and their names in timelines."""
+"""The certificates in the municipality's service catalogue, and their set-up when a
+municipality is made."""
 
 from django.utils.translation import gettext as _
 
-from eloket.cases.display import register_what_labeller
-from eloket.certificates.models import CertificateKind
+from eloket.common.actors import Actor
+from eloket.tenants.catalogue import CatalogueEntry, CatalogueProvider, catalogue_providers
 from eloket.tenants.models import Module, Municipality
-from eloket.tenants.services import on_municipality_created
-from eloket.web.catalogue import CatalogueEntry, register_entries
+from eloket.tenants.services import MunicipalitySetup, municipality_setups
 
 
 def format_fee(cents: int, currency: str) -> str:
@@ -17,38 +17,32 @@ def format_fee(cents: int, currency: str) -> str:
     return f"€ {cents // 100},{cents % 100:02d}"
 
 
-def _entries(municipality: Municipality) -> list[CatalogueEntry]:
-    from eloket.certificates.services import certificate_types_offered
+@catalogue_providers.register("certificates")
+class Certificates(CatalogueProvider):
+    module = Module.CERTIFICATES
 
-    return [
-        CatalogueEntry(
-            title=t.label,
-            description=_("Issued at once, sealed, to download.")
-            if t.instant
-            else _("Checked by an officer within %(n)d days.") % {"n": t.processing_days},
-            url=f"certificates/{t.code}/order",
-            fee=format_fee(t.fee_cents, t.currency),
-        )
-        for t in certificate_types_offered(municipality)
-    ]
+    def entries(self, municipality: Municipality) -> list[CatalogueEntry]:
+        from eloket.certificates.selectors import certificate_types_offered
 
-
-def _what(value: str) -> str | None:
-    try:
-        return str(CertificateKind(value).label).lower()
-    except ValueError:
-        return None
+        return [
+            CatalogueEntry(
+                title=t.label,
+                description=_("Issued at once, sealed, to download.")
+                if t.instant
+                else _("Checked by an officer within %(n)d days.") % {"n": t.processing_days},
+                url=f"certificates/{t.code}/order",
+                fee=format_fee(t.fee_cents, t.currency),
+            )
+            for t in certificate_types_offered(municipality=municipality)
+        ]
 
 
-register_entries(Module.CERTIFICATES, _entries)
-register_what_labeller(_what)
+@municipality_setups.register("certificates")
+class CertificatesSetup(MunicipalitySetup):
+    def set_up(self, municipality: Municipality) -> None:
+        from eloket.certificates.services.types import certificate_types_ensure
 
-
-def _set_up(municipality: Municipality) -> None:
-    from eloket.certificates.services import certificate_types_ensure
-
-    if Module.CERTIFICATES in municipality.modules:
-        certificate_types_ensure(municipality)
-
-
-on_municipality_created(_set_up)
+        if Module.CERTIFICATES in municipality.modules:
+            certificate_types_ensure(
+                actor=Actor.system("Eloket", municipality), municipality=municipality
+            )

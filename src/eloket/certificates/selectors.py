@@ -1,92 +1,158 @@
-"""Reads of certificate orders: for their requester, or for the officers of the
+"""Reads of certificates and orders: for their requester, or for the officers of the
 municipality that holds them. Nothing of one municipality reaches another's officers."""
 
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
+from django.utils.translation import gettext as _
 
-from eloket.cases.models import Case, CaseKind
-from eloket.cases.selectors import case_for_municipality, case_for_requester, cases_of_municipality
-from eloket.certificates.models import CertificateOrder
+from eloket.cases.models import Case
+from eloket.cases.selectors import case_for_officer, case_for_requester, cases_of_municipality
+from eloket.certificates.defaults import DEFAULTS
+from eloket.certificates.handler import OrderStatus
+from eloket.certificates.models import CertificateKind, CertificateOrder, CertificateType, Delivery
+from eloket.common.actors import Actor
+from eloket.common.errors import ApplicationError, NotFound
 from eloket.documents.models import IssuedDocument
-from eloket.tenants.models import Municipality
+from eloket.register.selectors import PersonRecordView, person_record
+from eloket.tenants.models import Module
+
+KIND = "certificate_order"
 
 
-def order_of(case: Case) -> CertificateOrder:
-    return CertificateOrder.objects.select_related("certificate_type", "subject").get(
-        municipality_id=case.municipality_id, case=case
+class UnknownType(ApplicationError):
+    code = "unknown_certificate_type"
+
+
+def certificate_types_offered(*, municipality: Any) -> list[CertificateType]:
+    if Module.CERTIFICATES not in municipality.modules:
+        return []
+    types = list(CertificateType.objects.filter(municipality=municipality, enabled=True))
+    if not types and not CertificateType.objects.filter(municipality=municipality).exists():
+        # The module was switched on after the municipality was made: its first use
+        # sets up the defaults, as the platform's own act.
+        from eloket.certificates.services.types import certificate_types_ensure
+        from eloket.common.actors import Actor
+
+        types = certificate_types_ensure(
+            actor=Actor.system("Eloket", municipality), municipality=municipality
+        )
+    order = list(DEFAULTS)
+    return sorted(types, key=lambda t: order.index(t.code) if t.code in order else 99)
+
+
+def certificate_type_get(*, municipality: Any, code: str) -> CertificateType:
+    for certificate_type in certificate_types_offered(municipality=municipality):
+        if certificate_type.code == code:
+            return certificate_type
+    raise UnknownType(
+        _("%(name)s does not issue a certificate “%(code)s” online.")
+        % {"name": municipality.display_name(), "code": code[:40]}
     )
 
 
-def order_for_requester(*, user: User, tracking_code: str) -> tuple[Case, CertificateOrder]:
-    case = case_for_requester(user=user, tracking_code=tracking_code)
-    return case, order_of(case)
+def order_of(*, municipality: Any, case: Case) -> CertificateOrder:
+    """The certificate part of a case (NotFound when the case is of another kind)."""
+    order = (
+        CertificateOrder.objects.select_related("certificate_type", "subject")
+        .filter(municipality=municipality, case=case)
+        .first()
+    )
+    if order is None:
+        raise NotFound(_("There is no certificate order with this tracking code here."))
+    return order
+
+
+def order_for_requester(
+    *, municipality: Any, user: User, tracking_code: str
+) -> tuple[Case, CertificateOrder]:
+    case = case_for_requester(municipality=municipality, user=user, tracking_code=tracking_code)
+    return case, order_of(municipality=municipality, case=case)
 
 
 def order_for_officer(
-    *, municipality: Municipality, tracking_code: str
+    *, municipality: Any, actor: Actor, tracking_code: str
 ) -> tuple[Case, CertificateOrder]:
-    case = case_for_municipality(municipality=municipality, tracking_code=tracking_code)
-    return case, order_of(case)
+    case = case_for_officer(municipality=municipality, actor=actor, tracking_code=tracking_code)
+    return case, order_of(municipality=municipality, case=case)
+
+
+def order_with_subject_record(
+    *, municipality: Any, actor: Actor, tracking_code: str
+) -> tuple[Case, CertificateOrder, PersonRecordView]:
+    """An order as an officer opens it: with the subject's register data, which is written
+    to the subject's access log with the order as the purpose."""
+    case, order = order_for_officer(
+        municipality=municipality, actor=actor, tracking_code=tracking_code
+    )
+    record = person_record(
+        municipality=municipality,
+        national_id=order.subject.national_id,
+        actor=actor,
+        purpose=_("Handling order %(code)s: %(what)s")
+        % {"code": case.display_code, "what": order.certificate_type.label},
+        case_ref=f"order:{case.tracking_code}",
+        person=order.subject,
+    )
+    return case, order, record
 
 
 def order_queue(
     *,
-    municipality: Municipality,
+    municipality: Any,
+    actor: Actor,
     status: str = "",
     certificate_type: str = "",
     older_than_days: int | None = None,
     mine: User | None = None,
+    open_only: bool = False,
 ) -> QuerySet[Case]:
     qs = cases_of_municipality(
         municipality=municipality,
+        actor=actor,
+        kinds=[KIND],
         statuses=[status] if status else None,
+        open_only=open_only,
         older_than_days=older_than_days,
         assigned_to=mine,
-    ).filter(kind=CaseKind.CERTIFICATE_ORDER)
-    if certificate_type:
+    )
+    if certificate_type in CertificateKind.values:
         qs = qs.filter(order__certificate_type__code=certificate_type)
     return qs.select_related("order__certificate_type", "order__subject").order_by("due_at")
 
 
-def documents_of_case(case: Case) -> QuerySet[IssuedDocument]:
-    return IssuedDocument.objects.filter(municipality_id=case.municipality_id, case=case).defer(
-        "pdf"
+def queue_counts(*, municipality: Any, actor: Actor) -> dict[str, int]:
+    rows = (
+        cases_of_municipality(municipality=municipality, actor=actor, kinds=[KIND])
+        .values("status")
+        .annotate(n=Count("id"))
     )
+    return {row["status"]: row["n"] for row in rows}
 
 
-def document_pdf(case: Case) -> IssuedDocument | None:
+def documents_of_case(*, municipality: Any, case: Case) -> QuerySet[IssuedDocument]:
+    return IssuedDocument.objects.filter(municipality=municipality, case=case).defer("pdf")
+
+
+def document_of(*, municipality: Any, case: Case) -> IssuedDocument | None:
+    """The latest document made for the case (with its PDF)."""
     return (
-        IssuedDocument.objects.filter(municipality_id=case.municipality_id, case=case)
+        IssuedDocument.objects.filter(municipality=municipality, case=case)
         .order_by("-issued_at")
         .first()
     )
 
 
-def postal_orders_pending(*, municipality: Municipality) -> QuerySet[Case]:
-    from eloket.cases.models import Status
-
+def postal_orders_pending(*, municipality: Any) -> QuerySet[Case]:
     return (
         Case.objects.filter(
             municipality=municipality,
-            kind=CaseKind.CERTIFICATE_ORDER,
-            status=Status.ISSUED,
-            order__delivery="post",
+            kind=KIND,
+            status=OrderStatus.ISSUED,
+            order__delivery=Delivery.POST,
             order__posted_at__isnull=True,
         )
-        .select_related("order__subject", "order__certificate_type")
+        .select_related("order__subject", "order__certificate_type", "case_type")
         .order_by("created_at")
     )
-
-
-def queue_counts(*, municipality: Municipality) -> dict[str, Any]:
-    from django.db.models import Count
-
-    rows = (
-        cases_of_municipality(municipality=municipality)
-        .filter(kind=CaseKind.CERTIFICATE_ORDER)
-        .values("status")
-        .annotate(n=Count("id"))
-    )
-    return {row["status"]: row["n"] for row in rows}

@@ -1,36 +1,44 @@
 """When the register changes, certificates that no longer tell the truth are superseded.
 
-The register announces (after commit) whose data changed; for every valid certificate
-about those people, the facts it attests are read again and compared with the digest
-stored at issue. The read is logged in the person's access log as the platform's own
-check.
+The register announces (through the outbox, once the change is committed) whose data
+changed; for every valid certificate about those people, the facts it attests are read
+again and compared with the digest stored at issue. The read is logged in the person's
+access log as the platform's own check.
 """
 
 import logging
+from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from eloket.certificates.content import MissingData, certificate_content
 from eloket.common.actors import Actor
+from eloket.documents.codes import attested_digest
 from eloket.documents.models import DocumentStatus, IssuedDocument
-from eloket.documents.services import attested_digest, documents_supersede
-from eloket.register.services import on_register_change
+from eloket.documents.services import documents_supersede
+from eloket.register.events import RegisterListener, register_listeners
 
 log = logging.getLogger(__name__)
 
 
-def supersede_outdated(person_ids: list[int]) -> None:
+@register_listeners.register("certificates.supersede")
+class SupersedeOutdated(RegisterListener):
+    verbose_name = "supersede certificates that no longer hold"
+
+    def changed(self, municipality: Any, person_ids: list[int]) -> None:
+        supersede_outdated(municipality, person_ids)
+
+
+def supersede_outdated(municipality: Any, person_ids: list[int]) -> int:
     documents = IssuedDocument.objects.select_related("municipality", "subject").filter(
-        subject_id__in=person_ids, status=DocumentStatus.VALID
+        municipality=municipality, subject_id__in=person_ids, status=DocumentStatus.VALID
     )
+    actor = Actor.system(gettext_noop("Validity check of issued certificates"), municipality)
     outdated = []
     for document in documents:
         if document.subject is None:
             continue
-        actor = Actor.system(
-            gettext_noop("Validity check of issued certificates"), document.municipality
-        )
         try:
             content = certificate_content(
                 kind=document.kind,
@@ -50,7 +58,9 @@ def supersede_outdated(person_ids: list[int]) -> None:
             still_true = False
         if not still_true:
             outdated.append(document)
-    documents_supersede(outdated, reason=gettext_noop("The register data it attests has changed."))
-
-
-on_register_change(supersede_outdated)
+    return documents_supersede(
+        actor=actor,
+        municipality=municipality,
+        documents=outdated,
+        reason=gettext_noop("The register data it attests has changed."),
+    )

@@ -12,19 +12,21 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from eloket.cases.display import history_text
-from eloket.cases.models import OPEN_STATUSES, Status
-from eloket.cases.selectors import cases_of_requester, messages_of, timeline
+from eloket.cases.display import timeline_rows
+from eloket.cases.selectors import messages_of, timeline
 from eloket.certificates import services
 from eloket.certificates.catalogue import format_fee
 from eloket.certificates.eligibility import orderable_subjects
+from eloket.certificates.handler import OrderStatus
 from eloket.certificates.models import Delivery, Requester
-from eloket.certificates.selectors import document_pdf, order_for_requester
+from eloket.certificates.selectors import certificate_type_get, document_of, order_for_requester
 from eloket.common.errors import ApplicationError
-from eloket.identity.selectors import citizen_person
+from eloket.identity.selectors import citizen_actor_of, citizen_person
 from eloket.tenants.decorators import tenant_page
+from eloket.tenants.links import tenant_reverse
 from eloket.tenants.models import Municipality
-from eloket.web.links import tenant_reverse
+
+DOCUMENT_READY = (OrderStatus.ISSUED, OrderStatus.DELIVERED)
 
 LANGUAGE_NAMES = dict(settings.LANGUAGES)
 
@@ -49,13 +51,14 @@ def pdf_response(document: Any) -> HttpResponse:
 def order_form(request: HttpRequest, tenant: Municipality, kind: str) -> HttpResponse:
     """Step 1: choose whom, language, delivery, purpose. Step 2: review and confirm."""
     try:
-        certificate_type = services.certificate_type_get(tenant, kind)
+        certificate_type = certificate_type_get(municipality=tenant, code=kind)
     except ApplicationError as exc:
         raise Http404(str(exc)) from exc
     if not request.user.is_authenticated:
         return _login_redirect(request)
     requester = citizen_person(request.user)
-    if requester is None:
+    actor = citizen_actor_of(request.user)
+    if requester is None or actor is None:
         raise Http404(_("Certificates are ordered by citizens logged in with their eID."))
     subjects = orderable_subjects(certificate_type=certificate_type, requester=requester)
     by_pk = {str(person.pk): person for person, _rule in subjects}
@@ -92,15 +95,15 @@ def order_form(request: HttpRequest, tenant: Municipality, kind: str) -> HttpRes
             )
             if request.POST.get("action") == "confirm":
                 case, _created = services.order_submit(
+                    actor=actor,
                     municipality=tenant,
-                    user=request.user,
                     request=order_request,
                     idempotency_key=f"form:{values['form_token']}",
                 )
                 return HttpResponseRedirect(
                     tenant_reverse(request, "certificates:order", code=case.tracking_code)
                 )
-            services.check_order(municipality=tenant, user=request.user, request=order_request)
+            services.check_order(actor=actor, municipality=tenant, request=order_request)
             step = "review"
         except ApplicationError as exc:
             error = exc
@@ -135,11 +138,17 @@ def order_page(request: HttpRequest, tenant: Municipality, code: str) -> HttpRes
     if not request.user.is_authenticated:
         return _login_redirect(request)
     try:
-        case, order = order_for_requester(user=request.user, tracking_code=code)
+        case, order = order_for_requester(
+            municipality=tenant,
+            user=request.user,
+            tracking_code=code,
+        )
     except ApplicationError as exc:
         raise Http404(str(exc)) from exc
-    document = document_pdf(case) if case.status in (Status.ISSUED, Status.DELIVERED) else None
-    steps = [(change, history_text(change)) for change in timeline(case)]
+    document = (
+        document_of(municipality=tenant, case=case) if case.status in DOCUMENT_READY else None
+    )
+    steps = timeline_rows(list(timeline(municipality=tenant, case=case)), case)
     return render(
         request,
         "certificates/order.html",
@@ -147,9 +156,9 @@ def order_page(request: HttpRequest, tenant: Municipality, code: str) -> HttpRes
             "case": case,
             "order": order,
             "steps": steps,
-            "thread": list(messages_of(case)),
+            "thread": list(messages_of(municipality=tenant, case=case)),
             "document": document,
-            "is_open": case.status in OPEN_STATUSES,
+            "is_open": case.is_open,
             "fee": format_fee(order.fee_cents, order.currency),
             "active": "my",
         },
@@ -162,15 +171,24 @@ def order_action(request: HttpRequest, tenant: Municipality, code: str) -> HttpR
     if not request.user.is_authenticated:
         return _login_redirect(request)
     try:
-        case, _order = order_for_requester(user=request.user, tracking_code=code)
+        case, _order = order_for_requester(
+            municipality=tenant,
+            user=request.user,
+            tracking_code=code,
+        )
     except ApplicationError as exc:
         raise Http404(str(exc)) from exc
+    actor = citizen_actor_of(request.user)
     try:
+        if actor is None:
+            raise ApplicationError(_("This is for citizens logged in with their eID."))
         if request.POST.get("action") == "cancel":
-            services.order_cancel(case=case, user=request.user)
+            services.order_cancel(actor=actor, municipality=tenant, case=case)
             messages.success(request, _("Your request was cancelled."))
         else:
-            services.order_reply(case=case, user=request.user, text=request.POST.get("text", ""))
+            services.order_reply(
+                actor=actor, municipality=tenant, case=case, text=request.POST.get("text", "")
+            )
             messages.success(request, _("Your message was sent."))
     except ApplicationError as exc:
         messages.error(request, str(exc))
@@ -185,26 +203,21 @@ def order_download(request: HttpRequest, tenant: Municipality, code: str) -> Htt
     if not request.user.is_authenticated:
         return _login_redirect(request)
     try:
-        case, _order = order_for_requester(user=request.user, tracking_code=code)
+        case, _order = order_for_requester(
+            municipality=tenant,
+            user=request.user,
+            tracking_code=code,
+        )
     except ApplicationError as exc:
         raise Http404(str(exc)) from exc
-    document = document_pdf(case)
-    if document is None or case.status not in (Status.ISSUED, Status.DELIVERED):
+    document = document_of(municipality=tenant, case=case)
+    if document is None or case.status not in DOCUMENT_READY:
         raise Http404(_("The document is not ready yet."))
     return pdf_response(document)
 
 
 @require_GET
-@never_cache
 @tenant_page
 def my_orders(request: HttpRequest, tenant: Municipality) -> HttpResponse:
-    if not request.user.is_authenticated:
-        return _login_redirect(request)
-    if citizen_person(request.user) is None:
-        raise Http404(_("This page is for citizens logged in with their eID."))
-    cases = list(cases_of_requester(user=request.user)[:100])
-    return render(
-        request,
-        "certificates/my_orders.html",
-        {"cases": cases, "active": "my", "subpage": "orders"},
-    )
+    """The old address of "My requests", which now lists requests of every kind."""
+    return HttpResponseRedirect(tenant_reverse(request, "cases:my-requests"))

@@ -6,10 +6,16 @@ access log can say who did it and in which capacity.
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from eloket.tenants.models import Municipality
+
+class Tenant(Protocol):
+    """What an actor needs of a municipality (common imports no other app)."""
+
+    pk: Any
+    slug: str
+
+    def display_name(self, language: str | None = None) -> str: ...
 
 
 class ActorKind(StrEnum):
@@ -26,23 +32,32 @@ class Actor:
     kind: ActorKind
     label: str
     user_id: int | None = None
-    municipality: "Municipality | None" = None
+    municipality: "Tenant | None" = None
     # For citizens: the country and national identifier they logged in with.
     national_id: str = ""
     country: str = ""
     role: str = ""
+    # For officers: the department they work in ("" for none).
+    department: str = ""
 
     @classmethod
-    def system(cls, process: str, municipality: "Municipality | None" = None) -> "Actor":
+    def system(cls, process: str, municipality: "Tenant | None" = None) -> "Actor":
         return cls(kind=ActorKind.SYSTEM, label=process, municipality=municipality)
 
     @classmethod
-    def for_municipality(cls, municipality: "Municipality", label: str = "") -> "Actor":
+    def for_municipality(cls, municipality: "Tenant", label: str = "") -> "Actor":
         return cls(
             kind=ActorKind.MUNICIPALITY,
             label=label or municipality.display_name(),
             municipality=municipality,
         )
+
+    @property
+    def user_pk(self) -> int:
+        """The acting user's id, for an actor who is a user (a citizen, an officer)."""
+        if self.user_id is None:
+            raise ValueError(f"{self.kind} actor {self.label!r} is not a user")
+        return self.user_id
 
     def is_person(self, country: str, national_id: str) -> bool:
         """Whether this actor is that person (reading one's own data is not logged)."""

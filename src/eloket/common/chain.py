@@ -1,4 +1,4 @@
-"""Append-only, hash-chained logs (the access log; later the message log).
+"""Append-only, hash-chained logs (the access log, the audit trail; later the message log).
 
 Each entry stores the hash of the entry before it in the same chain and its own hash over
 its content and that previous hash. `ChainHead` keeps, per chain, the sequence number and
@@ -10,11 +10,13 @@ chain and names the first entry that does not fit.
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from django.db import models, transaction
+
+from eloket.common.registry import Plugin, Registry
 
 GENESIS = "0" * 64
 
@@ -136,4 +138,39 @@ def iterate_in_order(queryset: models.QuerySet[Any], batch: int = 2000) -> Itera
         last = rows[-1].sequence
 
 
-Verifier = Callable[[], list[ChainProblem]]
+class ChainFamily(Plugin):
+    """A family of chains (the access log, the audit trail), registered by the app that
+    writes it, so that `eloket audit verify` checks every family without knowing them."""
+
+    prefix: str = ""
+
+    def entries(self) -> models.QuerySet[Any]:
+        raise NotImplementedError
+
+    def verify(self) -> list[ChainProblem]:
+        """The first problem of every broken chain of the family (empty when intact)."""
+        from eloket.common.models import ChainHead
+
+        heads = {h.chain: h for h in ChainHead.objects.filter(chain__startswith=self.prefix)}
+        entries = self.entries()
+        chains = set(heads) | set(entries.values_list("chain", flat=True).distinct())
+        problems = []
+        for chain in sorted(chains):
+            head = heads.get(chain)
+            problem = chain_verify(
+                iterate_in_order(entries.filter(chain=chain)),
+                chain=chain,
+                head_length=head.length if head else 0,
+                head_hash=head.last_hash if head else GENESIS,
+            )
+            if problem:
+                problems.append(problem)
+        return problems
+
+    def chain_count(self) -> int:
+        from eloket.common.models import ChainHead
+
+        return ChainHead.objects.filter(chain__startswith=self.prefix).count()
+
+
+chain_families: Registry[ChainFamily] = Registry("chain_families", description="log")

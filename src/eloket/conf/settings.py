@@ -81,6 +81,8 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "eloket.common",
     "eloket.tenants",
+    "eloket.audit",
+    "eloket.outbox",
     "eloket.register",
     "eloket.identity",
     "eloket.cases",

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", web_views.platform_home, name="platform-home"),
     path("<slug:municipality>/", include("eloket.web.urls")),
     path("<slug:municipality>/", include("eloket.identity.urls_tenant")),
+    path("<slug:municipality>/", include("eloket.cases.urls")),
     path("<slug:municipality>/", include("eloket.certificates.urls")),
     path("<slug:municipality>/", include("eloket.forum.urls")),
     path("<slug:municipality>/", include("eloket.petitions.urls")),

@@ -16,6 +16,7 @@ urlpatterns = [
     path("verify/", include("eloket.documents.urls")),
     path("", include("eloket.web.urls")),
     path("", include("eloket.identity.urls_tenant")),
+    path("", include("eloket.cases.urls")),
     path("", include("eloket.certificates.urls")),
     path("", include("eloket.forum.urls")),
     path("", include("eloket.petitions.urls")),

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from eloket.common.actors import Actor
 from eloket.forum.interchange import bulk_load
 from eloket.forum.models import Phase, ResponseOutcome, Selection, Topic
 from eloket.forum.services import topic_add_expert, topic_attach, topic_create
@@ -223,7 +224,9 @@ def seoul_forum(municipality: Municipality) -> Topic | None:
         return None
     tz = dt.timezone(dt.timedelta(hours=9))
     start = dt.datetime(2003, 2, 7, 9, 0, tzinfo=tz)
+    platform = Actor.system("Eloket demo", municipality)
     topic = topic_create(
+        actor=platform,
         municipality=municipality,
         title=SEOUL_TITLE,
         summary={
@@ -238,8 +241,18 @@ def seoul_forum(municipality: Municipality) -> Topic | None:
         min_age=14,
     )
     for position, (name, role, statement) in enumerate(SEOUL_EXPERTS):
-        topic_add_expert(topic=topic, name=name, role=role, statement=statement, position=position)
+        topic_add_expert(
+            actor=platform,
+            municipality=municipality,
+            topic=topic,
+            name=name,
+            role=role,
+            statement=statement,
+            position=position,
+        )
     topic_attach(
+        actor=platform,
+        municipality=municipality,
         topic=topic,
         title="설계안 초안 / Draft design plan",
         filename="seoul-square-plan.svg",
@@ -308,6 +321,7 @@ def gent_forum(municipality: Municipality) -> Topic | None:
         return None
     now = timezone.now().replace(second=0, microsecond=0)
     topic = topic_create(
+        actor=Actor.system("Eloket demo", municipality),
         municipality=municipality,
         title=GENT_TITLE,
         summary={
@@ -336,26 +350,22 @@ def gent_forum(municipality: Municipality) -> Topic | None:
 
 
 def gent_petition(municipality: Municipality) -> Any:
+    from eloket.identity.selectors import citizen_actor_of
     from eloket.identity.services import citizen_account
-    from eloket.petitions.models import (
-        CoInitiator,
-        Petition,
-        PetitionRules,
-        PetitionStatus,
-        Signature,
-    )
-    from eloket.petitions.services import petition_admit, petition_start
+    from eloket.petitions.models import CoInitiator, Petition, PetitionRules, Signature
+    from eloket.petitions.services import petition_admit, petition_start, petition_submit
 
     if Petition.objects.filter(municipality=municipality).exists():
         return None
     PetitionRules.objects.update_or_create(
         municipality=municipality, defaults={"threshold_kind": "count", "threshold_value": 100}
     )
-    people = _adults(municipality, 16, 80)
+    named = personas(municipality)  # the README's personas have not signed: they can try
+    people = [p for p in _adults(municipality, 16, 80) if p.national_id not in named]
     users = [citizen_account(person=p, method="oidc") for p in people[:40]]
     petition = petition_start(
+        actor=citizen_actor_of(users[0]),
         municipality=municipality,
-        user=users[0],
         title="Meer overdekte fietsenstallingen aan Gent-Sint-Pieters",
         text=(
             "Wij vragen de stad om **1.000 extra overdekte fietsplaatsen** aan het station "
@@ -366,17 +376,29 @@ def gent_petition(municipality: Municipality) -> Any:
         CoInitiator.objects.create(
             municipality=municipality, petition=petition, user=user, person_ref=person.pk
         )
-    petition.status = PetitionStatus.SUBMITTED
-    petition.save(update_fields=["status"])
-    from eloket.common.actors import Actor
-
-    petition_admit(petition=petition, actor=Actor.for_municipality(municipality), admissible=True)
+    petition_submit(actor=citizen_actor_of(users[0]), municipality=municipality, petition=petition)
+    petition_admit(
+        actor=Actor.for_municipality(municipality),
+        municipality=municipality,
+        petition=petition,
+        admissible=True,
+    )
     for user, person in zip(users[:37], people[:37], strict=True):
         Signature.objects.create(
             municipality=municipality, petition=petition, user=user, person_ref=person.pk
         )
     Petition.objects.filter(pk=petition.pk).update(signature_count=37)
     return petition
+
+
+def personas(municipality: Municipality) -> set[str]:
+    """The national numbers of the municipality's named demo citizens (README)."""
+    from eloket.demo.data import MUNICIPALITIES
+    from eloket.demo.services import demo_citizens
+
+    if not any(spec.slug == municipality.slug for spec in MUNICIPALITIES):
+        return set()
+    return {number for number, _name in demo_citizens(municipality.slug).values()}
 
 
 def demo_participation_ensure(municipality: Municipality) -> None:

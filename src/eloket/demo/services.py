@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError, NotFound
 from eloket.demo.data import MUNICIPALITIES, DemoMunicipality, logo_svg
 from eloket.register.demo import GeneratedRegister, generate_register
@@ -100,12 +101,14 @@ def demo_load(*, say: Say | None = None, only: list[str] | None = None) -> LoadR
                 say(f"{slug}: {what} {done}/{total}")
 
         register_import_records(
+            actor=Actor.system("eloket demo load", municipality),
             municipality=municipality,
             persons=generated.persons,
             events=generated.events,
             progress=progress,
         )
         report.filled.append(spec.slug)
+    from eloket.demo.cases import demo_cases_ensure
     from eloket.demo.participation import demo_participation_ensure
 
     for spec in MUNICIPALITIES:
@@ -114,6 +117,7 @@ def demo_load(*, say: Say | None = None, only: list[str] | None = None) -> LoadR
         municipality = Municipality.objects.get(slug=spec.slug)
         demo_officers_ensure(municipality)
         demo_participation_ensure(municipality)
+        demo_cases_ensure(municipality)
     demo_operator_ensure()
     return report
 

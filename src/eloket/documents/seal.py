@@ -7,6 +7,10 @@
 - signers are built once per municipality and process.
 
 With `ELOKET_TSA_URL` set, the seal carries an RFC 3161 time-stamp from that authority.
+
+Signers are plugins (`document_signers`); a municipality's setting names the one it uses
+(`pades`, the municipality's own seal key, by default). A hardware security module or a
+remote signing service would be another plugin.
 """
 
 import io
@@ -24,6 +28,7 @@ from pyhanko.sign.general import get_pyca_cryptography_hash
 from pyhanko.sign.signers.pdf_cms import SimpleSigner
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from eloket.common.registry import Plugin, Registry
 from eloket.documents.pki import SealMaterial, seal_material
 from eloket.tenants.models import Municipality
 
@@ -96,3 +101,28 @@ def seal_pdf(
         bytes_reserved=BYTES_RESERVED,
     )
     return out.getvalue(), timestamper is not None
+
+
+class DocumentSigner(Plugin):
+    def seal(
+        self, pdf: bytes, *, municipality: Municipality, reason: str, location: str
+    ) -> tuple[bytes, bool]:
+        """The sealed PDF, and whether the seal is time-stamped."""
+        raise NotImplementedError
+
+
+document_signers: Registry[DocumentSigner] = Registry(
+    "document_signers", description="document signer"
+)
+
+
+@document_signers.register("pades")
+class PadesSeal(DocumentSigner):
+    """The municipality's seal key (ELOKET_SEAL_DIR), PAdES with pyHanko."""
+
+    verbose_name = "PAdES seal with the municipality's key"
+
+    def seal(
+        self, pdf: bytes, *, municipality: Municipality, reason: str, location: str
+    ) -> tuple[bytes, bool]:
+        return seal_pdf(pdf, municipality=municipality, reason=reason, location=location)

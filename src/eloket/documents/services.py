@@ -1,44 +1,32 @@
-"""Issuing, revoking and superseding documents."""
+"""Issuing, revoking and superseding documents. Every change of a document's public
+status is a row (`DocumentStatusChange`) and an audit event."""
 
 import base64
 import hashlib
-import json
-import secrets
 from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from eloket.audit.services import audit_record
+from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
-from eloket.documents.models import CODE_ALPHABET, DocumentStatus, IssuedDocument
+from eloket.common.permissions import Permission, authorize, same_municipality
+from eloket.documents.codes import (
+    CODE_LENGTH,
+    attested_digest,
+    new_document_code,
+    verification_url,
+)
+from eloket.documents.models import DocumentStatus, DocumentStatusChange, IssuedDocument
 from eloket.documents.render import qr_svg, render_pdf
-from eloket.documents.seal import seal_pdf
+from eloket.documents.seal import document_signers
 from eloket.register.models import Person
 from eloket.tenants.models import Municipality
-
-CODE_LENGTH = 12
-
-
-def new_document_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def normalise_code(raw: str) -> str:
-    return "".join(ch for ch in str(raw).upper() if ch.isalnum())
-
-
-def verification_url(code: str) -> str:
-    return f"{settings.ELOKET_BASE_URL}/verify/{code}"
-
-
-def attested_digest(attested: Any) -> str:
-    """A digest of the register data a document attests (compared again when it changes)."""
-    canonical = json.dumps(attested, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+from eloket.tenants.selectors import plugin_chosen
 
 
 def logo_for_pdf(municipality: Municipality) -> str:
@@ -59,6 +47,7 @@ def logo_for_pdf(municipality: Municipality) -> str:
 
 def document_issue(
     *,
+    actor: Actor,
     municipality: Municipality,
     kind: str,
     language: str,
@@ -69,7 +58,9 @@ def document_issue(
     case: Any = None,
     reason: str,
 ) -> IssuedDocument:
-    """Render, seal and store a document under a new code."""
+    """Render, seal (with the municipality's signer) and store a document under a new
+    code. Inside the caller's transaction."""
+    authorize(actor, municipality, Permission.CASE_HANDLE)
     issued_at = timezone.now().replace(microsecond=0)
     code = new_document_code()
     display = "-".join(code[i : i + 4] for i in range(0, CODE_LENGTH, 4))
@@ -81,14 +72,17 @@ def document_issue(
         "verify_base": f"{settings.ELOKET_BASE_URL}/verify",
     }
     pdf = render_pdf(kind, data, issued_at=issued_at)
-    sealed, timestamped = seal_pdf(
+    signer = document_signers[
+        plugin_chosen(municipality=municipality, registry="document_signers", default="pades")
+    ]
+    sealed, timestamped = signer.seal(
         pdf,
         municipality=municipality,
         reason=reason,
         location=data.get("municipality", {}).get("place", municipality.display_name()),
     )
     # A code drawn twice (1 in 27^12) would fail the unique index and with it the
-    # caller's transaction; the order is then taken up again by the sweep.
+    # caller's transaction; the outbox then runs the step again.
     return IssuedDocument.objects.create(
         municipality=municipality,
         code=code,
@@ -105,7 +99,46 @@ def document_issue(
     )
 
 
-def document_revoke(*, document: IssuedDocument, officer: User, reason: str) -> IssuedDocument:
+def _change_status(
+    document: IssuedDocument, *, actor: Actor, to_status: str, reason: str
+) -> IssuedDocument:
+    """Inside a transaction, with `document` locked."""
+    now = timezone.now()
+    DocumentStatusChange.objects.create(
+        municipality_id=document.municipality_id,
+        document=document,
+        at=now,
+        from_status=document.status,
+        to_status=to_status,
+        reason=reason[:300],
+        actor_kind=str(actor.kind),
+        actor_label=actor.label[:200],
+        actor_user_id=actor.user_id,
+    )
+    audit_record(
+        actor=actor,
+        municipality=document.municipality,
+        action=f"document.{to_status}",
+        object_type="document",
+        object_ref=document.code,
+        reason=reason,
+        data={"from": document.status, "to": to_status, "kind": document.kind},
+    )
+    document.status = to_status
+    document.status_changed_at = now
+    document.status_reason = reason[:300]
+    if to_status == DocumentStatus.REVOKED:
+        document.revoked_by_id = actor.user_id
+    document.save(update_fields=["status", "status_changed_at", "status_reason", "revoked_by"])
+    return document
+
+
+def document_revoke(
+    *, actor: Actor, municipality: Municipality, document: IssuedDocument, reason: str
+) -> IssuedDocument:
+    """An officer revokes a document: verification says so from now on, with the reason."""
+    authorize(actor, municipality, Permission.DOCUMENT_REVOKE)
+    same_municipality(municipality, document)
     reason = reason.strip()
     if not reason:
         raise ApplicationError(_("Give the reason for revoking."), code="reason_required")
@@ -113,19 +146,25 @@ def document_revoke(*, document: IssuedDocument, officer: User, reason: str) -> 
         locked = IssuedDocument.objects.select_for_update().get(pk=document.pk)
         if locked.status == DocumentStatus.REVOKED:
             raise ApplicationError(_("This document is already revoked."), code="wrong_state")
-        locked.status = DocumentStatus.REVOKED
-        locked.status_changed_at = timezone.now()
-        locked.status_reason = reason[:300]
-        locked.revoked_by = officer
-        locked.save(update_fields=["status", "status_changed_at", "status_reason", "revoked_by"])
-    return locked
+        return _change_status(locked, actor=actor, to_status=DocumentStatus.REVOKED, reason=reason)
 
 
-def documents_supersede(documents: Iterable[IssuedDocument], reason: str) -> int:
-    """Mark valid documents superseded (their register data changed after issue)."""
-    ids = [d.pk for d in documents]
-    return IssuedDocument.objects.filter(pk__in=ids, status=DocumentStatus.VALID).update(
-        status=DocumentStatus.SUPERSEDED,
-        status_changed_at=timezone.now(),
-        status_reason=reason[:300],
-    )
+def documents_supersede(
+    *,
+    actor: Actor,
+    municipality: Municipality,
+    documents: Iterable[IssuedDocument],
+    reason: str,
+) -> int:
+    """Mark valid documents superseded (the register data they attest changed)."""
+    authorize(actor, municipality, Permission.CASE_HANDLE)
+    count = 0
+    with transaction.atomic():
+        for document in documents:
+            same_municipality(municipality, document)
+            locked = IssuedDocument.objects.select_for_update().get(pk=document.pk)
+            if locked.status != DocumentStatus.VALID:
+                continue
+            _change_status(locked, actor=actor, to_status=DocumentStatus.SUPERSEDED, reason=reason)
+            count += 1
+    return count

@@ -19,9 +19,9 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 from eloket.common.errors import ApplicationError
+from eloket.documents.codes import normalise_code
 from eloket.documents.models import DocumentStatus, IssuedDocument
 from eloket.documents.pki import trust_roots
-from eloket.documents.services import normalise_code
 
 MAX_UPLOAD = 5 * 1024 * 1024
 # pyHanko logs every failed validation with a traceback; a forged upload is an expected

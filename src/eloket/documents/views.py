@@ -8,8 +8,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from eloket.common.errors import ApplicationError
+from eloket.documents.codes import normalise_code
 from eloket.documents.ratelimit import check_rate
-from eloket.documents.services import normalise_code
 from eloket.documents.verify import MAX_UPLOAD, too_large, verify_code, verify_pdf
 
 

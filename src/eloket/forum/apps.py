@@ -6,4 +6,5 @@ class ForumConfig(AppConfig):
     verbose_name = "Policy forum"
 
     def ready(self) -> None:
-        from eloket.forum import catalogue  # noqa: F401  (catalogue entries)
+        # Catalogue entries, the outbox kind of its e-mails and its periodic jobs.
+        from eloket.forum import catalogue, notify  # noqa: F401

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.forum.models import (
     Analysis,
@@ -29,7 +30,7 @@ from eloket.forum.models import (
     Vote,
 )
 from eloket.forum.polis import PolisConversation, PolisFormatError, read_conversation, write_csv
-from eloket.forum.services import topic_create
+from eloket.forum.services.topics import topic_create
 from eloket.tenants.models import Municipality
 
 Progress = Callable[[str], None]
@@ -45,6 +46,7 @@ def _moment(milliseconds: int) -> dt.datetime:
 
 def import_polis(
     *,
+    actor: Actor,
     municipality: Municipality,
     directory: Path,
     title: str = "",
@@ -59,6 +61,7 @@ def import_polis(
             code="invalid_polis_export",
         ) from exc
     return import_conversation(
+        actor=actor,
         municipality=municipality,
         conversation=conversation,
         title=title or conversation.topic or directory.name,
@@ -69,6 +72,7 @@ def import_polis(
 
 def import_conversation(
     *,
+    actor: Actor,
     municipality: Municipality,
     conversation: PolisConversation,
     title: str,
@@ -80,6 +84,7 @@ def import_conversation(
     language = municipality.default_language
     with transaction.atomic():
         topic = topic_create(
+            actor=actor,
             municipality=municipality,
             title={language: title[:300]},
             summary={language: conversation.description[:1000]},
@@ -164,7 +169,7 @@ def import_conversation(
 
 
 def import_polis_upload(
-    *, municipality: Municipality, files: dict[str, bytes], title: str = ""
+    *, actor: Actor, municipality: Municipality, files: dict[str, bytes], title: str = ""
 ) -> Topic:
     """The same from uploaded files (the API): comments.csv and votes.csv, optionally
     participants-votes.csv and summary.csv, or one zip holding them."""
@@ -186,7 +191,7 @@ def import_polis_upload(
                     ) from exc
             else:
                 (target / Path(name).name).write_bytes(data)
-        return import_polis(municipality=municipality, directory=target, title=title)
+        return import_polis(actor=actor, municipality=municipality, directory=target, title=title)
 
 
 def export_polis(topic: Topic) -> dict[str, str]:

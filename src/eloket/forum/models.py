@@ -368,3 +368,24 @@ class Analysis(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"analysis of {self.topic_id} at {self.computed_at:%Y-%m-%d %H:%M}"
+
+
+class TopicPhaseChange(TenantOwnedModel, AppendOnlyModel):
+    """One move of a topic from one phase to the next: by whom (an officer, or the
+    schedule), when. Append-only."""
+
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="phase_history")
+    at = models.DateTimeField()
+    from_phase = models.CharField(max_length=10, choices=Phase.choices)
+    to_phase = models.CharField(max_length=10, choices=Phase.choices)
+    actor_kind = models.CharField(max_length=12)
+    actor_label = models.CharField(max_length=200)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.topic_id} {self.from_phase}->{self.to_phase}"

@@ -1,19 +1,25 @@
-"""E-mails of the forum, sent by the task worker after the change is committed: phase
-changes to followers (or into their daily digest), replies to an opinion's author, a
-selection to its author, published results to every participant, an adopted suggestion
-to its suggester. Each in the person's language."""
+"""E-mails of the forum, through the outbox: a change (a phase, a reply, a selection,
+published results, an adopted suggestion) puts one `forum.notify` message in the outbox in
+its own transaction; delivering it writes one e-mail per person (or, for followers who
+asked for a daily digest, a notice for their next digest). Each in the person's language.
+The daily digest is a periodic job."""
 
+import datetime as dt
 import logging
 from collections.abc import Iterable, Mapping
+from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.mail import EmailMessage
-from django.tasks import task
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from eloket.common.actors import Actor
+from eloket.common.schedule import PeriodicJob, periodic_jobs
+from eloket.identity.selectors import preferred_language
+from eloket.outbox.email import email_put
+from eloket.outbox.kinds import OutboxKind, outbox_kinds
+from eloket.outbox.models import OutboxMessage
 from eloket.tenants.links import municipality_base_url
 
 log = logging.getLogger(__name__)
@@ -25,34 +31,11 @@ RESULTS = gettext_noop(
     "The results of “%(topic)s” are published, with what the municipality did with the best opinions."
 )
 ADOPTED = gettext_noop("Your suggestion “%(title)s” became a topic of %(municipality)s.")
+DIGEST_HOUR = 7
 
 
-def language_of(user: User, fallback: str) -> str:
-    from eloket.identity.models import Citizen
-
-    language = (
-        Citizen.objects.filter(user=user).values_list("preferred_language", flat=True).first()
-    )
-    return language or fallback
-
-
-def topic_url(topic: object) -> str:
-    return f"{municipality_base_url(topic.municipality)}forum/{topic.pk}"  # type: ignore[attr-defined]
-
-
-def _send(
-    user: User, municipality: object, message: str, params: Mapping[str, object], url: str
-) -> None:
-    if not user.email:
-        return
-    language = language_of(user, municipality.default_language)  # type: ignore[attr-defined]
-    with translation.override(language):
-        name = municipality.display_name(language)  # type: ignore[attr-defined]
-        text = _(message) % _translated(params)
-        body = "\n\n".join([_("Hello,"), text, url, _("Kind regards,") + "\n" + name])
-        EmailMessage(
-            f"{name}: {text}"[:200], body, settings.DEFAULT_FROM_EMAIL, [user.email]
-        ).send()
+def topic_url(topic: Any) -> str:
+    return f"{municipality_base_url(topic.municipality)}forum/{topic.pk}"
 
 
 def _translated(params: Mapping[str, object]) -> dict[str, object]:
@@ -64,31 +47,49 @@ def _translated(params: Mapping[str, object]) -> dict[str, object]:
     return out
 
 
-def _topic_title(topic: object, user: User) -> str:
-    return topic.text("title", language_of(user, topic.municipality.default_language))  # type: ignore[attr-defined]
+def _topic_title(topic: Any, user: User) -> str:
+    return str(
+        topic.text("title", preferred_language(user.pk, topic.municipality.default_language))
+    )
 
 
-@task()
-def send_phase_changed(topic_id: int, previous: str) -> None:
-    from eloket.forum.models import Follow, PendingNotice, Topic
+def _send(
+    user: User, municipality: Any, message: str, params: Mapping[str, object], url: str
+) -> None:
+    if not user.email:
+        return
+    language = preferred_language(user.pk, municipality.default_language)
+    with translation.override(language):
+        name = municipality.display_name(language)
+        text = _(message) % _translated(params)
+        body = "\n\n".join([_("Hello,"), text, url, _("Kind regards,") + "\n" + name])
+        email_put(
+            municipality=municipality, to=user.email, subject=f"{name}: {text}"[:200], body=body
+        )
+
+
+def _notice_or_send(follow: Any, message: str, params: Mapping[str, object], url: str) -> None:
+    from eloket.forum.models import PendingNotice
+
+    if follow.digest:
+        PendingNotice.objects.create(
+            municipality_id=follow.municipality_id, follow=follow, message=message, params=params
+        )
+    else:
+        _send(follow.user, follow.topic.municipality, message, params, url)
+
+
+def phase_changed(topic_id: int) -> None:
+    from eloket.forum.models import Follow, Topic
 
     topic = Topic.objects.select_related("municipality").get(pk=topic_id)
-    for follow in Follow.objects.filter(topic=topic).select_related("user"):
+    for follow in Follow.objects.filter(topic=topic).select_related("user", "topic__municipality"):
         params = {"topic": _topic_title(topic, follow.user), "phase": topic.phase}
-        if follow.digest:
-            PendingNotice.objects.create(
-                municipality_id=topic.municipality_id,
-                follow=follow,
-                message=PHASE_CHANGED,
-                params=params,
-            )
-        else:
-            _send(follow.user, topic.municipality, PHASE_CHANGED, params, topic_url(topic))
+        _notice_or_send(follow, PHASE_CHANGED, params, topic_url(topic))
 
 
-@task()
-def send_replied(opinion_id: int) -> None:
-    from eloket.forum.models import Follow, Opinion, PendingNotice
+def replied(opinion_id: int) -> None:
+    from eloket.forum.models import Follow, Opinion
 
     reply = Opinion.objects.select_related("parent__participant__user", "topic__municipality").get(
         pk=opinion_id
@@ -96,20 +97,17 @@ def send_replied(opinion_id: int) -> None:
     author = reply.parent.participant.user if reply.parent else None
     if author is None or author.pk == reply.participant.user_id:
         return
-    follow = Follow.objects.filter(topic=reply.topic, user=author).first()
-    if follow is None:
-        return
-    params = {"topic": _topic_title(reply.topic, author)}
-    if follow.digest:
-        PendingNotice.objects.create(
-            municipality_id=reply.municipality_id, follow=follow, message=REPLIED, params=params
-        )
-    else:
-        _send(author, reply.topic.municipality, REPLIED, params, topic_url(reply.topic))
+    follow = (
+        Follow.objects.filter(topic=reply.topic, user=author)
+        .select_related("user", "topic__municipality")
+        .first()
+    )
+    if follow is not None:
+        params = {"topic": _topic_title(reply.topic, author)}
+        _notice_or_send(follow, REPLIED, params, topic_url(reply.topic))
 
 
-@task()
-def send_selected(selection_id: int) -> None:
+def selected(selection_id: int) -> None:
     from eloket.forum.models import Selection
 
     selection = Selection.objects.select_related(
@@ -117,48 +115,53 @@ def send_selected(selection_id: int) -> None:
     ).get(pk=selection_id)
     author = selection.opinion.participant.user
     if author is not None:
-        _send(
-            author,
-            selection.topic.municipality,
-            SELECTED,
-            {"topic": _topic_title(selection.topic, author)},
-            topic_url(selection.topic),
-        )
+        params = {"topic": _topic_title(selection.topic, author)}
+        _send(author, selection.topic.municipality, SELECTED, params, topic_url(selection.topic))
 
 
-@task()
-def send_results(topic_id: int) -> None:
+def results_published(topic_id: int) -> None:
     from eloket.forum.models import Participant, Topic
 
     topic = Topic.objects.select_related("municipality").get(pk=topic_id)
     users: Iterable[User] = User.objects.filter(
         pk__in=Participant.objects.filter(topic=topic, user__isnull=False).values("user")
     )
+    url = topic_url(topic) + "/results"
     for user in users:
-        _send(
-            user,
-            topic.municipality,
-            RESULTS,
-            {"topic": _topic_title(topic, user)},
-            topic_url(topic) + "/results",
-        )
+        _send(user, topic.municipality, RESULTS, {"topic": _topic_title(topic, user)}, url)
 
 
-@task()
-def send_adopted(suggestion_id: int, topic_id: int) -> None:
+def suggestion_adopted(suggestion_id: int, topic_id: int) -> None:
     from eloket.forum.models import Topic, TopicSuggestion
 
     suggestion = TopicSuggestion.objects.select_related("suggested_by", "municipality").get(
         pk=suggestion_id
     )
     topic = Topic.objects.select_related("municipality").get(pk=topic_id)
-    _send(
-        suggestion.suggested_by,
-        suggestion.municipality,
-        ADOPTED,
-        {"title": suggestion.title, "municipality": suggestion.municipality.display_name()},
-        topic_url(topic),
-    )
+    params = {"title": suggestion.title, "municipality": suggestion.municipality.display_name()}
+    _send(suggestion.suggested_by, suggestion.municipality, ADOPTED, params, topic_url(topic))
+
+
+@outbox_kinds.register("forum.notify")
+class ForumNotify(OutboxKind):
+    verbose_name = "forum e-mails"
+    transactional = True
+
+    def deliver(self, message: OutboxMessage) -> None:
+        payload = message.payload
+        event = payload["event"]
+        if event == "phase_changed":
+            phase_changed(payload["topic"])
+        elif event == "replied":
+            replied(payload["opinion"])
+        elif event == "selected":
+            selected(payload["selection"])
+        elif event == "results":
+            results_published(payload["topic"])
+        elif event == "adopted":
+            suggestion_adopted(payload["suggestion"], payload["topic"])
+        else:
+            raise ValueError(f"unknown forum event {event!r}")
 
 
 def send_digests() -> int:
@@ -174,10 +177,11 @@ def send_digests() -> int:
     for follow in follows:
         notices = list(PendingNotice.objects.filter(follow=follow).order_by("created_at"))
         user = follow.user
+        municipality = follow.topic.municipality
         if user.email and notices:
-            language = language_of(user, follow.topic.municipality.default_language)
+            language = preferred_language(user.pk, municipality.default_language)
             with translation.override(language):
-                name = follow.topic.municipality.display_name(language)
+                name = municipality.display_name(language)
                 lines = [f"- {_(n.message) % _translated(n.params)}" for n in notices]
                 body = "\n\n".join(
                     [
@@ -188,39 +192,41 @@ def send_digests() -> int:
                         _("Kind regards,") + "\n" + name,
                     ]
                 )
-                EmailMessage(
-                    _("%(municipality)s: your daily digest") % {"municipality": name},
-                    body,
-                    settings.DEFAULT_FROM_EMAIL,
-                    [user.email],
-                ).send()
+                email_put(
+                    municipality=municipality,
+                    to=user.email,
+                    subject=_("%(municipality)s: your daily digest") % {"municipality": name},
+                    body=body,
+                )
                 sent += 1
         PendingNotice.objects.filter(pk__in=[n.pk for n in notices]).delete()
     return sent
 
 
-def _enqueue(task_obj: object, *args: object) -> None:
-    try:
-        task_obj.enqueue(*args)  # type: ignore[attr-defined]
-    except Exception:  # a mail queue problem must not undo the change itself
-        log.exception("could not queue a forum e-mail")
+@periodic_jobs.register("digests")
+class DailyDigests(PeriodicJob):
+    verbose_name = "the forum's daily digests"
+    daily_after_hour = DIGEST_HOUR
+
+    def run(self, now: dt.datetime) -> int:
+        return send_digests()
 
 
-def phase_changed(topic_id: int, previous: str) -> None:
-    _enqueue(send_phase_changed, topic_id, previous)
+@periodic_jobs.register("topics_moved")
+class AdvanceTopics(PeriodicJob):
+    verbose_name = "open and close topics on their dates"
 
+    def run(self, now: dt.datetime) -> int:
+        from eloket.forum.models import Phase, Topic
+        from eloket.forum.services.topics import topics_advance_on_schedule
+        from eloket.tenants.models import Municipality
 
-def replied(opinion_id: int) -> None:
-    _enqueue(send_replied, opinion_id)
-
-
-def selected(selection_id: int) -> None:
-    _enqueue(send_selected, selection_id)
-
-
-def results_published(topic_id: int) -> None:
-    _enqueue(send_results, topic_id)
-
-
-def suggestion_adopted(suggestion_id: int, topic_id: int) -> None:
-    _enqueue(send_adopted, suggestion_id, topic_id)
+        due = Topic.objects.filter(phase__in=[Phase.DRAFT, Phase.OPEN, Phase.RESULTS]).values(
+            "municipality"
+        )
+        return sum(
+            topics_advance_on_schedule(
+                actor=Actor.system("Eloket", municipality), municipality=municipality, now=now
+            )
+            for municipality in Municipality.objects.filter(pk__in=due)
+        )

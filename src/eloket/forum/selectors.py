@@ -128,7 +128,7 @@ def opinions_page(
     One statement: no COUNT over the whole topic (the next page is known by fetching one
     row more), and the viewer's vote found through their participant id, an exact index
     lookup per opinion whatever the number of votes."""
-    from eloket.forum.services import display_name
+    from eloket.forum.display import display_name
 
     user_id = viewer.pk if viewer is not None and viewer.is_authenticated else None
     params: list[object] = [user_id, topic.pk]

@@ -2,6 +2,7 @@
 suggestions, results. Thin: the services decide; every form works without JavaScript."""
 
 import datetime as dt
+from typing import Any
 
 from django.contrib import messages
 from django.core.cache import cache
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from eloket.common.errors import ApplicationError
 from eloket.forum import selectors, services
+from eloket.forum.display import display_name
 from eloket.forum.eligibility import eligible_person
 from eloket.forum.models import (
     DailyCount,
@@ -25,10 +27,11 @@ from eloket.forum.models import (
     VoteMode,
 )
 from eloket.forum.similarity import similar_opinions
+from eloket.identity.eligibility import participant_actor
 from eloket.identity.selectors import officer_role_here
 from eloket.tenants.decorators import tenant_page
+from eloket.tenants.links import tenant_reverse
 from eloket.tenants.models import Municipality
-from eloket.web.links import tenant_reverse
 
 VIEW_BATCH = 20  # page views are written to the database 20 at a time
 
@@ -121,7 +124,7 @@ def topic_page(request: HttpRequest, tenant: Municipality, topic_id: int) -> Htt
         can_take_part = False
     elif request.user.is_authenticated:
         try:
-            eligible_person(topic, request.user)
+            eligible_person(topic, participant_actor(request.user))
         except ApplicationError as exc:
             can_take_part, why_not = False, str(exc)
     first = page == 1
@@ -167,7 +170,9 @@ def post_opinion(request: HttpRequest, tenant: Municipality, topic_id: int) -> H
                 {"topic": topic, "text": text, "similar": similar, "active": "forum"},
             )
     try:
-        opinion = services.opinion_post(topic=topic, user=request.user, text=text)
+        opinion = services.opinion_post(
+            actor=participant_actor(request.user), municipality=tenant, topic=topic, text=text
+        )
         if opinion.state == OpinionState.PENDING:
             messages.info(request, _("Thank you. A moderator will publish your opinion shortly."))
         else:
@@ -218,7 +223,7 @@ def opinion_page(request: HttpRequest, tenant: Municipality, opinion_id: int) ->
             and request.user.is_authenticated
             and (viewer is None or opinion.participant_id != viewer.pk),
             "support_only": topic.vote_mode == VoteMode.SUPPORT_ONLY,
-            "name_of": lambda participant: services.display_name(participant, topic),
+            "name_of": lambda participant: display_name(participant, topic),
             "labels": opinion_labels(),
             "in_list_form": False,
             "active": "forum",
@@ -232,29 +237,22 @@ def opinion_act(request: HttpRequest, tenant: Municipality, opinion_id: int) -> 
     opinion = _opinion(request, tenant, opinion_id)
     action = request.POST.get("action", "")
     try:
+        actor = participant_actor(request.user)
+        where: dict[str, Any] = {"actor": actor, "municipality": tenant}
         if action in services.VOTE_WORDS:
-            services.vote_cast(
-                opinion=opinion, user=request.user, value=services.VOTE_WORDS[action]
-            )
+            services.vote_cast(**where, opinion=opinion, value=services.VOTE_WORDS[action])
         elif action == "withdraw":
-            services.vote_withdraw(opinion=opinion, user=request.user)
+            services.vote_withdraw(**where, opinion=opinion)
         elif action == "reply":
             services.opinion_post(
-                topic=opinion.topic,
-                user=request.user,
-                text=request.POST.get("text", ""),
-                parent=opinion,
+                **where, topic=opinion.topic, text=request.POST.get("text", ""), parent=opinion
             )
             messages.success(request, _("Your reply is published."))
         elif action == "report":
-            services.opinion_report(
-                opinion=opinion, user=request.user, reason=request.POST.get("reason", "")
-            )
+            services.opinion_report(**where, opinion=opinion, reason=request.POST.get("reason", ""))
             messages.success(request, _("Thank you: a moderator will look at it."))
         elif action == "edit":
-            services.opinion_edit(
-                opinion=opinion, user=request.user, text=request.POST.get("text", "")
-            )
+            services.opinion_edit(**where, opinion=opinion, text=request.POST.get("text", ""))
             messages.success(request, _("Your opinion was changed."))
         else:
             raise ApplicationError(_("Unknown action."))
@@ -269,21 +267,26 @@ def follow(request: HttpRequest, tenant: Municipality, topic_id: int) -> HttpRes
     topic = _topic(request, tenant, topic_id)
     if not request.user.is_authenticated:
         return HttpResponseRedirect(tenant_reverse(request, "identity:login"))
-    if request.POST.get("action") == "unfollow":
-        services.unfollow(topic=topic, user=request.user)
-        messages.success(request, _("You no longer follow this topic."))
-    else:
-        email = request.POST.get("email", "").strip()
-        if not (email or request.user.email):
-            messages.error(request, _("Give an e-mail address to receive the news."))
-            return _back(request, topic)
-        services.follow(
-            topic=topic,
-            user=request.user,
-            digest=request.POST.get("digest") == "1",
-            email=email,
-        )
-        messages.success(request, _("You follow this topic."))
+    try:
+        actor = participant_actor(request.user)
+        if request.POST.get("action") == "unfollow":
+            services.unfollow(actor=actor, municipality=tenant, topic=topic)
+            messages.success(request, _("You no longer follow this topic."))
+        else:
+            email = request.POST.get("email", "").strip()
+            if not (email or request.user.email):
+                messages.error(request, _("Give an e-mail address to receive the news."))
+                return _back(request, topic)
+            services.follow(
+                actor=actor,
+                municipality=tenant,
+                topic=topic,
+                digest=request.POST.get("digest") == "1",
+                email=email,
+            )
+            messages.success(request, _("You follow this topic."))
+    except ApplicationError as exc:
+        messages.error(request, str(exc))
     return _back(request, topic)
 
 
@@ -299,7 +302,7 @@ def results(request: HttpRequest, tenant: Municipality, topic_id: int) -> HttpRe
         {
             "topic": topic,
             "selections": selectors.selections_of(topic),
-            "name_of": lambda participant: services.display_name(participant, topic),
+            "name_of": lambda participant: display_name(participant, topic),
             "active": "forum",
         },
     )
@@ -328,18 +331,19 @@ def suggestions(request: HttpRequest, tenant: Municipality) -> HttpResponse:
         if not request.user.is_authenticated:
             return HttpResponseRedirect(tenant_reverse(request, "identity:login"))
         try:
+            actor = participant_actor(request.user)
             if request.POST.get("action") == "support":
                 suggestion = TopicSuggestion.objects.filter(
                     municipality=tenant, pk=request.POST.get("suggestion") or 0
                 ).first()
                 if suggestion is None:
                     raise ApplicationError(_("No such suggestion."))
-                services.suggestion_support(suggestion=suggestion, user=request.user)
+                services.suggestion_support(actor=actor, municipality=tenant, suggestion=suggestion)
                 messages.success(request, _("You support this suggestion."))
             else:
                 services.suggestion_create(
+                    actor=actor,
                     municipality=tenant,
-                    user=request.user,
                     title=request.POST.get("title", ""),
                     description=request.POST.get("description", ""),
                     as_expert=request.POST.get("as_expert") == "1",

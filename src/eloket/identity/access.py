@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
+from eloket.common.permissions import role_at_least
 from eloket.identity import selectors
 from eloket.identity.models import Citizen, Role
 from eloket.register.models import Person
@@ -48,7 +49,7 @@ def officer_access(
         )
     if not selectors.authenticated_by_second_factor(request):
         raise NotAuthenticated(_("Log in with your authenticator code first."))
-    if not selectors.role_at_least(role.role, minimum):
+    if not role_at_least(role.role, minimum):
         raise Forbidden(_("Your role does not allow this."))
     return selectors.officer_actor(role)
 
@@ -64,6 +65,17 @@ def citizen_access(request: HttpRequest) -> tuple[Citizen, Person, Actor]:
         raise Forbidden(_("This is for citizens logged in with their eID."))
     assert isinstance(user, User)
     return citizen, person, selectors.citizen_actor(user, citizen)
+
+
+def citizen_actor_for(request: HttpRequest) -> Actor:
+    """The logged-in citizen as an actor (for the API): NotAuthenticated when nobody is
+    logged in, Forbidden (not_a_citizen) for anyone who is not a citizen."""
+    if not request.user.is_authenticated:
+        raise NotAuthenticated(_("Log in with your eID first."))
+    actor = selectors.citizen_actor_of(request.user)
+    if actor is None:
+        raise Forbidden(_("This is for citizens logged in with their eID."), code="not_a_citizen")
+    return actor
 
 
 def officer_page(

@@ -43,8 +43,7 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("municipality administrator")
 
 
-# What each role may do; a higher role includes the lower ones.
-ROLE_RANK = {Role.CLERK: 1, Role.HEAD: 2, Role.ADMIN: 3}
+# What each role may do (a higher role includes the lower ones): common/permissions.py.
 
 
 class OfficerRole(TenantOwnedModel, TimeStampedModel):

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from eloket.common.actors import Actor, ActorKind
-from eloket.identity.models import ROLE_RANK, ApiToken, Citizen, OfficerRole, Role, UserSession
+from eloket.identity.models import ApiToken, Citizen, OfficerRole, Role, UserSession
 from eloket.register.models import Person
 from eloket.register.selectors import person_for_identifier, resident_sql
 from eloket.tenants.models import Municipality
@@ -32,11 +32,14 @@ def citizen_person(user: User | AnonymousUser) -> Person | None:
     return person_for_identifier(national_id=citizen.national_id)
 
 
-def citizen_person_in(user: User | AnonymousUser, municipality: Municipality) -> Person | None:
+def citizen_person_in(
+    user: User | AnonymousUser | Actor, municipality: Municipality
+) -> Person | None:
     """`citizen_person`, with `resident` (bool) telling whether they live in `municipality`
     today, in one statement: the forum asks this on every page view (may this visitor
     take part?), where the ORM took ten times longer composing it than running it."""
-    if not user.is_authenticated:
+    user_id = user.user_id if isinstance(user, Actor) else user.pk
+    if user_id is None:
         return None
     lives_here, params = resident_sql(municipality)
     sql = (
@@ -44,7 +47,7 @@ def citizen_person_in(user: User | AnonymousUser, municipality: Municipality) ->
         " JOIN identity_citizen c ON c.country = p.country AND c.national_id = p.national_id"
         " WHERE c.user_id = %s"
     )
-    found: list[Any] = list(Person.objects.raw(sql, [*params, user.pk]))
+    found: list[Any] = list(Person.objects.raw(sql, [*params, user_id]))
     if not found:
         return None
     person = found[0]
@@ -90,10 +93,6 @@ def officer_role_here(request: HttpRequest, municipality: Municipality) -> Offic
     return memo[municipality.pk]
 
 
-def role_at_least(role: str, minimum: str) -> bool:
-    return ROLE_RANK.get(Role(role), 0) >= ROLE_RANK[Role(minimum)]
-
-
 def officer_actor(role: OfficerRole) -> Actor:
     user = role.user
     name = user.get_full_name() or user.username
@@ -103,7 +102,33 @@ def officer_actor(role: OfficerRole) -> Actor:
         user_id=user.pk,
         municipality=role.municipality,
         role=role.role,
+        department=role.department,
     )
+
+
+def officer_actor_in(user_id: int, municipality: Municipality) -> Actor | None:
+    """The officer as they act for `municipality` now (their role may have changed since
+    a task was queued): for tasks and messages acting on an officer's behalf."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    role = officer_role_in(user, municipality) if user is not None else None
+    return officer_actor(role) if role is not None else None
+
+
+def citizen_actor_of(user: User | AnonymousUser) -> Actor | None:
+    """The user as a citizen who acts (None for visitors and officers)."""
+    citizen = citizen_of(user)
+    if citizen is None:
+        return None
+    assert isinstance(user, User)
+    return citizen_actor(user, citizen)
+
+
+def preferred_language(user_id: int, fallback: str) -> str:
+    """The language a citizen chose (for e-mails to them), else `fallback`."""
+    language = (
+        Citizen.objects.filter(user_id=user_id).values_list("preferred_language", flat=True).first()
+    )
+    return language or fallback
 
 
 def citizen_actor(user: User, citizen: Citizen) -> Actor:

@@ -20,10 +20,10 @@ from eloket.identity.providers import eid_certificate, oidc
 from eloket.register.access_log import access_log_for_person
 from eloket.register.selectors import own_record
 from eloket.tenants.decorators import tenant_page
+from eloket.tenants.links import tenant_reverse
 from eloket.tenants.middleware import choose_language
 from eloket.tenants.models import Municipality
 from eloket.tenants.selectors import municipality_get
-from eloket.web.links import tenant_reverse
 
 OIDC_PENDING = "eloket_oidc_pending"
 

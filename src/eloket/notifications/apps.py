@@ -6,4 +6,4 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self) -> None:
-        from eloket.notifications import services  # noqa: F401  (subscribes to case changes)
+        from eloket.notifications import listeners  # noqa: F401  (listens to case changes)

@@ -6,4 +6,5 @@ class PetitionsConfig(AppConfig):
     verbose_name = "Petitions"
 
     def ready(self) -> None:
-        from eloket.petitions import catalogue  # noqa: F401  (catalogue entries)
+        # Catalogue entries, the answer case's handler, the signers' e-mails, the job.
+        from eloket.petitions import catalogue, handler, jobs, notify  # noqa: F401

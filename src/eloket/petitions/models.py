@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from eloket.common.models import TenantOwnedModel, TimeStampedModel
+from eloket.common.models import AppendOnlyModel, TenantOwnedModel, TimeStampedModel
 
 
 class ThresholdKind(models.TextChoices):
@@ -117,3 +117,25 @@ class Signature(TenantOwnedModel):
         constraints = [
             models.UniqueConstraint(fields=["petition", "person_ref"], name="signature_once")
         ]
+
+
+class PetitionStatusChange(TenantOwnedModel, AppendOnlyModel):
+    """One step of a petition's life (submitted, admitted or not, signing, threshold
+    reached, answered, expired): who, when, why. Append-only."""
+
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="history")
+    at = models.DateTimeField()
+    from_status = models.CharField(max_length=20, choices=PetitionStatus.choices)
+    to_status = models.CharField(max_length=20, choices=PetitionStatus.choices)
+    actor_kind = models.CharField(max_length=12)
+    actor_label = models.CharField(max_length=200)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.petition_id} {self.from_status}->{self.to_status}"

@@ -1,9 +1,19 @@
+import math
+from decimal import Decimal
+
 from django.db.models import Case as When_
 from django.db.models import IntegerField, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from eloket.common.errors import NotFound
-from eloket.petitions.models import Petition, PetitionStatus
+from eloket.petitions.models import (
+    Petition,
+    PetitionRules,
+    PetitionStatus,
+    Signature,
+    ThresholdKind,
+)
+from eloket.register.selectors import age_district_counts
 from eloket.tenants.models import Municipality
 
 PUBLIC = [
@@ -27,6 +37,45 @@ def petitions_of(*, municipality: Municipality, include_all: bool = False) -> Qu
             output_field=IntegerField(),
         )
     ).order_by("signing_first", "-signing_opens_at", "-created_at")
+
+
+def rules_of(*, municipality: Municipality) -> PetitionRules:
+    """The municipality's rules (the defaults until its administrator sets them)."""
+    return PetitionRules.objects.filter(municipality=municipality).first() or PetitionRules(
+        municipality=municipality
+    )
+
+
+def threshold_for(*, municipality: Municipality) -> tuple[int, int]:
+    """(signatures needed, eligible residents) from the rules and the register today."""
+    rules = rules_of(municipality=municipality)
+    eligible_count = sum(
+        age_district_counts(municipality=municipality, min_age=rules.min_age).values()
+    )
+    if rules.threshold_kind == ThresholdKind.COUNT:
+        return max(1, int(rules.threshold_value)), eligible_count
+    needed = math.ceil(eligible_count * Decimal(rules.threshold_value) / 100)
+    return max(1, needed), eligible_count
+
+
+def has_signed(*, municipality: Municipality, petition: Petition, user: object) -> bool:
+    user_id = getattr(user, "pk", None)
+    return user_id is not None and (
+        Signature.objects.filter(
+            municipality=municipality, petition=petition, user_id=user_id
+        ).exists()
+    )
+
+
+def petition_for_officer(*, municipality: Municipality, petition_id: int) -> Petition:
+    petition = (
+        Petition.objects.select_related("municipality", "initiator", "case")
+        .filter(municipality=municipality, pk=petition_id)
+        .first()
+    )
+    if petition is None:
+        raise NotFound(_("There is no such petition here."))
+    return petition
 
 
 def petition_get(

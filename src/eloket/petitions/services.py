@@ -1,102 +1,113 @@
 """Writes of petitions. Eligibility (resident, old enough) is checked against the
 register at the moment of acting; signatures count once per person, also when sent at
-once; reaching the threshold opens a case with an answer deadline."""
+once; reaching the threshold opens a case on the engine with an answer deadline. Every
+change of a petition's status is a history row; decisions are audit events."""
 
 import datetime as dt
-import math
-from decimal import Decimal
 
-from django.contrib.auth.models import AnonymousUser, User
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from eloket.cases import messages as texts
-from eloket.cases.models import CaseKind, Status
+from eloket.audit.services import audit_record
 from eloket.cases.services import case_create, case_transition
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.common.markup import markdown_to_html
+from eloket.common.permissions import Permission, authorize, same_municipality
+from eloket.identity.eligibility import NotEligible, eligible_resident
+from eloket.outbox.queue import outbox_put
+from eloket.petitions import messages as texts
+from eloket.petitions.handler import KIND
 from eloket.petitions.models import (
     CoInitiator,
     Petition,
-    PetitionRules,
     PetitionStatus,
+    PetitionStatusChange,
     Signature,
-    ThresholdKind,
 )
+from eloket.petitions.selectors import rules_of, threshold_for
 from eloket.register.models import Person
-from eloket.register.selectors import age_district_counts, age_on
 from eloket.tenants.models import Municipality
 
 
-class NotEligible(ApplicationError):
-    code = "not_eligible"
-    status = 403
+def _eligible(actor: Actor, municipality: Municipality) -> Person:
+    authorize(actor, municipality, Permission.PARTICIPATE)
+    rules = rules_of(municipality=municipality)
+    return eligible_resident(
+        actor=actor,
+        municipality=municipality,
+        min_age=rules.min_age,
+        not_resident=_("Only residents of %(municipality)s sign its petitions.")
+        % {"municipality": municipality.display_name()},
+        too_young=_("You must be %(age)d or older to sign petitions here.")
+        % {"age": rules.min_age},
+    )
 
 
-def rules_of(municipality: Municipality) -> PetitionRules:
-    rules, _created = PetitionRules.objects.get_or_create(municipality=municipality)
-    return rules
+def _set_status(
+    petition: Petition, *, actor: Actor, to_status: str, reason: str = "", fields: tuple = ()
+) -> None:
+    """Change the status and write its history row (inside the caller's transaction)."""
+    PetitionStatusChange.objects.create(
+        municipality_id=petition.municipality_id,
+        petition=petition,
+        at=timezone.now(),
+        from_status=petition.status,
+        to_status=to_status,
+        actor_kind=str(actor.kind),
+        actor_label=actor.label[:200],
+        actor_user_id=actor.user_id,
+        reason=reason,
+    )
+    petition.status = to_status
+    petition.save(update_fields=["status", "updated_at", *fields])
 
 
-def eligible(municipality: Municipality, user: User | AnonymousUser) -> Person:
-    from eloket.identity.selectors import citizen_person_in
-
-    if not user.is_authenticated:
-        raise NotEligible(_("Log in with your eID to take part."), code="not_authenticated")
-    person = citizen_person_in(user, municipality)
-    if person is None:
-        raise NotEligible(
-            _("Only citizens logged in with their eID take part."), code="not_a_citizen"
-        )
-    if not getattr(person, "resident", False):  # read alongside by citizen_person_in
-        raise NotEligible(
-            _("Only residents of %(municipality)s sign its petitions.")
-            % {"municipality": municipality.display_name()},
-            code="not_resident",
-        )
-    rules = rules_of(municipality)
-    age = age_on(person)
-    if age is None or age < rules.min_age:
-        raise NotEligible(
-            _("You must be %(age)d or older to sign petitions here.") % {"age": rules.min_age},
-            code="too_young",
-        )
-    return person
-
-
-def petition_start(*, municipality: Municipality, user: User, title: str, text: str) -> Petition:
-    eligible(municipality, user)
+def petition_start(*, actor: Actor, municipality: Municipality, title: str, text: str) -> Petition:
+    _eligible(actor, municipality)
     title, text = title.strip(), text.strip()
     if not title or not text:
         raise ApplicationError(_("A petition needs a title and a text."), code="invalid_petition")
     if len(title) > 200 or len(text) > 10000:
         raise ApplicationError(_("Keep the petition shorter."), code="too_long")
-    return Petition.objects.create(
-        municipality=municipality,
-        title=title,
-        text=text,
-        text_html=markdown_to_html(text),
-        initiator=user,
-    )
+    with transaction.atomic():
+        petition = Petition.objects.create(
+            municipality=municipality,
+            title=title,
+            text=text,
+            text_html=markdown_to_html(text),
+            initiator_id=actor.user_pk,
+        )
+        PetitionStatusChange.objects.create(
+            municipality=municipality,
+            petition=petition,
+            at=timezone.now(),
+            from_status="",
+            to_status=PetitionStatus.DRAFT,
+            actor_kind=str(actor.kind),
+            actor_label=actor.label[:200],
+            actor_user_id=actor.user_id,
+        )
+    return petition
 
 
-def petition_join(*, petition: Petition, user: User) -> CoInitiator:
+def petition_join(*, actor: Actor, municipality: Municipality, petition: Petition) -> CoInitiator:
+    same_municipality(municipality, petition)
     if petition.status != PetitionStatus.DRAFT:
         raise ApplicationError(
             _("This petition no longer takes co-initiators."), code="wrong_state"
         )
-    person = eligible(petition.municipality, user)
-    if user.pk == petition.initiator_id:
+    person = _eligible(actor, municipality)
+    if actor.user_id == petition.initiator_id:
         raise ApplicationError(_("You started this petition."), code="own_petition")
     try:
         with transaction.atomic():
             return CoInitiator.objects.create(
                 municipality_id=petition.municipality_id,
                 petition=petition,
-                user=user,
+                user_id=actor.user_pk,
                 person_ref=person.pk,
             )
     except IntegrityError:
@@ -105,12 +116,14 @@ def petition_join(*, petition: Petition, user: User) -> CoInitiator:
         ) from None
 
 
-def petition_submit(*, petition: Petition, user: User) -> Petition:
-    if user.pk != petition.initiator_id:
+def petition_submit(*, actor: Actor, municipality: Municipality, petition: Petition) -> Petition:
+    same_municipality(municipality, petition)
+    authorize(actor, municipality, Permission.PARTICIPATE)
+    if actor.user_id != petition.initiator_id:
         raise NotEligible(_("Only the initiator submits the petition."), code="not_initiator")
     if petition.status != PetitionStatus.DRAFT:
         raise ApplicationError(_("This petition was already submitted."), code="wrong_state")
-    needed = rules_of(petition.municipality).min_coinitiators
+    needed = rules_of(municipality=municipality).min_coinitiators
     have = petition.coinitiators.count()
     if have < needed:
         raise ApplicationError(
@@ -118,70 +131,87 @@ def petition_submit(*, petition: Petition, user: User) -> Petition:
             % {"needed": needed, "have": have},
             code="coinitiators_missing",
         )
-    petition.status = PetitionStatus.SUBMITTED
-    petition.save(update_fields=["status", "updated_at"])
+    with transaction.atomic():
+        _set_status(petition, actor=actor, to_status=PetitionStatus.SUBMITTED)
     return petition
-
-
-def threshold_for(municipality: Municipality) -> tuple[int, int]:
-    """(signatures needed, eligible residents) from the rules and the register today."""
-    rules = rules_of(municipality)
-    eligible_count = sum(
-        age_district_counts(municipality=municipality, min_age=rules.min_age).values()
-    )
-    if rules.threshold_kind == ThresholdKind.COUNT:
-        return max(1, int(rules.threshold_value)), eligible_count
-    needed = math.ceil(eligible_count * Decimal(rules.threshold_value) / 100)
-    return max(1, needed), eligible_count
 
 
 def petition_admit(
     *,
-    petition: Petition,
     actor: Actor,
+    municipality: Municipality,
+    petition: Petition,
     admissible: bool,
     reason: str = "",
     opens_at: dt.datetime | None = None,
 ) -> Petition:
     """An officer's decision on admissibility; an admissible petition opens for signing."""
+    authorize(actor, municipality, Permission.PETITION_DECIDE)
+    same_municipality(municipality, petition)
     if petition.status != PetitionStatus.SUBMITTED:
         raise ApplicationError(_("Only a submitted petition is checked."), code="wrong_state")
-    if not admissible:
-        if not reason.strip():
-            raise ApplicationError(
-                _("Say why it is not admissible: it is published."), code="reason_required"
+    reason = reason.strip()
+    with transaction.atomic():
+        if not admissible:
+            if not reason:
+                raise ApplicationError(
+                    _("Say why it is not admissible: it is published."), code="reason_required"
+                )
+            petition.status_reason = reason
+            _set_status(
+                petition,
+                actor=actor,
+                to_status=PetitionStatus.INADMISSIBLE,
+                reason=reason,
+                fields=("status_reason",),
             )
-        petition.status = PetitionStatus.INADMISSIBLE
-        petition.status_reason = reason.strip()
-        petition.save(update_fields=["status", "status_reason", "updated_at"])
-        return petition
-    rules = rules_of(petition.municipality)
-    threshold, eligible_count = threshold_for(petition.municipality)
-    opens = opens_at or timezone.now()
-    petition.status = PetitionStatus.SIGNING
-    petition.signing_opens_at = opens
-    petition.signing_closes_at = opens + dt.timedelta(days=rules.signing_days)
-    petition.threshold = threshold
-    petition.eligible_residents = eligible_count
-    petition.save()
+        else:
+            rules = rules_of(municipality=municipality)
+            threshold, eligible_count = threshold_for(municipality=municipality)
+            opens = opens_at or timezone.now()
+            petition.signing_opens_at = opens
+            petition.signing_closes_at = opens + dt.timedelta(days=rules.signing_days)
+            petition.threshold = threshold
+            petition.eligible_residents = eligible_count
+            _set_status(
+                petition,
+                actor=actor,
+                to_status=PetitionStatus.SIGNING,
+                reason=reason,
+                fields=(
+                    "signing_opens_at",
+                    "signing_closes_at",
+                    "threshold",
+                    "eligible_residents",
+                ),
+            )
+        audit_record(
+            actor=actor,
+            municipality=municipality,
+            action="petition.admit" if admissible else "petition.refuse",
+            object_type="petition",
+            object_ref=str(petition.pk),
+            reason=reason,
+            data={"threshold": petition.threshold},
+        )
     return petition
 
 
-def petition_sign(*, petition: Petition, user: User | AnonymousUser) -> Signature:
+def petition_sign(*, actor: Actor, municipality: Municipality, petition: Petition) -> Signature:
+    same_municipality(municipality, petition)
     now = timezone.now()
     if petition.status not in (PetitionStatus.SIGNING, PetitionStatus.THRESHOLD_REACHED) or not (
         petition.signing_opens_at
         and petition.signing_opens_at <= now < (petition.signing_closes_at or now)
     ):
         raise ApplicationError(_("This petition is not open for signatures."), code="not_signing")
-    person = eligible(petition.municipality, user)
-    assert isinstance(user, User)
+    person = _eligible(actor, municipality)
     try:
         with transaction.atomic():
             signature = Signature.objects.create(
                 municipality_id=petition.municipality_id,
                 petition=petition,
-                user=user,
+                user_id=actor.user_pk,
                 person_ref=person.pk,
             )
             Petition.objects.filter(pk=petition.pk).update(signature_count=F("signature_count") + 1)
@@ -202,69 +232,92 @@ def _open_case_if_reached(petition_id: int) -> None:
         return
     if petition.signature_count < petition.threshold:
         return
-    rules = rules_of(petition.municipality)
-    language = petition.municipality.default_language
+    municipality = petition.municipality
+    rules = rules_of(municipality=municipality)
+    the_municipality = Actor.for_municipality(municipality)
+    initiator = petition.initiator
     case = case_create(
-        municipality=petition.municipality,
-        kind=CaseKind.PETITION,
-        requester=petition.initiator,
-        language=language,
-        contact_email=petition.initiator.email,
+        actor=the_municipality,
+        municipality=municipality,
+        case_type=KIND,
+        requester_id=initiator.pk,
+        language=municipality.default_language,
+        contact_email=initiator.email,
         title=petition.title,
-        due_at=timezone.now() + dt.timedelta(days=rules.answer_days),
-        actor=Actor.for_municipality(petition.municipality),
-        what="petition",
+        due_in_days=rules.answer_days,
+        params={"what": KIND},
     )
     case_transition(
+        actor=the_municipality,
+        municipality=municipality,
         case=case,
-        to_status=Status.IN_REVIEW,
-        actor=Actor.for_municipality(petition.municipality),
+        action="take_up",
         message=texts.PETITION_THRESHOLD,
         params={
             "title": petition.title,
             "count": petition.signature_count,
-            "municipality": petition.municipality.display_name(),
+            "municipality": municipality.display_name(),
         },
     )
-    petition.status = PetitionStatus.THRESHOLD_REACHED
     petition.case = case
-    petition.save(update_fields=["status", "case", "updated_at"])
+    _set_status(
+        petition,
+        actor=the_municipality,
+        to_status=PetitionStatus.THRESHOLD_REACHED,
+        fields=("case",),
+    )
 
 
-def petition_answer(*, petition: Petition, actor: Actor, answer: str) -> Petition:
+def petition_answer(
+    *, actor: Actor, municipality: Municipality, petition: Petition, answer: str
+) -> Petition:
     """Publish the municipality's answer; the case closes and every signer is told."""
+    authorize(actor, municipality, Permission.PETITION_DECIDE)
+    same_municipality(municipality, petition)
     if petition.status != PetitionStatus.THRESHOLD_REACHED or petition.case is None:
         raise ApplicationError(
             _("Only a petition that reached its threshold is answered."), code="wrong_state"
         )
-    if not answer.strip():
+    answer = answer.strip()
+    if not answer:
         raise ApplicationError(_("Write the answer."), code="answer_required")
     with transaction.atomic():
-        petition.answer = answer.strip()
+        petition.answer = answer
         petition.answered_at = timezone.now()
-        petition.status = PetitionStatus.ANSWERED
-        petition.save(update_fields=["answer", "answered_at", "status", "updated_at"])
-        case = petition.case
-        case_transition(
-            case=case, to_status=Status.ANSWERED, actor=actor, message=texts.PETITION_ANSWERED
+        _set_status(
+            petition,
+            actor=actor,
+            to_status=PetitionStatus.ANSWERED,
+            fields=("answer", "answered_at"),
         )
-        transaction.on_commit(lambda: notify_signers(petition.pk))
+        case_transition(
+            actor=actor,
+            municipality=municipality,
+            case=petition.case,
+            action="answer",
+            reason=answer,
+            message=texts.PETITION_ANSWERED,
+        )
+        outbox_put(
+            municipality=municipality,
+            kind="petitions.answered",
+            ref=f"petition:{petition.pk}",
+            payload={"petition": petition.pk},
+        )
     return petition
 
 
-def petitions_expire(now: dt.datetime | None = None) -> int:
+def petitions_expire(
+    *, actor: Actor, municipality: Municipality, now: dt.datetime | None = None
+) -> int:
+    """Close the petitions whose signing period ended without reaching the threshold."""
+    authorize(actor, municipality, Permission.PETITION_DECIDE)
     now = now or timezone.now()
-    return Petition.objects.filter(
-        status=PetitionStatus.SIGNING, signing_closes_at__lte=now
-    ).update(status=PetitionStatus.EXPIRED)
-
-
-def notify_signers(petition_id: int) -> None:
-    from eloket.petitions.notify import send_answer
-
-    try:
-        send_answer.enqueue(petition_id)
-    except Exception:
-        import logging
-
-        logging.getLogger(__name__).exception("could not queue the petition e-mails")
+    count = 0
+    with transaction.atomic():
+        for petition in Petition.objects.select_for_update().filter(
+            municipality=municipality, status=PetitionStatus.SIGNING, signing_closes_at__lte=now
+        ):
+            _set_status(petition, actor=actor, to_status=PetitionStatus.EXPIRED)
+            count += 1
+    return count

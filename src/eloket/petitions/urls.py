@@ -8,5 +8,4 @@ urlpatterns = [
     path("petitions/", views.petitions, name="list"),
     path("petitions/<int:petition_id>", views.petition_page, name="petition"),
     path("petitions/<int:petition_id>/act", views.petition_act, name="act"),
-    path("backoffice/petitions/", views.backoffice_petitions, name="backoffice"),
 ]

@@ -10,8 +10,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from eloket.common.actors import Actor
-from eloket.common.chain import ChainProblem, chain_append, chain_verify, iterate_in_order
-from eloket.common.models import ChainHead
+from eloket.common.chain import ChainFamily, ChainProblem, chain_append, chain_families
 from eloket.register.models import AccessLogEntry, Person
 
 CHAIN_PREFIX = "access:"
@@ -40,7 +39,7 @@ def access_log_write(
         actor_label=actor.label[:200],
         actor_role=actor.role,
         actor_user_id=actor.user_id,
-        actor_municipality=actor.municipality,
+        actor_municipality_id=actor.municipality.pk if actor.municipality else None,
         data=sorted(set(data)),
         purpose=purpose[:300],
         case_ref=case_ref[:60],
@@ -52,19 +51,15 @@ def access_log_for_person(*, person: Person) -> QuerySet[AccessLogEntry]:
     return AccessLogEntry.objects.filter(person=person).select_related("actor_municipality")
 
 
+@chain_families.register("access_log")
+class AccessLogChains(ChainFamily):
+    verbose_name = "access log"
+    prefix = CHAIN_PREFIX
+
+    def entries(self) -> QuerySet[AccessLogEntry]:
+        return AccessLogEntry.objects.all()
+
+
 def access_log_verify() -> list[ChainProblem]:
     """The first problem of every broken access-log chain (empty when all are intact)."""
-    problems = []
-    heads = {h.chain: h for h in ChainHead.objects.filter(chain__startswith=CHAIN_PREFIX)}
-    chains = set(heads) | set(AccessLogEntry.objects.values_list("chain", flat=True).distinct())
-    for chain in sorted(chains):
-        head = heads.get(chain)
-        problem = chain_verify(
-            iterate_in_order(AccessLogEntry.objects.filter(chain=chain)),
-            chain=chain,
-            head_length=head.length if head else 0,
-            head_hash=head.last_hash if head else "0" * 64,
-        )
-        if problem:
-            problems.append(problem)
-    return problems
+    return chain_families["access_log"].verify()

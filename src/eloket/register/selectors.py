@@ -180,16 +180,23 @@ def _record_of(person: Person, parts: tuple[str, ...] = ALL_DATA) -> PersonRecor
     )
 
 
-def person_for_identifier(*, national_id: str) -> Person | None:
-    """The person a login identifies (any municipality on the platform), or None.
+def person_for_identifier(
+    *, national_id: str, country: str = "", municipality: Municipality | None = None
+) -> Person | None:
+    """The person an identifier names, in `municipality`'s register (or, with none, in
+    any register on the platform: an eID login, a citizen's own record), or None.
 
-    Used by the identity providers: the identifier comes from an eID, not from a user's
-    typing, so a malformed one simply matches nobody.
+    The identifier comes from an eID or a form, so a malformed one simply matches nobody.
     """
     digits = normalise(national_id)
     if not digits.isdigit() or len(digits) not in (11, 13):
         return None
-    return Person.objects.select_related("municipality").filter(national_id=digits).first()
+    qs = Person.objects.select_related("municipality").filter(national_id=digits)
+    if country:
+        qs = qs.filter(country=country)
+    if municipality is not None:
+        qs = qs.filter(municipality=municipality)
+    return qs.first()
 
 
 def person_by_pk(*, pk: int) -> Person | None:

@@ -10,7 +10,11 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from eloket.audit.services import audit_record
+from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
+from eloket.common.permissions import Permission, authorize
+from eloket.outbox.queue import outbox_put
 from eloket.register.importer import read_register_file
 from eloket.register.models import (
     Address,
@@ -66,7 +70,7 @@ def _bulk_create[M: Model](model: type[M], rows: Sequence[M]) -> None:
         model._default_manager.bulk_create(chunk)
 
 
-def records_validate(
+def _records_validate(
     *, municipality: Municipality, persons: list[PersonRecord], events: list[EventRecord]
 ) -> list[RowError]:
     """Every problem in the records, including clashes with what the register holds."""
@@ -134,7 +138,7 @@ def records_validate(
 
 
 @transaction.atomic
-def records_write(
+def _records_write(
     *,
     municipality: Municipality,
     persons: list[PersonRecord],
@@ -247,36 +251,39 @@ def records_write(
 
 def register_import_records(
     *,
+    actor: Actor,
     municipality: Municipality,
     persons: list[PersonRecord],
     events: list[EventRecord],
     progress: Progress | None = None,
 ) -> ImportResult:
     """Validate everything, then write everything, or nothing when any record is bad."""
+    authorize(actor, municipality, Permission.REGISTER_WRITE)
     with transaction.atomic():
-        errors = records_validate(municipality=municipality, persons=persons, events=events)
+        errors = _records_validate(municipality=municipality, persons=persons, events=events)
         if errors:
             raise ImportRejected(errors)
-        return records_write(
+        return _records_write(
             municipality=municipality, persons=persons, events=events, progress=progress
         )
 
 
 def register_import_file(
-    *, municipality: Municipality, path: Path, progress: Progress | None = None
+    *, actor: Actor, municipality: Municipality, path: Path, progress: Progress | None = None
 ) -> ImportResult:
     """Import a CSV or JSON register file (formats in docs/register-import.md)."""
+    authorize(actor, municipality, Permission.REGISTER_WRITE)
     parsed = read_register_file(path)
     with transaction.atomic():
         # Report every problem at once: those of reading and those of the records read.
         errors = [RowError(line, message) for line, message in parsed.errors]
-        errors += records_validate(
+        errors += _records_validate(
             municipality=municipality, persons=parsed.persons, events=parsed.events
         )
         if errors:
             errors.sort(key=lambda e: e.line or 0)
             raise ImportRejected(errors)
-        return records_write(
+        return _records_write(
             municipality=municipality,
             persons=parsed.persons,
             events=parsed.events,
@@ -284,24 +291,22 @@ def register_import_file(
         )
 
 
-# --- Changes to people already in the register. Each tells listeners (after commit)
-# which people's data changed, so that documents attesting their data can be superseded.
-
-RegisterListener = Callable[[list[int]], None]
-_change_listeners: list[RegisterListener] = []
+# --- Changes to people already in the register. Each puts an outbox row saying whose
+# data changed (register/events.py), so that documents attesting their data are checked
+# again once the change is committed, even if the process stops right after.
 
 
-def on_register_change(listener: RegisterListener) -> None:
-    _change_listeners.append(listener)
-
-
-def _changed(person_ids: list[int]) -> None:
-    ids = sorted(set(person_ids))
-    transaction.on_commit(lambda: [listener(ids) for listener in _change_listeners])
+def _changed(municipality: Municipality, person_ids: list[int]) -> None:
+    outbox_put(
+        municipality=municipality,
+        kind="register.changed",
+        payload={"persons": sorted(set(person_ids))},
+    )
 
 
 def person_move(
     *,
+    actor: Actor,
     municipality: Municipality,
     national_id: str,
     street: str,
@@ -320,6 +325,7 @@ def person_move(
     """
     from eloket.register.selectors import person_get
 
+    authorize(actor, municipality, Permission.REGISTER_WRITE)
     if not (
         street.strip() and house_number.strip() and postcode.strip() and municipality_name.strip()
     ):
@@ -391,17 +397,19 @@ def person_move(
                 relation="reference",
                 valid_from=moved_on,
             )
-        _changed([person.pk, *household_ids])
+        _changed(municipality, [person.pk, *household_ids])
+        _audit(actor, municipality, "register.move", person, moved_on)
     assert new_address is not None
     return new_address
 
 
 def person_record_death(
-    *, municipality: Municipality, national_id: str, died_on: dt.date
+    *, actor: Actor, municipality: Municipality, national_id: str, died_on: dt.date
 ) -> Person:
     """Record a death (the civil-status act itself is drawn up elsewhere)."""
     from eloket.register.selectors import person_get
 
+    authorize(actor, municipality, Permission.REGISTER_WRITE)
     with transaction.atomic():
         person = person_get(municipality=municipality, national_id=national_id)
         if person.is_deceased:
@@ -412,5 +420,20 @@ def person_record_death(
             )
         person.date_of_death = died_on
         person.save(update_fields=["date_of_death", "updated_at"])
-        _changed([person.pk])
+        _changed(municipality, [person.pk])
+        _audit(actor, municipality, "register.death", person, died_on)
     return person
+
+
+def _audit(
+    actor: Actor, municipality: Municipality, action: str, person: Person, on: dt.date
+) -> None:
+    # The register's own id of the person, never the national number.
+    audit_record(
+        actor=actor,
+        municipality=municipality,
+        action=action,
+        object_type="person",
+        object_ref=str(person.pk),
+        data={"on": on.isoformat()},
+    )

@@ -228,3 +228,42 @@ class Municipality(TimeStampedModel):
             )
         if errors:
             raise ValidationError(errors)
+
+
+class PluginSetting(TimeStampedModel):
+    """A municipality's choice and options of one plugin of a registry (a delivery
+    channel, a document signer, a register backend, an identity provider), checked
+    against the plugin's JSON Schema (`common/registry.py`)."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.CASCADE, related_name="plugin_settings"
+    )
+    registry = models.CharField(max_length=60, help_text="e.g. delivery_channels")
+    plugin = models.CharField(max_length=60, help_text="The plugin's id in that registry.")
+    enabled = models.BooleanField(default=True)
+    options = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["municipality", "registry", "plugin"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "registry", "plugin"], name="plugin_setting_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.registry}/{self.plugin}"
+
+    def clean(self) -> None:
+        from eloket.common.registry import REGISTRIES, ApplicationError
+
+        registry = REGISTRIES.get(self.registry)
+        if registry is None:
+            raise ValidationError(
+                {"registry": _("Choose one of: %(ids)s.") % {"ids": ", ".join(sorted(REGISTRIES))}}
+            )
+        try:
+            self.options = registry.validate_options(self.plugin, self.options or {})
+        except ApplicationError as exc:
+            field = "plugin" if exc.code == "unknown_plugin" else "options"
+            raise ValidationError({field: str(exc)}) from exc

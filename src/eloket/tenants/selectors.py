@@ -89,3 +89,31 @@ def municipality_cache_clear() -> None:
     """Forget cached tenants in this process (services call it after every change)."""
     _host_cache.clear()
     _slug_cache.clear()
+
+
+def plugin_options(
+    *, municipality: Municipality, registry: str, plugin: str
+) -> dict[str, object] | None:
+    """The municipality's options for a plugin ({} when it set none), or None when it
+    switched the plugin off."""
+    from eloket.tenants.models import PluginSetting
+
+    setting = PluginSetting.objects.filter(
+        municipality=municipality, registry=registry, plugin=plugin
+    ).first()
+    if setting is None:
+        return {}
+    return dict(setting.options) if setting.enabled else None
+
+
+def plugin_chosen(*, municipality: Municipality, registry: str, default: str) -> str:
+    """The one plugin of a registry the municipality uses (a document signer, a register
+    backend): its enabled setting, else the platform's default."""
+    from eloket.tenants.models import PluginSetting
+
+    chosen = (
+        PluginSetting.objects.filter(municipality=municipality, registry=registry, enabled=True)
+        .values_list("plugin", flat=True)
+        .first()
+    )
+    return chosen or default

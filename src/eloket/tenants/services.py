@@ -1,6 +1,5 @@
 """Writes of municipalities: onboarding and configuration."""
 
-from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -8,17 +7,22 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from eloket.common.errors import ApplicationError, Conflict
+from eloket.common.registry import Plugin, Registry
 from eloket.tenants.models import Module, Municipality
 
 DEFAULT_MODULES = [Module.CERTIFICATES.value, Module.PARTICIPATION.value]
 
-# Modules set up their defaults for a new municipality (certificates: its catalogue).
-CreationHook = Callable[[Municipality], None]
-_creation_hooks: list[CreationHook] = []
+
+class MunicipalitySetup(Plugin):
+    """What a module sets up for a new municipality (certificates: its catalogue)."""
+
+    def set_up(self, municipality: Municipality) -> None:
+        raise NotImplementedError
 
 
-def on_municipality_created(hook: CreationHook) -> None:
-    _creation_hooks.append(hook)
+municipality_setups: Registry[MunicipalitySetup] = Registry(
+    "municipality_setups", description="municipality set-up"
+)
 
 
 def _validation_message(exc: ValidationError) -> str:
@@ -83,8 +87,8 @@ def municipality_create(
         raise Conflict(
             _("A municipality with this slug already exists."), code="duplicate"
         ) from exc
-    for hook in _creation_hooks:
-        hook(municipality)
+    for setup in municipality_setups:
+        setup.set_up(municipality)
     return municipality
 
 

@@ -18,7 +18,7 @@ from jinja2 import Environment, pass_context, select_autoescape
 
 from eloket.register.labels import country_name, format_national_id
 from eloket.register.models import DataCategory
-from eloket.web.links import tenant_reverse
+from eloket.tenants.links import tenant_reverse
 
 
 def data_label(code: str) -> str:

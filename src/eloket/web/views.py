@@ -11,11 +11,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from eloket.tenants.catalogue import catalogue_for
 from eloket.tenants.decorators import tenant_page
+from eloket.tenants.links import tenant_reverse
 from eloket.tenants.models import Municipality
 from eloket.tenants.selectors import municipality_list
-from eloket.web.catalogue import catalogue_for
-from eloket.web.links import tenant_reverse
 
 
 @require_GET

@@ -14,6 +14,7 @@ from ninja.pagination import paginate
 from eloket.api.auth import AUTH
 from eloket.api.pagination import PageNumberPagination
 from eloket.api.routers.records import record_out
+from eloket.api.routers.requests import case_for_caller
 from eloket.api.schemas import (
     BackofficeOrderOut,
     CertificateTypeOut,
@@ -26,21 +27,29 @@ from eloket.api.schemas import (
 )
 from eloket.cases.display import history_text
 from eloket.cases.models import Case
-from eloket.cases.selectors import case_by_code, is_overdue, messages_of, timeline
+from eloket.cases.selectors import messages_of, timeline
 from eloket.certificates import services
 from eloket.certificates.catalogue import format_fee
+from eloket.certificates.handler import OrderStatus
 from eloket.certificates.models import CertificateOrder
-from eloket.certificates.selectors import document_pdf, order_for_officer, order_of, order_queue
+from eloket.certificates.selectors import (
+    certificate_types_offered,
+    document_of,
+    order_for_officer,
+    order_of,
+    order_queue,
+    order_with_subject_record,
+)
 from eloket.certificates.views import pdf_response
 from eloket.common.errors import NotFound
+from eloket.documents.codes import verification_url
 from eloket.documents.ratelimit import check_rate
-from eloket.documents.services import verification_url
 from eloket.documents.verify import MAX_UPLOAD, too_large, verify_code, verify_pdf
-from eloket.identity.access import officer_access
-from eloket.identity.selectors import officer_role_in
-from eloket.register.selectors import person_record
+from eloket.identity.access import citizen_actor_for, officer_access
 from eloket.tenants.links import municipality_base_url
 from eloket.tenants.selectors import municipality_get
+
+DOCUMENT_READY = (OrderStatus.ISSUED, OrderStatus.DELIVERED)
 
 router = Router(tags=["certificates"])
 ERRORS = {401: Error, 403: Error, 404: Error, 422: Error}
@@ -72,13 +81,16 @@ def catalogue(request: HttpRequest, slug: str) -> Any:
             "processing_days": t.processing_days,
             "order_url": f"{home}certificates/{t.code}/order",
         }
-        for t in services.certificate_types_offered(municipality)
+        for t in certificate_types_offered(municipality=municipality)
     ]
 
 
 def order_out(request: HttpRequest, case: Case, order: CertificateOrder) -> dict[str, Any]:
-    document = document_pdf(case) if case.status in ("issued", "delivered") else None
-    home = municipality_base_url(case.municipality, platform_base_url=_base(request))
+    municipality = case.municipality
+    document = (
+        document_of(municipality=municipality, case=case) if case.status in DOCUMENT_READY else None
+    )
+    home = municipality_base_url(municipality, platform_base_url=_base(request))
     return {
         "tracking_code": case.tracking_code,
         "status": case.status,
@@ -93,10 +105,13 @@ def order_out(request: HttpRequest, case: Case, order: CertificateOrder) -> dict
         "due_at": case.due_at,
         "url": f"{home}orders/{case.tracking_code}",
         "timeline": [
-            {"at": c.at, "status": c.to_status, "text": history_text(c), "reason": c.reason}
-            for c in timeline(case)
+            {"at": c.at, "status": c.to_status, "text": history_text(c, case), "reason": c.reason}
+            for c in timeline(municipality=municipality, case=case)
         ],
-        "messages": [{"at": m.at, "author": m.author, "text": m.text} for m in messages_of(case)],
+        "messages": [
+            {"at": m.at, "author": m.author, "text": m.text}
+            for m in messages_of(municipality=municipality, case=case)
+        ],
         "document": {
             "code": document.display_code,
             "status": document.status,
@@ -121,9 +136,10 @@ def order_out(request: HttpRequest, case: Case, order: CertificateOrder) -> dict
 )
 def order_create(request: HttpRequest, slug: str, payload: OrderIn) -> Any:
     municipality = municipality_get(slug=slug)
+    actor = citizen_actor_for(request)
     case, created = services.order_submit(
+        actor=actor,
         municipality=municipality,
-        user=request.user,  # type: ignore[arg-type]
         request=services.OrderRequest(
             certificate_type=payload.certificate_type,
             subject=payload.subject,
@@ -135,20 +151,17 @@ def order_create(request: HttpRequest, slug: str, payload: OrderIn) -> Any:
         idempotency_key=request.headers.get("Idempotency-Key", ""),
     )
     case.refresh_from_db()
-    return Status(201 if created else 200, order_out(request, case, order_of(case)))
+    return Status(
+        201 if created else 200,
+        order_out(request, case, order_of(municipality=municipality, case=case)),
+    )
 
 
-def _case_for_caller(request: HttpRequest, code: str) -> Case:
-    """The order, for its requester or an officer of its municipality; 404 for anyone else
-    (whether a code exists is not told)."""
-    case = case_by_code(code)
-    if case is not None:
-        if case.requester_id == request.user.pk:
-            return case
-        if officer_role_in(request.user, case.municipality) is not None:
-            officer_access(request, case.municipality)
-            return case
-    raise NotFound(_("You have no request with this tracking code."))
+def _order_for_caller(request: HttpRequest, code: str) -> tuple[Case, CertificateOrder]:
+    """The order, for its requester or the officers who handle orders; 404 for anyone
+    else (whether a code exists is not told)."""
+    case = case_for_caller(request, code)
+    return case, order_of(municipality=case.municipality, case=case)
 
 
 @router.get(
@@ -158,8 +171,8 @@ def _case_for_caller(request: HttpRequest, code: str) -> Case:
     summary="An order's status and timeline (its requester or the municipality's officers)",
 )
 def order_get(request: HttpRequest, tracking_code: str) -> Any:
-    case = _case_for_caller(request, tracking_code)
-    return order_out(request, case, order_of(case))
+    case, order = _order_for_caller(request, tracking_code)
+    return order_out(request, case, order)
 
 
 @router.get(
@@ -177,8 +190,12 @@ def order_get(request: HttpRequest, tracking_code: str) -> Any:
     },
 )
 def order_document(request: HttpRequest, tracking_code: str) -> HttpResponse:
-    case = _case_for_caller(request, tracking_code)
-    document = document_pdf(case) if case.status in ("issued", "delivered") else None
+    case, _order = _order_for_caller(request, tracking_code)
+    document = (
+        document_of(municipality=case.municipality, case=case)
+        if case.status in DOCUMENT_READY
+        else None
+    )
     if document is None:
         raise NotFound(_("The document is not ready yet."))
     return pdf_response(document)
@@ -199,9 +216,10 @@ class QueueQuery(Schema):
 @paginate(PageNumberPagination)
 def queue(request: HttpRequest, slug: str, query: Query[QueueQuery]) -> Any:
     municipality = municipality_get(slug=slug)
-    officer_access(request, municipality)
+    actor = officer_access(request, municipality)
     cases = order_queue(
         municipality=municipality,
+        actor=actor,
         status=query.status,
         certificate_type=query.certificate_type,
         older_than_days=query.older_than_days,
@@ -213,7 +231,7 @@ def queue(request: HttpRequest, slug: str, query: Query[QueueQuery]) -> Any:
             "certificate_type": c.order.certificate_type.code,
             "created_at": c.created_at,
             "due_at": c.due_at,
-            "overdue": is_overdue(c),
+            "overdue": c.is_overdue,
             "assigned_to": c.assigned_to.username if c.assigned_to else None,
         }
         for c in cases
@@ -223,21 +241,15 @@ def queue(request: HttpRequest, slug: str, query: Query[QueueQuery]) -> Any:
 def backoffice_order_out(request: HttpRequest, slug: str, tracking_code: str) -> dict[str, Any]:
     municipality = municipality_get(slug=slug)
     actor = officer_access(request, municipality)
-    case, order = order_for_officer(municipality=municipality, tracking_code=tracking_code)
-    record = person_record(
-        municipality=municipality,
-        national_id=order.subject.national_id,
-        actor=actor,
-        purpose=_("Handling order %(code)s: %(what)s")
-        % {"code": case.display_code, "what": order.certificate_type.label},
-        case_ref=f"order:{case.tracking_code}",
+    case, order, record = order_with_subject_record(
+        municipality=municipality, actor=actor, tracking_code=tracking_code
     )
     return {
         **order_out(request, case, order),
         "subject": record_out(record),
         "requester": case.requester.get_full_name(),
         "assigned_to": case.assigned_to.username if case.assigned_to else None,
-        "overdue": is_overdue(case),
+        "overdue": case.is_overdue,
     }
 
 
@@ -260,10 +272,18 @@ def backoffice_order(request: HttpRequest, slug: str, tracking_code: str) -> Any
 def decide(request: HttpRequest, slug: str, tracking_code: str, payload: DecisionIn) -> Any:
     municipality = municipality_get(slug=slug)
     actor = officer_access(request, municipality)
-    case, _order = order_for_officer(municipality=municipality, tracking_code=tracking_code)
-    services.order_decide(case=case, actor=actor, decision=payload.decision, reason=payload.reason)
+    case, order = order_for_officer(
+        municipality=municipality, actor=actor, tracking_code=tracking_code
+    )
+    services.order_decide(
+        actor=actor,
+        municipality=municipality,
+        case=case,
+        decision=payload.decision,
+        reason=payload.reason,
+    )
     case.refresh_from_db()
-    return order_out(request, case, order_of(case))
+    return order_out(request, case, order)
 
 
 @router.get(

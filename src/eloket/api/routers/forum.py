@@ -14,9 +14,11 @@ from eloket.api.schemas import Error
 from eloket.common.errors import ApplicationError, NotFound
 from eloket.forum import selectors, services
 from eloket.forum.analysis import analysis_current
+from eloket.forum.display import display_name
 from eloket.forum.interchange import import_polis_upload
 from eloket.forum.models import IdentityDisplay, Opinion, Phase, Topic, VoteMode
 from eloket.identity.access import NotAuthenticated, officer_access
+from eloket.identity.eligibility import participant_actor
 from eloket.identity.selectors import officer_role_in
 from eloket.tenants.links import municipality_base_url
 from eloket.tenants.selectors import municipality_get
@@ -144,7 +146,7 @@ def opinion_out(opinion: Opinion, topic: Topic, my_vote: int | None = None) -> d
         "id": opinion.pk,
         "topic": topic.pk,
         "text": opinion.text,
-        "author": services.display_name(opinion.participant, topic),
+        "author": display_name(opinion.participant, topic),
         "created_at": opinion.created_at,
         "state": opinion.state,
         "reply_to": opinion.parent_id,
@@ -195,10 +197,11 @@ def topics(request: HttpRequest, slug: str, query: Query[TopicsQuery]) -> Any:
 )
 def create_topic(request: HttpRequest, slug: str, payload: TopicIn) -> Any:
     municipality = municipality_get(slug=slug)
-    officer_access(request, municipality)
+    actor = officer_access(request, municipality)
     if payload.phase not in (Phase.DRAFT, Phase.OPEN):
         raise ApplicationError(_("A new topic is a draft or open."), code="invalid_phase")
     topic = services.topic_create(
+        actor=actor,
         municipality=municipality,
         title=payload.title,
         summary=payload.summary,
@@ -210,7 +213,9 @@ def create_topic(request: HttpRequest, slug: str, payload: TopicIn) -> Any:
         pre_moderation=payload.pre_moderation,
     )
     if payload.phase == Phase.OPEN:
-        topic = services.topic_set_phase(topic=topic, phase=Phase.OPEN)
+        topic = services.topic_set_phase(
+            actor=actor, municipality=municipality, topic=topic, phase=Phase.OPEN
+        )
     return Status(201, topic_out(request, topic))
 
 
@@ -285,7 +290,11 @@ def post(request: HttpRequest, slug: str, topic_id: int, payload: OpinionIn) -> 
         if parent is None:
             raise NotFound(_("This opinion is not available."))
     opinion = services.opinion_post(
-        topic=topic, user=request.user, text=payload.text, parent=parent
+        actor=participant_actor(request.user),
+        municipality=topic.municipality,
+        topic=topic,
+        text=payload.text,
+        parent=parent,
     )
     return Status(201, opinion_out(opinion, topic))
 
@@ -324,7 +333,10 @@ def vote(request: HttpRequest, slug: str, opinion_id: int, payload: VoteIn) -> A
     if payload.vote not in services.VOTE_WORDS:
         raise ApplicationError(_("Vote agree, disagree or pass."), code="invalid_vote")
     cast = services.vote_cast(
-        opinion=item, user=request.user, value=services.VOTE_WORDS[payload.vote]
+        actor=participant_actor(request.user),
+        municipality=municipality,
+        opinion=item,
+        value=services.VOTE_WORDS[payload.vote],
     )
     item.refresh_from_db()
     return opinion_out(item, item.topic, cast.value)
@@ -339,7 +351,9 @@ def vote(request: HttpRequest, slug: str, opinion_id: int, payload: VoteIn) -> A
 def withdraw(request: HttpRequest, slug: str, opinion_id: int) -> Any:
     municipality = municipality_get(slug=slug)
     item = selectors.opinion_get(municipality=municipality, opinion_id=opinion_id)
-    services.vote_withdraw(opinion=item, user=request.user)
+    services.vote_withdraw(
+        actor=participant_actor(request.user), municipality=municipality, opinion=item
+    )
     item.refresh_from_db()
     return opinion_out(item, item.topic)
 
@@ -382,9 +396,9 @@ def import_polis(
     files: File[list[UploadedFile]] = None,  # type: ignore[assignment]
 ) -> Any:
     municipality = municipality_get(slug=slug)
-    officer_access(request, municipality)
+    actor = officer_access(request, municipality)
     uploads = {f.name or "file.csv": f.read(20 * 1024 * 1024) for f in (files or [])}
     if not uploads:
         raise ApplicationError(_("Send the files of a Polis export."), code="invalid_polis_export")
-    topic = import_polis_upload(municipality=municipality, files=uploads, title=title)
+    topic = import_polis_upload(actor=actor, municipality=municipality, files=uploads, title=title)
     return Status(201, topic_out(request, topic))

@@ -9,9 +9,19 @@ from ninja.pagination import paginate
 from eloket.api.auth import AUTH
 from eloket.api.pagination import PageNumberPagination
 from eloket.api.routers.records import record_out
-from eloket.api.schemas import AccessLogEntryOut, Error, IssuedTokenOut, MeOut, TokenIn, TokenOut
+from eloket.api.routers.requests import summary_out
+from eloket.api.schemas import (
+    AccessLogEntryOut,
+    Error,
+    IssuedTokenOut,
+    MeOut,
+    RequestSummaryOut,
+    TokenIn,
+    TokenOut,
+)
+from eloket.cases.selectors import cases_of_requester
 from eloket.identity import selectors, services
-from eloket.identity.access import citizen_access
+from eloket.identity.access import citizen_access, citizen_actor_for
 from eloket.register.access_log import access_log_for_person
 from eloket.register.selectors import own_record
 
@@ -58,6 +68,18 @@ def access_log(request: HttpRequest) -> Any:
         }
         for e in access_log_for_person(person=person)
     ]
+
+
+@router.get(
+    "/requests",
+    response={200: list[RequestSummaryOut], **ERRORS},
+    summary="My requests of every kind, on every municipality, newest first",
+)
+@paginate(PageNumberPagination)
+def my_requests(request: HttpRequest) -> Any:
+    citizen_actor_for(request)
+    cases = cases_of_requester(user=request.user).order_by("-created_at")  # type: ignore[arg-type]
+    return [summary_out(request, case) for case in cases]
 
 
 @router.get("/tokens", response={200: list[TokenOut], **ERRORS}, summary="My API tokens")

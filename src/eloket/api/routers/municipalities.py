@@ -4,10 +4,10 @@ from ninja.pagination import paginate
 
 from eloket.api.pagination import PageNumberPagination
 from eloket.api.schemas import CatalogueSectionOut, Error, MunicipalityOut
+from eloket.tenants.catalogue import catalogue_for
 from eloket.tenants.links import municipality_urls
 from eloket.tenants.models import Municipality
 from eloket.tenants.selectors import municipality_get, municipality_list
-from eloket.web.catalogue import catalogue_for
 
 router = Router(tags=["municipalities"])
 ERRORS = {422: Error}

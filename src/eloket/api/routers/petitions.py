@@ -9,6 +9,7 @@ from ninja.pagination import paginate
 from eloket.api.auth import AUTH
 from eloket.api.pagination import PageNumberPagination
 from eloket.api.schemas import Error
+from eloket.identity.eligibility import participant_actor
 from eloket.petitions import selectors, services
 from eloket.petitions.models import Petition
 from eloket.tenants.links import municipality_base_url
@@ -79,8 +80,11 @@ def petitions(request: HttpRequest, slug: str) -> Any:
 def start(request: HttpRequest, slug: str, payload: PetitionIn) -> Any:
     municipality = municipality_get(slug=slug)
     petition = services.petition_start(
-        municipality=municipality, user=request.user, title=payload.title, text=payload.text
-    )  # type: ignore[arg-type]
+        actor=participant_actor(request.user),
+        municipality=municipality,
+        title=payload.title,
+        text=payload.text,
+    )
     return Status(201, petition_out(request, petition))
 
 
@@ -95,6 +99,8 @@ def sign(request: HttpRequest, slug: str, petition_id: int) -> Any:
     petition = selectors.petition_get(
         municipality=municipality, petition_id=petition_id, user=request.user
     )
-    services.petition_sign(petition=petition, user=request.user)
+    services.petition_sign(
+        actor=participant_actor(request.user), municipality=municipality, petition=petition
+    )
     petition.refresh_from_db()
     return Status(201, petition_out(request, petition))

@@ -1,4 +1,5 @@
-"""`eloket audit verify`: check every hash chain (the register's access log)."""
+"""`eloket audit verify`: check every hash chain (the register's access log, the audit
+trail, and any other family an app registers in `common.chain.chain_families`)."""
 
 from typing import Any
 
@@ -10,16 +11,21 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
-        sub.add_parser("verify", help="Check every access-log chain.")
+        sub.add_parser("verify", help="Check every chain of every log.")
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
-        from eloket.common.models import ChainHead
-        from eloket.register.access_log import access_log_verify
+        from eloket.common.chain import chain_families
 
-        problems = access_log_verify()
-        chains = ChainHead.objects.filter(chain__startswith="access:").count()
-        if problems:
+        broken = 0
+        for family in chain_families:
+            problems = family.verify()
+            chains = family.chain_count()
             for problem in problems:
                 self.stderr.write(f"BROKEN {problem}")
-            raise CommandError(f"{len(problems)} of {chains} chains are broken.")
-        self.stdout.write(self.style.SUCCESS(f"All {chains} access-log chains are intact."))
+            broken += len(problems)
+            if problems:
+                self.stdout.write(f"{family}: {len(problems)} of {chains} chains are broken.")
+            else:
+                self.stdout.write(self.style.SUCCESS(f"{family}: all {chains} chains are intact."))
+        if broken:
+            raise CommandError(f"{broken} chains are broken.")

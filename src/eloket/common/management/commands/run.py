@@ -41,9 +41,10 @@ class Command(BaseCommand):
             self.stdout.write(f"==> Demo PKI (root and one seal per municipality) in {pki}")
             self.print_demo_citizens()
             self.print_demo_officers()
-        # Orders a crash left half-way are taken up again; the periodic tick (topic phases,
-        # petition periods, daily digests) waits for the worker.
-        call_command("certificates", "process", verbosity=0)
+        # What the outbox holds (a step a crash left half-way, an e-mail that failed) is
+        # taken up again; the periodic tick (topic phases, petition periods, daily digests,
+        # retries) waits for the worker.
+        call_command("outbox", "deliver", stdout=open(os.devnull, "w"))  # noqa: SIM115
         call_command("schedule", stdout=open(os.devnull, "w"))  # noqa: SIM115
         env = os.environ.copy()
         children: list[subprocess.Popen[bytes]] = []

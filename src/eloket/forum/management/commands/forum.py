@@ -26,15 +26,18 @@ class Command(BaseCommand):
         from eloket.common.errors import ApplicationError
 
         if action == "advance":
-            from eloket.forum.services import topics_advance_on_schedule
+            from django.utils import timezone
 
-            self.stdout.write(f"{topics_advance_on_schedule()} topics moved")
+            from eloket.forum.notify import AdvanceTopics
+
+            self.stdout.write(f"{AdvanceTopics().run(timezone.now())} topics moved")
             return
         if action == "digest":
             from eloket.forum.notify import send_digests
 
             self.stdout.write(f"{send_digests()} digests sent")
             return
+        from eloket.common.actors import Actor
         from eloket.forum.interchange import import_polis
         from eloket.tenants.selectors import municipality_get
 
@@ -44,6 +47,7 @@ class Command(BaseCommand):
             if not directory.is_dir():
                 raise CommandError(f"{directory} is not a directory")
             topic = import_polis(
+                actor=Actor.system("eloket forum import-polis", municipality),
                 municipality=municipality,
                 directory=directory,
                 title=options["title"],

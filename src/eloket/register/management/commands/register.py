@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.register.selectors import register_counts
 from eloket.register.services import ImportRejected, register_import_file
@@ -40,7 +41,10 @@ class Command(BaseCommand):
             return
         try:
             result = register_import_file(
-                municipality=municipality, path=options["file"], progress=self.progress
+                actor=Actor.system("eloket register import", municipality),
+                municipality=municipality,
+                path=options["file"],
+                progress=self.progress,
             )
         except ImportRejected as exc:
             for error in exc.errors:

@@ -10,12 +10,14 @@ from django.utils.translation import gettext as _
 from pypdf import PdfReader, PdfWriter
 
 from eloket.cases import messages as texts
-from eloket.cases.models import Case, Status
-from eloket.cases.services import case_transition, normalise_tracking_code
+from eloket.cases.codes import normalise_tracking_code
+from eloket.cases.models import Case
+from eloket.cases.services import case_transition
 from eloket.certificates.models import CertificateOrder
-from eloket.certificates.selectors import document_pdf, postal_orders_pending
+from eloket.certificates.selectors import document_of, postal_orders_pending
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
+from eloket.common.permissions import Permission, authorize
 from eloket.documents.render import TEMPLATES
 from eloket.register.selectors import person_record
 from eloket.tenants.models import Municipality
@@ -51,11 +53,13 @@ def _recipient(case: Case, actor: Actor) -> dict[str, str]:
     }
 
 
-def postal_batch(*, municipality: Municipality, actor: Actor) -> tuple[bytes, list[str]]:
+def postal_batch(*, actor: Actor, municipality: Municipality) -> tuple[bytes, list[str]]:
     """One PDF for the printer: per pending order, an address sheet then the certificate.
-    Returns the PDF and the tracking codes it holds (to mark them sent afterwards)."""
+    Returns the PDF and the tracking codes it holds (to mark them sent afterwards).
+    Reading the addresses is written to each requester's access log."""
     import typst
 
+    authorize(actor, municipality, Permission.POSTAL)
     cases = list(postal_orders_pending(municipality=municipality))
     if not cases:
         raise ApplicationError(
@@ -81,7 +85,7 @@ def postal_batch(*, municipality: Municipality, actor: Actor) -> tuple[bytes, li
     writer = PdfWriter()
     for index, case in enumerate(cases):
         writer.add_page(addresses.pages[index])
-        document = document_pdf(case)
+        document = document_of(municipality=municipality, case=case)
         if document is not None:
             for page in PdfReader(io.BytesIO(bytes(document.pdf))).pages:
                 writer.add_page(page)
@@ -90,8 +94,9 @@ def postal_batch(*, municipality: Municipality, actor: Actor) -> tuple[bytes, li
     return out.getvalue(), [case.tracking_code for case in cases]
 
 
-def postal_mark_sent(*, municipality: Municipality, codes: list[str], actor: Actor) -> int:
-    """Mark the printed orders as posted (delivered)."""
+def postal_mark_sent(*, actor: Actor, municipality: Municipality, codes: list[str]) -> int:
+    """Mark the printed orders as posted: the post channel's `deliver` transition."""
+    authorize(actor, municipality, Permission.POSTAL)
     wanted = {normalise_tracking_code(code) for code in codes if code}
     count = 0
     for case in postal_orders_pending(municipality=municipality):
@@ -100,7 +105,11 @@ def postal_mark_sent(*, municipality: Municipality, codes: list[str], actor: Act
         with transaction.atomic():
             CertificateOrder.objects.filter(case=case).update(posted_at=timezone.now())
             case_transition(
-                case=case, to_status=Status.DELIVERED, actor=actor, message=texts.DELIVERED_POST
+                actor=actor,
+                municipality=municipality,
+                case=case,
+                action="deliver",
+                message=texts.DELIVERED_POST,
             )
         count += 1
     return count

@@ -1,15 +1,15 @@
 """The service catalogue of a municipality: one section per enabled module.
 
-Modules add their services with `register_entries`; until one does, its section tells
-the citizen how to reach the municipality instead.
+Modules add their services by registering a provider (`catalogue_providers`); until one
+does, its section tells the citizen how to reach the municipality instead.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from eloket.common.registry import Plugin, Registry
 from eloket.tenants.models import Module, Municipality
 
 
@@ -45,12 +45,19 @@ SECTION_TEXT: dict[str, tuple[Promise, Promise]] = {
     Module.PETITIONS: (_("Petitions"), _("Start or sign a petition to the municipal council.")),
 }
 
-EntryProvider = Callable[[Municipality], list[CatalogueEntry]]
-_providers: dict[str, list[EntryProvider]] = {}
+
+class CatalogueProvider(Plugin):
+    """The entries one module adds to a municipality's catalogue."""
+
+    module: str = ""
+
+    def entries(self, municipality: Municipality) -> list[CatalogueEntry]:
+        raise NotImplementedError
 
 
-def register_entries(module: str, provider: EntryProvider) -> None:
-    _providers.setdefault(module, []).append(provider)
+catalogue_providers: Registry[CatalogueProvider] = Registry(
+    "catalogue_providers", description="catalogue provider"
+)
 
 
 def catalogue_for(
@@ -64,7 +71,12 @@ def catalogue_for(
             continue
         title, intro = SECTION_TEXT[module]
         entries = (
-            [entry for provider in _providers.get(module, []) for entry in provider(municipality)]
+            [
+                entry
+                for provider in catalogue_providers
+                if provider.module == module
+                for entry in provider.entries(municipality)
+            ]
             if with_entries
             else []
         )

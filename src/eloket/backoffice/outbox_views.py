@@ -1,0 +1,42 @@
+"""What the outbox could not send yet, or failed to send for good: the officer sees why
+and sends it again."""
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from eloket.common.actors import Actor
+from eloket.common.errors import ApplicationError
+from eloket.identity.access import officer_page
+from eloket.outbox.kinds import outbox_kinds
+from eloket.outbox.selectors import outbox_message_get, outbox_trouble
+from eloket.outbox.services import outbox_retry
+from eloket.tenants.models import Municipality
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+@officer_page()
+def outbox(request: HttpRequest, tenant: Municipality, actor: Actor) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            message_id = int(request.POST.get("message") or 0)
+        except ValueError:
+            message_id = 0
+        message = outbox_message_get(municipality=tenant, message_id=message_id)
+        try:
+            if message is None:
+                raise ApplicationError(_("No such message."))
+            outbox_retry(actor=actor, municipality=tenant, message=message)
+            messages.success(request, _("It will be sent again now."))
+        except ApplicationError as exc:
+            messages.error(request, str(exc))
+        return HttpResponseRedirect(request.POST.get("next") or request.path)
+    rows = []
+    for message in outbox_trouble(municipality=tenant)[:200]:
+        kind = outbox_kinds.get(message.kind)
+        rows.append((message, kind.describe(message) if kind else message.kind))
+    return render(request, "backoffice/outbox.html", {"rows": rows, "active": "backoffice"})

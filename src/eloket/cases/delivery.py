@@ -1,0 +1,167 @@
+"""Delivering what a case produced, and the work that follows a status change.
+
+Delivery channels (`delivery_channels`: download, e-mail, post; later a digital mailbox)
+are plugins. A channel starts inside the transaction that made the document and makes
+the case's `deliver` transition itself once the document has reached the citizen:
+download at once, e-mail when the mail server took it (the `case.deliver_email` outbox
+kind, retried with back-off; a final failure shows in the back office), post when an
+officer marks the printed batch as posted. Notifications only listen.
+
+`case.hook`: the outbox kind that runs a handler's hook on entering a status, once, after
+the commit (inline: the citizen who waits sees its result at once).
+"""
+
+import logging
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from eloket.cases import messages as texts
+from eloket.cases.handlers import case_handlers
+from eloket.cases.models import Case, StatusChange
+from eloket.common.actors import Actor
+from eloket.common.registry import Plugin, Registry
+from eloket.outbox.email import send_email, smtp_refused_for_good
+from eloket.outbox.kinds import OutboxKind, outbox_kinds
+from eloket.outbox.models import OutboxMessage
+from eloket.outbox.queue import outbox_put
+
+log = logging.getLogger(__name__)
+
+DELIVER = "deliver"
+
+
+def platform_actor(municipality: object, process: str = "Eloket") -> Actor:
+    return Actor.system(process, municipality)  # type: ignore[arg-type]
+
+
+class DeliveryChannel(Plugin):
+    def start(self, case: Case) -> None:
+        """Begin delivering `case`'s documents (inside the caller's transaction)."""
+        raise NotImplementedError
+
+
+delivery_channels: Registry[DeliveryChannel] = Registry(
+    "delivery_channels", description="delivery channel"
+)
+
+
+@delivery_channels.register("download")
+class Download(DeliveryChannel):
+    verbose_name = _("download")
+
+    def start(self, case: Case) -> None:
+        from eloket.cases.services import case_transition
+
+        case_transition(
+            actor=platform_actor(case.municipality),
+            municipality=case.municipality,
+            case=case,
+            action=DELIVER,
+            message=texts.DELIVERED_DOWNLOAD,
+        )
+
+
+@delivery_channels.register("email")
+class ByEmail(DeliveryChannel):
+    verbose_name = _("e-mail")
+
+    def start(self, case: Case) -> None:
+        outbox_put(
+            municipality=case.municipality,
+            kind="case.deliver_email",
+            ref=f"case:{case.tracking_code}",
+            payload={"case": case.pk},
+        )
+
+
+@delivery_channels.register("post")
+class ByPost(DeliveryChannel):
+    """Waits for the back office's print batch (certificates/postal.py)."""
+
+    verbose_name = _("post to the address in the register")
+
+    def start(self, case: Case) -> None:
+        return None
+
+
+@outbox_kinds.register("case.deliver_email")
+class DeliverByEmail(OutboxKind):
+    verbose_name = "document by e-mail"
+    max_attempts = 8
+
+    def deliver(self, message: OutboxMessage) -> None:
+        from eloket.cases.display import case_url
+        from eloket.cases.services import case_transition
+
+        case = Case.objects.select_related("municipality", "case_type").get(
+            pk=message.payload["case"]
+        )
+        if case.case_type.spec.transition(DELIVER, case.status) is None:
+            return  # delivered another way meanwhile, or cancelled: nothing to send
+        handler = case_handlers[case.case_type.handler]
+        attachments = handler.deliverables(case)
+        municipality = case.municipality.display_name(case.language)
+        with translation.override(case.language):
+            subject = _("%(municipality)s: your document for request %(code)s") % {
+                "municipality": municipality,
+                "code": case.display_code,
+            }
+            body = render_to_string(
+                "cases/document_email.txt",
+                {
+                    "case": case,
+                    "url": case_url(case),
+                    "documents": [
+                        (
+                            "-".join(ref[i : i + 4] for i in range(0, len(ref), 4)),
+                            f"{settings.ELOKET_BASE_URL}/verify/{ref}",
+                        )
+                        for source, ref in attachments
+                        if source == "document"
+                    ],
+                    "municipality": municipality,
+                },
+            )
+        send_email(
+            {
+                "to": [case.contact_email],
+                "subject": subject,
+                "body": body,
+                "attachments": attachments,
+            }
+        )
+        case_transition(
+            actor=platform_actor(case.municipality),
+            municipality=case.municipality,
+            case=case,
+            action=DELIVER,
+            message=texts.DELIVERED_EMAIL,
+            params={"email": case.contact_email},
+        )
+
+    def is_permanent(self, exc: Exception) -> bool:
+        return smtp_refused_for_good(exc)
+
+    def describe(self, message: OutboxMessage) -> str:
+        return _("the document, by e-mail")
+
+
+@outbox_kinds.register("case.hook")
+class CaseHook(OutboxKind):
+    verbose_name = "work after a status change"
+    transactional = True
+    inline = True
+
+    def deliver(self, message: OutboxMessage) -> None:
+        change = StatusChange.objects.select_related(
+            "case__case_type", "case__municipality", "case__requester"
+        ).get(pk=message.payload["change"])
+        case = change.case
+        handler = case_handlers[case.case_type.handler]
+        handler.on_enter(case, change)
+
+    def describe(self, message: OutboxMessage) -> str:
+        return _("the next step of the request")

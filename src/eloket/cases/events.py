@@ -1,0 +1,18 @@
+"""Listeners to case changes (`case_listeners`): notifications register one. A listener
+runs inside the transaction of the change and may only write (outbox rows): it sends
+nothing itself and never changes the case."""
+
+from typing import TYPE_CHECKING
+
+from eloket.common.registry import Plugin, Registry
+
+if TYPE_CHECKING:
+    from eloket.cases.models import Case, StatusChange
+
+
+class CaseListener(Plugin):
+    def changed(self, case: "Case", change: "StatusChange") -> None:
+        raise NotImplementedError
+
+
+case_listeners: Registry[CaseListener] = Registry("case_listeners", description="case listener")

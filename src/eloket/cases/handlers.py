@@ -1,0 +1,106 @@
+"""Case handlers: what gives a kind of request its behaviour, registered under an id
+(`case_handlers`) and named by each case type.
+
+A handler gives a case its links (the citizen's page, the officer's page), its summary,
+the words its timeline parameters stand for, and hooks on entering a status (issue a
+document, deliver it, ...), which the engine runs after the commit through the outbox.
+It may take over an action (`act`) that needs more than a status change, such as
+approving a certificate order, which issues the document in the same transaction.
+A kind of request that needs nothing of its own uses the `generic` handler: a case type
+in the database is then all it takes.
+"""
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.utils.translation import get_language
+
+from eloket.common.actors import Actor
+from eloket.common.registry import Plugin, Registry
+
+if TYPE_CHECKING:
+    from eloket.cases.definitions import Definition
+    from eloket.cases.models import Case, StatusChange
+
+
+class CaseHandler(Plugin):
+    # The built-in case type this handler brings (created for a municipality on first
+    # use), and the actions its code relies on (a new version must keep them).
+    builtin_code: ClassVar[str] = ""
+    required_actions: ClassVar[tuple[str, ...]] = ()
+    # Statuses whose entering runs `on_enter` after the commit.
+    hooks: ClassVar[frozenset[str]] = frozenset()
+
+    def builtin(self) -> dict[str, Any] | None:
+        """{"names", "definition", "processing_days", "department"} of the built-in type."""
+        return None
+
+    def citizen_path(self, case: "Case") -> str:
+        """The requester's page, relative to the municipality's home."""
+        return f"requests/{case.tracking_code}"
+
+    def officer_path(self, case: "Case") -> str:
+        return f"backoffice/requests/{case.tracking_code}"
+
+    def links(self, case: "Case") -> list[tuple[str, str]]:
+        """More (label, relative path) links shown on the generic request page."""
+        return []
+
+    def summary(self, case: "Case", language: str | None = None) -> str:
+        return case.title
+
+    def timeline_params(self, case: "Case", params: dict[str, Any]) -> dict[str, Any]:
+        """Parameters of a timeline text in the reader's language: the kind of request in
+        words, the municipality's name in the reader's language."""
+        params = dict(params)
+        if "what" in params:
+            params["what"] = in_sentence(self.what_label(case, str(params["what"])))
+        if "municipality" in params:
+            params["municipality"] = case.municipality.display_name(get_language())
+        return params
+
+    def what_label(self, case: "Case", value: str) -> str:
+        """What was asked, from the code kept in the timeline's first step."""
+        return case.case_type.name()
+
+    def act(
+        self, *, actor: Actor, municipality: Any, case: "Case", action: str, reason: str = ""
+    ) -> "Case":
+        """Carry out `action` (from a page, the API or a task). The default makes the
+        transition the definition names; handlers override actions that do more."""
+        from eloket.cases.services import case_transition
+
+        case_transition(
+            actor=actor, municipality=municipality, case=case, action=action, reason=reason
+        )
+        case.refresh_from_db()
+        return case
+
+    def on_enter(self, case: "Case", change: "StatusChange") -> None:
+        """Work that follows entering a status in `hooks`; runs once, after the commit,
+        in its own transaction (retried by the outbox when it fails)."""
+
+    def deliverables(self, case: "Case") -> list[tuple[str, str]]:
+        """What a delivery sends: (attachment source, reference) pairs."""
+        return []
+
+    def missing_actions(self, definition: "Definition") -> list[str]:
+        return [a for a in self.required_actions if not definition.has_action(a)]
+
+
+def in_sentence(label: str) -> str:
+    """A name as it reads inside a sentence: "Certificate of residence" becomes
+    "certificate of residence"; German nouns keep their capital."""
+    if (get_language() or "").startswith("de"):
+        return label
+    return label[:1].lower() + label[1:]
+
+
+case_handlers: Registry[CaseHandler] = Registry("case_handlers", description="case handler")
+
+
+@case_handlers.register("generic")
+class GenericHandler(CaseHandler):
+    """A kind of request defined by data alone: the definition's transitions, the
+    generic pages, nothing else."""
+
+    verbose_name = "generic request"

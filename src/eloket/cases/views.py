@@ -1,0 +1,130 @@
+"""Citizens' pages of requests of every kind: "My requests" (each with the link its
+handler gives), and the generic page of a request (its timeline, messages and the
+actions its type lets the requester take). Thin: the services decide."""
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from eloket.cases.display import case_path, case_url, timeline_rows
+from eloket.cases.handlers import case_handlers
+from eloket.cases.models import Case
+from eloket.cases.selectors import (
+    case_for_requester,
+    cases_of_requester,
+    messages_of,
+    timeline,
+)
+from eloket.cases.services import case_act, case_message_add, may_make
+from eloket.common.errors import ApplicationError
+from eloket.identity.selectors import citizen_actor_of
+from eloket.tenants.decorators import tenant_page
+from eloket.tenants.links import tenant_reverse
+from eloket.tenants.models import Municipality
+
+
+def _login_redirect(request: HttpRequest) -> HttpResponse:
+    login = tenant_reverse(request, "identity:login")
+    return HttpResponseRedirect(f"{login}?next={request.get_full_path()}")
+
+
+def here(request: HttpRequest, case: Case) -> str:
+    """The case's page: a link inside this municipality's pages when it is one of its
+    cases, else the absolute address on its own municipality."""
+    if case.municipality_id == request.tenant.pk:  # type: ignore[attr-defined]
+        return tenant_reverse(request, "web:home") + case_path(case)
+    return case_url(case)
+
+
+@require_GET
+@never_cache
+@tenant_page
+def my_requests(request: HttpRequest, tenant: Municipality) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return _login_redirect(request)
+    if citizen_actor_of(request.user) is None:
+        raise Http404(_("This page is for citizens logged in with their eID."))
+    cases = list(cases_of_requester(user=request.user)[:100])
+    return render(
+        request,
+        "cases/my_requests.html",
+        {
+            "rows": [(case, here(request, case)) for case in cases],
+            "active": "my",
+            "subpage": "orders",
+        },
+    )
+
+
+def _own_case(request: HttpRequest, tenant: Municipality, code: str) -> Case:
+    try:
+        return case_for_requester(municipality=tenant, user=request.user, tracking_code=code)
+    except ApplicationError as exc:
+        raise Http404(str(exc)) from exc
+
+
+@require_GET
+@never_cache
+@tenant_page
+def request_page(request: HttpRequest, tenant: Municipality, code: str) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return _login_redirect(request)
+    case = _own_case(request, tenant, code)
+    path = case_path(case)
+    if path != f"requests/{case.tracking_code}":  # the kind has a page of its own
+        return HttpResponseRedirect(tenant_reverse(request, "web:home") + path)
+    actor = citizen_actor_of(request.user)
+    actions = [
+        t
+        for t in case.case_type.spec.transitions_from(case.status)
+        if actor is not None and may_make(actor, tenant, case, t)
+    ]
+    home = tenant_reverse(request, "web:home")
+    return render(
+        request,
+        "cases/request.html",
+        {
+            "case": case,
+            "steps": timeline_rows(list(timeline(municipality=tenant, case=case)), case),
+            "thread": list(messages_of(municipality=tenant, case=case)),
+            "actions": actions,
+            "links": [
+                (label, home + path)
+                for label, path in case_handlers[case.case_type.handler].links(case)
+            ],
+            "active": "my",
+        },
+    )
+
+
+@require_POST
+@tenant_page
+def request_act(request: HttpRequest, tenant: Municipality, code: str) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return _login_redirect(request)
+    case = _own_case(request, tenant, code)
+    actor = citizen_actor_of(request.user)
+    try:
+        if actor is None:
+            raise ApplicationError(_("This is for citizens logged in with their eID."))
+        action = request.POST.get("action", "")
+        if action == "message":
+            case_message_add(
+                actor=actor, municipality=tenant, case=case, text=request.POST.get("text", "")
+            )
+            messages.success(request, _("Your message was sent."))
+        else:
+            case_act(
+                actor=actor,
+                municipality=tenant,
+                case=case,
+                action=action,
+                reason=request.POST.get("reason", ""),
+            )
+            messages.success(request, _("Done."))
+    except ApplicationError as exc:
+        messages.error(request, str(exc))
+    return HttpResponseRedirect(here(request, case))

@@ -1,0 +1,170 @@
+"""Placing a certificate order: checked against the certificate's rules and the register
+at the moment of ordering, made once per idempotency key, committed with its first
+timeline step and the outbox row that takes it further."""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from eloket.cases.models import Case, IdempotencyRecord
+from eloket.cases.services import case_create
+from eloket.certificates.eligibility import NotAllowed, check_may_order, requester_labels
+from eloket.certificates.models import CertificateOrder, CertificateType, Delivery
+from eloket.certificates.selectors import KIND, certificate_type_get
+from eloket.common.actors import Actor, ActorKind
+from eloket.common.errors import ApplicationError, Conflict
+from eloket.common.permissions import Permission, authorize
+from eloket.register.models import Person
+from eloket.register.selectors import person_for_identifier
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    certificate_type: str
+    subject: str  # national number
+    language: str
+    delivery: str
+    purpose: str = ""
+    contact_email: str = ""
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(json.dumps(self.__dict__, sort_keys=True).encode()).hexdigest()
+
+
+def _requester_person(actor: Actor) -> Person:
+    person = (
+        person_for_identifier(national_id=actor.national_id, country=actor.country)
+        if actor.kind == ActorKind.CITIZEN
+        else None
+    )
+    if person is None:
+        raise NotAllowed(
+            _("Certificates are ordered by citizens logged in with their eID."),
+            code="not_a_citizen",
+        )
+    return person
+
+
+def _validate(
+    municipality: Any, request: OrderRequest, requester: Person
+) -> tuple[CertificateType, Person]:
+    certificate_type = certificate_type_get(
+        municipality=municipality, code=request.certificate_type
+    )
+    if request.language not in certificate_type.languages:
+        raise ApplicationError(
+            _("This certificate is made in: %(languages)s.")
+            % {"languages": ", ".join(certificate_type.languages)},
+            code="invalid_language",
+        )
+    if request.delivery not in certificate_type.delivery_channels:
+        raise ApplicationError(
+            _("Choose a delivery among: %(channels)s.")
+            % {
+                "channels": ", ".join(
+                    str(Delivery(c).label) for c in certificate_type.delivery_channels
+                )
+            },
+            code="invalid_delivery",
+        )
+    if request.delivery == Delivery.EMAIL and not request.contact_email:
+        raise ApplicationError(
+            _("Give the e-mail address to send the certificate to."), code="email_required"
+        )
+    if len(request.purpose) > 200:
+        raise ApplicationError(_("Keep the purpose under 200 characters."), code="purpose_too_long")
+    subject = person_for_identifier(national_id=request.subject, municipality=municipality)
+    if subject is None:
+        # Whether a number exists is nobody's business: the same answer as "not allowed".
+        raise NotAllowed(
+            _(
+                "You may not order this certificate about this person here. It is ordered "
+                "from the municipality where the person is registered, by: %(who)s."
+            )
+            % {"who": requester_labels(certificate_type)},
+            code="not_allowed_for_subject",
+        )
+    check_may_order(certificate_type=certificate_type, requester=requester, subject=subject)
+    return certificate_type, subject
+
+
+def check_order(
+    *, actor: Actor, municipality: Any, request: OrderRequest
+) -> tuple[CertificateType, Person]:
+    """Everything order_submit checks, without writing (the review step of the form)."""
+    authorize(actor, municipality, Permission.REQUEST)
+    return _validate(municipality, request, _requester_person(actor))
+
+
+def order_submit(
+    *, actor: Actor, municipality: Any, request: OrderRequest, idempotency_key: str = ""
+) -> tuple[Case, bool]:
+    """Place an order (or return the one already placed with the same idempotency key).
+    Returns the case and whether it is new. Nothing is written when input is refused."""
+    authorize(actor, municipality, Permission.REQUEST)
+    user_id = actor.user_id
+    assert user_id is not None
+    key = idempotency_key.strip()[:100]
+    if key:
+        previous = _previous(user_id, key, request)
+        if previous is not None:
+            return previous, False
+    requester = _requester_person(actor)
+    certificate_type, subject = _validate(municipality, request, requester)
+    title = certificate_type.label
+    if subject.pk != requester.pk:
+        title = f"{title} — {subject.full_name}"
+    try:
+        with transaction.atomic():
+            case = case_create(
+                actor=actor,
+                municipality=municipality,
+                case_type=KIND,
+                requester_id=user_id,
+                language=translation.get_language() or municipality.default_language,
+                contact_email=request.contact_email,
+                title=title,
+                due_in_days=certificate_type.processing_days,
+                params={"what": certificate_type.code},
+            )
+            CertificateOrder.objects.create(
+                municipality=municipality,
+                case=case,
+                certificate_type=certificate_type,
+                subject=subject,
+                language=request.language,
+                delivery=request.delivery,
+                purpose=request.purpose.strip(),
+                fee_cents=certificate_type.fee_cents,
+                currency=certificate_type.currency,
+            )
+            if key:
+                IdempotencyRecord.objects.create(
+                    user_id=user_id, key=key, fingerprint=request.fingerprint(), case=case
+                )
+    except IntegrityError:
+        # The same key sent twice at once: the other request made the order.
+        previous = _previous(user_id, key, request) if key else None
+        if previous is None:
+            raise
+        return previous, False
+    return case, True
+
+
+def _previous(user_id: int, key: str, request: OrderRequest) -> Case | None:
+    record = (
+        IdempotencyRecord.objects.select_related("case").filter(user_id=user_id, key=key).first()
+    )
+    if record is None:
+        return None
+    if record.fingerprint != request.fingerprint():
+        raise Conflict(
+            _("This Idempotency-Key was already used for a different order."),
+            code="idempotency_key_reused",
+        )
+    return record.case

@@ -1,0 +1,134 @@
+"""What follows an order's submission and issue (run by the case handler's hooks, from
+the outbox, once each, after the commit; a failure is retried with back-off):
+
+- submitted: issue at once when the certificate is instant and the register holds
+  everything, else put the order in the officers' queue;
+- issue: make and seal the document (inside the approving transaction, so that an order
+  is never approved without its document);
+- issued: deliver the document through the order's channel.
+"""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from eloket.cases.delivery import delivery_channels
+from eloket.cases.models import Case
+from eloket.cases.services import case_transition
+from eloket.certificates import messages as texts
+from eloket.certificates.content import certificate_content, document_frame
+from eloket.certificates.handler import OrderStatus
+from eloket.certificates.models import CertificateKind, CertificateOrder
+from eloket.certificates.selectors import order_of
+from eloket.common.actors import Actor
+from eloket.common.errors import ApplicationError
+from eloket.documents.models import IssuedDocument
+from eloket.documents.services import document_issue, logo_for_pdf
+
+log = logging.getLogger(__name__)
+
+
+def _platform(municipality: object) -> Actor:
+    return Actor.system("Eloket", municipality)  # type: ignore[arg-type]
+
+
+def order_process(case: Case) -> None:
+    """After submission: the instant path, or the officers' queue."""
+    case.refresh_from_db()
+    if case.status != OrderStatus.SUBMITTED:
+        return
+    municipality = case.municipality
+    order = order_of(municipality=municipality, case=case)
+    platform = _platform(municipality)
+    if order.certificate_type.instant:
+        try:
+            with transaction.atomic():
+                case_transition(
+                    actor=platform,
+                    municipality=municipality,
+                    case=case,
+                    action="approve",
+                    message=texts.APPROVED_AUTOMATICALLY,
+                )
+                order_issue(case, order)
+            return
+        except ApplicationError as exc:  # e.g. the register lacks an address
+            log.info("order %s goes to review: %s", case.tracking_code, exc.code)
+    case_transition(
+        actor=platform,
+        municipality=municipality,
+        case=case,
+        action="take_up",
+        params={"municipality": municipality.display_name()},
+    )
+
+
+def _requester_actor(case: Case) -> Actor:
+    """The requester, as the one who reads the register for their certificate."""
+    from eloket.identity.selectors import citizen_actor_of
+
+    actor = citizen_actor_of(case.requester)
+    if actor is None:
+        raise ApplicationError(_("This order has no citizen behind it."), code="not_a_citizen")
+    return actor
+
+
+def order_issue(case: Case, order: CertificateOrder) -> IssuedDocument:
+    """Make and seal the document, and record `issued`. Inside the caller's transaction."""
+    municipality = case.municipality
+    kind = order.certificate_type.code
+    purpose = _("Certificate ordered (%(code)s): %(what)s") % {
+        "code": case.display_code,
+        "what": order.certificate_type.label,
+    }
+    content = certificate_content(
+        kind=kind,
+        municipality=municipality,
+        subject=order.subject,
+        language=order.language,
+        actor=_requester_actor(case),
+        purpose=purpose,
+        case_ref=f"order:{case.tracking_code}",
+    )
+    frame = document_frame(
+        municipality=municipality,
+        language=order.language,
+        purpose=order.purpose,
+        issued_on=timezone.localdate(),
+        logo=logo_for_pdf(municipality),
+    )
+    with translation.override(order.language):
+        summary = {**content.summary, "title": str(CertificateKind(kind).label)}
+    platform = _platform(municipality)
+    document = document_issue(
+        actor=platform,
+        municipality=municipality,
+        kind=kind,
+        language=order.language,
+        subject=order.subject,
+        data={**frame, **content.data},
+        attested=content.attested,
+        summary=summary,
+        case=case,
+        reason=f"{order.certificate_type.label} {case.display_code}",
+    )
+    case_transition(
+        actor=platform,
+        municipality=municipality,
+        case=case,
+        action="issue",
+        params={"document": document.display_code},
+    )
+    return document
+
+
+def order_deliver(case: Case) -> None:
+    """Hand the issued document to the order's delivery channel, which makes the
+    `deliver` transition itself when it has reached the citizen."""
+    case.refresh_from_db()
+    if case.status != OrderStatus.ISSUED:
+        return
+    order = order_of(municipality=case.municipality, case=case)
+    delivery_channels[order.delivery].start(case)

@@ -1,0 +1,117 @@
+"""Demo requests for the README's personas, one of every kind, made through the same
+services as a real citizen would: Jan Peeters's order of Lotte's birth extract waits for
+an officer; Sofie Claes's petition for a play street passed its threshold, and its
+answer case waits for the municipality. Idempotent."""
+
+from typing import Any
+
+from django.contrib.auth.models import User
+
+from eloket.common.actors import Actor
+from eloket.tenants.models import Municipality
+
+PLAY_STREET = "Een speelstraat in de Sleepstraat, elke woensdagnamiddag"
+
+
+def _persona_account(municipality: Municipality, key: str) -> User | None:
+    from eloket.demo.services import demo_citizens
+    from eloket.identity.services import citizen_account
+    from eloket.register.selectors import person_for_identifier
+
+    number, _name = demo_citizens(municipality.slug)[key]
+    person = person_for_identifier(national_id=number, municipality=municipality)
+    return citizen_account(person=person, method="oidc") if person else None
+
+
+def certificate_order_in_review(municipality: Municipality) -> Any:
+    from eloket.cases.models import Case
+    from eloket.certificates.services import OrderRequest, order_submit
+    from eloket.demo.services import demo_citizens
+    from eloket.identity.selectors import citizen_actor_of
+
+    jan = _persona_account(municipality, "jan")
+    if jan is None or Case.objects.filter(requester=jan, kind="certificate_order").exists():
+        return None
+    lotte, _name = demo_citizens(municipality.slug)["lotte"]
+    case, _new = order_submit(
+        actor=citizen_actor_of(jan),  # type: ignore[arg-type]
+        municipality=municipality,
+        request=OrderRequest(
+            certificate_type="birth_extract",
+            subject=lotte,
+            language="nl",
+            delivery="download",
+            purpose="Inschrijving in de muziekschool",
+        ),
+        idempotency_key="demo:jan:birth_extract",
+    )
+    return case
+
+
+def petition_with_answer_case(municipality: Municipality) -> Any:
+    from eloket.demo.participation import _adults, personas
+    from eloket.identity.selectors import citizen_actor_of
+    from eloket.identity.services import citizen_account
+    from eloket.petitions.models import Petition, Signature
+    from eloket.petitions.services import (
+        petition_admit,
+        petition_join,
+        petition_sign,
+        petition_start,
+        petition_submit,
+    )
+
+    if Petition.objects.filter(municipality=municipality, title=PLAY_STREET).exists():
+        return None
+    sofie = _persona_account(municipality, "sofie")
+    if sofie is None:
+        return None
+    initiator = citizen_actor_of(sofie)
+    assert initiator is not None
+    petition = petition_start(
+        actor=initiator,
+        municipality=municipality,
+        title=PLAY_STREET,
+        text=(
+            "Wij vragen de stad om de **Sleepstraat** elke woensdagnamiddag af te sluiten "
+            "voor doorgaand verkeer, zodat de kinderen van de buurt er veilig kunnen spelen."
+        ),
+    )
+    named = personas(municipality)
+    people = [p for p in _adults(municipality, 16, 400) if p.national_id not in named]
+    accounts = [citizen_account(person=p, method="oidc") for p in people[40:]]
+    for account in accounts[:2]:
+        petition_join(
+            actor=citizen_actor_of(account),  # type: ignore[arg-type]
+            municipality=municipality,
+            petition=petition,
+        )
+    petition_submit(actor=initiator, municipality=municipality, petition=petition)
+    petition = petition_admit(
+        actor=Actor.for_municipality(municipality),
+        municipality=municipality,
+        petition=petition,
+        admissible=True,
+    )
+    needed = petition.threshold or 1
+    signers = list(zip(accounts, people[40:], strict=True))[:needed]
+    # The signatures before the last are written at once (as if signed over the weeks);
+    # the last goes through the service, which opens the answer case on the engine.
+    Signature.objects.bulk_create(
+        Signature(municipality=municipality, petition=petition, user=user, person_ref=person.pk)
+        for user, person in signers[:-1]
+    )
+    Petition.objects.filter(pk=petition.pk).update(signature_count=len(signers) - 1)
+    last_user, _person = signers[-1]
+    petition_sign(
+        actor=citizen_actor_of(last_user),  # type: ignore[arg-type]
+        municipality=municipality,
+        petition=petition,
+    )
+    return petition
+
+
+def demo_cases_ensure(municipality: Municipality) -> None:
+    if municipality.slug == "gent":
+        certificate_order_in_review(municipality)
+        petition_with_answer_case(municipality)

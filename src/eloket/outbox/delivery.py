@@ -1,0 +1,151 @@
+"""Carrying out outbox messages: at once after the commit (`outbox_kick`), by the task
+worker, and by the periodic job that takes up whatever is due (a retry after back-off, a
+message whose worker died while sending it).
+
+Each attempt first claims the message (state `sending`, a lease) in a short transaction,
+so two workers never send it at the same time; then delivers it; then marks it `sent`,
+or counts the failure and sets the next attempt (1, 2, 4, ... minutes, at most an hour),
+or, after the last attempt or a permanent failure, `failed`: the back office shows it
+and can send it again (`outbox.services.outbox_retry`).
+"""
+
+import datetime as dt
+import logging
+
+from django.db import transaction
+from django.db.models import Q
+from django.tasks import task
+from django.utils import timezone
+
+from eloket.common.schedule import PeriodicJob, periodic_jobs
+from eloket.outbox.kinds import outbox_kinds
+from eloket.outbox.models import OutboxMessage, OutboxState
+
+log = logging.getLogger(__name__)
+
+LEASE = dt.timedelta(minutes=5)
+FIRST_RETRY = dt.timedelta(minutes=1)
+LONGEST_WAIT = dt.timedelta(hours=1)
+BATCH = 500
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_WAIT)
+
+
+def _due(now: dt.datetime) -> Q:
+    return Q(state=OutboxState.PENDING, next_attempt_at__lte=now) | Q(
+        state=OutboxState.SENDING, lease_until__lt=now
+    )
+
+
+def _claim(message_id: int, now: dt.datetime) -> OutboxMessage | None:
+    with transaction.atomic():
+        message = (
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(_due(now), pk=message_id)
+            .first()
+        )
+        if message is None:
+            return None
+        message.state = OutboxState.SENDING
+        message.attempts += 1
+        message.lease_until = now + LEASE
+        message.save(update_fields=["state", "attempts", "lease_until"])
+    return message
+
+
+def _mark_sent(message: OutboxMessage) -> None:
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        state=OutboxState.SENT, sent_at=timezone.now(), lease_until=None, last_error=""
+    )
+    message.state = OutboxState.SENT
+
+
+def _mark_failed(message: OutboxMessage, exc: Exception, *, permanent: bool) -> None:
+    now = timezone.now()
+    final = permanent or message.attempts >= message.max_attempts
+    message.state = OutboxState.FAILED if final else OutboxState.PENDING
+    message.next_attempt_at = now + backoff(message.attempts)
+    message.lease_until = None
+    message.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+    message.save(update_fields=["state", "next_attempt_at", "lease_until", "last_error"])
+    # The message's id and kind only: its payload may hold personal data.
+    log.warning(
+        "outbox message %s (%s) attempt %s failed%s: %s",
+        message.pk,
+        message.kind,
+        message.attempts,
+        " for good" if final else "",
+        type(exc).__name__,
+    )
+    if not final:
+        _schedule_retry(message)
+
+
+def outbox_deliver(message_id: int, *, now: dt.datetime | None = None) -> str:
+    """One attempt at one message, if it is due; returns its state afterwards (or
+    "skipped" when it was not due, already sent, or another worker holds it)."""
+    message = _claim(message_id, now or timezone.now())
+    if message is None:
+        return "skipped"
+    kind = outbox_kinds.get(message.kind)
+    try:
+        if kind is None:
+            raise LookupError(f"no kind {message.kind!r} is registered")
+        if kind.transactional:
+            with transaction.atomic():
+                kind.deliver(message)
+                _mark_sent(message)
+        else:
+            kind.deliver(message)
+            _mark_sent(message)
+    except Exception as exc:
+        _mark_failed(message, exc, permanent=kind is None or kind.is_permanent(exc))
+    return str(message.state)
+
+
+def outbox_deliver_due(now: dt.datetime | None = None, *, limit: int = BATCH) -> int:
+    """Take up what is due (oldest first); returns how many were sent."""
+    now = now or timezone.now()
+    ids = list(
+        OutboxMessage.objects.filter(_due(now))
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(outbox_deliver(pk, now=now) == OutboxState.SENT for pk in ids)
+
+
+@task()
+def deliver_task(message_id: int) -> str:
+    return outbox_deliver(message_id)
+
+
+def _schedule_retry(message: OutboxMessage) -> None:
+    backend = deliver_task.get_backend()
+    if not getattr(backend, "supports_defer", False):
+        return  # the periodic job takes it up
+    try:
+        deliver_task.using(run_after=message.next_attempt_at).enqueue(message.pk)
+    except Exception:
+        log.exception("could not schedule the retry of outbox message %s", message.pk)
+
+
+def outbox_kick(message_id: int, *, inline: bool) -> None:
+    """Right after the commit: deliver inline kinds here and now, queue the others. A
+    failure here is no loss: the message stays due for the periodic job."""
+    try:
+        if inline:
+            outbox_deliver(message_id)
+        else:
+            deliver_task.enqueue(message_id)
+    except Exception:
+        log.exception("outbox message %s waits for the next delivery run", message_id)
+
+
+@periodic_jobs.register("outbox_sent")
+class DeliverDue(PeriodicJob):
+    verbose_name = "send what waits in the outbox"
+
+    def run(self, now: dt.datetime) -> int:
+        return outbox_deliver_due(now)

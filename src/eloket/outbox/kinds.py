@@ -1,0 +1,35 @@
+"""Kinds of outbox messages, registered by the apps that define them (`outbox_kinds`).
+
+A kind says how to carry a message out (`deliver`, which raises when it did not work),
+whether that happens inside the transaction that marks it sent (`transactional`: for
+work that only writes the database, so it happens exactly once), whether it runs at once
+in the process that committed it (`inline`: work the person waits for, like issuing a
+certificate) or on the task worker, and which failures are final (`is_permanent`).
+"""
+
+from typing import TYPE_CHECKING
+
+from eloket.common.registry import Plugin, Registry
+
+if TYPE_CHECKING:
+    from eloket.outbox.models import OutboxMessage
+
+
+class OutboxKind(Plugin):
+    transactional: bool = False
+    inline: bool = False
+    max_attempts: int = 8
+
+    def deliver(self, message: "OutboxMessage") -> None:
+        raise NotImplementedError
+
+    def is_permanent(self, exc: Exception) -> bool:
+        """A failure that no retry will mend (a refused address, say)."""
+        return False
+
+    def describe(self, message: "OutboxMessage") -> str:
+        """One line for the back office (never personal data)."""
+        return str(self)
+
+
+outbox_kinds: Registry[OutboxKind] = Registry("outbox_kinds", description="kind of message")
