@@ -83,8 +83,10 @@ def main() -> None:
     from eloket.certificates.content import certificate_content, document_frame
     from eloket.common.actors import Actor
     from eloket.documents import render, seal
+    from eloket.documents.codes import verification_url
     from eloket.documents.models import IssuedDocument
-    from eloket.documents.services import document_issue, logo_for_pdf, qr_svg, verification_url
+    from eloket.documents.render import logo_for_pdf, qr_svg
+    from eloket.documents.services import document_issue
     from eloket.documents.verify import verify_code, verify_pdf
     from eloket.register.selectors import person_for_identifier
 
@@ -209,6 +211,7 @@ def main() -> None:
         with transaction.atomic():
             c = content()
             document_issue(
+                actor=Actor.system("benchmark", gent),
                 municipality=gent,
                 kind="household_composition",
                 language="nl",

@@ -535,6 +535,7 @@ def main() -> None:
     ok = page_time < 2 * base
 
     if not args.skip_analysis:
+        from eloket.common.actors import Actor
         from eloket.forum.analysis import analysis_run
         from eloket.forum.interchange import import_polis
 
@@ -555,7 +556,9 @@ def main() -> None:
         )
         step("Importing vTaiwan UberX (tests/data/polis)")
         vtaiwan = import_polis(
-            municipality=gent, directory=ROOT / "tests" / "data" / "polis" / "vtaiwan.uberx"
+            actor=Actor.system("benchmark", gent),
+            municipality=gent,
+            directory=ROOT / "tests" / "data" / "polis" / "vtaiwan.uberx",
         )
         results = []
         for name, topic, aim in (

@@ -24,6 +24,7 @@ def _fresh_tenant_cache():
 
 @pytest.fixture
 def make_municipality(db):
+    from eloket.common.actors import Actor
     from eloket.tenants.services import municipality_create
 
     counter = {"n": 0}
@@ -39,7 +40,7 @@ def make_municipality(db):
             "languages": ["nl", "fr"],
         }
         values.update(overrides)
-        return municipality_create(**values)
+        return municipality_create(actor=Actor.system("test"), **values)
 
     return make
 

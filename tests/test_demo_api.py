@@ -13,7 +13,8 @@ def demo(db, settings):
 
 def test_citizens_ordinary_first_then_personas(client, demo):
     from eloket.identity.services import citizen_identify
-    from eloket.register.selectors import age_on, household_members, is_resident
+    from eloket.register.ages import age_on
+    from eloket.register.selectors import household_members, is_resident
 
     listed = client.get("/api/v1/demo/citizens?municipality=gent").json()
     ordinary = [c for c in listed if c["persona"] is None]

@@ -197,7 +197,12 @@ def test_opinions_page_agrees_with_the_orm(gent, topic, people, monkeypatch):
         for moderating in (False, True):
             for page in (1, 2, 3):
                 rows, more = selectors.opinions_page(
-                    topic=topic, viewer=viewer, order=order, page=page, moderator=moderating
+                    municipality=gent,
+                    topic=topic,
+                    viewer=viewer,
+                    order=order,
+                    page=page,
+                    moderator=moderating,
                 )
                 expected = orm_page(topic, order=order, page=page, moderator=moderating)
                 assert [r.opinion.pk for r in rows] == expected, (order, moderating, page)
@@ -208,9 +213,13 @@ def test_opinions_page_agrees_with_the_orm(gent, topic, people, monkeypatch):
                     assert row.own == (row.opinion.participant.user_id == viewer.pk)
                     assert row.name == display_name(row.opinion.participant, topic)
                     assert isinstance(row.opinion.created_at, dt.datetime)
-    anonymous, _more = selectors.opinions_page(topic=topic, viewer=AnonymousUser())
+    anonymous, _more = selectors.opinions_page(
+        municipality=gent, topic=topic, viewer=AnonymousUser()
+    )
     assert all(r.my_vote is None and not r.own for r in anonymous)
-    replies, _more = selectors.opinions_page(topic=topic, viewer=viewer, parent=opinions[0])
+    replies, _more = selectors.opinions_page(
+        municipality=gent, topic=topic, viewer=viewer, parent=opinions[0]
+    )
     assert [r.opinion.pk for r in replies] == [reply.pk]
     # Fields not read by the page still load on use.
     assert rows[0].opinion.participant.created_at is not None

@@ -5,6 +5,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError, Conflict
 from eloket.tenants.models import Municipality
 from eloket.tenants.services import municipality_create, municipality_update
@@ -145,7 +146,9 @@ class TestValidation:
     def test_custom_css_cannot_break_out(self, gent):
         with pytest.raises(ApplicationError, match="@import"):
             municipality_update(
-                municipality=gent, custom_css="@import url(https://evil.example/x.css);"
+                actor=Actor.system("test", gent),
+                municipality=gent,
+                custom_css="@import url(https://evil.example/x.css);",
             )
         gent.refresh_from_db()
         assert gent.custom_css == ""
@@ -163,6 +166,7 @@ class TestResolution:
 
     def test_by_host_serves_the_same_pages_at_the_root(self, make_municipality, client):
         municipality_create(
+            actor=Actor.system("test"),
             slug="leuven",
             names={"nl": "Leuven"},
             country="BE",
@@ -212,7 +216,11 @@ class TestTenantCache:
 
     def test_a_change_in_this_process_shows_at_once(self, gent, client):
         client.get("/gent/")
-        municipality_update(municipality=gent, names={"nl": "Stad Gent 2", "en": "Ghent"})
+        municipality_update(
+            actor=Actor.system("test", gent),
+            municipality=gent,
+            names={"nl": "Stad Gent 2", "en": "Ghent"},
+        )
         assert "Stad Gent 2" in client.get("/gent/").content.decode()
 
     def test_a_change_by_another_process_shows_within_the_ttl(self, gent, client, monkeypatch):

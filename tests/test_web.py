@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from eloket.common.actors import Actor
 from eloket.tenants.catalogue import CatalogueEntry, CatalogueProvider, catalogue_providers
 from eloket.tenants.services import municipality_update
 
@@ -27,7 +28,9 @@ def test_home_page_in_the_municipality_branding(gent, client):
 
 def test_branding_change_changes_the_theme_url(gent, client):
     first = re.search(r"theme\.css\?v=(\w+)", client.get("/gent/").content.decode()).group(1)
-    municipality_update(municipality=gent, primary_colour="#7a1f5c")
+    municipality_update(
+        actor=Actor.system("test", gent), municipality=gent, primary_colour="#7a1f5c"
+    )
     second = re.search(r"theme\.css\?v=(\w+)", client.get("/gent/").content.decode()).group(1)
     assert first != second
     assert "#7a1f5c" in client.get(f"/gent/theme.css?v={second}").content.decode()
@@ -44,6 +47,7 @@ def test_strict_content_security_policy_on_every_page(gent, client):
 
 def test_uploaded_svg_logo_cannot_run_script(gent, client):
     municipality_update(
+        actor=Actor.system("test", gent),
         municipality=gent,
         logo=b'<svg xmlns="http://www.w3.org/2000/svg"></svg>',
         logo_content_type="image/svg+xml",
@@ -107,6 +111,7 @@ def test_catalogue_lists_sections_of_enabled_modules_and_registered_entries(gent
 @pytest.mark.parametrize("url", ["/gent/", "/gent/services/"])
 def test_page_weight_with_its_assets_stays_under_budget(gent, client, url):
     municipality_update(
+        actor=Actor.system("test", gent),
         municipality=gent,
         logo=b"<svg xmlns='http://www.w3.org/2000/svg'>" + b" " * 2000 + b"</svg>",
         logo_content_type="image/svg+xml",

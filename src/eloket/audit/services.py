@@ -13,7 +13,7 @@ from eloket.common.chain import ChainFamily, chain_append, chain_families
 CHAIN_PREFIX = "audit:"
 
 
-def chain_name(municipality_id: int | None) -> str:
+def _chain_name(municipality_id: int | None) -> str:
     return f"{CHAIN_PREFIX}{municipality_id or 'platform'}"
 
 
@@ -42,7 +42,7 @@ def audit_record(
         reason=reason,
         data=data or {},
     )
-    return chain_append(event, chain=chain_name(municipality_id))
+    return chain_append(event, chain=_chain_name(municipality_id))
 
 
 @chain_families.register("audit")

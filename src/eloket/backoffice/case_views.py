@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from eloket.cases.display import case_path, timeline_rows
 from eloket.cases.models import Case
+from eloket.cases.rights import may_make
 from eloket.cases.selectors import (
     case_for_officer,
     case_types_of,
@@ -19,7 +20,7 @@ from eloket.cases.selectors import (
     messages_of,
     timeline,
 )
-from eloket.cases.services import case_act, case_assign, case_message_add, may_make
+from eloket.cases.services import case_act, case_assign, case_message_add
 from eloket.certificates import services as certificates
 from eloket.certificates.models import CertificateKind
 from eloket.certificates.selectors import (

@@ -144,9 +144,9 @@ def forum_topic(
         {
             "topic": topic,
             "phases": Phase.choices,
-            "queue": list(selectors.moderation_queue(topic=topic)[:100]),
+            "queue": list(selectors.moderation_queue(municipality=tenant, topic=topic)[:100]),
             "top": top,
-            "selections": selectors.selections_of(topic),
+            "selections": selectors.selections_of(municipality=tenant, topic=topic),
             "selected_ids": set(
                 Selection.objects.filter(topic=topic).values_list("opinion_id", flat=True)
             ),

@@ -20,18 +20,16 @@ from django.utils.translation import gettext as _
 from eloket.audit.services import audit_record
 from eloket.cases import messages as texts
 from eloket.cases.codes import new_tracking_code
-from eloket.cases.definitions import TransitionSpec
 from eloket.cases.events import case_listeners
 from eloket.cases.handlers import case_handlers
 from eloket.cases.models import Author, Case, CaseMessage, CaseType, StatusChange
+from eloket.cases.rights import check_may_make
 from eloket.common.actors import Actor, ActorKind
 from eloket.common.errors import ApplicationError, NotFound
 from eloket.common.permissions import (
-    ROLE_RANK,
     Permission,
     PermissionDenied,
     authorize,
-    role_at_least,
     same_municipality,
 )
 from eloket.outbox.queue import outbox_put
@@ -252,40 +250,6 @@ def case_create(
     return case
 
 
-def may_make(actor: Actor, municipality: Any, case: Case, transition: TransitionSpec) -> bool:
-    try:
-        check_may_make(actor, municipality, case, transition)
-    except PermissionDenied:
-        return False
-    return True
-
-
-def check_may_make(actor: Actor, municipality: Any, case: Case, transition: TransitionSpec) -> None:
-    """Whether `actor` may make `transition` on `case` (PermissionDenied if not)."""
-    by = set(transition.by)
-    if actor.kind == ActorKind.CITIZEN:
-        authorize(actor, municipality, Permission.REQUEST)
-        if "requester" in by and actor.user_id == case.requester_id:
-            return
-        raise PermissionDenied(_("Only the municipality can do this."))
-    if actor.kind in (ActorKind.SYSTEM, ActorKind.MUNICIPALITY):
-        authorize(actor, municipality, Permission.CASE_HANDLE)
-        if "system" in by:
-            return
-        raise PermissionDenied(_("An officer decides this."))
-    roles = [who for who in by if who in ROLE_RANK]
-    if not roles:
-        raise PermissionDenied(_("This is not for officers to do."))
-    authorize(
-        actor,
-        municipality,
-        Permission.CASE_HANDLE,
-        department=transition.department or case.case_type.department,
-    )
-    if not role_at_least(actor.role, min(roles, key=ROLE_RANK.__getitem__)):
-        raise PermissionDenied(_("Your role does not allow this."))
-
-
 def case_transition(
     *,
     actor: Actor,
@@ -355,6 +319,8 @@ def case_act(*, actor: Actor, municipality: Any, case: Case, action: str, reason
     """An action from a page, the API, a task or a message: the case's handler carries
     it out (most actions are the transition the definition names)."""
     same_municipality(municipality, case)
+    citizen = actor.kind == ActorKind.CITIZEN
+    authorize(actor, municipality, Permission.REQUEST if citizen else Permission.CASE_HANDLE)
     handler = case_handlers[case.case_type.handler]
     return handler.act(
         actor=actor, municipality=municipality, case=case, action=action, reason=reason

@@ -12,13 +12,14 @@ from django.views.decorators.http import require_GET, require_POST
 from eloket.cases.display import case_path, case_url, timeline_rows
 from eloket.cases.handlers import case_handlers
 from eloket.cases.models import Case
+from eloket.cases.rights import may_make
 from eloket.cases.selectors import (
     case_for_requester,
     cases_of_requester,
     messages_of,
     timeline,
 )
-from eloket.cases.services import case_act, case_message_add, may_make
+from eloket.cases.services import case_act, case_message_add
 from eloket.common.errors import ApplicationError
 from eloket.identity.selectors import citizen_actor_of
 from eloket.tenants.decorators import tenant_page

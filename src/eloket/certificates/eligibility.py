@@ -5,8 +5,9 @@ from django.utils.translation import gettext as _
 
 from eloket.certificates.models import CertificateType, Requester, SubjectState
 from eloket.common.errors import ApplicationError
+from eloket.register.ages import age_on
 from eloket.register.models import Person
-from eloket.register.selectors import age_on, family_relations, household_members
+from eloket.register.selectors import family_relations, household_members
 
 ADULT_AGE = 18
 

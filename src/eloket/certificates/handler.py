@@ -160,10 +160,11 @@ class CertificateOrderHandler(CaseHandler):
     def on_enter(self, case: Case, change: StatusChange) -> None:
         from eloket.certificates.services.processing import order_deliver, order_process
 
+        platform = Actor.system("Eloket", case.municipality)
         if change.to_status == S.SUBMITTED:
-            order_process(case)
+            order_process(actor=platform, municipality=case.municipality, case=case)
         elif change.to_status == S.ISSUED:
-            order_deliver(case)
+            order_deliver(actor=platform, municipality=case.municipality, case=case)
 
     def deliverables(self, case: Case) -> list[tuple[str, str]]:
         from eloket.certificates.selectors import document_of

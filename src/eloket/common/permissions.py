@@ -100,6 +100,14 @@ def authorize(
         )
 
 
+def authorize_platform(actor: Actor) -> None:
+    """The platform operator's own acts (onboarding a municipality): the platform's
+    processes that act for no municipality, such as `eloket tenant create`."""
+    if actor.kind == ActorKind.SYSTEM and actor.municipality is None:
+        return
+    raise PermissionDenied(_("Only the platform operator does this."))
+
+
 def may(actor: Actor, municipality: Any, permission: Permission, *, department: str = "") -> bool:
     try:
         authorize(actor, municipality, permission, department=department)

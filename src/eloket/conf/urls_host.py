@@ -12,7 +12,7 @@ urlpatterns = [
     path("api/v1/docs", api_views.docs, name="api-docs"),
     path("api/v1/", api.urls),
     path("auth/", include("eloket.identity.urls")),
-    path("oidc/", include("eloket.identity.urls_demo_idp")),
+    path("oidc/", include("eloket.demo.urls_idp")),
     path("verify/", include("eloket.documents.urls")),
     path("", include("eloket.web.urls")),
     path("", include("eloket.identity.urls_tenant")),

@@ -11,7 +11,8 @@ from eloket.common.actors import Actor
 from eloket.forum.interchange import bulk_load
 from eloket.forum.models import Phase, ResponseOutcome, Selection, Topic
 from eloket.forum.services import topic_add_expert, topic_attach, topic_create
-from eloket.register.selectors import age_on, resident_list
+from eloket.register.ages import age_on
+from eloket.register.selectors import resident_list
 from eloket.tenants.models import Municipality
 
 SEOUL_TITLE = {

@@ -18,10 +18,10 @@ from django.utils.translation import gettext_lazy
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError, NotFound
 from eloket.demo.data import MUNICIPALITIES, DemoMunicipality, logo_svg
+from eloket.register.ages import age_on
 from eloket.register.demo import GeneratedRegister, generate_register
 from eloket.register.models import IdScheme, Person, full_name
 from eloket.register.selectors import (
-    age_on,
     household_members,
     is_resident,
     person_for_identifier,
@@ -62,6 +62,7 @@ def _municipality_for(spec: DemoMunicipality) -> tuple[Municipality, bool]:
         return existing, False
     initials = "".join(word[0] for word in spec.slug.split("-")).upper()
     created = municipality_create(
+        actor=Actor.system("eloket demo load"),
         slug=spec.slug,
         names=spec.names,
         country=spec.country,

@@ -7,6 +7,7 @@ Compilers are kept warm, one per template, and used under a lock (a compiler is 
 meant for two threads at once).
 """
 
+import base64
 import datetime as dt
 import json
 import threading
@@ -15,6 +16,8 @@ from typing import Any
 
 import segno
 import typst
+
+from eloket.tenants.models import Municipality
 
 TEMPLATES = Path(__file__).resolve().parent / "typst"
 LANGUAGES = ("nl", "fr", "de", "en")
@@ -67,3 +70,19 @@ def render_pdf(kind: str, data: dict[str, Any], *, issued_at: dt.datetime) -> by
         )
     assert isinstance(pdf, bytes)
     return pdf
+
+
+def logo_for_pdf(municipality: Municipality) -> str:
+    """The logo as SVG text for typst; a PNG or WebP logo is wrapped in an SVG."""
+    if not municipality.has_logo:
+        return ""
+    full = Municipality.objects.only("logo", "logo_content_type").get(pk=municipality.pk)
+    raw = bytes(full.logo)
+    if full.logo_content_type == "image/svg+xml":
+        return raw.decode("utf-8", errors="replace")
+    encoded = base64.b64encode(raw).decode()
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="200">'
+        f'<image width="200" height="200" href="data:{full.logo_content_type};base64,{encoded}"/>'
+        "</svg>"
+    )

@@ -1,7 +1,6 @@
 """Issuing, revoking and superseding documents. Every change of a document's public
 status is a row (`DocumentStatusChange`) and an audit event."""
 
-import base64
 import hashlib
 from collections.abc import Iterable
 from typing import Any
@@ -27,22 +26,6 @@ from eloket.documents.seal import document_signers
 from eloket.register.models import Person
 from eloket.tenants.models import Municipality
 from eloket.tenants.selectors import plugin_chosen
-
-
-def logo_for_pdf(municipality: Municipality) -> str:
-    """The logo as SVG text for typst; a PNG or WebP logo is wrapped in an SVG."""
-    if not municipality.has_logo:
-        return ""
-    full = Municipality.objects.only("logo", "logo_content_type").get(pk=municipality.pk)
-    raw = bytes(full.logo)
-    if full.logo_content_type == "image/svg+xml":
-        return raw.decode("utf-8", errors="replace")
-    encoded = base64.b64encode(raw).decode()
-    return (
-        '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="200">'
-        f'<image width="200" height="200" href="data:{full.logo_content_type};base64,{encoded}"/>'
-        "</svg>"
-    )
 
 
 def document_issue(

@@ -81,10 +81,12 @@ def topic_for_page(
     return topic
 
 
-def participant_of(topic: Topic, user: User | AnonymousUser) -> Participant | None:
+def participant_of(
+    *, municipality: Municipality, topic: Topic, user: User | AnonymousUser
+) -> Participant | None:
     if not user.is_authenticated:
         return None
-    return Participant.objects.filter(topic=topic, user=user).first()
+    return Participant.objects.filter(municipality=municipality, topic=topic, user=user).first()
 
 
 @dataclass
@@ -115,6 +117,7 @@ _OPINION_ORDERS = {"new": "o.created_at DESC, o.id DESC", "top": "o.agree DESC, 
 
 def opinions_page(
     *,
+    municipality: Municipality,
     topic: Topic,
     viewer: User | AnonymousUser | None = None,
     order: str = "new",
@@ -130,6 +133,8 @@ def opinions_page(
     lookup per opinion whatever the number of votes."""
     from eloket.forum.display import display_name
 
+    if topic.municipality_id != municipality.pk:
+        raise NotFound(_("There is no such topic here."))
     user_id = viewer.pk if viewer is not None and viewer.is_authenticated else None
     params: list[object] = [user_id, topic.pk]
     if parent is None:
@@ -200,9 +205,11 @@ def opinion_get(*, municipality: Municipality, opinion_id: int, moderator: bool 
     return opinion
 
 
-def replies_of(opinion: Opinion, *, moderator: bool = False) -> list[Opinion]:
+def replies_of(
+    *, municipality: Municipality, opinion: Opinion, moderator: bool = False
+) -> list[Opinion]:
     qs = (
-        Opinion.objects.filter(parent=opinion)
+        Opinion.objects.filter(municipality=municipality, parent=opinion)
         .select_related("participant")
         .order_by("created_at", "id")
     )
@@ -211,18 +218,18 @@ def replies_of(opinion: Opinion, *, moderator: bool = False) -> list[Opinion]:
     return list(qs[:200])
 
 
-def moderation_queue(*, topic: Topic) -> QuerySet[Opinion]:
+def moderation_queue(*, municipality: Municipality, topic: Topic) -> QuerySet[Opinion]:
     return (
-        Opinion.objects.filter(topic=topic)
+        Opinion.objects.filter(municipality=municipality, topic=topic)
         .exclude(state=OpinionState.PUBLISHED)
         .select_related("participant")
         .order_by("-reports", "created_at")
     )
 
 
-def selections_of(topic: Topic) -> list[Selection]:
+def selections_of(*, municipality: Municipality, topic: Topic) -> list[Selection]:
     return list(
-        Selection.objects.filter(topic=topic)
+        Selection.objects.filter(municipality=municipality, topic=topic)
         .select_related("opinion__participant")
         .order_by("selected_at")
     )

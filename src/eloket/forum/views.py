@@ -118,7 +118,9 @@ def topic_page(request: HttpRequest, tenant: Municipality, topic_id: int) -> Htt
         page = max(1, int(request.GET.get("page", "1")))
     except ValueError:
         page = 1
-    rows, more = selectors.opinions_page(topic=topic, viewer=request.user, order=order, page=page)
+    rows, more = selectors.opinions_page(
+        municipality=tenant, topic=topic, viewer=request.user, order=order, page=page
+    )
     can_take_part, why_not = True, ""
     if topic.phase != Phase.OPEN or topic.imported:
         can_take_part = False
@@ -196,8 +198,10 @@ def _opinion(request: HttpRequest, tenant: Municipality, opinion_id: int):  # ty
 def opinion_page(request: HttpRequest, tenant: Municipality, opinion_id: int) -> HttpResponse:
     opinion = _opinion(request, tenant, opinion_id)
     topic = opinion.topic
-    viewer = selectors.participant_of(topic, request.user)
-    replies = selectors.replies_of(opinion, moderator=_is_moderator(request, tenant))
+    viewer = selectors.participant_of(municipality=tenant, topic=topic, user=request.user)
+    replies = selectors.replies_of(
+        municipality=tenant, opinion=opinion, moderator=_is_moderator(request, tenant)
+    )
     editable = (
         viewer is not None
         and opinion.participant_id == viewer.pk
@@ -301,7 +305,7 @@ def results(request: HttpRequest, tenant: Municipality, topic_id: int) -> HttpRe
         "forum/results.html",
         {
             "topic": topic,
-            "selections": selectors.selections_of(topic),
+            "selections": selectors.selections_of(municipality=tenant, topic=topic),
             "name_of": lambda participant: display_name(participant, topic),
             "active": "forum",
         },

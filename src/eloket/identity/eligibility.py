@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 
 from eloket.common.actors import Actor, ActorKind
 from eloket.common.errors import ApplicationError
+from eloket.register.ages import age_on
 from eloket.register.models import Person
-from eloket.register.selectors import age_on
 
 
 class NotEligible(ApplicationError):

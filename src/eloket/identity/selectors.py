@@ -41,7 +41,7 @@ def citizen_person_in(
     user_id = user.user_id if isinstance(user, Actor) else user.pk
     if user_id is None:
         return None
-    lives_here, params = resident_sql(municipality)
+    lives_here, params = resident_sql(municipality=municipality)
     sql = (
         f"SELECT p.*, {lives_here} AS resident FROM register_person p"  # noqa: S608 (fixed SQL)
         " JOIN identity_citizen c ON c.country = p.country AND c.national_id = p.national_id"

@@ -16,9 +16,10 @@ from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.common.markup import markdown_to_html
 from eloket.common.permissions import Permission, authorize, same_municipality
-from eloket.identity.eligibility import NotEligible, eligible_resident
+from eloket.identity.eligibility import NotEligible
 from eloket.outbox.queue import outbox_put
 from eloket.petitions import messages as texts
+from eloket.petitions.eligibility import petition_eligibility
 from eloket.petitions.handler import KIND
 from eloket.petitions.models import (
     CoInitiator,
@@ -28,22 +29,7 @@ from eloket.petitions.models import (
     Signature,
 )
 from eloket.petitions.selectors import rules_of, threshold_for
-from eloket.register.models import Person
 from eloket.tenants.models import Municipality
-
-
-def _eligible(actor: Actor, municipality: Municipality) -> Person:
-    authorize(actor, municipality, Permission.PARTICIPATE)
-    rules = rules_of(municipality=municipality)
-    return eligible_resident(
-        actor=actor,
-        municipality=municipality,
-        min_age=rules.min_age,
-        not_resident=_("Only residents of %(municipality)s sign its petitions.")
-        % {"municipality": municipality.display_name()},
-        too_young=_("You must be %(age)d or older to sign petitions here.")
-        % {"age": rules.min_age},
-    )
 
 
 def _set_status(
@@ -66,7 +52,7 @@ def _set_status(
 
 
 def petition_start(*, actor: Actor, municipality: Municipality, title: str, text: str) -> Petition:
-    _eligible(actor, municipality)
+    petition_eligibility(actor, municipality)
     title, text = title.strip(), text.strip()
     if not title or not text:
         raise ApplicationError(_("A petition needs a title and a text."), code="invalid_petition")
@@ -99,7 +85,7 @@ def petition_join(*, actor: Actor, municipality: Municipality, petition: Petitio
         raise ApplicationError(
             _("This petition no longer takes co-initiators."), code="wrong_state"
         )
-    person = _eligible(actor, municipality)
+    person = petition_eligibility(actor, municipality)
     if actor.user_id == petition.initiator_id:
         raise ApplicationError(_("You started this petition."), code="own_petition")
     try:
@@ -205,7 +191,7 @@ def petition_sign(*, actor: Actor, municipality: Municipality, petition: Petitio
         and petition.signing_opens_at <= now < (petition.signing_closes_at or now)
     ):
         raise ApplicationError(_("This petition is not open for signatures."), code="not_signing")
-    person = _eligible(actor, municipality)
+    person = petition_eligibility(actor, municipality)
     try:
         with transaction.atomic():
             signature = Signature.objects.create(

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError, NotFound
 from eloket.register.access_log import access_log_write
+from eloket.register.ages import band_of
 from eloket.register.models import (
     Address,
     CivilEvent,
@@ -199,11 +200,7 @@ def person_for_identifier(
     return qs.first()
 
 
-def person_by_pk(*, pk: int) -> Person | None:
-    return Person.objects.select_related("municipality").filter(pk=pk).first()
-
-
-def resident_sql(municipality: Municipality, on: dt.date | None = None) -> tuple[str, list[Any]]:
+def resident_sql(*, municipality: Municipality, on: dt.date | None = None) -> tuple[str, list[Any]]:
     """`resident_list`'s condition as SQL on a `register_person` row aliased `p`, with its
     parameters: for the few statements written out in SQL on hot pages (forum topic page).
     tests/test_forum_reads.py holds it to `is_resident`."""
@@ -225,14 +222,6 @@ def is_resident(*, person: Person, municipality: Municipality, on: dt.date | Non
     if person.municipality_id != municipality.pk:
         return False
     return resident_list(municipality=municipality, on=on).filter(pk=person.pk).exists()
-
-
-def age_on(person: Person, day: dt.date | None = None) -> int | None:
-    if person.birth_date is None:
-        return None
-    day = day or timezone.localdate()
-    born = person.birth_date
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 def household_members(*, person: Person) -> list[HouseholdMembership]:
@@ -336,16 +325,6 @@ def family_relations(*, person: Person) -> dict[int, str]:
 
 def persons_by_pk(*, pks: list[int]) -> dict[int, Person]:
     return {p.pk: p for p in Person.objects.filter(pk__in=pks)}
-
-
-AGE_BANDS = ((0, 17), (18, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 200))
-
-
-def band_of(age: int) -> str:
-    for low, high in AGE_BANDS:
-        if low <= age <= high:
-            return f"{low}+" if high >= 200 else f"{low}-{high}"
-    return "?"
 
 
 def age_district_counts(

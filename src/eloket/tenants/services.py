@@ -6,7 +6,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError, Conflict
+from eloket.common.permissions import Permission, authorize, authorize_platform
 from eloket.common.registry import Plugin, Registry
 from eloket.tenants.models import Module, Municipality
 
@@ -34,6 +36,7 @@ def _validation_message(exc: ValidationError) -> str:
 @transaction.atomic
 def municipality_create(
     *,
+    actor: Actor,
     slug: str,
     names: dict[str, str],
     country: str,
@@ -43,7 +46,9 @@ def municipality_create(
     modules: list[str] | None = None,
     **branding_and_contact: Any,
 ) -> Municipality:
-    """Onboard a municipality. Refuses a bad or duplicate slug, host or NIS code."""
+    """Onboard a municipality (the platform operator's act). Refuses a bad or duplicate
+    slug, host or NIS code."""
+    authorize_platform(actor)
     languages = [code.strip().lower() for code in languages if code.strip()]
     # A name given without a language ("*") applies to every offered language not named.
     if "*" in names:
@@ -93,8 +98,11 @@ def municipality_create(
 
 
 @transaction.atomic
-def municipality_update(*, municipality: Municipality, **changes: Any) -> Municipality:
+def municipality_update(
+    *, actor: Actor, municipality: Municipality, **changes: Any
+) -> Municipality:
     """Change configuration (branding, languages, modules, contact); validated first."""
+    authorize(actor, municipality, Permission.CONFIGURE)
     for field, value in changes.items():
         setattr(municipality, field, value)
     try:

@@ -241,7 +241,9 @@ class OpinionsQuery(Schema):
 def opinions(request: HttpRequest, slug: str, topic_id: int, query: Query[OpinionsQuery]) -> Any:
     _user(request)
     topic = _topic(request, slug, topic_id)
-    viewer = selectors.participant_of(topic, request.user)
+    viewer = selectors.participant_of(
+        municipality=topic.municipality, topic=topic, user=request.user
+    )
     qs = (
         Opinion.objects.filter(topic=topic, state="published")
         .select_related("participant")
@@ -312,7 +314,9 @@ def opinion(request: HttpRequest, slug: str, opinion_id: int) -> Any:
         opinion_id=opinion_id,
         moderator=_moderator(request, municipality),
     )
-    viewer = selectors.participant_of(item.topic, request.user)
+    viewer = selectors.participant_of(
+        municipality=municipality, topic=item.topic, user=request.user
+    )
     mine = (
         item.votes.filter(participant=viewer).values_list("value", flat=True).first()
         if viewer

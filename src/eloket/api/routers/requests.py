@@ -11,6 +11,7 @@ from eloket.api.auth import AUTH
 from eloket.api.schemas import Error, RequestActionIn, RequestOut
 from eloket.cases.display import case_url, history_text
 from eloket.cases.models import Case
+from eloket.cases.rights import may_make
 from eloket.cases.selectors import (
     case_for_officer,
     case_for_requester,
@@ -18,7 +19,7 @@ from eloket.cases.selectors import (
     messages_of,
     timeline,
 )
-from eloket.cases.services import case_act, may_make
+from eloket.cases.services import case_act
 from eloket.common.actors import Actor
 from eloket.common.errors import NotFound
 from eloket.common.permissions import PermissionDenied

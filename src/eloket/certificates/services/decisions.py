@@ -41,7 +41,12 @@ def order_decide(
     with transaction.atomic():
         if decision == Decision.APPROVE:
             case_transition(actor=actor, municipality=municipality, case=case, action="approve")
-            order_issue(case, order_of(municipality=municipality, case=case))
+            order_issue(
+                actor=actor,
+                municipality=municipality,
+                case=case,
+                order=order_of(municipality=municipality, case=case),
+            )
         elif decision == Decision.REJECT:
             case_transition(
                 actor=actor, municipality=municipality, case=case, action="reject", reason=reason

@@ -9,6 +9,7 @@ the outbox, once each, after the commit; a failure is retried with back-off):
 """
 
 import logging
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone, translation
@@ -24,8 +25,10 @@ from eloket.certificates.models import CertificateKind, CertificateOrder
 from eloket.certificates.selectors import order_of
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
+from eloket.common.permissions import Permission, authorize, same_municipality
 from eloket.documents.models import IssuedDocument
-from eloket.documents.services import document_issue, logo_for_pdf
+from eloket.documents.render import logo_for_pdf
+from eloket.documents.services import document_issue
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +37,16 @@ def _platform(municipality: object) -> Actor:
     return Actor.system("Eloket", municipality)  # type: ignore[arg-type]
 
 
-def order_process(case: Case) -> None:
-    """After submission: the instant path, or the officers' queue."""
+def order_process(*, actor: Actor, municipality: Any, case: Case) -> None:
+    """After submission: the instant path, or the officers' queue. `actor` is the
+    platform's process that runs it (the order's hook)."""
+    authorize(actor, municipality, Permission.CASE_HANDLE)
+    same_municipality(municipality, case)
     case.refresh_from_db()
     if case.status != OrderStatus.SUBMITTED:
         return
-    municipality = case.municipality
     order = order_of(municipality=municipality, case=case)
-    platform = _platform(municipality)
+    platform = actor
     if order.certificate_type.instant:
         try:
             with transaction.atomic():
@@ -52,7 +57,7 @@ def order_process(case: Case) -> None:
                     action="approve",
                     message=texts.APPROVED_AUTOMATICALLY,
                 )
-                order_issue(case, order)
+                order_issue(actor=platform, municipality=municipality, case=case, order=order)
             return
         except ApplicationError as exc:  # e.g. the register lacks an address
             log.info("order %s goes to review: %s", case.tracking_code, exc.code)
@@ -75,9 +80,13 @@ def _requester_actor(case: Case) -> Actor:
     return actor
 
 
-def order_issue(case: Case, order: CertificateOrder) -> IssuedDocument:
-    """Make and seal the document, and record `issued`. Inside the caller's transaction."""
-    municipality = case.municipality
+def order_issue(
+    *, actor: Actor, municipality: Any, case: Case, order: CertificateOrder
+) -> IssuedDocument:
+    """Make and seal the document, and record `issued` (the platform's step, once the
+    order is approved by `actor`). Inside the caller's transaction."""
+    authorize(actor, municipality, Permission.CASE_HANDLE, department=case.case_type.department)
+    same_municipality(municipality, case, order)
     kind = order.certificate_type.code
     purpose = _("Certificate ordered (%(code)s): %(what)s") % {
         "code": case.display_code,
@@ -124,11 +133,13 @@ def order_issue(case: Case, order: CertificateOrder) -> IssuedDocument:
     return document
 
 
-def order_deliver(case: Case) -> None:
+def order_deliver(*, actor: Actor, municipality: Any, case: Case) -> None:
     """Hand the issued document to the order's delivery channel, which makes the
     `deliver` transition itself when it has reached the citizen."""
+    authorize(actor, municipality, Permission.CASE_HANDLE)
+    same_municipality(municipality, case)
     case.refresh_from_db()
     if case.status != OrderStatus.ISSUED:
         return
-    order = order_of(municipality=case.municipality, case=case)
+    order = order_of(municipality=municipality, case=case)
     delivery_channels[order.delivery].start(case)

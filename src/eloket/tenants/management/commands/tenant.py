@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.tenants.links import municipality_urls
 from eloket.tenants.selectors import municipality_get, municipality_list
@@ -75,6 +76,7 @@ class Command(BaseCommand):
             modules = [m.strip() for m in options["modules"].split(",") if m.strip()]
         try:
             municipality = municipality_create(
+                actor=Actor.system("eloket tenant create"),
                 slug=options["slug"],
                 names=names,
                 country=options["country"],

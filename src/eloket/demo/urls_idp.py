@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path, re_path
 from oauth2_provider import views as dot
 
-from eloket.identity import demo_views
+from eloket.demo import views as demo_views
 from eloket.identity.providers.demo_idp import DemoAuthorizationView, demo_only
 
 app_name = "oauth2_provider"
