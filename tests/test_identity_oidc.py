@@ -108,8 +108,8 @@ def test_provider_is_not_mounted_outside_demo_mode(client, db, settings):
 
 
 def test_a_municipality_override_replaces_the_platform_settings(gent, brugge, settings):
-    from eloket.identity.models import OidcOverride
     from eloket.identity.providers.oidc import oidc_config
+    from eloket.tenants.models import PluginSetting
 
     settings.ELOKET_OIDC = {
         "issuer": "https://idp.platform.example",
@@ -118,9 +118,14 @@ def test_a_municipality_override_replaces_the_platform_settings(gent, brugge, se
         "national_id_claim": "national_number",
         "scope": "openid profile",
     }
-    OidcOverride.objects.create(
-        municipality=gent, issuer="https://idp.gent.example/", national_id_claim="egovNRN"
+    setting = PluginSetting(
+        municipality=gent,
+        registry="identity_providers",
+        plugin="oidc",
+        options={"issuer": "https://idp.gent.example/", "national_id_claim": "egovNRN"},
     )
+    setting.full_clean()  # the provider's schema
+    setting.save()
     mine = oidc_config(gent)
     assert (mine.issuer, mine.client_id, mine.national_id_claim) == (
         "https://idp.gent.example",

@@ -12,6 +12,7 @@ the commit (inline: the citizen who waits sees its result at once).
 """
 
 import logging
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -27,6 +28,7 @@ from eloket.outbox.email import send_email, smtp_refused_for_good
 from eloket.outbox.kinds import OutboxKind, outbox_kinds
 from eloket.outbox.models import OutboxMessage
 from eloket.outbox.queue import outbox_put
+from eloket.tenants.selectors import plugin_options
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +44,18 @@ class DeliveryChannel(Plugin):
         """Begin delivering `case`'s documents (inside the caller's transaction)."""
         raise NotImplementedError
 
+    def options(self, municipality: Any) -> dict[str, Any] | None:
+        """The municipality's options, or None when it switched the channel off."""
+        return plugin_options(
+            municipality=municipality, registry="delivery_channels", plugin=self.id
+        )
+
+    def available(self, municipality: Any) -> bool:
+        return self.options(municipality) is not None
+
 
 delivery_channels: Registry[DeliveryChannel] = Registry(
-    "delivery_channels", description="delivery channel"
+    "delivery_channels", description="delivery channel", configurable=True
 )
 
 
@@ -67,6 +78,12 @@ class Download(DeliveryChannel):
 @delivery_channels.register("email")
 class ByEmail(DeliveryChannel):
     verbose_name = _("e-mail")
+    # Where citizens' answers to the document e-mail go (the municipality's desk).
+    options_schema: ClassVar[dict[str, Any]] = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"reply_to": {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$"}},
+    }
 
     def start(self, case: Case) -> None:
         outbox_put(
@@ -125,12 +142,14 @@ class DeliverByEmail(OutboxKind):
                     "municipality": municipality,
                 },
             )
+        options = delivery_channels["email"].options(case.municipality) or {}
         send_email(
             {
                 "to": [case.contact_email],
                 "subject": subject,
                 "body": body,
                 "attachments": attachments,
+                "reply_to": [options["reply_to"]] if options.get("reply_to") else [],
             }
         )
         case_transition(

@@ -52,6 +52,17 @@ def certificate_type_get(*, municipality: Any, code: str) -> CertificateType:
     )
 
 
+def offered_channels(*, municipality: Any, certificate_type: CertificateType) -> list[str]:
+    """The certificate's delivery channels that the municipality has not switched off."""
+    from eloket.cases.delivery import delivery_channels
+
+    return [
+        code
+        for code in certificate_type.delivery_channels
+        if code in delivery_channels and delivery_channels[code].available(municipality)
+    ]
+
+
 def order_of(*, municipality: Any, case: Case) -> CertificateOrder:
     """The certificate part of a case (NotFound when the case is of another kind)."""
     order = (

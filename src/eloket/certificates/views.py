@@ -19,7 +19,12 @@ from eloket.certificates.catalogue import format_fee
 from eloket.certificates.eligibility import orderable_subjects
 from eloket.certificates.handler import OrderStatus
 from eloket.certificates.models import Delivery, Requester
-from eloket.certificates.selectors import certificate_type_get, document_of, order_for_requester
+from eloket.certificates.selectors import (
+    certificate_type_get,
+    document_of,
+    offered_channels,
+    order_for_requester,
+)
 from eloket.common.errors import ApplicationError
 from eloket.identity.selectors import citizen_actor_of, citizen_person
 from eloket.tenants.decorators import tenant_page
@@ -71,7 +76,8 @@ def order_form(request: HttpRequest, tenant: Municipality, kind: str) -> HttpRes
             if request.LANGUAGE_CODE in certificate_type.languages
             else certificate_type.languages[0]
         ),
-        "delivery": request.POST.get("delivery") or certificate_type.delivery_channels[0],
+        "delivery": request.POST.get("delivery")
+        or next(iter(offered_channels(municipality=tenant, certificate_type=certificate_type)), ""),
         "purpose": request.POST.get("purpose", "").strip(),
         "email": request.POST.get("email", request.user.email or "").strip(),
         "form_token": request.POST.get("form_token") or secrets.token_urlsafe(16),
@@ -120,7 +126,8 @@ def order_form(request: HttpRequest, tenant: Municipality, kind: str) -> HttpRes
                 (code, LANGUAGE_NAMES.get(code, code)) for code in certificate_type.languages
             ],
             "deliveries": [
-                (code, Delivery(code).label) for code in certificate_type.delivery_channels
+                (code, Delivery(code).label)
+                for code in offered_channels(municipality=tenant, certificate_type=certificate_type)
             ],
             "values": values,
             "step": step,

@@ -42,9 +42,20 @@ class Plugin:
 
 
 class Registry[P: Plugin]:
-    def __init__(self, name: str, *, description: str = "") -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        description: str = "",
+        configurable: bool = False,
+        operator_only: bool = False,
+    ) -> None:
         self.name = name
         self.description = description
+        # Whether municipalities have settings of its plugins (tenants.PluginSetting),
+        # and whether only the platform operator may change them.
+        self.configurable = configurable
+        self.operator_only = operator_only
         self._plugins: dict[str, P] = {}
         REGISTRIES[name] = self
 

@@ -112,7 +112,7 @@ class DocumentSigner(Plugin):
 
 
 document_signers: Registry[DocumentSigner] = Registry(
-    "document_signers", description="document signer"
+    "document_signers", description="document signer", configurable=True, operator_only=True
 )
 
 

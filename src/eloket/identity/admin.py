@@ -10,9 +10,10 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from eloket.common.registry import REGISTRIES
 from eloket.identity.admin_site import administered_municipalities
-from eloket.identity.models import Officer, OfficerRole, OidcOverride
-from eloket.tenants.models import LOGO_TYPES, Municipality
+from eloket.identity.models import Officer, OfficerRole
+from eloket.tenants.models import LOGO_TYPES, Municipality, PluginSetting
 
 
 class ScopedToMunicipality:
@@ -225,14 +226,55 @@ class OfficerAdmin(ScopedToMunicipality, admin.ModelAdmin):
             messages.warning(request, _("This officer has no role left in your municipality."))
 
 
-@admin.register(OidcOverride)
-class OidcOverrideAdmin(ScopedToMunicipality, admin.ModelAdmin):
-    list_display = ["municipality", "issuer", "client_id"]
+class PluginSettingForm(forms.ModelForm):
+    registry = forms.ChoiceField(choices=())
 
-    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "client_secret":
-            kwargs["widget"] = forms.PasswordInput(render_value=True)
-        return super().formfield_for_dbfield(db_field, request, **kwargs)
+    class Meta:
+        model = PluginSetting
+        fields = ["municipality", "registry", "plugin", "enabled", "options"]
+
+    def __init__(self, *args: Any, operator: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["registry"].choices = [  # type: ignore[attr-defined]
+            (name, registry.description or name)
+            for name, registry in sorted(REGISTRIES.items())
+            if registry.configurable and (operator or not registry.operator_only)
+        ]
+        self.fields["plugin"].help_text = "; ".join(
+            f"{name}: {', '.join(registry.ids())}"
+            for name, registry in sorted(REGISTRIES.items())
+            if registry.configurable
+        )
+
+
+@admin.register(PluginSetting)
+class PluginSettingAdmin(ScopedToMunicipality, admin.ModelAdmin):
+    """A municipality's settings of its integrations (delivery channels, ...), checked
+    against each plugin's schema. Identity providers, signers and register backends are
+    the platform operator's: an administrator neither sees nor changes them."""
+
+    form = PluginSettingForm
+    list_display = ["municipality", "registry", "plugin", "enabled"]
+    list_filter = ["registry", "enabled"]
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        operator = bool(request.user.is_superuser)
+
+        class Scoped(form):  # type: ignore[misc, valid-type]
+            def __init__(self, *args: Any, **inner: Any) -> None:
+                super().__init__(*args, operator=operator, **inner)
+
+        return Scoped
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PluginSetting]:
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        hidden = [name for name, r in REGISTRIES.items() if r.operator_only]
+        return qs.exclude(registry__in=hidden)
 
 
 admin.site.unregister(User) if admin.site.is_registered(User) else None

@@ -104,24 +104,6 @@ class UserSession(models.Model):
         return f"{self.user_id} {self.method} {self.created_at:%Y-%m-%d %H:%M}"
 
 
-class OidcOverride(TenantOwnedModel):
-    """A municipality's own OIDC provider settings; empty fields use the platform's."""
-
-    issuer = models.URLField(blank=True)
-    client_id = models.CharField(max_length=200, blank=True)
-    client_secret = models.CharField(max_length=500, blank=True)
-    national_id_claim = models.CharField(max_length=200, blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["municipality"], name="oidc_override_one_per_tenant")
-        ]
-        verbose_name = "OIDC provider override"
-
-    def __str__(self) -> str:
-        return f"OIDC settings of {self.municipality_id}"
-
-
 class DemoIdpAccount(models.Model):
     """An account of the built-in demo identity provider (demo mode only): the identity
     the provider vouches for. It lives beside, not inside, the relying party's users."""

@@ -17,6 +17,7 @@ from eloket.common.errors import ApplicationError
 from eloket.identity import selectors, services
 from eloket.identity.models import LoginMethod
 from eloket.identity.providers import eid_certificate, oidc
+from eloket.identity.providers.registry import identity_providers
 from eloket.register.access_log import access_log_for_person
 from eloket.register.selectors import own_record
 from eloket.tenants.decorators import tenant_page
@@ -58,7 +59,7 @@ def login_choice(request: HttpRequest, tenant: Municipality) -> HttpResponse:
         "identity/login.html",
         {
             "next": next_url,
-            "eid_card_enabled": bool(settings.ELOKET_EID_CA_BUNDLE),
+            "providers": [p for p in identity_providers if p.available(tenant)],
             "active": "login",
         },
     )
@@ -116,6 +117,11 @@ def oidc_callback(request: HttpRequest) -> HttpResponse:
 @tenant_page
 def eid_card_login(request: HttpRequest, tenant: Municipality) -> HttpResponse:
     try:
+        if not identity_providers["eid_card"].available(tenant):
+            raise eid_certificate.CertificateRefused(
+                _("%(name)s does not offer login with the eID card.")
+                % {"name": tenant.display_name()}
+            )
         national_id = eid_certificate.eid_card_national_number(request)
         services.citizen_login(
             request=request, national_id=national_id, method=LoginMethod.EID_CARD

@@ -65,7 +65,11 @@ def email_put(
 
 def send_email(payload: dict[str, Any]) -> None:
     message = EmailMessage(
-        payload["subject"], payload["body"], settings.DEFAULT_FROM_EMAIL, list(payload["to"])
+        payload["subject"],
+        payload["body"],
+        settings.DEFAULT_FROM_EMAIL,
+        list(payload["to"]),
+        reply_to=list(payload.get("reply_to") or []),
     )
     for source, ref in payload.get("attachments", []):
         attachment = attachment_sources[source].load(ref)

@@ -6,17 +6,18 @@ by someone other than that person writes an access-log entry (`register/access_l
 """
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from eloket.common.actors import Actor
+from eloket.common.actors import Actor, ActorKind
 from eloket.common.errors import ApplicationError, NotFound
+from eloket.common.permissions import Permission, authorize
 from eloket.register.access_log import access_log_write
 from eloket.register.ages import band_of
+from eloket.register.backends import ALL_DATA, PersonRecordView, register_backend
 from eloket.register.models import (
     Address,
     CivilEvent,
@@ -27,13 +28,6 @@ from eloket.register.models import (
 )
 from eloket.register.national_ids import normalise
 from eloket.tenants.models import Municipality
-
-ALL_DATA = (
-    DataCategory.IDENTITY,
-    DataCategory.ADDRESSES,
-    DataCategory.HOUSEHOLD,
-    DataCategory.EVENTS,
-)
 
 
 def person_list(*, municipality: Municipality) -> QuerySet[Person]:
@@ -69,15 +63,6 @@ def person_get(*, municipality: Municipality, national_id: str) -> Person:
         ) from None
 
 
-@dataclass
-class PersonRecordView:
-    person: Person
-    current_address: Address | None
-    past_addresses: list[Address]
-    household: list[HouseholdMembership]
-    events: list[CivilEvent]
-
-
 def person_record(
     *,
     municipality: Municipality,
@@ -100,9 +85,11 @@ def person_record(
         or person.national_id != normalise(national_id)
     ):
         person = person_get(municipality=municipality, national_id=national_id)
+    if actor.kind == ActorKind.OFFICER:
+        authorize(actor, municipality, Permission.REGISTER_READ)
     if not actor.is_person(person.country, person.national_id) and not purpose.strip():
         raise ApplicationError(_("State why you need this person's data."), code="purpose_required")
-    record = _record_of(person, parts=data)
+    record = register_backend(municipality).record(person, parts=data)
     access_log_write(
         person=person, actor=actor, data=data, purpose=purpose.strip(), case_ref=case_ref
     )
@@ -111,74 +98,7 @@ def person_record(
 
 def own_record(*, person: Person) -> PersonRecordView:
     """The person's record as they see it themselves (not logged)."""
-    return _record_of(person)
-
-
-# Issuing a certificate reads these two on every document: written as SQL (they are
-# the same every time) because compiling them through the ORM cost more than running
-# them (benchmarks/certificates.py).
-# Only table names (from the models) are formatted in; every value is a parameter.
-_ADDRESSES_SQL = (
-    f"SELECT * FROM {Address._meta.db_table} WHERE person_id = %s AND municipality_id = %s "  # noqa: S608
-    "ORDER BY valid_from DESC"
-)
-_HOUSEHOLD_SQL = (
-    f"SELECT p.*, m.id AS membership_id, m.household_id AS household_id_, "  # noqa: S608
-    f"m.relation AS relation_, m.valid_from AS since_ "
-    f"FROM {Person._meta.db_table} p "
-    f"JOIN {HouseholdMembership._meta.db_table} m ON m.person_id = p.id "
-    f"WHERE m.household_id = (SELECT household_id FROM {HouseholdMembership._meta.db_table} "
-    "WHERE person_id = %s AND municipality_id = %s AND valid_to IS NULL LIMIT 1) "
-    "AND m.valid_to IS NULL AND m.municipality_id = %s "
-    "ORDER BY m.valid_from, p.birth_date"
-)
-
-
-def _as_date(value: object) -> dt.date:
-    # Extra columns of a raw query come as the driver gives them (SQLite: text).
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
-
-
-def _record_of(person: Person, parts: tuple[str, ...] = ALL_DATA) -> PersonRecordView:
-    """The parts of a record asked for (a certificate needs only some): only those are
-    read, and only those are written in the access log."""
-    municipality_id = person.municipality_id
-    addresses: list[Address] = []
-    current = None
-    if DataCategory.ADDRESSES in parts:
-        addresses = list(Address.objects.raw(_ADDRESSES_SQL, [person.pk, municipality_id]))
-        current = next((a for a in addresses if a.valid_to is None and a.is_main_residence), None)
-    household: list[HouseholdMembership] = []
-    if DataCategory.HOUSEHOLD in parts:
-        # The current members of the person's current household, with each member's
-        # person row, in one query.
-        household = [
-            HouseholdMembership(
-                id=member.membership_id,  # type: ignore[attr-defined]
-                municipality_id=municipality_id,
-                household_id=member.household_id_,  # type: ignore[attr-defined]
-                person=member,
-                relation=member.relation_,  # type: ignore[attr-defined]
-                valid_from=_as_date(member.since_),  # type: ignore[attr-defined]
-            )
-            for member in Person.objects.raw(
-                _HOUSEHOLD_SQL, [person.pk, municipality_id, municipality_id]
-            )
-        ]
-    events: list[CivilEvent] = []
-    if DataCategory.EVENTS in parts:
-        events = list(
-            CivilEvent.objects.filter(municipality_id=municipality_id, participants__person=person)
-            .prefetch_related(Prefetch("participants__person"))
-            .order_by("date")
-        )
-    return PersonRecordView(
-        person=person,
-        current_address=current,
-        past_addresses=[a for a in addresses if a is not current],
-        household=household,
-        events=events,
-    )
+    return register_backend(person.municipality).record(person, parts=ALL_DATA)
 
 
 def person_for_identifier(
@@ -226,7 +146,11 @@ def is_resident(*, person: Person, municipality: Municipality, on: dt.date | Non
 
 def household_members(*, person: Person) -> list[HouseholdMembership]:
     """The person's current household (their own membership included)."""
-    return _record_of(person).household
+    return (
+        register_backend(person.municipality)
+        .record(person, parts=(DataCategory.HOUSEHOLD,))
+        .household
+    )
 
 
 def register_counts(*, municipality: Municipality) -> dict[str, int]:

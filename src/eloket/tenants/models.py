@@ -254,13 +254,20 @@ class PluginSetting(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.registry}/{self.plugin}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        from eloket.tenants.selectors import municipality_cache_clear
+
+        municipality_cache_clear()
+
     def clean(self) -> None:
         from eloket.common.registry import REGISTRIES, ApplicationError
 
         registry = REGISTRIES.get(self.registry)
-        if registry is None:
+        if registry is None or not registry.configurable:
+            known = sorted(name for name, r in REGISTRIES.items() if r.configurable)
             raise ValidationError(
-                {"registry": _("Choose one of: %(ids)s.") % {"ids": ", ".join(sorted(REGISTRIES))}}
+                {"registry": _("Choose one of: %(ids)s.") % {"ids": ", ".join(known)}}
             )
         try:
             self.options = registry.validate_options(self.plugin, self.options or {})

@@ -89,6 +89,33 @@ def municipality_cache_clear() -> None:
     """Forget cached tenants in this process (services call it after every change)."""
     _host_cache.clear()
     _slug_cache.clear()
+    _plugin_cache.clear()
+
+
+# Plugin settings are read on hot paths (every register read asks which backend): kept
+# per process like tenants, for TENANT_CACHE_SECONDS, and forgotten on every change made
+# in this process (PluginSetting.save).
+_plugin_cache: dict[tuple[int, str], tuple[dict[str, tuple[bool, dict[str, object]]], float]] = {}
+
+
+def _plugin_settings(municipality: Municipality, registry: str) -> dict[str, tuple[bool, dict]]:
+    from eloket.tenants.models import PluginSetting
+
+    key = (municipality.pk, registry)
+    now = time.monotonic()
+    cached = _plugin_cache.get(key)
+    if cached is not None and cached[1] > now:
+        return cached[0]
+    found = {
+        plugin: (enabled, dict(options))
+        for plugin, enabled, options in PluginSetting.objects.filter(
+            municipality=municipality, registry=registry
+        ).values_list("plugin", "enabled", "options")
+    }
+    if len(_plugin_cache) > MAX_CACHED:
+        _plugin_cache.clear()
+    _plugin_cache[key] = (found, now + TENANT_CACHE_SECONDS)
+    return found
 
 
 def plugin_options(
@@ -96,24 +123,12 @@ def plugin_options(
 ) -> dict[str, object] | None:
     """The municipality's options for a plugin ({} when it set none), or None when it
     switched the plugin off."""
-    from eloket.tenants.models import PluginSetting
-
-    setting = PluginSetting.objects.filter(
-        municipality=municipality, registry=registry, plugin=plugin
-    ).first()
-    if setting is None:
-        return {}
-    return dict(setting.options) if setting.enabled else None
+    enabled, options = _plugin_settings(municipality, registry).get(plugin, (True, {}))
+    return options if enabled else None
 
 
 def plugin_chosen(*, municipality: Municipality, registry: str, default: str) -> str:
     """The one plugin of a registry the municipality uses (a document signer, a register
     backend): its enabled setting, else the platform's default."""
-    from eloket.tenants.models import PluginSetting
-
-    chosen = (
-        PluginSetting.objects.filter(municipality=municipality, registry=registry, enabled=True)
-        .values_list("plugin", flat=True)
-        .first()
-    )
-    return chosen or default
+    enabled = sorted(p for p, (on, _o) in _plugin_settings(municipality, registry).items() if on)
+    return enabled[0] if enabled else default

@@ -35,6 +35,7 @@ from eloket.certificates.models import CertificateOrder
 from eloket.certificates.selectors import (
     certificate_types_offered,
     document_of,
+    offered_channels,
     order_for_officer,
     order_of,
     order_queue,
@@ -75,7 +76,7 @@ def catalogue(request: HttpRequest, slug: str) -> Any:
             "currency": t.currency,
             "fee": format_fee(t.fee_cents, t.currency),
             "languages": t.languages,
-            "delivery_channels": t.delivery_channels,
+            "delivery_channels": offered_channels(municipality=municipality, certificate_type=t),
             "requesters": t.requesters,
             "instant": t.instant,
             "processing_days": t.processing_days,

@@ -15,7 +15,7 @@ from eloket.cases.models import Case, IdempotencyRecord
 from eloket.cases.services import case_create
 from eloket.certificates.eligibility import NotAllowed, check_may_order, requester_labels
 from eloket.certificates.models import CertificateOrder, CertificateType, Delivery
-from eloket.certificates.selectors import KIND, certificate_type_get
+from eloket.certificates.selectors import KIND, certificate_type_get, offered_channels
 from eloket.common.actors import Actor, ActorKind
 from eloket.common.errors import ApplicationError, Conflict
 from eloket.common.permissions import Permission, authorize
@@ -62,12 +62,17 @@ def _validate(
             % {"languages": ", ".join(certificate_type.languages)},
             code="invalid_language",
         )
-    if request.delivery not in certificate_type.delivery_channels:
+    if request.delivery not in offered_channels(
+        municipality=municipality, certificate_type=certificate_type
+    ):
         raise ApplicationError(
             _("Choose a delivery among: %(channels)s.")
             % {
                 "channels": ", ".join(
-                    str(Delivery(c).label) for c in certificate_type.delivery_channels
+                    str(Delivery(c).label)
+                    for c in offered_channels(
+                        municipality=municipality, certificate_type=certificate_type
+                    )
                 )
             },
             code="invalid_delivery",

@@ -3,7 +3,8 @@
 Authlib's Django client runs the authorization-code flow with PKCE (S256), a state and a
 nonce, and checks the ID token's signature against the provider's JWKS, its issuer,
 audience, expiry and nonce. The national identifier comes from a configured claim.
-Settings: `ELOKET_OIDC` (platform), overridden per municipality by `OidcOverride`.
+Settings: `ELOKET_OIDC` (platform), overridden per municipality by the options of the
+`oidc` identity provider (providers/registry.py), which only the platform operator sets.
 """
 
 import hashlib
@@ -18,7 +19,6 @@ from django.utils.translation import gettext as _
 from joserfc.errors import JoseError
 
 from eloket.common.errors import ApplicationError
-from eloket.identity.models import OidcOverride
 from eloket.tenants.models import Municipality
 
 
@@ -50,14 +50,20 @@ class OidcConfig:
 
 
 def oidc_config(municipality: Municipality | None) -> OidcConfig:
+    from eloket.identity.providers.registry import identity_providers
+
     base: dict[str, str] = dict(settings.ELOKET_OIDC)
     if municipality is not None:
-        override = OidcOverride.objects.filter(municipality=municipality).first()
-        if override:
-            for field in ("issuer", "client_id", "client_secret", "national_id_claim"):
-                value = getattr(override, field)
-                if value:
-                    base[field] = value.rstrip("/") if field == "issuer" else value
+        options = identity_providers["oidc"].options(municipality)
+        if options is None:
+            raise OidcNotConfigured(
+                _("%(name)s does not offer login through an identity provider.")
+                % {"name": municipality.display_name()}
+            )
+        for field in ("issuer", "client_id", "client_secret", "national_id_claim", "scope"):
+            value = str(options.get(field) or "")
+            if value:
+                base[field] = value.rstrip("/") if field == "issuer" else value
     if not base.get("issuer") or not base.get("client_id"):
         raise OidcNotConfigured(
             _("Login with eID through an identity provider is not set up on this platform.")
