@@ -23,10 +23,20 @@ KEYWORD_ONLY = inspect.Parameter.KEYWORD_ONLY
 # What is exempt, and why. A module name exempts all its public functions.
 ALLOWED: dict[str, str] = {
     # Services
-    "eloket.identity.services": (
-        "authentication and one's own account: these establish who the actor is (an eID "
-        "login, an officer's password and code) or change only the person's own sessions "
-        "and tokens, never a municipality's data"
+    **dict.fromkeys(
+        [
+            "eloket.identity.services.citizen_identify",
+            "eloket.identity.services.citizen_account",
+            "eloket.identity.services.citizen_remember_language",
+            "eloket.identity.services.sessions_end_all",
+            "eloket.identity.services.officer_enrol_device",
+            "eloket.identity.services.api_token_create",
+            "eloket.identity.services.api_token_authenticate",
+            "eloket.identity.services.api_token_revoke",
+        ],
+        "one's own account: these establish who the actor is (the citizen's account at "
+        "their first eID login, an officer's authenticator) or change only the person's "
+        "own sessions, tokens and language, never a municipality's data",
     ),
     "eloket.demo.services": (
         "demo mode only: loads fictitious municipalities and residents as the platform "
@@ -168,6 +178,18 @@ def test_every_check_authorizes(name):
 @pytest.mark.parametrize("name", CHECKED_SELECTORS)
 def test_every_selector_takes_the_municipality(name):
     assert missing_keywords(SELECTORS[name], ("municipality",)) == []
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_no_service_takes_a_request(name):
+    """Services never take an HttpRequest: session helpers live beside the views."""
+    from django.http import HttpRequest
+
+    for parameter in inspect.signature(SERVICES[name]).parameters.values():
+        assert parameter.name != "request" and parameter.annotation not in (
+            HttpRequest,
+            "HttpRequest",
+        ), name
 
 
 def test_the_import_graph_keeps_its_layers():

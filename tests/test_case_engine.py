@@ -302,7 +302,7 @@ def every_kind(gent, family, seals, add_people, jan):
         order, _new = order_submit(
             actor=jan_actor,
             municipality=gent,
-            request=OrderRequest(
+            order_request=OrderRequest(
                 certificate_type="birth_extract",
                 subject=family["Lotte"].national_id,
                 language="en",

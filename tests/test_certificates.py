@@ -33,7 +33,7 @@ def order(municipality, user, kind, subject, **extra):
     )
     with after_commit():
         case, _created = order_submit(
-            actor=citizen_actor_of(user), municipality=municipality, request=request, **extra
+            actor=citizen_actor_of(user), municipality=municipality, order_request=request, **extra
         )
     case.refresh_from_db()
     return case
@@ -161,7 +161,7 @@ class TestOrdering:
             order_submit(
                 actor=citizen_actor_of(citizen_user(family["Jan"])),
                 municipality=gent,
-                request=OrderRequest(**values),
+                order_request=OrderRequest(**values),
             )
         assert refused.value.code == code
         assert Case.objects.count() == 0 and StatusChange.objects.count() == 0

@@ -22,7 +22,7 @@ def jan_user(gent, add_people):
 def login(client, user):
     from django.test import RequestFactory
 
-    from eloket.identity.services import session_login
+    from eloket.identity.sessions import session_login
 
     request = RequestFactory().get("/")
     request.session = client.session

@@ -71,7 +71,7 @@ def order_by_email(gent, family, email):
         case, _new = order_submit(
             actor=citizen_actor_of(jan),
             municipality=gent,
-            request=OrderRequest(
+            order_request=OrderRequest(
                 certificate_type="residence",
                 subject=family["Jan"].national_id,
                 language="en",
@@ -155,7 +155,7 @@ def test_a_crash_after_the_commit_loses_no_order(gent, family, seals):
     case, _new = order_submit(  # no commit callbacks run: as if the process died here
         actor=citizen_actor_of(jan),
         municipality=gent,
-        request=OrderRequest(
+        order_request=OrderRequest(
             certificate_type="residence",
             subject=family["Jan"].national_id,
             language="nl",

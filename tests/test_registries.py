@@ -134,7 +134,7 @@ class TestSettings:
             check_order(
                 actor=citizen_actor_of(jan),
                 municipality=gent,
-                request=OrderRequest(
+                order_request=OrderRequest(
                     certificate_type="residence",
                     subject=family["Jan"].national_id,
                     language="nl",

@@ -103,13 +103,13 @@ def order_form(request: HttpRequest, tenant: Municipality, kind: str) -> HttpRes
                 case, _created = services.order_submit(
                     actor=actor,
                     municipality=tenant,
-                    request=order_request,
+                    order_request=order_request,
                     idempotency_key=f"form:{values['form_token']}",
                 )
                 return HttpResponseRedirect(
                     tenant_reverse(request, "certificates:order", code=case.tracking_code)
                 )
-            services.check_order(actor=actor, municipality=tenant, request=order_request)
+            services.check_order(actor=actor, municipality=tenant, order_request=order_request)
             step = "review"
         except ApplicationError as exc:
             error = exc

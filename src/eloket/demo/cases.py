@@ -36,7 +36,7 @@ def certificate_order_in_review(municipality: Municipality) -> Any:
     case, _new = order_submit(
         actor=citizen_actor_of(jan),  # type: ignore[arg-type]
         municipality=municipality,
-        request=OrderRequest(
+        order_request=OrderRequest(
             certificate_type="birth_extract",
             subject=lotte,
             language="nl",

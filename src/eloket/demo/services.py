@@ -295,12 +295,8 @@ def demo_citizen_list(municipality: Municipality) -> list[dict[str, Any]]:
 def demo_token(*, national_number: str | None, officer: str | None) -> dict[str, Any]:
     """A one-day API token for a demo citizen (as after an eID login) or officer."""
     from eloket.identity.models import LoginMethod
-    from eloket.identity.services import (
-        api_token_create,
-        citizen_account,
-        citizen_identify,
-        is_officer,
-    )
+    from eloket.identity.selectors import is_officer
+    from eloket.identity.services import api_token_create, citizen_account, citizen_identify
 
     if national_number:
         person = citizen_identify(national_id=national_number)

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from eloket.common.actors import Actor
+from eloket.common.actors import Actor, ActorKind
 from eloket.common.errors import ApplicationError
 from eloket.common.permissions import role_at_least
 from eloket.identity import selectors
@@ -76,6 +76,24 @@ def citizen_actor_for(request: HttpRequest) -> Actor:
     if actor is None:
         raise Forbidden(_("This is for citizens logged in with their eID."), code="not_a_citizen")
     return actor
+
+
+def admin_actor(request: HttpRequest, municipality: Municipality) -> Actor:
+    """Who acts in the admin for `municipality`: the officer with their role there, or the
+    platform operator (a superuser without one), as the platform acting for it."""
+    user = request.user
+    role = selectors.officer_role_in(user, municipality)
+    if role is not None:
+        return selectors.officer_actor(role)
+    if user.is_authenticated and user.is_superuser:
+        name = user.get_full_name() or user.get_username()
+        return Actor(
+            kind=ActorKind.SYSTEM,
+            label=_("%(name)s (platform operator)") % {"name": name},
+            user_id=user.pk,
+            municipality=municipality,
+        )
+    raise Forbidden(_("You do not work for %(name)s.") % {"name": municipality.display_name()})
 
 
 def officer_page(

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from eloket.audit.models import AuditEvent
 from eloket.common.registry import REGISTRIES
 from eloket.identity.admin_site import administered_municipalities
 from eloket.identity.models import Officer, OfficerRole
@@ -220,6 +221,31 @@ class OfficerAdmin(ScopedToMunicipality, admin.ModelAdmin):
         count = TOTPDevice.objects.filter(user__in=queryset).delete()[0]
         messages.success(request, _("%(n)d authenticators removed.") % {"n": count})
 
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        """Roles change through the identity services: checked, and in the audit trail."""
+        if formset.model is not OfficerRole:
+            return super().save_formset(request, form, formset, change)
+        from eloket.identity.access import admin_actor
+        from eloket.identity.services import officer_role_remove, officer_role_set
+
+        user = form.instance
+        roles = formset.save(commit=False)
+        for removed in formset.deleted_objects:
+            municipality = removed.municipality
+            officer_role_remove(
+                actor=admin_actor(request, municipality), municipality=municipality, user=user
+            )
+        for role in roles:
+            municipality = role.municipality
+            officer_role_set(
+                actor=admin_actor(request, municipality),
+                municipality=municipality,
+                user=user,
+                role=role.role,
+                department=role.department,
+            )
+        return None
+
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         if not form.instance.officer_roles.exists() and not request.user.is_superuser:
@@ -275,6 +301,31 @@ class PluginSettingAdmin(ScopedToMunicipality, admin.ModelAdmin):
             return qs
         hidden = [name for name, r in REGISTRIES.items() if r.operator_only]
         return qs.exclude(registry__in=hidden)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ScopedToMunicipality, admin.ModelAdmin):
+    list_display = ["at", "municipality", "action", "object_ref", "actor_label", "actor_role"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["object_ref", "actor_label", "action"]
+    date_hierarchy = "at"
+    readonly_fields = [f.name for f in AuditEvent._meta.fields]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AuditEvent]:
+        return super().get_queryset(request).filter(municipality__isnull=False) | (
+            AuditEvent.objects.filter(municipality__isnull=True)
+            if request.user.is_superuser
+            else AuditEvent.objects.none()
+        )
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 admin.site.unregister(User) if admin.site.is_registered(User) else None

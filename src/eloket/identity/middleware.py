@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
-from eloket.identity.services import (
+from eloket.identity.sessions import (
     SESSION_AUTH_AT,
     SESSION_SEEN_AT,
     session_expired,

@@ -6,6 +6,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from eloket.common.actors import Actor, ActorKind
 from eloket.identity.models import ApiToken, Citizen, OfficerRole, Role, UserSession
@@ -159,3 +160,11 @@ def sessions_of(user: User) -> QuerySet[UserSession]:
 
 def role_label(role: str) -> str:
     return str(dict(Role.choices).get(role, _("officer")))
+
+
+def is_officer(user: User) -> bool:
+    return bool(user.is_active and (user.is_superuser or user.officer_roles.exists()))
+
+
+def officer_confirmed_device(user: User) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()

@@ -1,44 +1,34 @@
-"""Logging in and out, officers' second factor, API tokens and sessions."""
+"""Citizens' accounts, officers' roles and authenticators, API tokens, ending one's
+sessions. (Logging in and out works on the browser's session: identity/sessions.py,
+beside the views.)"""
 
 import datetime as dt
 import hashlib
 import secrets
-import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.models import User
-from django.contrib.sessions.backends.base import SessionBase
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from eloket.audit.services import audit_record
+from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError, NotFound
-from eloket.identity.models import ApiToken, Citizen, LoginMethod, UserSession
+from eloket.common.permissions import Permission, authorize
+from eloket.identity.models import ApiToken, Citizen, OfficerRole, Role, UserSession
 from eloket.register.models import Person
 from eloket.register.selectors import person_for_identifier
+from eloket.tenants.models import Municipality
 
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
-SESSION_AUTH_AT = "eloket_auth_at"
-SESSION_SEEN_AT = "eloket_seen_at"
-SESSION_METHOD = "eloket_login_method"
-PENDING_OFFICER = "eloket_pending_officer"
 TOKEN_PREFIX = "elk_"  # noqa: S105 (a prefix that marks Eloket tokens, not a secret)
 
 
 class LoginRefused(ApplicationError):
     code = "login_refused"
     status = 403
-
-
-class TooManyAttempts(ApplicationError):
-    code = "too_many_attempts"
-    status = 429
 
 
 # --- Citizens
@@ -101,52 +91,6 @@ def citizen_remember_language(*, user: User, language: str) -> None:
     Citizen.objects.filter(user=user).update(preferred_language=language[:5])
 
 
-def citizen_login(*, request: HttpRequest, national_id: str, method: str) -> User:
-    """Log in the person an eID identifies. Nothing is created when they are refused."""
-    person = citizen_identify(national_id=national_id)
-    user = citizen_account(person=person, method=method)
-    session_login(request, user, method)
-    citizen_remember_language(user=user, language=getattr(request, "LANGUAGE_CODE", ""))
-    return user
-
-
-# --- Sessions
-
-
-def session_login(request: HttpRequest, user: User, method: str) -> None:
-    login(request, user, backend=MODEL_BACKEND)
-    now = int(time.time())
-    request.session[SESSION_AUTH_AT] = now
-    request.session[SESSION_SEEN_AT] = now
-    request.session[SESSION_METHOD] = method
-    request.session.save()
-    UserSession.objects.update_or_create(
-        session_key=request.session.session_key,
-        defaults={
-            "user": user,
-            "method": method,
-            "user_agent": request.headers.get("User-Agent", "")[:200],
-        },
-    )
-
-
-def session_expired(session: SessionBase, now: float | None = None) -> bool:
-    now = now or time.time()
-    auth_at = session.get(SESSION_AUTH_AT, 0)
-    seen_at = session.get(SESSION_SEEN_AT, auth_at)
-    return (
-        now - auth_at > settings.ELOKET_SESSION_ABSOLUTE_SECONDS
-        or now - seen_at > settings.ELOKET_SESSION_IDLE_SECONDS
-    )
-
-
-def session_logout(request: HttpRequest) -> None:
-    key = request.session.session_key
-    logout(request)
-    if key:
-        UserSession.objects.filter(session_key=key).delete()
-
-
 def sessions_end_all(*, user: User) -> int:
     """Log the user out of every browser (logout everywhere). Returns how many ended."""
     from importlib import import_module
@@ -159,99 +103,10 @@ def sessions_end_all(*, user: User) -> int:
     return len(keys)
 
 
-# --- Officers: password, then an authenticator code (TOTP)
-
-
-def _throttle_keys(username: str, address: str) -> list[str]:
-    name = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:24]
-    return [f"login-failures:user:{name}", f"login-failures:addr:{address}"]
-
-
-def _check_throttle(username: str, address: str) -> None:
-    for key in _throttle_keys(username, address):
-        if (cache.get(key) or 0) >= settings.ELOKET_LOGIN_MAX_FAILURES:
-            minutes = max(1, settings.ELOKET_LOGIN_WINDOW_SECONDS // 60)
-            raise TooManyAttempts(
-                _("Too many failed attempts. Try again in %(minutes)d minutes.")
-                % {"minutes": minutes}
-            )
-
-
-def _record_failure(username: str, address: str) -> None:
-    for key in _throttle_keys(username, address):
-        if not cache.add(key, 1, timeout=settings.ELOKET_LOGIN_WINDOW_SECONDS):
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.add(key, 1, timeout=settings.ELOKET_LOGIN_WINDOW_SECONDS)
-
-
-def _clear_failures(username: str, address: str) -> None:
-    cache.delete_many(_throttle_keys(username, address))
-
-
-def officer_check_password(*, request: HttpRequest, username: str, password: str) -> User:
-    """First step: the password. The officer is not logged in until the second factor."""
-    address = request.META.get("REMOTE_ADDR", "")
-    _check_throttle(username, address)
-    user = authenticate(request, username=username, password=password)
-    if user is None or not is_officer(user):
-        _record_failure(username, address)
-        raise LoginRefused(_("Wrong username or password."), code="wrong_credentials")
-    request.session[PENDING_OFFICER] = {"user": user.pk, "at": int(time.time())}
-    return user
-
-
-def pending_officer(request: HttpRequest) -> User | None:
-    pending = request.session.get(PENDING_OFFICER)
-    if not pending or time.time() - pending.get("at", 0) > 300:
-        return None
-    return User.objects.filter(pk=pending["user"], is_active=True).first()
-
-
-def officer_confirmed_device(user: User) -> TOTPDevice | None:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
-
-
-def officer_verify_code(*, request: HttpRequest, user: User, code: str) -> None:
-    """Second step: the authenticator code. Logs the officer in."""
-    address = request.META.get("REMOTE_ADDR", "")
-    _check_throttle(user.username, address)
-    device = officer_confirmed_device(user)
-    if device is None:
-        raise LoginRefused(_("Set up your authenticator first."), code="no_device")
-    if not device.verify_token(code.strip().replace(" ", "")):
-        _record_failure(user.username, address)
-        raise LoginRefused(_("That code is not right. Try the current one."), code="wrong_code")
-    _clear_failures(user.username, address)
-    request.session.pop(PENDING_OFFICER, None)
-    session_login(request, user, LoginMethod.PASSWORD_TOTP)
-    otp_login(request, device)
-
-
 def officer_enrol_device(*, user: User) -> TOTPDevice:
     """An unconfirmed authenticator for an officer who has none yet."""
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     return device or TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
-
-
-def officer_confirm_device(*, request: HttpRequest, user: User, code: str) -> None:
-    address = request.META.get("REMOTE_ADDR", "")
-    _check_throttle(user.username, address)
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    if device is None or not device.verify_token(code.strip().replace(" ", "")):
-        _record_failure(user.username, address)
-        raise LoginRefused(_("That code is not right. Try the current one."), code="wrong_code")
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
-    _clear_failures(user.username, address)
-    request.session.pop(PENDING_OFFICER, None)
-    session_login(request, user, LoginMethod.PASSWORD_TOTP)
-    otp_login(request, device)
-
-
-def is_officer(user: User) -> bool:
-    return bool(user.is_active and (user.is_superuser or user.officer_roles.exists()))
 
 
 # --- API tokens
@@ -309,3 +164,62 @@ def api_token_revoke(*, user: User, token_id: int) -> ApiToken:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
     return token
+
+
+# --- Officers' roles
+
+
+def officer_role_set(
+    *, actor: Actor, municipality: Municipality, user: User, role: str, department: str = ""
+) -> OfficerRole:
+    """Give an officer their role (and department) in the municipality, or change it.
+    An administrator's act, recorded in the audit trail."""
+    authorize(actor, municipality, Permission.CONFIGURE)
+    if role not in Role.values:
+        raise ApplicationError(
+            _("Choose a role: %(roles)s.") % {"roles": ", ".join(Role.values)}, code="invalid_role"
+        )
+    department = department.strip()[:100]
+    with transaction.atomic():
+        current = (
+            OfficerRole.objects.select_for_update()
+            .filter(user=user, municipality=municipality)
+            .first()
+        )
+        before = {"role": current.role, "department": current.department} if current else None
+        if current is None:
+            current = OfficerRole.objects.create(
+                user=user, municipality=municipality, role=role, department=department
+            )
+        elif (current.role, current.department) != (role, department):
+            current.role, current.department = role, department
+            current.save(update_fields=["role", "department", "updated_at"])
+        else:
+            return current
+        audit_record(
+            actor=actor,
+            municipality=municipality,
+            action="officer.role",
+            object_type="officer",
+            object_ref=user.username,
+            data={"from": before, "to": {"role": role, "department": department}},
+        )
+    return current
+
+
+def officer_role_remove(*, actor: Actor, municipality: Municipality, user: User) -> None:
+    """Take the officer's role in the municipality away (audited)."""
+    authorize(actor, municipality, Permission.CONFIGURE)
+    with transaction.atomic():
+        current = OfficerRole.objects.filter(user=user, municipality=municipality).first()
+        if current is None:
+            return
+        current.delete()
+        audit_record(
+            actor=actor,
+            municipality=municipality,
+            action="officer.role_removed",
+            object_type="officer",
+            object_ref=user.username,
+            data={"from": {"role": current.role, "department": current.department}},
+        )

@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from eloket.common.errors import ApplicationError
-from eloket.identity import selectors, services
+from eloket.identity import selectors, services, sessions
 from eloket.identity.models import LoginMethod
 from eloket.identity.providers import eid_certificate, oidc
 from eloket.identity.providers.registry import identity_providers
@@ -104,7 +104,7 @@ def oidc_callback(request: HttpRequest) -> HttpResponse:
     translation.activate(request.LANGUAGE_CODE)
     try:
         national_id = oidc.oidc_finish(request, config=oidc.oidc_config(tenant))
-        services.citizen_login(request=request, national_id=national_id, method=LoginMethod.OIDC)
+        sessions.citizen_login(request=request, national_id=national_id, method=LoginMethod.OIDC)
     except ApplicationError as exc:
         request.session.pop(OIDC_PENDING, None)
         return refused(request, exc)
@@ -123,7 +123,7 @@ def eid_card_login(request: HttpRequest, tenant: Municipality) -> HttpResponse:
                 % {"name": tenant.display_name()}
             )
         national_id = eid_certificate.eid_card_national_number(request)
-        services.citizen_login(
+        sessions.citizen_login(
             request=request, national_id=national_id, method=LoginMethod.EID_CARD
         )
     except ApplicationError as exc:
@@ -133,7 +133,7 @@ def eid_card_login(request: HttpRequest, tenant: Municipality) -> HttpResponse:
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
-    services.session_logout(request)
+    sessions.session_logout(request)
     return HttpResponseRedirect(safe_next(request, "/"))
 
 
@@ -141,7 +141,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 def logout_everywhere(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         services.sessions_end_all(user=request.user)
-        services.session_logout(request)
+        sessions.session_logout(request)
     return HttpResponseRedirect(safe_next(request, "/"))
 
 
@@ -239,13 +239,13 @@ def officer_login(request: HttpRequest) -> HttpResponse:
     error = None
     if request.method == "POST":
         try:
-            user = services.officer_check_password(
+            user = sessions.officer_check_password(
                 request=request,
                 username=request.POST.get("username", ""),
                 password=request.POST.get("password", ""),
             )
             request.session["officer_next"] = safe_next(request, _officer_landing(user))
-            if services.officer_confirmed_device(user) is None:
+            if selectors.officer_confirmed_device(user) is None:
                 return HttpResponseRedirect("/auth/officer/enrol")
             return HttpResponseRedirect("/auth/officer/code")
         except ApplicationError as exc:
@@ -261,13 +261,13 @@ def officer_login(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @never_cache
 def officer_code(request: HttpRequest) -> HttpResponse:
-    user = services.pending_officer(request)
+    user = sessions.pending_officer(request)
     if user is None:
         return HttpResponseRedirect("/auth/officer/login")
     error = None
     if request.method == "POST":
         try:
-            services.officer_verify_code(
+            sessions.officer_verify_code(
                 request=request, user=user, code=request.POST.get("code", "")
             )
             return HttpResponseRedirect(
@@ -289,16 +289,16 @@ def officer_enrol(request: HttpRequest) -> HttpResponse:
     """First login: set up the authenticator app (a QR code and the secret as text)."""
     import segno
 
-    user = services.pending_officer(request)
+    user = sessions.pending_officer(request)
     if user is None:
         return HttpResponseRedirect("/auth/officer/login")
-    if services.officer_confirmed_device(user) is not None:
+    if selectors.officer_confirmed_device(user) is not None:
         return HttpResponseRedirect("/auth/officer/code")
     device = services.officer_enrol_device(user=user)
     error = None
     if request.method == "POST":
         try:
-            services.officer_confirm_device(
+            sessions.officer_confirm_device(
                 request=request, user=user, code=request.POST.get("code", "")
             )
             return HttpResponseRedirect(

@@ -141,7 +141,7 @@ def order_create(request: HttpRequest, slug: str, payload: OrderIn) -> Any:
     case, created = services.order_submit(
         actor=actor,
         municipality=municipality,
-        request=services.OrderRequest(
+        order_request=services.OrderRequest(
             certificate_type=payload.certificate_type,
             subject=payload.subject,
             language=payload.language,

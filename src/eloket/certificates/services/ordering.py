@@ -99,19 +99,20 @@ def _validate(
 
 
 def check_order(
-    *, actor: Actor, municipality: Any, request: OrderRequest
+    *, actor: Actor, municipality: Any, order_request: OrderRequest
 ) -> tuple[CertificateType, Person]:
     """Everything order_submit checks, without writing (the review step of the form)."""
     authorize(actor, municipality, Permission.REQUEST)
-    return _validate(municipality, request, _requester_person(actor))
+    return _validate(municipality, order_request, _requester_person(actor))
 
 
 def order_submit(
-    *, actor: Actor, municipality: Any, request: OrderRequest, idempotency_key: str = ""
+    *, actor: Actor, municipality: Any, order_request: OrderRequest, idempotency_key: str = ""
 ) -> tuple[Case, bool]:
     """Place an order (or return the one already placed with the same idempotency key).
     Returns the case and whether it is new. Nothing is written when input is refused."""
     authorize(actor, municipality, Permission.REQUEST)
+    request = order_request
     user_id = actor.user_id
     assert user_id is not None
     key = idempotency_key.strip()[:100]
