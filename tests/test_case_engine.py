@@ -444,3 +444,40 @@ class TestEveryKind:
             **bearer(in_department),
         )
         assert wrong.status_code == 409 and wrong.json()["code"] == "wrong_state"
+
+
+def test_an_administrator_publishes_a_kind_of_request_in_the_admin(client, gent, make_officer):
+    import json
+
+    admin_user = make_officer("gent.admin", gent, role="admin")
+    officer_login_client(client, admin_user)
+    form = {
+        "municipality": gent.pk,
+        "code": "housing_information",
+        "handler": "generic",
+        "names": json.dumps({"en": "Housing information", "nl": "Woninginlichtingen"}),
+        "department": "housing",
+        "processing_days": "20",
+        "definition": json.dumps({**HOUSING, "transitions": []}),
+        "options": "{}",
+    }
+    refused = client.post("/admin/cases/casetype/add/", form)
+    assert refused.status_code == 200 and "No transition reaches" in refused.content.decode()
+    assert not CaseType.objects.filter(code="housing_information").exists()
+    form["definition"] = json.dumps(HOUSING)
+    assert client.post("/admin/cases/casetype/add/", form).status_code == 302
+    first = CaseType.objects.get(code="housing_information")
+    assert (first.version, first.department, first.spec.initial.code) == (1, "housing", "received")
+    # Changing it publishes version 2; version 1 stays as it was.
+    changed = {**form, "processing_days": "10"}
+    del changed["code"], changed["handler"], changed["municipality"]
+    assert client.post(f"/admin/cases/casetype/{first.pk}/change/", changed).status_code == 302
+    versions = list(
+        CaseType.objects.filter(code="housing_information")
+        .order_by("version")
+        .values_list("version", "current", "processing_days")
+    )
+    assert versions == [(1, False, 20), (2, True, 10)]
+    assert AuditEvent.objects.filter(action="case_type.publish").count() == 2
+    page = client.get(f"/admin/cases/casetype/{first.pk}/change/").content.decode()
+    assert "look_up" in page and "being looked up" in page
