@@ -48,8 +48,9 @@ class CaseTypeForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["handler"].choices = case_handlers.choices()  # type: ignore[attr-defined]
-        self.fields["handler"].initial = "generic"
+        if "handler" in self.fields:  # read-only once published
+            self.fields["handler"].choices = case_handlers.choices()  # type: ignore[attr-defined]
+            self.fields["handler"].initial = "generic"
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
