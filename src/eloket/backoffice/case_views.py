@@ -39,6 +39,8 @@ from eloket.documents.models import IssuedDocument
 from eloket.documents.services import document_revoke
 from eloket.identity.access import officer_page
 from eloket.identity.models import OfficerRole
+from eloket.outbox.kinds import outbox_kinds
+from eloket.outbox.models import OutboxMessage
 from eloket.outbox.selectors import outbox_messages
 from eloket.tenants.links import tenant_reverse
 from eloket.tenants.models import Municipality
@@ -101,6 +103,11 @@ def requests(request: HttpRequest, tenant: Municipality, actor: Actor) -> HttpRe
     )
 
 
+def _described(message: OutboxMessage) -> str:
+    kind = outbox_kinds.get(message.kind)
+    return kind.describe(message) if kind else message.kind
+
+
 def _case_context(request: HttpRequest, tenant: Municipality, actor: Actor, case: Case) -> dict:
     return {
         "case": case,
@@ -110,7 +117,10 @@ def _case_context(request: HttpRequest, tenant: Municipality, actor: Actor, case
         "is_open": case.is_open,
         "can_assign": may(actor, tenant, Permission.CASE_ASSIGN),
         "colleagues": _colleagues(tenant),
-        "outbox": list(outbox_messages(municipality=tenant, ref=f"case:{case.tracking_code}")),
+        "outbox": [
+            (message, _described(message))
+            for message in outbox_messages(municipality=tenant, ref=f"case:{case.tracking_code}")
+        ],
         "can_retry": may(actor, tenant, Permission.OUTBOX_RETRY),
         "active": "backoffice",
     }

@@ -194,6 +194,7 @@ def case_create(
     contact_email: str = "",
     due_in_days: int | None = None,
     params: dict[str, Any] | None = None,
+    message: str = "",
 ) -> Case:
     """A new case in its type's first status, with the first line of its timeline.
     Inside the caller's transaction, so that the case and what it is about commit
@@ -236,7 +237,9 @@ def case_create(
         raise ApplicationError(_("Please try again."), code="busy")
     case.case_type = case_type
     case.municipality = municipality
-    if initial.texts:
+    if message:  # the kind's own words for the first step
+        _history(case, from_status="", action="", actor=actor, message=message, params=params)
+    elif initial.texts:
         _history(case, from_status="", action="", actor=actor, texts_=initial.texts, params=params)
     else:
         _history(

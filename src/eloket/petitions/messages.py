@@ -2,6 +2,7 @@
 
 from django.utils.translation import gettext_noop
 
+PETITION_RECEIVED = gettext_noop("The municipality received your petition “%(title)s”.")
 PETITION_THRESHOLD = gettext_noop(
     "The petition “%(title)s” reached %(count)s signatures: %(municipality)s must answer it."
 )

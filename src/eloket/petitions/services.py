@@ -231,7 +231,8 @@ def _open_case_if_reached(petition_id: int) -> None:
         contact_email=initiator.email,
         title=petition.title,
         due_in_days=rules.answer_days,
-        params={"what": KIND},
+        params={"title": petition.title},
+        message=texts.PETITION_RECEIVED,
     )
     case_transition(
         actor=the_municipality,
