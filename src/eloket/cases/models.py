@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from eloket.common.models import AppendOnlyModel, TenantOwnedModel, TimeStampedModel
+from eloket.common.models import ActedBy, AppendOnlyModel, TenantOwnedModel, TimeStampedModel
 
 if TYPE_CHECKING:
     from eloket.cases.definitions import Definition
@@ -136,7 +136,7 @@ class Case(TenantOwnedModel, TimeStampedModel):
         )
 
 
-class StatusChange(TenantOwnedModel, AppendOnlyModel):
+class StatusChange(TenantOwnedModel, AppendOnlyModel, ActedBy):
     """One step of the timeline: who, when, and a plain-language text. The text is kept as
     a message id and its parameters, so each reader sees it in their own language."""
 
@@ -145,11 +145,6 @@ class StatusChange(TenantOwnedModel, AppendOnlyModel):
     from_status = models.CharField(max_length=40, blank=True)
     to_status = models.CharField(max_length=40)
     action = models.CharField(max_length=40, blank=True)
-    actor_kind = models.CharField(max_length=12)
-    actor_label = models.CharField(max_length=200)
-    actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
     # The text: a message id of the code's (translated when read) or, for texts that
     # come from a case type's definition, the texts per language as they were then.
     message = models.CharField(max_length=300, blank=True)

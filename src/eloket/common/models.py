@@ -1,3 +1,6 @@
+from typing import Any
+
+from django.conf import settings
 from django.db import models
 
 
@@ -54,3 +57,26 @@ class ScheduleMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.last_run:%Y-%m-%d %H:%M}"
+
+
+class ActedBy(models.Model):
+    """Who made a step of a history (a case's timeline, a document's status, a petition's
+    or a topic's): the kind of actor, how they are named, and their user if any."""
+
+    actor_kind = models.CharField(max_length=12)
+    actor_label = models.CharField(max_length=200)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+    @staticmethod
+    def by(actor: Any) -> dict[str, Any]:
+        """The fields for `actor` (an `common.actors.Actor`), to pass to `create`."""
+        return {
+            "actor_kind": str(actor.kind),
+            "actor_label": actor.label[:200],
+            "actor_user_id": actor.user_id,
+        }

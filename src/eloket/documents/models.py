@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from eloket.common.models import AppendOnlyModel, TenantOwnedModel
+from eloket.common.models import ActedBy, AppendOnlyModel, TenantOwnedModel
 
 # Document codes use the tracking alphabet: no 0/O, 1/I/L, no vowels.
 CODE_ALPHABET = "23456789BCDFGHJKMNPQRSTVWXZ"
@@ -60,7 +60,7 @@ class IssuedDocument(TenantOwnedModel):
         return "-".join(self.code[i : i + 4] for i in range(0, len(self.code), 4))
 
 
-class DocumentStatusChange(TenantOwnedModel, AppendOnlyModel):
+class DocumentStatusChange(TenantOwnedModel, AppendOnlyModel, ActedBy):
     """One change of a document's public status (revoked, superseded), kept as a row: the
     document's `status` is the latest of them, its history is all of them."""
 
@@ -71,11 +71,6 @@ class DocumentStatusChange(TenantOwnedModel, AppendOnlyModel):
     from_status = models.CharField(max_length=12, choices=DocumentStatus.choices)
     to_status = models.CharField(max_length=12, choices=DocumentStatus.choices)
     reason = models.CharField(max_length=300)
-    actor_kind = models.CharField(max_length=12)
-    actor_label = models.CharField(max_length=200)
-    actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
 
     class Meta:
         ordering = ["at", "id"]

@@ -94,9 +94,7 @@ def _change_status(
         from_status=document.status,
         to_status=to_status,
         reason=reason[:300],
-        actor_kind=str(actor.kind),
-        actor_label=actor.label[:200],
-        actor_user_id=actor.user_id,
+        **DocumentStatusChange.by(actor),
     )
     audit_record(
         actor=actor,

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from eloket.common.models import AppendOnlyModel, TenantOwnedModel, TimeStampedModel
+from eloket.common.models import ActedBy, AppendOnlyModel, TenantOwnedModel, TimeStampedModel
 
 
 class Phase(models.TextChoices):
@@ -370,7 +370,7 @@ class Analysis(TenantOwnedModel):
         return f"analysis of {self.topic_id} at {self.computed_at:%Y-%m-%d %H:%M}"
 
 
-class TopicPhaseChange(TenantOwnedModel, AppendOnlyModel):
+class TopicPhaseChange(TenantOwnedModel, AppendOnlyModel, ActedBy):
     """One move of a topic from one phase to the next: by whom (an officer, or the
     schedule), when. Append-only."""
 
@@ -378,11 +378,6 @@ class TopicPhaseChange(TenantOwnedModel, AppendOnlyModel):
     at = models.DateTimeField()
     from_phase = models.CharField(max_length=10, choices=Phase.choices)
     to_phase = models.CharField(max_length=10, choices=Phase.choices)
-    actor_kind = models.CharField(max_length=12)
-    actor_label = models.CharField(max_length=200)
-    actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
 
     class Meta:
         ordering = ["at", "id"]

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from eloket.common.models import AppendOnlyModel, TenantOwnedModel, TimeStampedModel
+from eloket.common.models import ActedBy, AppendOnlyModel, TenantOwnedModel, TimeStampedModel
 
 
 class ThresholdKind(models.TextChoices):
@@ -119,7 +119,7 @@ class Signature(TenantOwnedModel):
         ]
 
 
-class PetitionStatusChange(TenantOwnedModel, AppendOnlyModel):
+class PetitionStatusChange(TenantOwnedModel, AppendOnlyModel, ActedBy):
     """One step of a petition's life (submitted, admitted or not, signing, threshold
     reached, answered, expired): who, when, why. Append-only."""
 
@@ -127,11 +127,6 @@ class PetitionStatusChange(TenantOwnedModel, AppendOnlyModel):
     at = models.DateTimeField()
     from_status = models.CharField(max_length=20, choices=PetitionStatus.choices)
     to_status = models.CharField(max_length=20, choices=PetitionStatus.choices)
-    actor_kind = models.CharField(max_length=12)
-    actor_label = models.CharField(max_length=200)
-    actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
     reason = models.TextField(blank=True)
 
     class Meta:

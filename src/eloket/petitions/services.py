@@ -42,9 +42,7 @@ def _set_status(
         at=timezone.now(),
         from_status=petition.status,
         to_status=to_status,
-        actor_kind=str(actor.kind),
-        actor_label=actor.label[:200],
-        actor_user_id=actor.user_id,
+        **PetitionStatusChange.by(actor),
         reason=reason,
     )
     petition.status = to_status
@@ -72,9 +70,7 @@ def petition_start(*, actor: Actor, municipality: Municipality, title: str, text
             at=timezone.now(),
             from_status="",
             to_status=PetitionStatus.DRAFT,
-            actor_kind=str(actor.kind),
-            actor_label=actor.label[:200],
-            actor_user_id=actor.user_id,
+            **PetitionStatusChange.by(actor),
         )
     return petition
 

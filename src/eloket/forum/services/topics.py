@@ -157,9 +157,7 @@ def _phase_row(topic: Topic, *, actor: Actor, from_phase: str, to_phase: str) ->
         at=timezone.now(),
         from_phase=from_phase,
         to_phase=to_phase,
-        actor_kind=str(actor.kind),
-        actor_label=actor.label[:200],
-        actor_user_id=actor.user_id,
+        **TopicPhaseChange.by(actor),
     )
 
 
