@@ -54,8 +54,10 @@ def chain_append[E: models.Model](entry: E, *, chain: str) -> E:
     from eloket.common.models import ChainHead
 
     with transaction.atomic():
-        ChainHead.objects.get_or_create(chain=chain)
-        head = ChainHead.objects.select_for_update().get(chain=chain)
+        head = ChainHead.objects.select_for_update().filter(chain=chain).first()
+        if head is None:  # the chain's first entry (get_or_create: two may start it at once)
+            ChainHead.objects.get_or_create(chain=chain)
+            head = ChainHead.objects.select_for_update().get(chain=chain)
         sequence = head.length + 1
         entry.chain = chain  # type: ignore[attr-defined]
         entry.sequence = sequence  # type: ignore[attr-defined]
