@@ -331,3 +331,59 @@ def test_forum_opinion_support_analysis_award_and_results(gent_demo, demo_idp, b
     assert "partly reflected" in awarded.inner_text()
     assert axe_serious(page) == []
     context.close()
+
+
+def login_officer(page, base, username):
+    from django_otp.oath import totp
+
+    from eloket.demo.services import DEMO_PASSWORD, totp_key
+
+    page.goto(base + "/auth/officer/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("The 6-digit code your authenticator app shows").fill(
+        f"{totp(bytes.fromhex(totp_key(username))):06d}"
+    )
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_every_kind_of_request_in_one_place_for_citizen_and_officer(gent_demo, demo_idp, browser):
+    """Issue 9: the demo's petition past its threshold opens a case Sofie follows under
+    My requests like her other requests; the clerk finds every kind under Requests,
+    answers the petition, and Sofie reads the answer on her request's timeline."""
+    from eloket.demo.cases import PLAY_STREET
+
+    base = demo_idp
+    page = browser.new_context(locale="en-GB", bypass_csp=True).new_page()
+    login_citizen(page, base, "Sofie Claes")
+    page.get_by_role("link", name="My requests").click()
+    assert axe_serious(page) == []
+    page.get_by_role("link", name=PLAY_STREET).click()
+    assert "/gent/requests/" in page.url
+    assert page.locator(".status").first.inner_text() == "in review"
+    assert "reached 100 signatures" in page.locator(".timeline").inner_text()
+    assert axe_serious(page) == []
+    request_url = page.url
+    page.get_by_role("button", name="Log out").click()
+
+    login_officer(page, base, "gent.clerk")
+    page.get_by_role("link", name="Requests", exact=True).click()
+    assert axe_serious(page) == []
+    rows = page.locator("table tbody tr")
+    kinds = {rows.nth(i).locator("td").nth(1).inner_text() for i in range(rows.count())}
+    assert {"certificate order", "petition to answer"} <= kinds
+    page.get_by_role("row", name=PLAY_STREET).get_by_role("link").click()
+    assert "/gent/backoffice/petitions/" in page.url
+    assert axe_serious(page) == []
+    page.get_by_label("The municipality's answer (published, signers are told)").fill(
+        "De Sleepstraat wordt elke woensdagnamiddag een speelstraat."
+    )
+    page.get_by_role("button", name="Publish the answer").click()
+    assert "answered" in page.locator(".status").first.inner_text()
+    page.get_by_role("button", name="Log out").click()
+
+    login_citizen(page, base, "Sofie Claes")
+    page.goto(request_url)
+    assert page.locator(".status").first.inner_text() == "answered"
+    assert "elke woensdagnamiddag een speelstraat" in page.locator(".timeline").inner_text()
