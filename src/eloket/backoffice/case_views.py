@@ -336,5 +336,8 @@ def postal(request: HttpRequest, tenant: Municipality, actor: Actor) -> HttpResp
     return render(
         request,
         "backoffice/postal.html",
-        {"pending": list(postal_orders_pending(municipality=tenant)), "active": "backoffice"},
+        {
+            "pending": list(postal_orders_pending(municipality=tenant, actor=actor)),
+            "active": "backoffice",
+        },
     )

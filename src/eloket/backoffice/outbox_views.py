@@ -34,9 +34,13 @@ def outbox(request: HttpRequest, tenant: Municipality, actor: Actor) -> HttpResp
             messages.success(request, _("It will be sent again now."))
         except ApplicationError as exc:
             messages.error(request, str(exc))
-        return HttpResponseRedirect(request.POST.get("next") or request.path)
+        back = request.POST.get("next", "")
+        # Back to the page the form was on: a path of this site only.
+        if not back.startswith("/") or back.startswith("//") or "\\" in back:
+            back = request.path
+        return HttpResponseRedirect(back)
     rows = []
-    for message in outbox_trouble(municipality=tenant)[:200]:
+    for message in outbox_trouble(municipality=tenant, actor=actor)[:200]:
         kind = outbox_kinds.get(message.kind)
         rows.append((message, kind.describe(message) if kind else message.kind))
     return render(request, "backoffice/outbox.html", {"rows": rows, "active": "backoffice"})

@@ -35,8 +35,8 @@ def home(request: HttpRequest, tenant: Municipality, actor: Actor) -> HttpRespon
                 (case_type, open_counts.get(case_type.code, 0))
                 for case_type in case_types_of(municipality=tenant)
             ],
-            "postal": postal_orders_pending(municipality=tenant).count(),
-            "trouble": outbox_trouble(municipality=tenant).count(),
+            "postal": postal_orders_pending(municipality=tenant, actor=actor).count(),
+            "trouble": outbox_trouble(municipality=tenant, actor=actor).count(),
             "active": "backoffice",
         },
     )

@@ -20,6 +20,7 @@ from eloket.cases.models import CaseType
 from eloket.cases.services import case_type_publish
 from eloket.cases.texts import localized
 from eloket.common.errors import ApplicationError
+from eloket.common.forms import BoundedJSONField
 from eloket.identity.access import admin_actor
 from eloket.identity.admin import ScopedToMunicipality
 
@@ -39,6 +40,11 @@ class CaseTypeForm(forms.ModelForm):
             "definition",
             "options",
         ]
+        field_classes = {
+            "names": BoundedJSONField,
+            "definition": BoundedJSONField,
+            "options": BoundedJSONField,
+        }
         help_texts = {
             "definition": _(
                 "Statuses and transitions as JSON: see docs/case-types.md. Saving publishes "

@@ -30,7 +30,7 @@ import jsonschema
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from eloket.cases.texts import MSGID, localized
+from eloket.cases.texts import MSGID, TEXT_PATTERN, localized
 
 WHO = ["requester", "system", "clerk", "head", "admin"]
 CODE = {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,39}$"}
@@ -41,7 +41,13 @@ def texts_schema() -> dict[str, Any]:
         "type": "object",
         "minProperties": 1,
         "propertyNames": {"enum": [code for code, _name in settings.LANGUAGES] + [MSGID]},
-        "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 300},
+        "additionalProperties": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 300,
+            # Placeholders only as %(name)s: no width or precision (cases/texts.py).
+            "pattern": TEXT_PATTERN,
+        },
     }
 
 
@@ -182,11 +188,17 @@ class Definition:
         return [t for t in self.transitions if status in t.sources]
 
 
+def _problem(error: jsonschema.ValidationError) -> str:
+    if error.validator == "pattern" and error.schema.get("pattern") == TEXT_PATTERN:
+        return _("a text may hold placeholders only as %(name)s, with no width or precision")
+    return error.message[:200]
+
+
 def definition_problems(raw: Any) -> list[str]:
     """Everything wrong with a definition, in words (empty when it is sound)."""
     validator = jsonschema.Draft202012Validator(definition_schema())
     problems = [
-        f"{'/'.join(str(p) for p in error.absolute_path) or '-'}: {error.message[:200]}"
+        f"{'/'.join(str(p) for p in error.absolute_path) or '-'}: {_problem(error)}"
         for error in sorted(validator.iter_errors(raw), key=lambda e: list(e.absolute_path))
     ]
     if problems:

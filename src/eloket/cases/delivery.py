@@ -15,6 +15,8 @@ import logging
 from typing import Any, ClassVar
 
 from django.conf import settings
+from django.db.models import Value
+from django.db.models.functions import Concat
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -23,9 +25,10 @@ from eloket.cases import messages as texts
 from eloket.cases.handlers import case_handlers
 from eloket.cases.models import Case, StatusChange
 from eloket.common.actors import Actor
+from eloket.common.permissions import Permission, authorize
 from eloket.common.registry import Plugin, Registry
 from eloket.outbox.email import send_email, smtp_refused_for_good
-from eloket.outbox.kinds import OutboxKind, outbox_kinds
+from eloket.outbox.kinds import OutboxKind, RefScope, outbox_kinds, ref_scopes
 from eloket.outbox.models import OutboxMessage
 from eloket.outbox.queue import outbox_put
 from eloket.tenants.selectors import plugin_options
@@ -166,6 +169,32 @@ class DeliverByEmail(OutboxKind):
 
     def describe(self, message: OutboxMessage) -> str:
         return _("the document, by e-mail")
+
+
+@ref_scopes.register("case")
+class CaseMessages(RefScope):
+    """The messages of a case: for the officers who may handle its kind."""
+
+    def check(self, *, actor: Any, municipality: Any, value: str) -> None:
+        case = (
+            Case.objects.filter(municipality=municipality, tracking_code=value)
+            .select_related("case_type")
+            .first()
+        )
+        if case is not None:
+            authorize(
+                actor, municipality, Permission.CASE_HANDLE, department=case.case_type.department
+            )
+
+    def hidden_refs(self, *, actor: Any, municipality: Any) -> Any:
+        from eloket.cases.selectors import handled_types
+
+        return (
+            Case.objects.filter(municipality=municipality)
+            .exclude(case_type__in=handled_types(municipality=municipality, actor=actor))
+            .annotate(ref=Concat(Value("case:"), "tracking_code"))
+            .values("ref")
+        )
 
 
 @outbox_kinds.register("case.hook")

@@ -155,15 +155,16 @@ def document_of(*, municipality: Any, case: Case) -> IssuedDocument | None:
     )
 
 
-def postal_orders_pending(*, municipality: Any) -> QuerySet[Case]:
+def postal_orders_pending(*, municipality: Any, actor: Actor) -> QuerySet[Case]:
+    """Issued orders to post that the officer may handle (their department's)."""
     return (
-        Case.objects.filter(
-            municipality=municipality,
+        cases_of_municipality(municipality=municipality, actor=actor)
+        .filter(
             kind=KIND,
             status=OrderStatus.ISSUED,
             order__delivery=Delivery.POST,
             order__posted_at__isnull=True,
         )
-        .select_related("order__subject", "order__certificate_type", "case_type")
+        .select_related("order__subject", "order__certificate_type", "case_type", "requester")
         .order_by("created_at")
     )

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from eloket.audit.models import AuditEvent
+from eloket.common.forms import BoundedJSONField
 from eloket.common.registry import REGISTRIES
 from eloket.identity.admin_site import administered_municipalities
 from eloket.identity.models import Officer, OfficerRole
@@ -258,6 +259,7 @@ class PluginSettingForm(forms.ModelForm):
     class Meta:
         model = PluginSetting
         fields = ["municipality", "registry", "plugin", "enabled", "options"]
+        field_classes = {"options": BoundedJSONField}
 
     def __init__(self, *args: Any, operator: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -11,6 +11,7 @@ and can send it again (`outbox.services.outbox_retry`).
 
 import datetime as dt
 import logging
+import re
 
 from django.db import transaction
 from django.db.models import Q
@@ -62,13 +63,23 @@ def _mark_sent(message: OutboxMessage) -> None:
     message.state = OutboxState.SENT
 
 
+ADDRESS = re.compile(r"[^\s<>()'\"@,;:]+@[^\s<>()'\",;:]+")
+LONG_NUMBER = re.compile(r"\d{9,}")
+
+
+def redacted(error: str) -> str:
+    """An error as the back office shows it: no e-mail address, no long number (a mail
+    server names the address it refused; a national number must never show)."""
+    return LONG_NUMBER.sub("…", ADDRESS.sub("…@…", error))
+
+
 def _mark_failed(message: OutboxMessage, exc: Exception, *, permanent: bool) -> None:
     now = timezone.now()
     final = permanent or message.attempts >= message.max_attempts
     message.state = OutboxState.FAILED if final else OutboxState.PENDING
     message.next_attempt_at = now + backoff(message.attempts)
     message.lease_until = None
-    message.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+    message.last_error = redacted(f"{type(exc).__name__}: {exc}")[:1000]
     message.save(update_fields=["state", "next_attempt_at", "lease_until", "last_error"])
     # The message's id and kind only: its payload may hold personal data.
     log.warning(

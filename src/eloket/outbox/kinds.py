@@ -7,7 +7,7 @@ in the process that committed it (`inline`: work the person waits for, like issu
 certificate) or on the task worker, and which failures are final (`is_permanent`).
 """
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from eloket.common.registry import Plugin, Registry
 
@@ -33,3 +33,18 @@ class OutboxKind(Plugin):
 
 
 outbox_kinds: Registry[OutboxKind] = Registry("outbox_kinds", description="kind of message")
+
+
+class RefScope(Plugin):
+    """Who may see and resend the messages about one kind of thing (a message's `ref`
+    is "<scope>:<value>", e.g. "case:K7M2QXBZ"): the app that owns the thing says."""
+
+    def check(self, *, actor: Any, municipality: Any, value: str) -> None:
+        """Raise PermissionDenied when `actor` may not act on the messages of `value`."""
+
+    def hidden_refs(self, *, actor: Any, municipality: Any) -> Any:
+        """The refs (a queryset of strings, or a list) the actor may not see."""
+        return []
+
+
+ref_scopes: Registry[RefScope] = Registry("outbox_ref_scopes", description="outbox reference")

@@ -10,14 +10,17 @@ from eloket.audit.services import audit_record
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.common.permissions import Permission, authorize, same_municipality
+from eloket.outbox.kinds import outbox_kinds, ref_scopes
 from eloket.outbox.models import OutboxMessage, OutboxState
-from eloket.outbox.queue import outbox_kinds
 
 
 def outbox_retry(*, actor: Actor, municipality: Any, message: OutboxMessage) -> OutboxMessage:
     """A failed message goes back in line with a fresh count of attempts."""
     authorize(actor, municipality, Permission.OUTBOX_RETRY)
     same_municipality(municipality, message)
+    scope, _sep, value = message.ref.partition(":")
+    if scope in ref_scopes:
+        ref_scopes[scope].check(actor=actor, municipality=municipality, value=value)
     with transaction.atomic():
         locked = OutboxMessage.objects.select_for_update().get(pk=message.pk)
         if locked.state != OutboxState.FAILED:

@@ -60,7 +60,7 @@ def postal_batch(*, actor: Actor, municipality: Municipality) -> tuple[bytes, li
     import typst
 
     authorize(actor, municipality, Permission.POSTAL)
-    cases = list(postal_orders_pending(municipality=municipality))
+    cases = list(postal_orders_pending(municipality=municipality, actor=actor))
     if not cases:
         raise ApplicationError(
             _("There are no certificates waiting to be posted."), code="empty_batch"
@@ -99,7 +99,7 @@ def postal_mark_sent(*, actor: Actor, municipality: Municipality, codes: list[st
     authorize(actor, municipality, Permission.POSTAL)
     wanted = {normalise_tracking_code(code) for code in codes if code}
     count = 0
-    for case in postal_orders_pending(municipality=municipality):
+    for case in postal_orders_pending(municipality=municipality, actor=actor):
         if case.tracking_code not in wanted:
             continue
         with transaction.atomic():
