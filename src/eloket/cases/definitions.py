@@ -189,7 +189,8 @@ class Definition:
 
 
 def _problem(error: jsonschema.ValidationError) -> str:
-    if error.validator == "pattern" and error.schema.get("pattern") == TEXT_PATTERN:
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "pattern" and schema.get("pattern") == TEXT_PATTERN:
         return _("a text may hold placeholders only as %(name)s, with no width or precision")
     return error.message[:200]
 
