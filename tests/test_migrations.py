@@ -1,0 +1,94 @@
+"""The data migrations of issue 9, run forward from the state before them: certificate
+orders and petitions' answer cases move onto the case engine with every history row
+kept; a municipality's OIDC override becomes its identity provider's settings."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+BEFORE = [
+    ("cases", "0002_alter_case_kind_alter_case_status_and_more"),
+    ("identity", "0001_initial"),
+    ("tenants", "0001_initial"),
+]
+AFTER = [
+    ("cases", "0005_case_type_required"),
+    ("identity", "0002_oidc_override_into_plugin_settings"),
+]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_existing_cases_and_overrides_move_forward():
+    executor = MigrationExecutor(connection)
+    executor.migrate(BEFORE)
+    old = executor.loader.project_state(BEFORE).apps
+    Municipality = old.get_model("tenants", "Municipality")
+    User = old.get_model("auth", "User")
+    Case = old.get_model("cases", "Case")
+    StatusChange = old.get_model("cases", "StatusChange")
+    OidcOverride = old.get_model("identity", "OidcOverride")
+    gent = Municipality.objects.create(
+        slug="gent", names={"nl": "Gent"}, country="BE", nis_code="44021", languages=["nl"]
+    )
+    jan = User.objects.create(username="citizen-jan")
+    now = timezone.now()
+    made = {}
+    for kind, status, code in (
+        ("certificate_order", "in_review", "BCDFGH23"),
+        ("petition", "answered", "JKMNPQ45"),
+    ):
+        case = Case.objects.create(
+            municipality=gent,
+            kind=kind,
+            tracking_code=code,
+            status=status,
+            requester=jan,
+            language="nl",
+            title=kind,
+            due_at=now + dt.timedelta(days=5),
+        )
+        StatusChange.objects.create(
+            municipality=gent,
+            case=case,
+            at=now,
+            from_status="",
+            to_status="submitted",
+            actor_kind="citizen",
+            actor_label="Jan",
+            message="We received your request for %(what)s.",
+            params={"what": kind},
+        )
+        made[kind] = case.pk
+    OidcOverride.objects.create(
+        municipality=gent, issuer="https://idp.gent.example", national_id_claim="egovNRN"
+    )
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(AFTER)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())  # and on to the latest
+
+    from eloket.cases.display import history_text
+    from eloket.cases.models import Case as CaseNow
+    from eloket.tenants.models import PluginSetting
+
+    order = CaseNow.objects.get(pk=made["certificate_order"])
+    assert (order.case_type.code, order.case_type.handler, order.case_type.version) == (
+        "certificate_order",
+        "certificates.order",
+        1,
+    )
+    assert order.status_name("en") == "in review" and order.is_open
+    petition = CaseNow.objects.get(pk=made["petition"])
+    assert petition.case_type.handler == "petitions.answer"
+    assert petition.case_type.spec.is_final("answered")
+    step = order.history.get()
+    assert history_text(step, order) == "We received your request for certificate order."
+    setting = PluginSetting.objects.get(registry="identity_providers", plugin="oidc")
+    assert setting.options == {
+        "issuer": "https://idp.gent.example",
+        "national_id_claim": "egovNRN",
+    }
