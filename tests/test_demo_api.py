@@ -75,3 +75,51 @@ def test_all_three_answer_404_outside_demo_mode(client, db, settings):
         "/api/v1/demo/token", {"officer": "deinze.clerk"}, content_type="application/json"
     )
     assert answer.status_code == 404
+
+
+def test_demo_tokens_only_for_accounts_the_demo_made(client, demo, make_officer, add_people):
+    """Issue 10 (5): a demo token was handed out for any officer name. An account someone
+    made by hand (even with a demo-looking name), or a resident of a municipality that is
+    not a demo one, gets none."""
+    import datetime as dt
+
+    from conftest import person_record
+    from eloket.tenants.models import Municipality
+
+    gent = Municipality.objects.get(slug="gent")
+    make_officer("gent.auditor", gent, role="admin")  # a real account on a demo server
+    make_officer("operator2", gent)
+    for name in ("gent.auditor", "operator2"):
+        answer = client.post(
+            "/api/v1/demo/token", {"officer": name}, content_type="application/json"
+        )
+        assert answer.status_code == 404, name
+    from django.contrib.auth.models import User
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    # The demo's own clerk, whose authenticator someone replaced: no longer the demo's.
+    clerk = User.objects.get(username="gent.clerk")
+    TOTPDevice.objects.filter(user=clerk).update(key="00" * 20)
+    answer = client.post(
+        "/api/v1/demo/token", {"officer": "gent.clerk"}, content_type="application/json"
+    )
+    assert answer.status_code == 404
+    from eloket.common.actors import Actor
+    from eloket.tenants.services import municipality_create
+
+    real = municipality_create(
+        actor=Actor.system("test"),
+        slug="aalter",
+        names={"nl": "Aalter"},
+        country="BE",
+        nis_code="44084",
+        languages=["nl"],
+    )
+    record = person_record(dt.date(1980, 2, 2), 11, first="Real", street="Markt")
+    add_people(real, record)
+    answer = client.post(
+        "/api/v1/demo/token",
+        {"national_number": record.national_id},
+        content_type="application/json",
+    )
+    assert answer.status_code == 404

@@ -35,10 +35,13 @@ def test_deploy_check_passes_in_production(extra):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_demo_mode_in_production_is_an_error():
-    result = eloket("check", "--deploy", **PRODUCTION, ELOKET_DEMO="1")
+@pytest.mark.parametrize("command", [("check", "--deploy"), ("run", "--no-worker"), ("migrate",)])
+def test_demo_mode_in_production_refuses_to_start(command):
+    """Issue 10 (5): with ELOKET_ENV=production and ELOKET_DEMO=1 the server started and
+    handed out tokens for any officer name. Now nothing starts, and the message says why."""
+    result = eloket(*command, **PRODUCTION, ELOKET_DEMO="1")
     assert result.returncode != 0
-    assert "eloket.E001" in result.stderr
+    assert "ELOKET_DEMO is set with ELOKET_ENV=production" in result.stderr
 
 
 def test_production_requires_its_settings():

@@ -7,19 +7,6 @@ from django.core.checks import Error, Tags, Warning, register
 
 
 @register(Tags.security, deploy=True)
-def check_demo_mode_off_in_production(app_configs: Any, **kwargs: Any) -> list[Error]:
-    if settings.PRODUCTION and settings.ELOKET_DEMO:
-        return [
-            Error(
-                "ELOKET_DEMO is set in a production environment.",
-                hint="Demo mode loads fake residents and demo identities; unset ELOKET_DEMO.",
-                id="eloket.E001",
-            )
-        ]
-    return []
-
-
-@register(Tags.security, deploy=True)
 def check_production_profile(app_configs: Any, **kwargs: Any) -> list[Error | Warning]:
     problems: list[Error | Warning] = []
     if not settings.PRODUCTION:

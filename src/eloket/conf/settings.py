@@ -26,9 +26,14 @@ if ELOKET_ENV not in {"development", "production"}:
     )
 PRODUCTION = ELOKET_ENV == "production"
 
-# Demo mode: demo data, demo identities. `make run` turns it on; a production deployment
-# that sets it fails `eloket check --deploy` (eloket.common.checks).
+# Demo mode: demo data, demo identities (and tokens for them). `make run` turns it on. A
+# production server with it would hand out tokens for demo accounts: it refuses to start.
 ELOKET_DEMO = env_bool("ELOKET_DEMO", False)
+if PRODUCTION and ELOKET_DEMO:
+    raise ImproperlyConfigured(
+        "ELOKET_DEMO is set with ELOKET_ENV=production: demo mode (fictitious residents, demo "
+        "identities and tokens) never runs in production. Unset ELOKET_DEMO."
+    )
 DEBUG = env_bool("ELOKET_DEBUG", False)
 
 

@@ -292,19 +292,40 @@ def demo_citizen_list(municipality: Municipality) -> list[dict[str, Any]]:
     return ordinary + special
 
 
+def demo_made(user: User) -> bool:
+    """Whether the demo made this officer account: a demo username with the demo's own
+    authenticator (an account someone added by hand gets no demo token)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    slug, _dot, role = user.username.partition(".")
+    demo_name = user.username == OPERATOR_USERNAME or (
+        any(spec.slug == slug for spec in MUNICIPALITIES)
+        and role in {suffix for suffix, _role in OFFICER_ROLES}
+    )
+    return (
+        demo_name
+        and TOTPDevice.objects.filter(
+            user=user, name="demo authenticator", key=totp_key(user.username)
+        ).exists()
+    )
+
+
 def demo_token(*, national_number: str | None, officer: str | None) -> dict[str, Any]:
     """A one-day API token for a demo citizen (as after an eID login) or officer."""
     from eloket.identity.models import LoginMethod
     from eloket.identity.selectors import is_officer
     from eloket.identity.services import api_token_create, citizen_account, citizen_identify
 
+    demo_slugs = {spec.slug for spec in MUNICIPALITIES}
     if national_number:
         person = citizen_identify(national_id=national_number)
+        if person.municipality.slug not in demo_slugs:
+            raise NotFound(_("There is no demo resident with this number."))
         user = citizen_account(person=person, method=LoginMethod.API_TOKEN)
         kind = "citizen"
     else:
         user = User.objects.filter(username=officer or "", is_active=True).first()
-        if user is None or not is_officer(user):
+        if user is None or not is_officer(user) or not demo_made(user):
             raise NotFound(_("There is no officer with this username."))
         kind = "officer"
     if not user.is_active:
