@@ -24,7 +24,7 @@ from eloket.cases.services import case_act, case_assign, case_message_add
 from eloket.certificates import services as certificates
 from eloket.certificates.models import CertificateKind
 from eloket.certificates.selectors import (
-    document_of,
+    document_opened,
     documents_of_case,
     order_for_officer,
     order_queue,
@@ -306,7 +306,7 @@ def order_document(
         case, _order = order_for_officer(municipality=tenant, actor=actor, tracking_code=code)
     except ApplicationError as exc:
         raise Http404(str(exc)) from exc
-    document = document_of(municipality=tenant, case=case)
+    document = document_opened(municipality=tenant, actor=actor, case=case)
     if document is None:
         raise Http404(_("No document was made for this order."))
     return pdf_response(document)

@@ -15,7 +15,8 @@ from eloket.certificates.models import CertificateKind, CertificateOrder, Certif
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError, NotFound
 from eloket.documents.models import IssuedDocument
-from eloket.register.selectors import PersonRecordView, person_record
+from eloket.register.models import DataCategory
+from eloket.register.selectors import PersonRecordView, person_record, record_read_elsewhere
 from eloket.tenants.models import Module
 
 KIND = "certificate_order"
@@ -153,6 +154,23 @@ def document_of(*, municipality: Any, case: Case) -> IssuedDocument | None:
         .order_by("-issued_at")
         .first()
     )
+
+
+def document_opened(*, municipality: Any, actor: Actor, case: Case) -> IssuedDocument | None:
+    """The order's latest document as someone opens it (downloads the PDF): the subject
+    reads in their access log who opened it, unless it is them."""
+    document = document_of(municipality=municipality, case=case)
+    if document is not None and document.subject is not None:
+        record_read_elsewhere(
+            municipality=municipality,
+            actor=actor,
+            person=document.subject,
+            data=(DataCategory.CERTIFICATE,),
+            purpose=_("Opening certificate %(document)s of order %(code)s")
+            % {"document": document.display_code, "code": case.display_code},
+            case_ref=f"order:{case.tracking_code}",
+        )
+    return document
 
 
 def postal_orders_pending(*, municipality: Any, actor: Actor) -> QuerySet[Case]:

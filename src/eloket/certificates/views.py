@@ -22,6 +22,7 @@ from eloket.certificates.models import Delivery, Requester
 from eloket.certificates.selectors import (
     certificate_type_get,
     document_of,
+    document_opened,
     offered_channels,
     order_for_requester,
 )
@@ -217,7 +218,10 @@ def order_download(request: HttpRequest, tenant: Municipality, code: str) -> Htt
         )
     except ApplicationError as exc:
         raise Http404(str(exc)) from exc
-    document = document_of(municipality=tenant, case=case)
+    actor = citizen_actor_of(request.user)
+    if actor is None:
+        raise Http404(_("The document is not ready yet."))
+    document = document_opened(municipality=tenant, actor=actor, case=case)
     if document is None or case.status not in DOCUMENT_READY:
         raise Http404(_("The document is not ready yet."))
     return pdf_response(document)

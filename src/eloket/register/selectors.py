@@ -96,6 +96,27 @@ def person_record(
     return record
 
 
+def record_read_elsewhere(
+    *,
+    municipality: Municipality,
+    actor: Actor,
+    person: Person,
+    data: tuple[str, ...],
+    purpose: str,
+    case_ref: str = "",
+) -> None:
+    """A read of a person's register data outside the register (a certificate made from
+    it, a postal batch): written to the person's access log, as `person_record` does,
+    unless `actor` is the person."""
+    if person.municipality_id != municipality.pk:
+        raise NotFound(
+            _("This person is not in the register of %(m)s.") % {"m": municipality.display_name()}
+        )
+    if actor.kind == ActorKind.OFFICER:
+        authorize(actor, municipality, Permission.REGISTER_READ)
+    access_log_write(person=person, actor=actor, data=data, purpose=purpose, case_ref=case_ref)
+
+
 def own_record(*, person: Person) -> PersonRecordView:
     """The person's record as they see it themselves (not logged)."""
     return register_backend(person.municipality).record(person, parts=ALL_DATA)

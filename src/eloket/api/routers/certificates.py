@@ -14,7 +14,7 @@ from ninja.pagination import paginate
 from eloket.api.auth import AUTH
 from eloket.api.pagination import PageNumberPagination
 from eloket.api.routers.records import record_out
-from eloket.api.routers.requests import case_for_caller
+from eloket.api.routers.requests import caller_and_case, case_for_caller
 from eloket.api.schemas import (
     BackofficeOrderOut,
     CertificateTypeOut,
@@ -35,6 +35,7 @@ from eloket.certificates.models import CertificateOrder
 from eloket.certificates.selectors import (
     certificate_types_offered,
     document_of,
+    document_opened,
     offered_channels,
     order_for_officer,
     order_of,
@@ -191,9 +192,9 @@ def order_get(request: HttpRequest, tracking_code: str) -> Any:
     },
 )
 def order_document(request: HttpRequest, tracking_code: str) -> HttpResponse:
-    case, _order = _order_for_caller(request, tracking_code)
+    actor, case = caller_and_case(request, tracking_code)
     document = (
-        document_of(municipality=case.municipality, case=case)
+        document_opened(municipality=case.municipality, actor=actor, case=case)
         if case.status in DOCUMENT_READY
         else None
     )

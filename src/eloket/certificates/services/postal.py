@@ -14,7 +14,7 @@ from eloket.cases.codes import normalise_tracking_code
 from eloket.cases.models import Case
 from eloket.cases.services import case_transition
 from eloket.certificates.models import CertificateOrder
-from eloket.certificates.selectors import document_of, postal_orders_pending
+from eloket.certificates.selectors import document_opened, postal_orders_pending
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.common.permissions import Permission, authorize
@@ -85,7 +85,7 @@ def postal_batch(*, actor: Actor, municipality: Municipality) -> tuple[bytes, li
     writer = PdfWriter()
     for index, case in enumerate(cases):
         writer.add_page(addresses.pages[index])
-        document = document_of(municipality=municipality, case=case)
+        document = document_opened(municipality=municipality, actor=actor, case=case)
         if document is not None:
             for page in PdfReader(io.BytesIO(bytes(document.pdf))).pages:
                 writer.add_page(page)
