@@ -92,3 +92,65 @@ def _no_network(monkeypatch):
         return real(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+# --- 4. National numbers in URLs and logs
+
+
+class TestNoNationalNumberInUrlsOrLogs:
+    """`…/backoffice/persons/{national_number}` carried one in the path; Django's request
+    log wrote 4xx paths unredacted; the redaction missed spaces and other separators."""
+
+    def test_the_look_up_takes_the_number_in_the_body(self, client, gent, family, make_officer):
+        headers = bearer(make_officer("gent.clerk", gent))
+        number = family["Jan"].national_id
+        gone = client.get(f"/api/v1/m/gent/backoffice/persons/{number}?purpose=x", **headers)
+        assert gone.status_code == 410 and gone.json()["code"] == "gone"
+        found = client.post(
+            "/api/v1/m/gent/backoffice/persons/lookup",
+            {"national_number": number, "purpose": "A check"},
+            content_type="application/json",
+            **headers,
+        )
+        assert found.status_code == 200
+        schema = client.get("/api/v1/openapi.json").json()
+        assert not [path for path in schema["paths"] if "national" in path or "{number" in path]
+
+    @pytest.mark.parametrize(
+        "written",
+        [
+            "85073002536",
+            "85.07.30-025.36",
+            "850730 025 36",
+            "85+07+30+025+36",
+            "85%2E07%2E30%2D025%2E36",
+            "85%2007%2030%20025%2036",
+            "840417-1355733",
+        ],
+    )
+    def test_any_notation_is_redacted_in_every_log(self, client, db, written, caplog):
+        import logging
+
+        from django.conf import settings
+        from django.utils.module_loading import import_string
+
+        from conftest import national_numbers_in
+
+        client.get(f"/api/v1/m/gent/backoffice/persons/{written}")  # a 404 or 410, logged
+        client.get(f"/nowhere/{written}/")
+        spec = settings.LOGGING["formatters"]["plain"]
+        formatter = import_string(spec["()"])(spec["format"])
+        lines = [formatter.format(r) for r in caplog.records]
+        assert any("[national number]" in line for line in lines), lines
+        assert not [line for line in lines if national_numbers_in(line)]
+        assert not national_numbers_in(
+            formatter.format(
+                logging.LogRecord("x", logging.ERROR, "", 0, "failed for %s", (written,), None)
+            )
+        )
+
+    def test_the_redaction_leaves_dates_and_codes_alone(self):
+        from eloket.common.redaction import redact
+
+        for text in ("2026-11-28 04:10:02,123", "/gent/services/?page=12345", "X473-3G6J"):
+            assert redact(text) == text

@@ -1,27 +1,25 @@
-"""Gunicorn's access log without national numbers: the API takes them in a few URLs
-(`/backoffice/persons/{national_number}`), and they must not end up in log files."""
+"""Gunicorn's access log without national numbers (common/redaction.py): a request line
+may carry one, in any notation, and it must not end up in a log file."""
 
-import re
 from typing import Any
 
 from gunicorn.glogging import Logger
 
-# 11 digits (Belgium) or 13 (Korea), possibly written with separators.
-NATIONAL_NUMBER = re.compile(r"(?<!\d)(\d[\d.\-]{9,16}\d)(?!\d)")
+from eloket.common.redaction import redact
 
-
-def redact(text: str) -> str:
-    def mask(match: re.Match[str]) -> str:
-        digits = re.sub(r"\D", "", match.group(1))
-        return "[national number]" if len(digits) in (11, 13) else match.group(1)
-
-    return NATIONAL_NUMBER.sub(mask, text)
+__all__ = ["RedactingLogger", "redact"]
 
 
 class RedactingLogger(Logger):
     def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
         atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
-        for key in ("r", "U", "q", "f"):
+        for key in ("r", "U", "q", "f", "a"):
             if isinstance(atoms.get(key), str):
                 atoms[key] = redact(atoms[key])
         return atoms
+
+    def error(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        super().error(redact(str(msg)), *args, **kwargs)
+
+    def warning(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        super().warning(redact(str(msg)), *args, **kwargs)

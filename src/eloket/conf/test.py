@@ -18,6 +18,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "django.tasks": {"level": "WARNING"},
-        "django.request": {"level": "ERROR"},
+        # 4xx paths are logged, as in production (and checked for national numbers).
+        "django.request": {"level": "WARNING"},
     },
 }

@@ -1,15 +1,18 @@
 """Officers' reads of the register: always for their own municipality, with a purpose,
-and always written to the person's access log."""
+and always written to the person's access log. The national number travels in the body
+of a POST, never in a URL (URLs end up in logs, histories and proxies)."""
 
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field as F
-from ninja import Query, Router, Schema
+from ninja import Router, Schema
 
 from eloket.api.auth import AUTH
 from eloket.api.routers.records import record_out
 from eloket.api.schemas import Error, RegisterRecordOut
+from eloket.common.errors import ApplicationError
 from eloket.identity.access import officer_access
 from eloket.register.selectors import person_record
 from eloket.tenants.selectors import municipality_get
@@ -18,28 +21,44 @@ router = Router(tags=["back office"], auth=AUTH)
 ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 422: Error}
 
 
-class PurposeQuery(Schema):
+class Gone(ApplicationError):
+    code = "gone"
+    status = 410
+
+
+class LookupIn(Schema):
+    national_number: str = F(..., max_length=20, description="Bare digits, or with separators.")
     purpose: str = F(
-        "",
+        ...,
         max_length=300,
         description="Why the officer opens this record. Required; the person will read it.",
     )
 
 
-@router.get(
-    "/{slug}/backoffice/persons/{national_number}",
+@router.post(
+    "/{slug}/backoffice/persons/lookup",
     response={200: RegisterRecordOut, **ERRORS},
     summary="A resident's register record (logged with its purpose)",
 )
-def person(
-    request: HttpRequest, slug: str, national_number: str, query: Query[PurposeQuery]
-) -> Any:
+def person(request: HttpRequest, slug: str, payload: LookupIn) -> Any:
     municipality = municipality_get(slug=slug)
     actor = officer_access(request, municipality)
     view = person_record(
         municipality=municipality,
-        national_id=national_number,
+        national_id=payload.national_number,
         actor=actor,
-        purpose=query.purpose,
+        purpose=payload.purpose,
     )
     return record_out(view)
+
+
+@router.get(
+    "/{slug}/backoffice/persons/{rest}",
+    response={410: Error},
+    include_in_schema=False,
+)
+def person_by_url(request: HttpRequest, slug: str, rest: str) -> Any:
+    """The old look-up put the national number in the URL: gone for good."""
+    raise Gone(
+        _("Look a person up with POST …/backoffice/persons/lookup and the number in the body.")
+    )
