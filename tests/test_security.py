@@ -154,3 +154,71 @@ class TestNoNationalNumberInUrlsOrLogs:
 
         for text in ("2026-11-28 04:10:02,123", "/gent/services/?page=12345", "X473-3G6J"):
             assert redact(text) == text
+
+
+# --- 6. Second factor and tokens
+
+
+class TestAuthenticatorsAndTokens:
+    """A municipality administrator could reset the authenticator of an officer who also
+    works elsewhere (and that officer's page answered 500); API tokens skipped the second
+    factor for up to a year and survived "log out everywhere", a password change and an
+    authenticator reset."""
+
+    @pytest.fixture
+    def shared(self, gent, brugge, make_officer):
+        from eloket.identity.models import OfficerRole
+
+        admin = make_officer("gent.admin", gent, role="admin")
+        both = make_officer("shared.clerk", gent)
+        OfficerRole.objects.create(user=both, municipality=brugge, role="clerk")
+        return admin, both
+
+    def test_an_admin_leaves_an_officer_of_two_municipalities_alone(self, client, shared):
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        admin, both = shared
+        officer_login_client(client, admin)
+        page = client.get(f"/admin/identity/officer/{both.pk}/change/")
+        assert page.status_code == 200
+        answer = client.post(
+            "/admin/identity/officer/",
+            {"action": "reset_authenticator", "_selected_action": [both.pk]},
+        )
+        assert answer.status_code in (200, 302)
+        assert TOTPDevice.objects.filter(user=both).exists()
+
+    def test_officer_tokens_are_short_lived(self, gent, make_officer):
+        import datetime as dt
+
+        from django.utils import timezone
+
+        from eloket.identity.services import api_token_create
+
+        clerk = make_officer("gent.clerk", gent)
+        issued = api_token_create(user=clerk, name="script", days=365)
+        assert issued.token.expires_at - timezone.now() <= dt.timedelta(hours=8, minutes=1)
+
+    def test_tokens_die_with_the_credentials(self, client, gent, family, make_officer):
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from eloket.identity.services import api_token_create, sessions_end_all
+
+        clerk = make_officer("gent.clerk", gent)
+        me = "/api/v1/me"
+
+        def works(secret):
+            return client.get(me, HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 200
+
+        token = api_token_create(user=clerk, name="t").secret
+        clerk.set_password("another long password 42")
+        clerk.save()
+        assert not works(token)
+        token = api_token_create(user=clerk, name="t").secret
+        TOTPDevice.objects.filter(user=clerk).delete()  # the authenticator is reset
+        assert not works(token)
+        jan = citizen_user(family["Jan"])
+        token = api_token_create(user=jan, name="t").secret
+        assert works(token)
+        sessions_end_all(user=jan)  # "log out everywhere"
+        assert not works(token)

@@ -259,6 +259,8 @@ ELOKET_SESSION_ABSOLUTE_SECONDS = env_int("ELOKET_SESSION_ABSOLUTE_SECONDS", 12 
 SESSION_COOKIE_AGE = ELOKET_SESSION_ABSOLUTE_SECONDS
 # API bearer tokens: how long a new one lives unless asked for less (days).
 ELOKET_API_TOKEN_DAYS = env_int("ELOKET_API_TOKEN_DAYS", 30)
+# An officer's token stands in for the second factor: a working day at most.
+ELOKET_OFFICER_TOKEN_HOURS = env_int("ELOKET_OFFICER_TOKEN_HOURS", 8)
 # Officer password and second-factor attempts: this many failures per account or address
 # in the window lock further attempts for the rest of the window.
 ELOKET_LOGIN_MAX_FAILURES = env_int("ELOKET_LOGIN_MAX_FAILURES", 5)

@@ -208,19 +208,44 @@ class OfficerAdmin(ScopedToMunicipality, admin.ModelAdmin):
             return qs | Officer.objects.filter(is_superuser=True)
         return qs.filter(officer_roles__municipality__in=self._allowed(request)).distinct()
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        if obj is None or request.user.is_superuser:
-            return []
+    def _wholly_theirs(self, request: HttpRequest, officer: Any) -> bool:
+        """Whether every role of the officer is in a municipality the user administers:
+        only then is the account (name, password, authenticator) theirs to change."""
+        if request.user.is_superuser:
+            return True
         allowed = set(self._allowed(request).values_list("pk", flat=True))
-        theirs = set(obj.officer_roles.values_list("municipality_id", flat=True))
-        if theirs <= allowed:
+        return set(officer.officer_roles.values_list("municipality_id", flat=True)) <= allowed
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is None or self._wholly_theirs(request, obj):
             return []
-        return ["username", "first_name", "last_name", "email", "is_active", "new_password"]
+        return ["username", "first_name", "last_name", "email", "is_active"]
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is not None and not self._wholly_theirs(request, obj):
+            # Someone else's account too: no password field at all.
+            form = super().get_form(request, obj, change, **kwargs)
+            form.base_fields.pop("new_password", None)
+            return form
+        return super().get_form(request, obj, change, **kwargs)
 
     @admin.action(description=_("Reset the authenticator (the officer sets it up again)"))
     def reset_authenticator(self, request: HttpRequest, queryset: QuerySet[Officer]) -> None:
-        count = TOTPDevice.objects.filter(user__in=queryset).delete()[0]
+        officers = [o for o in queryset if self._wholly_theirs(request, o)]
+        refused = len(queryset) - len(officers)
+        count = TOTPDevice.objects.filter(user__in=officers).delete()[0]
         messages.success(request, _("%(n)d authenticators removed.") % {"n": count})
+        if refused:
+            messages.warning(
+                request,
+                _(
+                    "%(n)d officers also work for another municipality: their administrators "
+                    "together, or the platform operator, reset their authenticator."
+                )
+                % {"n": refused},
+            )
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         """Roles change through the identity services: checked, and in the audit trail."""

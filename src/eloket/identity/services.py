@@ -92,7 +92,8 @@ def citizen_remember_language(*, user: User, language: str) -> None:
 
 
 def sessions_end_all(*, user: User) -> int:
-    """Log the user out of every browser (logout everywhere). Returns how many ended."""
+    """Log the user out of every browser and revoke their API tokens (logout everywhere).
+    Returns how many sessions ended."""
     from importlib import import_module
 
     store = import_module(settings.SESSION_ENGINE).SessionStore
@@ -100,6 +101,7 @@ def sessions_end_all(*, user: User) -> int:
     for key in keys:
         store(session_key=key).delete()
     UserSession.objects.filter(user=user).delete()
+    api_tokens_revoke_all(user=user)
     return len(keys)
 
 
@@ -123,10 +125,19 @@ def _hash(secret: str) -> str:
 
 
 def api_token_create(*, user: User, name: str, days: int | None = None) -> IssuedToken:
-    """A new bearer token. The secret is shown once; only its hash is kept."""
+    """A new bearer token. The secret is shown once; only its hash is kept.
+
+    A token stands in for the second factor, so an officer's lives a working day at most
+    (ELOKET_OFFICER_TOKEN_HOURS); a citizen's as many days as asked (up to a year). Both
+    die with "log out everywhere", and an officer's with a new password or authenticator."""
+    from eloket.identity.selectors import is_officer
+
     days = settings.ELOKET_API_TOKEN_DAYS if days is None else days
     if not 1 <= days <= 365:
         raise ApplicationError(_("A token lives from 1 to 365 days."), code="invalid_lifetime")
+    lifetime = dt.timedelta(days=days)
+    if is_officer(user):
+        lifetime = min(lifetime, dt.timedelta(hours=settings.ELOKET_OFFICER_TOKEN_HOURS))
     name = name.strip() or _("API token")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
@@ -134,9 +145,17 @@ def api_token_create(*, user: User, name: str, days: int | None = None) -> Issue
         name=name[:100],
         prefix=secret[:10],
         key_hash=_hash(secret),
-        expires_at=timezone.now() + dt.timedelta(days=days),
+        expires_at=timezone.now() + lifetime,
     )
     return IssuedToken(token=token, secret=secret)
+
+
+def api_tokens_revoke_all(*, user: User) -> int:
+    """Revoke every live token of the user (their credentials changed, or they logged
+    out everywhere). Returns how many."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
 
 
 def api_token_authenticate(secret: str) -> User | None:
