@@ -32,6 +32,8 @@ ALLOWED: dict[str, str] = {
             "eloket.identity.services.officer_enrol_device",
             "eloket.identity.services.api_token_create",
             "eloket.identity.services.api_token_authenticate",
+            "eloket.identity.services.api_token_find",
+            "eloket.identity.services.api_tokens_revoke_all",
             "eloket.identity.services.api_token_revoke",
         ],
         "one's own account: these establish who the actor is (the citizen's account at "

@@ -460,6 +460,7 @@ def test_an_administrator_publishes_a_kind_of_request_in_the_admin(client, gent,
         "processing_days": "20",
         "definition": json.dumps({**HOUSING, "transitions": []}),
         "options": "{}",
+        "audience": "residents",
     }
     refused = client.post("/admin/cases/casetype/add/", form)
     assert refused.status_code == 200 and "No transition reaches" in refused.content.decode()

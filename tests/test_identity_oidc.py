@@ -107,9 +107,19 @@ def test_provider_is_not_mounted_outside_demo_mode(client, db, settings):
     assert client.post("/oidc/token/").status_code == 404
 
 
-def test_a_municipality_override_replaces_the_platform_settings(gent, brugge, settings):
+def test_a_municipality_override_replaces_the_platform_settings(
+    gent, brugge, settings, monkeypatch
+):
+    import socket
+
     from eloket.identity.providers.oidc import oidc_config
     from eloket.tenants.models import PluginSetting
+
+    settings.ELOKET_OIDC_ISSUERS = ["https://idp.gent.example"]  # in the federation
+    monkeypatch.setattr(  # DNS answers a public address (nothing connects to it)
+        "eloket.common.netguard.socket.getaddrinfo",
+        lambda host, *a, **k: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", 0))],
+    )
 
     settings.ELOKET_OIDC = {
         "issuer": "https://idp.platform.example",

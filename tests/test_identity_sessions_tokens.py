@@ -22,11 +22,13 @@ def jan_user(gent, add_people):
 def login(client, user):
     from django.test import RequestFactory
 
-    from eloket.identity.sessions import session_login
+    from eloket.identity.sessions import SESSION_CITIZEN_AT, session_login
 
     request = RequestFactory().get("/")
     request.session = client.session
     session_login(request, user, "oidc")
+    request.session[SESSION_CITIZEN_AT] = ["gent"]  # as a login started at Gent does
+    request.session.save()
     client.cookies["eloket_session"] = request.session.session_key
     return request.session.session_key
 

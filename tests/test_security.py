@@ -29,6 +29,351 @@ def place_order(gent, user, subject, delivery="download", kind="residence"):
     return case
 
 
+# --- 1. A municipality's identity provider could log anyone in anywhere
+
+
+PUBLIC_ADDRESS = "93.184.215.14"  # a global unicast address; nothing connects to it
+
+
+@pytest.fixture
+def federation(settings, monkeypatch):
+    """The platform's federation outside demo mode: its own issuer and one more the
+    operator trusts; DNS answers a public address for both (no query leaves the machine)."""
+    import socket
+
+    settings.ELOKET_DEMO = False
+    settings.ELOKET_OIDC = {
+        "issuer": "https://idp.federation.example",
+        "client_id": "eloket",
+        "client_secret": "s",
+        "national_id_claim": "national_number",
+        "scope": "openid profile",
+    }
+    settings.ELOKET_OIDC_ISSUERS = ["https://csam.federation.example"]
+    names = {"idp.federation.example": PUBLIC_ADDRESS, "csam.federation.example": PUBLIC_ADDRESS}
+
+    def resolve(host, *args, **kwargs):
+        if host in names:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (names[host], 0))]
+        if host == "intranet.federation.example":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.1.2.3", 0))]
+        raise socket.gaierror("no such name")
+
+    monkeypatch.setattr("eloket.common.netguard.socket.getaddrinfo", resolve)
+    return names
+
+
+SIMPLE_DEFINITION = {
+    "statuses": [
+        {"code": "submitted", "names": {"en": "submitted"}, "initial": True},
+        {"code": "closed", "names": {"en": "closed"}, "final": True},
+    ],
+    "transitions": [{"action": "close", "from": ["submitted"], "to": "closed", "by": ["clerk"]}],
+}
+
+
+def open_request(municipality, user, *, audience="residents", code=None):
+    """A citizen's request of a data-only kind published at `municipality`."""
+    from eloket.cases.models import CaseType
+    from eloket.cases.services import case_create, case_type_publish
+    from eloket.common.actors import Actor
+
+    code = code or f"parking_{audience}"
+    if not CaseType.objects.filter(municipality=municipality, code=code).exists():
+        case_type_publish(
+            actor=Actor.for_municipality(municipality),
+            municipality=municipality,
+            code=code,
+            names={"en": f"Parking card ({audience})"},
+            definition=SIMPLE_DEFINITION,
+            audience=audience,
+        )
+    return case_create(
+        actor=citizen_actor_of(user),
+        municipality=municipality,
+        case_type=code,
+        requester_id=user.pk,
+        title="Parking card",
+        language="en",
+    )
+
+
+class TestIdentityFederation:
+    """A municipality administrator set their municipality's OIDC issuer to a provider
+    they ran on 127.0.0.1; it asserted a Brugge resident's national number, and the
+    session then opened that resident's orders in Brugge. The server also fetched the
+    discovery, token and key addresses of whatever issuer was set."""
+
+    @staticmethod
+    def override(municipality, issuer):
+        from eloket.tenants.models import PluginSetting
+
+        return PluginSetting(
+            municipality=municipality,
+            registry="identity_providers",
+            plugin="oidc",
+            options={"issuer": issuer},
+        )
+
+    def test_an_issuer_outside_the_federation_is_refused_when_saved(self, gent, federation):
+        from django.core.exceptions import ValidationError
+
+        for issuer in ("http://127.0.0.1:9000/evil", "https://idp.attacker.example"):
+            with pytest.raises(ValidationError, match="not one of the platform"):
+                self.override(gent, issuer).full_clean()
+        self.override(gent, "https://csam.federation.example/").full_clean()  # listed: fine
+
+    def test_an_issuer_outside_the_federation_is_refused_when_used(self, client, gent, federation):
+        """A row written before the allow-list existed (or straight into the database)
+        does not make the platform call, or believe, that provider."""
+        from eloket.identity.providers.oidc import OidcNotConfigured, oidc_config
+
+        self.override(gent, "http://127.0.0.1:9000/evil").save()
+        with pytest.raises(OidcNotConfigured):
+            oidc_config(gent)
+        page = client.get("/gent/login/oidc", HTTP_ACCEPT_LANGUAGE="en")
+        assert page.status_code == 503 and "not one of the platform" in page.content.decode()
+
+    @pytest.mark.parametrize(
+        "issuer",
+        [
+            "https://127.0.0.1/oidc",
+            "https://[::1]/oidc",
+            "https://10.0.0.5/oidc",
+            "https://169.254.169.254/latest",
+            "https://[::ffff:127.0.0.1]/oidc",
+            "https://intranet.federation.example",
+            "http://idp.federation.example",
+        ],
+    )
+    def test_internal_addresses_are_never_called_outside_demo(self, settings, federation, issuer):
+        """Even an issuer the operator listed is refused on loopback, private or link-local
+        addresses (or plain http) outside demo mode: no server-side request forgery."""
+        from eloket.identity.providers.oidc import OidcNotConfigured, oidc_config
+
+        settings.ELOKET_OIDC = {**settings.ELOKET_OIDC, "issuer": issuer}
+        with pytest.raises(OidcNotConfigured):
+            oidc_config(None)
+
+    def test_a_discovery_document_pointing_inside_is_refused(self, federation):
+        from eloket.identity.providers.oidc import OidcFailed, _check_metadata, oidc_config
+
+        config = oidc_config(None)
+        good = {
+            "issuer": config.issuer,
+            "token_endpoint": "https://idp.federation.example/token",
+            "jwks_uri": "https://idp.federation.example/jwks",
+        }
+        _check_metadata(config, good)
+        for name, url in [
+            ("token_endpoint", "http://127.0.0.1:6379/"),
+            ("jwks_uri", "https://169.254.169.254/latest/meta-data/"),
+            ("userinfo_endpoint", "https://intranet.federation.example/userinfo"),
+        ]:
+            with pytest.raises(OidcFailed):
+                _check_metadata(config, {**good, name: url})
+        with pytest.raises(OidcFailed, match="another issuer"):
+            _check_metadata(config, {**good, "issuer": "https://csam.federation.example"})
+
+    @pytest.mark.django_db(transaction=True)
+    def test_a_login_counts_only_in_the_municipality_where_it_started(
+        self, family, brugge, add_people, oidc_login, demo_idp
+    ):
+        """Jan logs in at Gent. On Brugge's pages and API the same session is not logged
+        in; he logs in at Brugge too, where he is a visitor."""
+        session, answer = oidc_login("gent", family["Jan"].national_id)
+        assert answer.url.endswith("/gent/my/")
+        brugge_page = session.get(f"{demo_idp}/brugge/my/", timeout=20, allow_redirects=False)
+        assert brugge_page.status_code == 302 and "/brugge/login" in brugge_page.headers["Location"]
+        assert session.get(f"{demo_idp}/gent/my/", timeout=20).url.endswith("/gent/my/")
+        api = session.get(f"{demo_idp}/api/v1/m/brugge/petitions", timeout=20)
+        assert api.status_code == 200  # public, but not as Jan:
+        signed = session.post(
+            f"{demo_idp}/api/v1/m/brugge/petitions/1/signatures",
+            headers={"X-CSRFToken": session.cookies.get("csrftoken", "")},
+            timeout=20,
+        )
+        assert signed.status_code in (401, 403)
+        # Logging in at Brugge adds Brugge; Gent still counts.
+        oidc_login("brugge", family["Jan"].national_id, session)
+        assert session.get(f"{demo_idp}/brugge/my/", timeout=20).url.endswith("/brugge/my/")
+        assert session.get(f"{demo_idp}/gent/my/", timeout=20).url.endswith("/gent/my/")
+
+    @pytest.mark.django_db(transaction=True)
+    def test_a_token_is_no_wider_than_the_login_it_came_from(
+        self, family, brugge, oidc_login, demo_idp
+    ):
+        session, _answer = oidc_login("gent", family["Jan"].national_id)
+        made = session.post(
+            f"{demo_idp}/api/v1/me/tokens",
+            json={"name": "script"},
+            headers={"X-CSRFToken": session.cookies.get("csrftoken", "")},
+            timeout=20,
+        )
+        assert made.status_code == 201, made.text
+        import requests
+
+        token = {"Authorization": f"Bearer {made.json()['token']}"}
+        assert requests.get(f"{demo_idp}/api/v1/me", headers=token, timeout=20).ok
+        # (The back office answers a citizen 403 once it knows who asks: 401 is "no token".)
+        gent = requests.get(
+            f"{demo_idp}/api/v1/m/gent/backoffice/orders", headers=token, timeout=20
+        )
+        assert gent.status_code == 403
+        brugge_ = requests.get(
+            f"{demo_idp}/api/v1/m/brugge/backoffice/orders", headers=token, timeout=20
+        )
+        assert brugge_.status_code == 401
+        # A token made with that token is no wider.
+        second = requests.post(
+            f"{demo_idp}/api/v1/me/tokens", json={"name": "2"}, headers=token, timeout=20
+        ).json()["token"]
+        again = requests.get(
+            f"{demo_idp}/api/v1/m/brugge/backoffice/orders",
+            headers={"Authorization": f"Bearer {second}"},
+            timeout=20,
+        )
+        assert again.status_code == 401
+        # Nor does it read his request at Brugge by its code (404: not told it exists), and
+        # his list of requests holds Gent's only.
+        case = open_request(brugge, citizen_user(family["Jan"]), audience="anyone")
+        found = requests.get(
+            f"{demo_idp}/api/v1/requests/{case.tracking_code}", headers=token, timeout=20
+        )
+        assert found.status_code == 404
+        mine = requests.get(f"{demo_idp}/api/v1/me/requests", headers=token, timeout=20).json()
+        assert case.tracking_code not in str(mine)
+
+    def test_a_visitor_may_not_start_a_request_for_residents(self, gent, brugge, family):
+        from eloket.common.permissions import PermissionDenied
+
+        jan = citizen_user(family["Jan"])
+        with pytest.raises(PermissionDenied, match="you are a visitor"):
+            open_request(brugge, jan, audience="residents")
+        assert open_request(brugge, jan, audience="anyone").requester_id == jan.pk
+        assert open_request(gent, jan, audience="residents").municipality_id == gent.pk
+
+
+# --- 2. Anyone could lock every officer out
+
+
+class TestLockoutsBehindAProxy:
+    """Failed officer logins were counted per client address in each worker's memory.
+    Behind nginx every request comes from 127.0.0.1, so twelve wrong passwords for one
+    account locked all officers of all municipalities out for 15 minutes."""
+
+    PROXY = {"REMOTE_ADDR": "127.0.0.1"}
+
+    @pytest.fixture(autouse=True)
+    def _behind_nginx(self, settings):
+        settings.ELOKET_TRUSTED_PROXIES = ["127.0.0.1/32", "::1/128"]
+
+    def wrong(self, client, username, address="198.51.100.7", **extra):
+        meta = {**self.PROXY, "HTTP_X_FORWARDED_FOR": address, **extra}
+        return client.post(
+            "/auth/officer/login", {"username": username, "password": "nope"}, **meta
+        )
+
+    def test_twelve_wrong_passwords_for_one_officer_lock_no_one_else(
+        self, client, gent, brugge, make_officer
+    ):
+        victim = make_officer("gent.clerk", gent)
+        other = make_officer("brugge.clerk", brugge)
+        for _ in range(12):
+            self.wrong(client, victim.username)
+        # The attacker's own account target waits; everyone else, on the same proxy, logs in.
+        assert self.wrong(client, victim.username).status_code == 429
+        from django.test import Client
+
+        colleague = Client(**self.PROXY, HTTP_X_FORWARDED_FOR="203.0.113.20")
+        officer_login_client(colleague, other)
+        assert colleague.get("/brugge/backoffice/").status_code == 200
+
+    def test_the_wait_grows_with_each_failure_and_ends(
+        self, client, gent, make_officer, settings, monkeypatch
+    ):
+        import time
+
+        settings.ELOKET_LOGIN_MAX_FAILURES = 3
+        settings.ELOKET_LOGIN_BACKOFF_SECONDS = 30
+        clerk = make_officer("gent.clerk", gent)
+        now = [time.time()]
+        monkeypatch.setattr("eloket.common.ratelimit.time.time", lambda: now[0])
+        for _ in range(3):
+            assert self.wrong(client, clerk.username).status_code == 403
+        # The 4th failure is refused outright for 30 s, the next for 60 s, ...
+        now[0] += 31
+        assert self.wrong(client, clerk.username).status_code == 403
+        now[0] += 31
+        assert self.wrong(client, clerk.username).status_code == 429
+        now[0] += 30
+        page = client.post(
+            "/auth/officer/login",
+            {"username": clerk.username, "password": "correct horse 42"},
+            **self.PROXY,
+            HTTP_X_FORWARDED_FOR="198.51.100.7",
+        )
+        assert page.status_code == 302  # the wait is over, the right password works
+
+    def test_a_forged_forwarded_for_from_outside_is_ignored(
+        self, client, gent, make_officer, settings
+    ):
+        """A client that is not our proxy cannot pick the address its failures count under
+        (here: rotating fake addresses to escape the per-address limit)."""
+        settings.ELOKET_LOGIN_ADDRESS_LIMIT = 5
+        for number in range(6):
+            make_officer(f"gent.clerk{number}", gent)
+        outside = {"REMOTE_ADDR": "192.0.2.66"}
+        for number in range(5):
+            self.wrong(client, f"gent.clerk{number}", address=f"10.0.0.{number}", **outside)
+        answer = client.post(
+            "/auth/officer/login",
+            {"username": "gent.clerk5", "password": "correct horse 42"},
+            **outside,
+            HTTP_X_FORWARDED_FOR="10.0.0.99",
+        )
+        assert answer.status_code == 429
+
+    def test_one_address_trying_many_accounts_is_stopped_but_only_that_address(
+        self, client, gent, make_officer, settings
+    ):
+        settings.ELOKET_LOGIN_ADDRESS_LIMIT = 5
+        for number in range(6):
+            make_officer(f"gent.clerk{number}", gent)
+        for number in range(5):
+            self.wrong(client, f"gent.clerk{number}")
+        assert self.wrong(client, "gent.clerk5").status_code == 429
+        from django.test import Client
+
+        elsewhere = Client(**self.PROXY, HTTP_X_FORWARDED_FOR="203.0.113.20")
+        response = elsewhere.post(
+            "/auth/officer/login", {"username": "gent.clerk5", "password": "correct horse 42"}
+        )
+        assert response.status_code == 302
+
+    def test_the_default_address_limit_allows_a_hundred_failures(self, settings):
+        assert settings.ELOKET_LOGIN_ADDRESS_LIMIT >= 100
+
+    def test_verification_look_ups_are_limited_per_real_client(self, client, db, settings):
+        settings.ELOKET_VERIFY_RATE = 3
+        codes = []
+        for _ in range(4):
+            codes.append(
+                client.get(
+                    "/api/v1/verify/AAAA-BBBB-CCCC",
+                    **self.PROXY,
+                    HTTP_X_FORWARDED_FOR="198.51.100.7",
+                ).status_code
+            )
+        assert codes[-1] == 429
+        other = client.get(
+            "/api/v1/verify/AAAA-BBBB-CCCC",
+            **self.PROXY,
+            HTTP_X_FORWARDED_FOR="203.0.113.20",
+        )
+        assert other.status_code != 429
+
+
 # --- 3. Reads of a person's data without an access-log entry
 
 
@@ -45,7 +390,7 @@ class TestEveryReadIsLogged:
         assert answer.status_code == 200 and answer.content.startswith(b"%PDF-")
         by_page = AccessLogEntry.objects.filter(person=family["Jan"], actor_user=clerk)
         assert by_page.count() == 1 and by_page.get().data == ["certificate"]
-        assert "Opening certificate" in by_page.get().purpose
+        assert case.display_code in by_page.get().purpose  # in the officer's language
         answer = client.get(f"/api/v1/orders/{case.tracking_code}/document", **bearer(clerk))
         assert answer.status_code == 200
         assert by_page.count() == 2

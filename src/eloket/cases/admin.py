@@ -37,6 +37,7 @@ class CaseTypeForm(forms.ModelForm):
             "names",
             "department",
             "processing_days",
+            "audience",
             "definition",
             "options",
         ]
@@ -127,6 +128,7 @@ class CaseTypeAdmin(ScopedToMunicipality, admin.ModelAdmin):
                 department=obj.department,
                 processing_days=obj.processing_days,
                 options=obj.options,
+                audience=obj.audience,
             )
         except ApplicationError as exc:
             messages.error(request, str(exc))

@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 TRACKING_ALPHABET = "23456789BCDFGHJKMNPQRSTVWXZ"
 
 
+class Audience(models.TextChoices):
+    RESIDENTS = "residents", _("residents of the municipality")
+    ANYONE = "anyone", _("anyone with an eID")
+
+
 class CaseType(TenantOwnedModel, TimeStampedModel):
     """A kind of request as data (Open Zaak's case type): its statuses with their texts
     per language, the transitions between them and who may make each, the department
@@ -43,6 +48,13 @@ class CaseType(TenantOwnedModel, TimeStampedModel):
     )
     definition = models.JSONField(help_text="Statuses and transitions (cases/definitions.py).")
     options = models.JSONField(default=dict, blank=True, help_text="The handler's options.")
+    audience = models.CharField(
+        max_length=20,
+        choices=Audience.choices,
+        default=Audience.RESIDENTS,
+        help_text="Who may start one: the municipality's residents, or anyone with an eID "
+        "(a visitor from another municipality too).",
+    )
 
     class Meta:
         ordering = ["municipality", "code", "-version"]

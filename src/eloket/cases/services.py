@@ -68,6 +68,7 @@ def case_type_publish(
     department: str = "",
     processing_days: int = 30,
     options: dict[str, Any] | None = None,
+    audience: str = "residents",
 ) -> CaseType:
     """Publish a kind of request from data: version 1, or the next version of an existing
     code (requests already made keep the version they were made under). Refused, with
@@ -92,6 +93,7 @@ def case_type_publish(
                 processing_days=processing_days,
                 definition=definition,
                 options=options or {},
+                audience=audience,
             )
         )
         if previous is not None:
@@ -181,6 +183,26 @@ def _history(
     return change
 
 
+def _check_audience(actor: Actor, municipality: Any, case_type: CaseType) -> None:
+    """A citizen of another municipality is a visitor here: they may start what is open
+    to anyone with an eID, not what is for residents."""
+    from eloket.cases.models import Audience
+    from eloket.identity.selectors import citizen_person_in
+
+    if case_type.audience == Audience.ANYONE:
+        return
+    person = citizen_person_in(actor, municipality)
+    if person is None or not getattr(person, "resident", False):
+        raise PermissionDenied(
+            _(
+                "%(kind)s is for residents of %(name)s. You do not live here, so you are a "
+                "visitor: you can verify documents and ask for what is open to anyone."
+            )
+            % {"kind": case_type.name(), "name": municipality.display_name()},
+            code="residents_only",
+        )
+
+
 def case_create(
     *,
     actor: Actor,
@@ -204,6 +226,7 @@ def case_create(
         authorize(actor, municipality, Permission.REQUEST)
         if actor.user_id != requester_id:
             raise PermissionDenied(_("You make requests in your own name."))
+        _check_audience(actor, municipality, case_type)
     elif actor.kind == ActorKind.OFFICER:  # at the counter, for a citizen
         authorize(actor, municipality, Permission.CASE_HANDLE, department=case_type.department)
     else:

@@ -128,6 +128,9 @@ class CertificateOrderHandler(CaseHandler):
             "names": _msg(gettext_noop("certificate order")),
             "definition": DEFINITION,
             "processing_days": 5,
+            # Who may order what is the certificate's own rule (the subject's register
+            # entry here, a relative's right): someone born here orders a birth extract.
+            "audience": "anyone",
         }
 
     def citizen_path(self, case: Case) -> str:

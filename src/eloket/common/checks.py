@@ -36,6 +36,16 @@ def check_production_profile(app_configs: Any, **kwargs: Any) -> list[Error | Wa
                 id="eloket.W002",
             )
         )
+    cache_backend = settings.CACHES["default"]["BACKEND"]
+    if settings.PRODUCTION and cache_backend.endswith(("LocMemCache", "DummyCache")):
+        problems.append(
+            Error(
+                "Production runs without a shared cache: every web worker would count login "
+                "failures and rate limits on its own (issue 10).",
+                hint="Set REDIS_URL to the Redis (or Valkey) every web node shares.",
+                id="eloket.E005",
+            )
+        )
     return problems
 
 

@@ -40,6 +40,9 @@ class Plugin:
     def __str__(self) -> str:
         return str(self.verbose_name or self.id)
 
+    def check_options(self, options: dict[str, Any]) -> None:
+        """What a schema cannot say (ApplicationError if the options are refused)."""
+
 
 class Registry[P: Plugin]:
     def __init__(
@@ -108,7 +111,9 @@ class Registry[P: Plugin]:
         """The options, if they fit the plugin's schema; else InvalidOptions naming the
         first problem and where it is."""
         plugin = self[plugin_id]
-        return validate_against(plugin.options_schema, options, what=str(plugin))
+        validate_against(plugin.options_schema, options, what=str(plugin))
+        plugin.check_options(options)
+        return options
 
 
 def validate_against(schema: dict[str, Any], value: Any, *, what: str) -> Any:

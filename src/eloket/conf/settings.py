@@ -114,6 +114,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "eloket.identity.middleware.SessionExpiryMiddleware",
+    "eloket.identity.middleware.CitizenScopeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
 ]
@@ -263,8 +264,15 @@ ELOKET_API_TOKEN_DAYS = env_int("ELOKET_API_TOKEN_DAYS", 30)
 ELOKET_OFFICER_TOKEN_HOURS = env_int("ELOKET_OFFICER_TOKEN_HOURS", 8)
 # Officer password and second-factor attempts: this many failures per account or address
 # in the window lock further attempts for the rest of the window.
+# Officers' logins: per account, this many free failures, then a wait that starts at
+# ELOKET_LOGIN_BACKOFF_SECONDS and doubles up to ELOKET_LOGIN_WINDOW_SECONDS; per client
+# address, ELOKET_LOGIN_ADDRESS_LIMIT failures per window.
 ELOKET_LOGIN_MAX_FAILURES = env_int("ELOKET_LOGIN_MAX_FAILURES", 5)
+ELOKET_LOGIN_BACKOFF_SECONDS = env_int("ELOKET_LOGIN_BACKOFF_SECONDS", 30)
 ELOKET_LOGIN_WINDOW_SECONDS = env_int("ELOKET_LOGIN_WINDOW_SECONDS", 15 * 60)
+ELOKET_LOGIN_ADDRESS_LIMIT = env_int("ELOKET_LOGIN_ADDRESS_LIMIT", 100)
+# The reverse proxies whose X-Forwarded-For is believed (common/clients.py).
+ELOKET_TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 LOGIN_URL = "/auth/officer/login"
 OTP_TOTP_ISSUER = "Eloket"
 
@@ -277,6 +285,9 @@ ELOKET_OIDC = {
     "national_id_claim": env_str("OIDC_NATIONAL_ID_CLAIM", "national_number"),
     "scope": env_str("OIDC_SCOPE", "openid profile"),
 }
+# The federation: other issuers the operator trusts to vouch for national numbers (a
+# municipality's override of the issuer must be one of these or the platform's own).
+ELOKET_OIDC_ISSUERS = [issuer.rstrip("/") for issuer in env_list("OIDC_ISSUERS", [])]
 # eID card login behind a TLS-terminating proxy that forwards the client certificate.
 ELOKET_EID_CERT_HEADER = env_str("EID_CERT_HEADER", "X-SSL-Client-Cert")
 ELOKET_EID_TRUSTED_PROXIES = env_list("EID_TRUSTED_PROXIES", [])

@@ -364,8 +364,10 @@ def gent_petition(municipality: Municipality) -> Any:
     named = personas(municipality)  # the README's personas have not signed: they can try
     people = [p for p in _adults(municipality, 16, 80) if p.national_id not in named]
     users = [citizen_account(person=p, method="oidc") for p in people[:40]]
+    initiator = citizen_actor_of(users[0])
+    assert initiator is not None  # citizen_account made them a citizen
     petition = petition_start(
-        actor=citizen_actor_of(users[0]),
+        actor=initiator,
         municipality=municipality,
         title="Meer overdekte fietsenstallingen aan Gent-Sint-Pieters",
         text=(
@@ -377,7 +379,7 @@ def gent_petition(municipality: Municipality) -> Any:
         CoInitiator.objects.create(
             municipality=municipality, petition=petition, user=user, person_ref=person.pk
         )
-    petition_submit(actor=citizen_actor_of(users[0]), municipality=municipality, petition=petition)
+    petition_submit(actor=initiator, municipality=municipality, petition=petition)
     petition_admit(
         actor=Actor.for_municipality(municipality),
         municipality=municipality,

@@ -324,9 +324,10 @@ def demo_token(*, national_number: str | None, officer: str | None) -> dict[str,
         user = citizen_account(person=person, method=LoginMethod.API_TOKEN)
         kind = "citizen"
     else:
-        user = User.objects.filter(username=officer or "", is_active=True).first()
-        if user is None or not is_officer(user) or not demo_made(user):
+        found = User.objects.filter(username=officer or "", is_active=True).first()
+        if found is None or not is_officer(found) or not demo_made(found):
             raise NotFound(_("There is no officer with this username."))
+        user = found
         kind = "officer"
     if not user.is_active:
         raise ApplicationError(_("This account has been blocked."), code="blocked")

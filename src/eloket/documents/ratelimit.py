@@ -3,13 +3,10 @@
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from eloket.common.clients import client_address
 from eloket.common.ratelimit import RateLimited, limit_calls
 
 __all__ = ["RateLimited", "check_rate", "client_address"]
-
-
-def client_address(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", ""))
 
 
 def check_rate(request: HttpRequest, *, scope: str, limit: int, window: int = 60) -> None:

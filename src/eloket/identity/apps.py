@@ -7,3 +7,4 @@ class IdentityConfig(AppConfig):
 
     def ready(self) -> None:
         from eloket.identity import signals  # noqa: F401  (tokens die with the credentials)
+        from eloket.identity.providers import registry  # noqa: F401  (identity providers)

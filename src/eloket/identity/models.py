@@ -78,6 +78,9 @@ class ApiToken(TimeStampedModel):
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # A citizen's token works in the municipalities where the session that made it was
+    # logged in (slugs); empty: everywhere (officers' tokens, whose roles decide).
+    municipalities = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

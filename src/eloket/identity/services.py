@@ -124,7 +124,9 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def api_token_create(*, user: User, name: str, days: int | None = None) -> IssuedToken:
+def api_token_create(
+    *, user: User, name: str, days: int | None = None, municipalities: list[str] | None = None
+) -> IssuedToken:
     """A new bearer token. The secret is shown once; only its hash is kept.
 
     A token stands in for the second factor, so an officer's lives a working day at most
@@ -142,6 +144,7 @@ def api_token_create(*, user: User, name: str, days: int | None = None) -> Issue
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,
+        municipalities=sorted(municipalities or []),
         name=name[:100],
         prefix=secret[:10],
         key_hash=_hash(secret),
@@ -158,8 +161,9 @@ def api_tokens_revoke_all(*, user: User) -> int:
     )
 
 
-def api_token_authenticate(secret: str) -> User | None:
-    """The user of a valid (known, not expired, not revoked) token, or None."""
+def api_token_find(secret: str, *, municipality_slug: str = "") -> ApiToken | None:
+    """A valid (known, not expired, not revoked) token of an active user, or None; a token
+    limited to some municipalities is no token on another's API."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 100:
         return None
     now = timezone.now()
@@ -170,9 +174,17 @@ def api_token_authenticate(secret: str) -> User | None:
     )
     if token is None or not token.user.is_active:
         return None
+    if token.municipalities and municipality_slug and municipality_slug not in token.municipalities:
+        return None
     if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=5):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    return token
+
+
+def api_token_authenticate(secret: str, *, municipality_slug: str = "") -> User | None:
+    """The user of a valid token (api_token_find), or None."""
+    token = api_token_find(secret, municipality_slug=municipality_slug)
+    return token.user if token is not None else None
 
 
 def api_token_revoke(*, user: User, token_id: int) -> ApiToken:

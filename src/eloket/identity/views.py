@@ -104,7 +104,9 @@ def oidc_callback(request: HttpRequest) -> HttpResponse:
     translation.activate(request.LANGUAGE_CODE)
     try:
         national_id = oidc.oidc_finish(request, config=oidc.oidc_config(tenant))
-        sessions.citizen_login(request=request, national_id=national_id, method=LoginMethod.OIDC)
+        sessions.citizen_login(
+            request=request, national_id=national_id, method=LoginMethod.OIDC, municipality=tenant
+        )
     except ApplicationError as exc:
         request.session.pop(OIDC_PENDING, None)
         return refused(request, exc)
@@ -124,7 +126,10 @@ def eid_card_login(request: HttpRequest, tenant: Municipality) -> HttpResponse:
             )
         national_id = eid_certificate.eid_card_national_number(request)
         sessions.citizen_login(
-            request=request, national_id=national_id, method=LoginMethod.EID_CARD
+            request=request,
+            national_id=national_id,
+            method=LoginMethod.EID_CARD,
+            municipality=tenant,
         )
     except ApplicationError as exc:
         return refused(request, exc)
@@ -197,7 +202,10 @@ def my_security(request: HttpRequest, tenant: Municipality) -> HttpResponse:
             if request.POST.get("action") == "create":
                 days = int(request.POST.get("days") or settings.ELOKET_API_TOKEN_DAYS)
                 issued = services.api_token_create(
-                    user=user, name=request.POST.get("name", ""), days=days
+                    user=user,
+                    name=request.POST.get("name", ""),
+                    days=days,
+                    municipalities=sessions.token_scope(request),
                 )
                 new_secret = issued.secret
             elif request.POST.get("action") == "revoke":

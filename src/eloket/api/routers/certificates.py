@@ -8,7 +8,6 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field as F
 from ninja import Query, Router, Schema, Status
-from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from eloket.api.auth import AUTH
@@ -322,7 +321,7 @@ def verify_by_code(request: HttpRequest, document_code: str) -> Any:
 def verify_upload(request: HttpRequest) -> Any:
     try:
         if request.content_type == "multipart/form-data":
-            upload: UploadedFile | None = request.FILES.get("document")
+            upload = request.FILES.get("document")
             data = upload.read(MAX_UPLOAD + 1) if upload else b""
         else:
             data = request.body

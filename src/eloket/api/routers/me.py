@@ -22,6 +22,7 @@ from eloket.api.schemas import (
 from eloket.cases.selectors import cases_of_requester
 from eloket.identity import selectors, services
 from eloket.identity.access import citizen_access, citizen_actor_for
+from eloket.identity.sessions import login_scope, token_scope
 from eloket.register.access_log import access_log_for_person
 from eloket.register.selectors import own_record
 
@@ -73,12 +74,15 @@ def access_log(request: HttpRequest) -> Any:
 @router.get(
     "/requests",
     response={200: list[RequestSummaryOut], **ERRORS},
-    summary="My requests of every kind, on every municipality, newest first",
+    summary="My requests of every kind, in the municipalities where I logged in, newest first",
 )
 @paginate(PageNumberPagination)
 def my_requests(request: HttpRequest) -> Any:
     citizen_actor_for(request)
     cases = cases_of_requester(user=request.user).order_by("-created_at")  # type: ignore[arg-type]
+    scope = login_scope(request)
+    if scope is not None:  # only where this login counts (identity/middleware.py)
+        cases = cases.filter(municipality__slug__in=scope)
     return [summary_out(request, case) for case in cases]
 
 
@@ -97,6 +101,7 @@ def create_token(request: HttpRequest, payload: TokenIn) -> Any:
         user=request.user,  # type: ignore[arg-type]
         name=payload.name,
         days=payload.days,
+        municipalities=token_scope(request),
     )
     return Status(
         201,

@@ -25,6 +25,7 @@ from eloket.common.errors import NotFound
 from eloket.common.permissions import PermissionDenied
 from eloket.identity.access import officer_access
 from eloket.identity.selectors import citizen_actor_of, officer_role_in
+from eloket.identity.sessions import login_reaches
 from eloket.tenants.models import Municipality
 
 router = Router(tags=["requests"], auth=AUTH)
@@ -59,8 +60,8 @@ def caller_and_case(request: HttpRequest, code: str) -> tuple[Actor, Case]:
         except PermissionDenied:
             raise _not_yours() from None
     citizen = citizen_actor_of(request.user)
-    if citizen is None:
-        raise _not_yours()
+    if citizen is None or not login_reaches(request, municipality.slug):
+        raise _not_yours()  # a login made at another municipality does not reach here
     case = case_for_requester(municipality=municipality, user=request.user, tracking_code=code)
     return citizen, case
 

@@ -5,6 +5,11 @@ nonce, and checks the ID token's signature against the provider's JWKS, its issu
 audience, expiry and nonce. The national identifier comes from a configured claim.
 Settings: `ELOKET_OIDC` (platform), overridden per municipality by the options of the
 `oidc` identity provider (providers/registry.py), which only the platform operator sets.
+
+Who may vouch for a national number is the platform's decision: an issuer is used only if
+it is the platform's own or in `ELOKET_OIDC_ISSUERS` (the federation's allow-list), and
+outside demo mode the server fetches nothing from an issuer, token, key or user-info
+address on loopback, private or link-local networks (common/netguard.py).
 """
 
 import hashlib
@@ -19,6 +24,7 @@ from django.utils.translation import gettext as _
 from joserfc.errors import JoseError
 
 from eloket.common.errors import ApplicationError
+from eloket.common.netguard import UnsafeAddress, public_url
 from eloket.tenants.models import Municipality
 
 
@@ -49,6 +55,32 @@ class OidcConfig:
         return f"oidc-{digest[:16]}"
 
 
+def allowed_issuers() -> set[str]:
+    """The federation: the platform's issuer and those the operator listed."""
+    listed = [str(settings.ELOKET_OIDC.get("issuer") or ""), *settings.ELOKET_OIDC_ISSUERS]
+    return {issuer.rstrip("/") for issuer in listed if issuer}
+
+
+def check_issuer(issuer: str) -> str:
+    """`issuer` if the platform trusts it to vouch for national numbers, and may call it."""
+    issuer = issuer.rstrip("/")
+    if issuer not in allowed_issuers():
+        raise OidcNotConfigured(
+            _(
+                "The identity provider %(issuer)s is not one of the platform's federation; "
+                "the platform operator lists those in OIDC_ISSUERS."
+            )
+            % {"issuer": issuer[:200]},
+            code="issuer_not_allowed",
+        )
+    public_url(issuer)
+    return issuer
+
+
+# Addresses from the discovery document that the server itself calls.
+SERVER_SIDE_ENDPOINTS = ("token_endpoint", "jwks_uri", "userinfo_endpoint")
+
+
 def oidc_config(municipality: Municipality | None) -> OidcConfig:
     from eloket.identity.providers.registry import identity_providers
 
@@ -68,8 +100,12 @@ def oidc_config(municipality: Municipality | None) -> OidcConfig:
         raise OidcNotConfigured(
             _("Login with eID through an identity provider is not set up on this platform.")
         )
+    try:
+        issuer = check_issuer(base["issuer"])
+    except UnsafeAddress as exc:
+        raise OidcNotConfigured(str(exc), code=exc.code) from exc
     return OidcConfig(
-        issuer=base["issuer"],
+        issuer=issuer,
         client_id=base["client_id"],
         client_secret=base.get("client_secret", ""),
         national_id_claim=base.get("national_id_claim") or "national_number",
@@ -90,7 +126,21 @@ def _client(config: OidcConfig) -> Any:
             server_metadata_url=f"{config.issuer}/.well-known/openid-configuration",
             client_kwargs={"scope": config.scope, "code_challenge_method": "S256", "timeout": 10},
         )
+    _check_metadata(config, client.load_server_metadata())
     return client
+
+
+def _check_metadata(config: OidcConfig, metadata: dict[str, Any]) -> None:
+    """The discovery document speaks for the configured issuer, and names no address the
+    server would call on an internal network (checked before any of them is called)."""
+    if str(metadata.get("issuer") or "").rstrip("/") != config.issuer:
+        raise OidcFailed(_("The identity provider's discovery document names another issuer."))
+    for name in SERVER_SIDE_ENDPOINTS:
+        if metadata.get(name):
+            try:
+                public_url(str(metadata[name]))
+            except UnsafeAddress as exc:
+                raise OidcFailed(str(exc), code=exc.code) from exc
 
 
 def oidc_forget_clients() -> None:

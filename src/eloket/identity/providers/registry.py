@@ -56,6 +56,14 @@ class OpenIdConnect(IdentityProvider):
         },
     }
 
+    def check_options(self, options: dict[str, Any]) -> None:
+        """An issuer of the platform's federation only, on a public address (outside demo):
+        a municipality's setting cannot make the platform believe any other provider."""
+        from eloket.identity.providers.oidc import check_issuer
+
+        if options.get("issuer"):
+            check_issuer(str(options["issuer"]))
+
 
 @identity_providers.register("eid_card")
 class EidCard(IdentityProvider):
