@@ -482,3 +482,121 @@ def test_an_administrator_publishes_a_kind_of_request_in_the_admin(client, gent,
     assert AuditEvent.objects.filter(action="case_type.publish").count() == 2
     page = client.get(f"/admin/cases/casetype/{first.pk}/change/").content.decode()
     assert "look_up" in page and "being looked up" in page
+
+
+class TestCitizensAskForAKindMadeFromData:
+    """A kind published in the admin is something a citizen can ask for: in the catalogue,
+    on its "ask" page and through the API (a newcomer found nothing created its cases)."""
+
+    def test_from_the_catalogue_to_the_request_page(self, client, gent, jan, housing):
+        client.force_login(jan)
+        catalogue = client.get("/gent/services/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "Housing information" in catalogue and "/gent/ask/housing_information" in catalogue
+        form = client.get("/gent/ask/housing_information", HTTP_ACCEPT_LANGUAGE="en")
+        assert form.status_code == 200 and "Housing information" in form.content.decode()
+        empty = client.post("/gent/ask/housing_information", {"text": "  "})
+        assert empty.status_code == 400 and not Case.objects.filter(kind=housing.code).exists()
+        sent = client.post(
+            "/gent/ask/housing_information",
+            {"text": "Is Veldstraat 1 in a pre-emption area?", "email": "jan@example.be"},
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+        case = Case.objects.get(kind=housing.code)
+        assert (
+            sent.status_code == 302 and sent["Location"] == f"/gent/requests/{case.tracking_code}"
+        )
+        assert case.requester_id == jan.pk and case.contact_email == "jan@example.be"
+        assert case.title == "Housing information" and case.status == "received"
+        assert case.messages.get().text == "Is Veldstraat 1 in a pre-emption area?"
+        page = client.get(sent["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "Is Veldstraat 1 in a pre-emption area?" in page
+
+    def test_through_the_api(self, client, gent, jan, housing):
+        answer = client.post(
+            "/api/v1/m/gent/requests",
+            {"kind": "housing_information", "text": "Pre-emption right on Veldstraat 1?"},
+            content_type="application/json",
+            **bearer(jan),
+        )
+        assert answer.status_code == 201, answer.content
+        assert answer.json()["status"] == "received"
+        unknown = client.post(
+            "/api/v1/m/gent/requests",
+            {"kind": "certificate_order", "text": "x"},  # has its own form: not here
+            content_type="application/json",
+            **bearer(jan),
+        )
+        assert unknown.status_code == 404
+        services = client.get("/api/v1/municipalities/gent/services").json()
+        urls = [e["url"] for s in services for e in s["entries"]]
+        assert any(url.endswith("/gent/ask/housing_information") for url in urls)
+
+    def test_an_answer_typed_before_pressing_reply_reaches_the_officer(
+        self, client, gent, jan, housing
+    ):
+        """Jan typed his answer in the message box and pressed "reply": the status moved
+        and his words were thrown away (the button was a form of its own)."""
+        case = ask(gent, jan, housing)
+        clerk = officer(gent, "gent.housing", department="housing")[1]
+        case_act(actor=clerk, municipality=gent, case=case, action="look_up")
+        case_act(actor=clerk, municipality=gent, case=case, action="ask", reason="Which parcel?")
+        client.force_login(jan)
+        page = client.get(f"/gent/requests/{case.tracking_code}").content.decode()
+        assert page.count('name="action" value="reply"') == 1
+        client.post(
+            f"/gent/requests/{case.tracking_code}/act",
+            {"action": "reply", "text": "Parcel 44021A0123"},
+        )
+        case.refresh_from_db()
+        assert case.status == "looking"
+        assert case.messages.get().text == "Parcel 44021A0123"
+
+
+def test_officers_see_and_answer_messages_on_a_petitions_answer_case(client, gent, jan, every_kind):
+    """Sofie wrote on her petition's answer case; the back office page of the petition
+    showed no messages, no assignment, no outbox."""
+    case = every_kind["petition"]
+    client.force_login(jan)
+    client.post(
+        f"/gent/requests/{case.tracking_code}/act",
+        {"action": "message", "text": "When will the council answer?"},
+    )
+    client.logout()
+    clerk_user = officer(gent, "gent.clerk", role="clerk")[0]
+    officer_login_client(client, clerk_user)
+    page = client.get(f"/gent/{case_path(case, officer=True)}", HTTP_ACCEPT_LANGUAGE="en")
+    html = page.content.decode()
+    assert "When will the council answer?" in html and "I handle this" in html
+    client.post(
+        f"/gent/backoffice/requests/{case.tracking_code}/act",
+        {"action": "message", "text": "In the March meeting."},
+    )
+    assert case.messages.filter(author="officer", text="In the March meeting.").exists()
+
+
+def test_steps_in_quick_succession_make_one_e_mail(gent, jan, housing, settings, mailoutbox):
+    """One approval used to send four e-mails within seconds. Steps that follow each
+    other within the quiet time make one e-mail telling them all."""
+    import datetime as dt
+
+    from django.test import TestCase
+    from django.utils import timezone
+
+    from eloket.outbox.delivery import outbox_deliver_due
+
+    settings.ELOKET_STATUS_EMAIL_QUIET_SECONDS = 30
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        case = ask(gent, jan, housing, contact_email="jan@example.be")
+    clerk = officer(gent, "gent.housing", department="housing")[1]
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        case_act(actor=clerk, municipality=gent, case=case, action="look_up")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        case_act(actor=clerk, municipality=gent, case=case, action="ask", reason="Which parcel?")
+    waiting = OutboxMessage.objects.filter(kind="email", ref=f"case:{case.tracking_code}")
+    assert waiting.count() == 1 and mailoutbox == []
+    assert outbox_deliver_due(timezone.now()) == 0  # not before the quiet time
+    assert outbox_deliver_due(timezone.now() + dt.timedelta(seconds=31)) == 1
+    (mail,) = mailoutbox
+    assert mail.subject.endswith("— question for you")
+    for said in ("We received your question.", "An officer looks it up.", "Which parcel?"):
+        assert said in mail.body

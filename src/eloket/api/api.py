@@ -37,6 +37,7 @@ api = NinjaAPI(
 api.add_router("/municipalities", municipalities.router)
 api.add_router("/me", me.router)
 api.add_router("/requests", requests.router)
+api.add_router("", requests.start_router)
 api.add_router("/m", backoffice.router)
 api.add_router("/demo", demo.router)
 api.add_router("", certificates.router)

@@ -356,6 +356,12 @@ class RequestOut(RequestSummaryOut):
     )
 
 
+class RequestStartIn(Schema):
+    kind: str = Field(..., max_length=40, description="The kind's code, e.g. housing_information.")
+    text: str = Field(..., max_length=4000, description="What you ask.")
+    email: str = Field("", max_length=254, description="For news about the request.")
+
+
 class RequestActionIn(Schema):
     action: str = Field(..., max_length=40)
     reason: str = Field("", max_length=4000, description="Required by some actions.")

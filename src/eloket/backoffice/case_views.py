@@ -108,7 +108,7 @@ def _described(message: OutboxMessage) -> str:
     return kind.describe(message) if kind else message.kind
 
 
-def _case_context(request: HttpRequest, tenant: Municipality, actor: Actor, case: Case) -> dict:
+def case_context(request: HttpRequest, tenant: Municipality, actor: Actor, case: Case) -> dict:
     return {
         "case": case,
         "steps": timeline_rows(list(timeline(municipality=tenant, case=case)), case),
@@ -144,7 +144,7 @@ def request_detail(
     return render(
         request,
         "backoffice/request.html",
-        {**_case_context(request, tenant, actor, case), "actions": actions},
+        {**case_context(request, tenant, actor, case), "actions": actions},
     )
 
 
@@ -248,7 +248,7 @@ def order_detail(
         request,
         "backoffice/order.html",
         {
-            **_case_context(request, tenant, actor, case),
+            **case_context(request, tenant, actor, case),
             "order": order,
             "record": record,
             "documents": list(documents_of_case(municipality=tenant, case=case)),

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from eloket.backoffice.case_views import case_context
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.identity.access import officer_page
@@ -82,10 +83,12 @@ def petition_detail(
         return HttpResponseRedirect(
             tenant_reverse(request, "backoffice:petition", petition_id=petition.pk)
         )
+    answer_case = petition.case
     return render(
         request,
         "backoffice/petition.html",
         {
+            **(case_context(request, tenant, actor, answer_case) if answer_case else {}),
             "p": petition,
             "history": list(petition.history.all()),
             "active": "backoffice",

@@ -7,4 +7,4 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         # The generic handler, delivery channels and the outbox kinds of the engine.
-        from eloket.cases import delivery, handlers  # noqa: F401
+        from eloket.cases import catalogue, delivery, handlers  # noqa: F401

@@ -29,6 +29,9 @@ class CaseHandler(Plugin):
     required_actions: ClassVar[tuple[str, ...]] = ()
     # Statuses whose entering runs `on_enter` after the commit.
     hooks: ClassVar[frozenset[str]] = frozenset()
+    # Whether citizens start its requests on the generic "ask" page (certificates have
+    # their own order form; a petition's answer is opened by the platform).
+    started_by_citizens: ClassVar[bool] = False
 
     def builtin(self) -> dict[str, Any] | None:
         """{"names", "definition", "processing_days", "department"} of the built-in type."""
@@ -104,3 +107,4 @@ class GenericHandler(CaseHandler):
     generic pages, nothing else."""
 
     verbose_name = "generic request"
+    started_by_citizens = True

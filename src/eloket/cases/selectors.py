@@ -111,6 +111,24 @@ def case_types_of(*, municipality: Any, current_only: bool = True) -> QuerySet[C
     return qs.filter(current=True) if current_only else qs
 
 
+def case_types_citizens_start(*, municipality: Any) -> list[CaseType]:
+    """The kinds of request citizens ask for on the generic "ask" page (current versions
+    whose handler lets citizens start them), by name."""
+    from eloket.cases.handlers import case_handlers
+
+    starting = [h.id for h in case_handlers if h.started_by_citizens]
+    kinds = list(case_types_of(municipality=municipality).filter(handler__in=starting))
+    return sorted(kinds, key=lambda kind: kind.name().casefold())
+
+
+def case_type_citizens_start(*, municipality: Any, code: str) -> CaseType:
+    """One of those, or NotFound."""
+    for kind in case_types_citizens_start(municipality=municipality):
+        if kind.code == code:
+            return kind
+    raise NotFound(_("There is no such kind of request here."))
+
+
 def timeline(*, municipality: Any, case: Case) -> QuerySet[StatusChange]:
     return StatusChange.objects.filter(municipality=municipality, case=case)
 

@@ -13,8 +13,9 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from eloket.audit.services import audit_record
@@ -349,6 +350,39 @@ def case_act(*, actor: Actor, municipality: Any, case: Case, action: str, reason
     return handler.act(
         actor=actor, municipality=municipality, case=case, action=action, reason=reason
     )
+
+
+def case_request_start(
+    *, actor: Actor, municipality: Any, code: str, text: str, contact_email: str = ""
+) -> Case:
+    """A citizen asks for a kind of request that needs no form of its own: the request
+    opens with their words as its first message, or nothing is written."""
+    from eloket.cases.selectors import case_type_citizens_start
+
+    if actor.kind != ActorKind.CITIZEN or actor.user_id is None:
+        raise PermissionDenied(_("This is for citizens logged in with their eID."))
+    case_type = case_type_citizens_start(municipality=municipality, code=code)
+    contact_email = contact_email.strip()
+    if contact_email:
+        try:
+            validate_email(contact_email)
+        except ValidationError as exc:
+            raise ApplicationError(
+                _("This is not an e-mail address."), code="invalid_email"
+            ) from exc
+    language = translation.get_language() or municipality.default_language
+    with transaction.atomic():
+        case = case_create(
+            actor=actor,
+            municipality=municipality,
+            case_type=case_type,
+            requester_id=actor.user_id,
+            title=case_type.name(language),
+            language=language,
+            contact_email=contact_email,
+        )
+        case_message_add(actor=actor, municipality=municipality, case=case, text=text)
+    return case
 
 
 # --- Messages and assignment

@@ -6,6 +6,7 @@ app_name = "cases"
 
 urlpatterns = [
     path("my/requests", views.my_requests, name="my-requests"),
+    path("ask/<slug:kind>", views.request_start, name="ask"),
     path("requests/<str:code>", views.request_page, name="request"),
     path("requests/<str:code>/act", views.request_act, name="request-act"),
 ]

@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from eloket.cases.display import case_path, case_url, timeline_rows
 from eloket.cases.handlers import case_handlers
@@ -15,11 +15,12 @@ from eloket.cases.models import Case
 from eloket.cases.rights import may_make
 from eloket.cases.selectors import (
     case_for_requester,
+    case_type_citizens_start,
     cases_of_requester,
     messages_of,
     timeline,
 )
-from eloket.cases.services import case_act, case_message_add
+from eloket.cases.services import case_act, case_message_add, case_request_start
 from eloket.common.errors import ApplicationError
 from eloket.identity.selectors import citizen_actor_of
 from eloket.tenants.decorators import tenant_page
@@ -57,6 +58,51 @@ def my_requests(request: HttpRequest, tenant: Municipality) -> HttpResponse:
             "active": "my",
             "subpage": "orders",
         },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+@tenant_page
+def request_start(request: HttpRequest, tenant: Municipality, kind: str) -> HttpResponse:
+    """Ask for a kind of request that needs no form of its own: say what you ask."""
+    try:
+        case_type = case_type_citizens_start(municipality=tenant, code=kind)
+    except ApplicationError as exc:
+        raise Http404(str(exc)) from exc
+    if not request.user.is_authenticated:
+        return _login_redirect(request)
+    actor = citizen_actor_of(request.user)
+    values = {
+        "text": request.POST.get("text", ""),
+        "email": request.POST.get("email", request.user.email or "").strip(),
+    }
+    error = ""
+    if request.method == "POST":
+        try:
+            if actor is None:
+                raise ApplicationError(_("This is for citizens logged in with their eID."))
+            case = case_request_start(
+                actor=actor,
+                municipality=tenant,
+                code=case_type.code,
+                text=values["text"],
+                contact_email=values["email"],
+            )
+        except ApplicationError as exc:
+            error = str(exc)
+        else:
+            messages.success(
+                request,
+                _("Your request was sent. Its tracking code is %(code)s.")
+                % {"code": case.display_code},
+            )
+            return HttpResponseRedirect(here(request, case))
+    return render(
+        request,
+        "cases/ask.html",
+        {"case_type": case_type, "values": values, "error": error, "active": "services"},
+        status=400 if error else 200,
     )
 
 
@@ -112,10 +158,10 @@ def request_act(request: HttpRequest, tenant: Municipality, code: str) -> HttpRe
         if actor is None:
             raise ApplicationError(_("This is for citizens logged in with their eID."))
         action = request.POST.get("action", "")
+        text = request.POST.get("text", "").strip()
+        if action == "message" or text:  # words typed go along with any button
+            case_message_add(actor=actor, municipality=tenant, case=case, text=text)
         if action == "message":
-            case_message_add(
-                actor=actor, municipality=tenant, case=case, text=request.POST.get("text", "")
-            )
             messages.success(request, _("Your message was sent."))
         else:
             case_act(

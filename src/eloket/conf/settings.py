@@ -262,6 +262,8 @@ SESSION_COOKIE_AGE = ELOKET_SESSION_ABSOLUTE_SECONDS
 ELOKET_API_TOKEN_DAYS = env_int("ELOKET_API_TOKEN_DAYS", 30)
 # An officer's token stands in for the second factor: a working day at most.
 ELOKET_OFFICER_TOKEN_HOURS = env_int("ELOKET_OFFICER_TOKEN_HOURS", 8)
+# A status e-mail waits this long; steps in that time make one e-mail (notifications).
+ELOKET_STATUS_EMAIL_QUIET_SECONDS = env_int("ELOKET_STATUS_EMAIL_QUIET_SECONDS", 30)
 # Officer password and second-factor attempts: this many failures per account or address
 # in the window lock further attempts for the rest of the window.
 # Officers' logins: per account, this many free failures, then a wait that starts at

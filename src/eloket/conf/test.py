@@ -22,3 +22,5 @@ LOGGING = {
         "django.request": {"level": "WARNING"},
     },
 }
+# Status e-mails go at once in tests (one test sets a quiet time to see steps merged).
+ELOKET_STATUS_EMAIL_QUIET_SECONDS = 0

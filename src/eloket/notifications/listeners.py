@@ -1,19 +1,29 @@
-"""E-mails to citizens about their requests: on every step of a case's timeline, one
+"""E-mails to citizens about their requests: on every step of a case's timeline, an
 e-mail in the language they used, written to the outbox in the same transaction as the
 step (sent by the worker, retried when the mail server fails). Notifications only
 listen: sending never changes a case.
 
+Steps that follow each other quickly (approved, issued, delivered within seconds) make
+one e-mail, not one each: an e-mail waits ELOKET_STATUS_EMAIL_QUIET_SECONDS, and a step
+within that time takes the waiting e-mail back and sends one telling both.
+
 No national number ever goes into an e-mail.
 """
 
+import datetime as dt
+
+from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from eloket.cases.display import case_url, history_text
 from eloket.cases.events import CaseListener, case_listeners
 from eloket.cases.models import Case, StatusChange
 from eloket.outbox.email import email_put
+from eloket.outbox.queue import outbox_take_back
+
+MERGE_KEY = "case-status"
 
 
 @case_listeners.register("notifications.email")
@@ -23,10 +33,24 @@ class StatusEmail(CaseListener):
     def changed(self, case: Case, change: StatusChange) -> None:
         if not case.contact_email:
             return
+        ref = f"case:{case.tracking_code}"
+        quiet = settings.ELOKET_STATUS_EMAIL_QUIET_SECONDS
+        earlier: list[dict[str, str]] = []
+        if quiet > 0:
+            for payload in outbox_take_back(
+                municipality=case.municipality, kind="email", ref=ref, merge_key=MERGE_KEY
+            ):
+                earlier.extend(payload.get("steps", []))
         with translation.override(case.language):
             municipality = case.municipality.display_name(case.language)
             status = case.case_type.status_name(change.to_status)
-            subject = _("%(municipality)s: your request %(code)s is %(status)s") % {
+            step = {
+                "status": status,
+                "text": history_text(change, case),
+                "reason": change.reason,
+            }
+            steps = [*earlier, step]
+            subject = _("%(municipality)s: your request %(code)s — %(status)s") % {
                 "municipality": municipality,
                 "code": case.display_code,
                 "status": status,
@@ -35,8 +59,7 @@ class StatusEmail(CaseListener):
                 "notifications/status_change.txt",
                 {
                     "case": case,
-                    "change": change,
-                    "text": history_text(change, case),
+                    "steps": steps,
                     "url": case_url(case),
                     "municipality": municipality,
                     "status": status,
@@ -47,5 +70,7 @@ class StatusEmail(CaseListener):
             to=case.contact_email,
             subject=subject,
             body=body,
-            ref=f"case:{case.tracking_code}",
+            ref=ref,
+            not_before=timezone.now() + dt.timedelta(seconds=quiet) if quiet > 0 else None,
+            extra={"merge_key": MERGE_KEY, "steps": steps},
         )

@@ -132,6 +132,12 @@ def deliver_task(message_id: int) -> str:
     return outbox_deliver(message_id)
 
 
+def schedule_delivery(message: OutboxMessage) -> None:
+    """A message due later: a deferred task for then, where the backend defers (else the
+    periodic job takes it up)."""
+    _schedule_retry(message)
+
+
 def _schedule_retry(message: OutboxMessage) -> None:
     backend = deliver_task.get_backend()
     if not getattr(backend, "supports_defer", False):

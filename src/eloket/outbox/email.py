@@ -6,6 +6,7 @@ and a reference (`attachment_sources`: documents register "document", a sealed P
 code), and they are read when the e-mail goes out.
 """
 
+import datetime as dt
 import smtplib
 from dataclasses import dataclass
 from typing import Any
@@ -44,8 +45,11 @@ def email_put(
     body: str,
     ref: str = "",
     attachments: list[tuple[str, str]] | None = None,
+    not_before: dt.datetime | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> OutboxMessage | None:
-    """Queue one e-mail (none when there is no address). `attachments`: (source, ref)."""
+    """Queue one e-mail (none when there is no address). `attachments`: (source, ref);
+    `extra`: more of the payload (kept, not sent: e.g. what a later e-mail merges)."""
     if not to:
         return None
     for source, _ref in attachments or []:
@@ -54,7 +58,9 @@ def email_put(
         municipality=municipality,
         kind="email",
         ref=ref,
+        not_before=not_before,
         payload={
+            **(extra or {}),
             "to": [to],
             "subject": subject[:250].replace("\n", " "),
             "body": body,

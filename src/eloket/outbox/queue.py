@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from eloket.outbox.kinds import outbox_kinds
-from eloket.outbox.models import OutboxMessage
+from eloket.outbox.models import OutboxMessage, OutboxState
 
 
 def outbox_put(
@@ -30,8 +30,32 @@ def outbox_put(
         max_attempts=registered.max_attempts,
         next_attempt_at=not_before or timezone.now(),
     )
-    if not_before is None or not_before <= timezone.now():
-        from eloket.outbox.delivery import outbox_kick
+    from eloket.outbox.delivery import outbox_kick, schedule_delivery
 
+    if not_before is None or not_before <= timezone.now():
         transaction.on_commit(lambda: outbox_kick(message.pk, inline=registered.inline))
+    else:  # the worker takes it up then (or the periodic job, without deferred tasks)
+        transaction.on_commit(lambda: schedule_delivery(message))
     return message
+
+
+def outbox_take_back(*, municipality: Any, kind: str, ref: str, merge_key: str) -> list[Any]:
+    """Withdraw the messages of `kind` about `ref` with `merge_key` in their payload that
+    no worker has touched yet, and return their payloads: the caller sends one message
+    in their place (e.g. one e-mail for several steps of a request made in a minute). A
+    message a worker holds or tried is left alone."""
+    waiting = OutboxMessage.objects.select_for_update(skip_locked=True).filter(
+        municipality=municipality,
+        kind=kind,
+        ref=ref[:80],
+        state=OutboxState.PENDING,
+        attempts=0,
+        lease_until__isnull=True,
+        payload__merge_key=merge_key,
+    )
+    payloads = []
+    with transaction.atomic():
+        for message in waiting.order_by("pk"):
+            payloads.append(message.payload)
+            message.delete()
+    return payloads

@@ -44,6 +44,12 @@ SECTION_TEXT: dict[str, tuple[Promise, Promise]] = {
     ),
     Module.PETITIONS: (_("Petitions"), _("Start or sign a petition to the municipal council.")),
 }
+# Providers of no module (kinds of request the municipality defined): their own section,
+# shown when it has entries.
+OTHER_REQUESTS = (
+    _("Other requests"),
+    _("Ask the municipality for something; you follow your request under My requests."),
+)
 
 
 class CatalogueProvider(Plugin):
@@ -81,4 +87,16 @@ def catalogue_for(
             else []
         )
         sections.append(CatalogueSection(module=module, title=title, intro=intro, entries=entries))
+    if with_entries:
+        others = [
+            entry
+            for provider in catalogue_providers
+            if not provider.module
+            for entry in provider.entries(municipality)
+        ]
+        if others:
+            title, intro = OTHER_REQUESTS
+            sections.append(
+                CatalogueSection(module="requests", title=title, intro=intro, entries=others)
+            )
     return sections

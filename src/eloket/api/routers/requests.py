@@ -5,10 +5,10 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router
+from ninja import Router, Status
 
 from eloket.api.auth import AUTH
-from eloket.api.schemas import Error, RequestActionIn, RequestOut
+from eloket.api.schemas import Error, RequestActionIn, RequestOut, RequestStartIn
 from eloket.cases.display import case_url, history_text
 from eloket.cases.models import Case
 from eloket.cases.rights import may_make
@@ -19,7 +19,7 @@ from eloket.cases.selectors import (
     messages_of,
     timeline,
 )
-from eloket.cases.services import case_act
+from eloket.cases.services import case_act, case_request_start
 from eloket.common.actors import Actor
 from eloket.common.errors import NotFound
 from eloket.common.permissions import PermissionDenied
@@ -27,8 +27,11 @@ from eloket.identity.access import officer_access
 from eloket.identity.selectors import citizen_actor_of, officer_role_in
 from eloket.identity.sessions import login_reaches
 from eloket.tenants.models import Municipality
+from eloket.tenants.selectors import municipality_get
 
 router = Router(tags=["requests"], auth=AUTH)
+# Starting one is per municipality (/api/v1/m/{slug}/requests).
+start_router = Router(tags=["requests"], auth=AUTH)
 ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error, 422: Error}
 
 
@@ -150,3 +153,28 @@ def request_act(request: HttpRequest, tracking_code: str, payload: RequestAction
     )
     case.refresh_from_db()
     return request_out(request, actor, case)
+
+
+@start_router.post(
+    "/m/{slug}/requests",
+    response={201: RequestOut, **ERRORS},
+    summary="Ask for a kind of request that needs no form of its own",
+    description=(
+        "The kinds are the municipality's catalogue entries under /ask/ (GET "
+        "/municipalities/{slug}/services). 404 for an unknown kind; 403 residents_only when "
+        "the kind is for residents and the caller does not live there."
+    ),
+)
+def request_start(request: HttpRequest, slug: str, payload: RequestStartIn) -> Any:
+    municipality = municipality_get(slug=slug)
+    actor = citizen_actor_of(request.user)
+    if actor is None:
+        raise PermissionDenied(_("This is for citizens logged in with their eID."))
+    case = case_request_start(
+        actor=actor,
+        municipality=municipality,
+        code=payload.kind,
+        text=payload.text,
+        contact_email=payload.email,
+    )
+    return Status(201, request_out(request, actor, case))
