@@ -63,3 +63,9 @@ def test_docs_page_lists_every_operation(client, db):
     body = page.content.decode()
     assert "/api/v1/municipalities/{slug}/services" in body
     assert "<script" not in body
+
+
+def test_an_unknown_api_address_answers_the_documented_error_shape(client, db):
+    answer = client.get("/api/v1/no-such-thing", HTTP_ACCEPT="application/json")
+    assert answer.status_code == 404
+    assert set(answer.json()) == {"code", "message", "details"}

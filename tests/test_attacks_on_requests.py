@@ -437,6 +437,13 @@ class TestHeldMore:
             **bearer(jan),
         )
         assert mine.status_code == 403 and Case.objects.get(pk=case.pk).status == "submitted"
+        # An unknown action on the order page used to be posted as a message.
+        client.force_login(jan)
+        client.post(
+            f"/gent/orders/{case.tracking_code}/act", {"action": "approve", "text": "approved!"}
+        )
+        case.refresh_from_db()
+        assert case.status == "submitted" and not case.messages.exists()
 
     def test_admin_sees_no_other_municipalitys_audit_events(
         self, client, gent, brugge, make_officer

@@ -482,6 +482,21 @@ def test_an_administrator_publishes_a_kind_of_request_in_the_admin(client, gent,
     assert AuditEvent.objects.filter(action="case_type.publish").count() == 2
     page = client.get(f"/admin/cases/casetype/{first.pk}/change/").content.decode()
     assert "look_up" in page and "being looked up" in page
+    # Version 1 is history: shown, but not published again over version 2.
+    assert "Save" not in page.split("submit-row")[-1] if "submit-row" in page else True
+    assert client.post(f"/admin/cases/casetype/{first.pk}/change/", changed).status_code == 403
+    # Saving version 2 unchanged publishes nothing.
+    second = CaseType.objects.get(code="housing_information", current=True)
+    client.post(f"/admin/cases/casetype/{second.pk}/change/", changed)
+    assert CaseType.objects.filter(code="housing_information").count() == 2
+    # Adding a kind with a code in use, or a code that is not lowercase, is refused.
+    again = client.post("/admin/cases/casetype/add/", {**form, "names": '{"en": "Other"}'})
+    assert (
+        again.status_code == 200 and "already has a kind with this code" in again.content.decode()
+    )
+    odd = client.post("/admin/cases/casetype/add/", {**form, "code": "Housing-Info"})
+    assert odd.status_code == 200 and "Use lowercase letters" in odd.content.decode()
+    assert CaseType.objects.filter(municipality=gent).count() == 2
 
 
 class TestCitizensAskForAKindMadeFromData:

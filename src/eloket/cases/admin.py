@@ -3,6 +3,7 @@
 code. Saving never changes a published version: it publishes the next one, and requests
 already made keep theirs."""
 
+import re
 from typing import Any
 
 from django import forms
@@ -23,6 +24,8 @@ from eloket.common.errors import ApplicationError
 from eloket.common.forms import BoundedJSONField
 from eloket.identity.access import admin_actor
 from eloket.identity.admin import ScopedToMunicipality
+
+CODE_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
 class CaseTypeForm(forms.ModelForm):
@@ -47,10 +50,14 @@ class CaseTypeForm(forms.ModelForm):
             "options": BoundedJSONField,
         }
         help_texts = {
+            "code": _("Lowercase letters, digits and _; it cannot change once published."),
+            "names": _(
+                'Per language, e.g. {"nl": "Woninginlichtingen", "en": "Housing information"}.'
+            ),
             "definition": _(
                 "Statuses and transitions as JSON: see docs/case-types.md. Saving publishes "
                 "a new version; requests already made keep the version they were made under."
-            )
+            ),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -58,9 +65,40 @@ class CaseTypeForm(forms.ModelForm):
         if "handler" in self.fields:  # read-only once published
             self.fields["handler"].choices = case_handlers.choices()  # type: ignore[attr-defined]
             self.fields["handler"].initial = "generic"
+        if not self.instance.pk:  # a skeleton to fill in rather than "null"
+            self.fields["names"].initial = {}
+            self.fields["definition"].initial = {"statuses": [], "transitions": []}
+            self.fields["options"].initial = {}
+
+    def clean_code(self) -> str:
+        code = str(self.cleaned_data.get("code") or "")
+        if not CODE_PATTERN.fullmatch(code):
+            raise ValidationError(
+                _(
+                    "Use lowercase letters, digits and _ (starting with a letter), e.g. housing_information."
+                )
+            )
+        return code
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        municipality = data.get("municipality")
+        code = data.get("code")
+        if (
+            not self.instance.pk
+            and municipality is not None
+            and code
+            and CaseType.objects.filter(municipality=municipality, code=code).exists()
+        ):
+            raise ValidationError(
+                {
+                    "code": _(
+                        "%(name)s already has a kind with this code: open it in the list to "
+                        "publish a new version."
+                    )
+                    % {"name": municipality.display_name()}
+                }
+            )
         probe = CaseType(
             code=data.get("code", self.instance.code),
             handler=data.get("handler", self.instance.handler or "generic"),
@@ -115,8 +153,26 @@ class CaseTypeAdmin(ScopedToMunicipality, admin.ModelAdmin):
         # The code and the handler of a published kind stay; the rest makes a new version.
         return [*fields, "municipality", "code", "handler"] if obj is not None else fields
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # An older version is history: it can be read, not published again over the
+        # current one.
+        if obj is not None and not obj.current:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def message_user(self, request: HttpRequest, message: Any, *args: Any, **kwargs: Any) -> None:
+        # save_model said what happened (published, or why not): not Django's "changed".
+        level = args[0] if args else kwargs.get("level")
+        if getattr(request, "_eloket_said", False) and level == messages.SUCCESS:
+            return
+        super().message_user(request, message, *args, **kwargs)
+
     def save_model(self, request: HttpRequest, obj: CaseType, form: Any, change: bool) -> None:
         municipality = obj.municipality
+        request._eloket_said = True  # type: ignore[attr-defined]
+        if change and not form.has_changed():
+            messages.info(request, _("Nothing changed: no new version was published."))
+            return
         try:
             published = case_type_publish(
                 actor=admin_actor(request, municipality),

@@ -190,9 +190,12 @@ def order_action(request: HttpRequest, tenant: Municipality, code: str) -> HttpR
     try:
         if actor is None:
             raise ApplicationError(_("This is for citizens logged in with their eID."))
-        if request.POST.get("action") == "cancel":
+        action = request.POST.get("action", "")
+        if action == "cancel":
             services.order_cancel(actor=actor, municipality=tenant, case=case)
             messages.success(request, _("Your request was cancelled."))
+        elif action != "reply":  # never take an unknown action for a message
+            raise ApplicationError(_("This is not something you can do here."))
         else:
             services.order_reply(
                 actor=actor, municipality=tenant, case=case, text=request.POST.get("text", "")

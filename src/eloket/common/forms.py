@@ -1,5 +1,6 @@
 """Form fields shared by the admin's forms."""
 
+import json
 from typing import Any
 
 from django import forms
@@ -30,3 +31,14 @@ class BoundedJSONField(forms.JSONField):
             return super().bound_data(data, initial)
         except RecursionError:
             return data
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        # Django's JSONField takes an initial {} for "empty" and calls "{}" typed back a
+        # change; compare the documents themselves.
+        try:
+            typed = self.to_python(data)
+        except ValidationError:
+            return True
+        if typed in ({}, [], None) and initial in ({}, [], None, ""):
+            return False
+        return json.dumps(initial, sort_keys=True) != json.dumps(typed, sort_keys=True)

@@ -6,6 +6,7 @@ answer case waits for the municipality. Idempotent."""
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.utils import translation
 
 from eloket.common.actors import Actor
 from eloket.tenants.models import Municipality
@@ -25,14 +26,21 @@ def _persona_account(municipality: Municipality, key: str) -> User | None:
 
 def certificate_order_in_review(municipality: Municipality) -> Any:
     from eloket.cases.models import Case
-    from eloket.certificates.services import OrderRequest, order_submit
     from eloket.demo.services import demo_citizens
-    from eloket.identity.selectors import citizen_actor_of
 
     jan = _persona_account(municipality, "jan")
     if jan is None or Case.objects.filter(requester=jan, kind="certificate_order").exists():
         return None
     lotte, _name = demo_citizens(municipality.slug)["lotte"]
+    # As Jan would, on Gent's pages in Dutch: the order's title is in his language.
+    with translation.override(municipality.default_language):
+        return _order(municipality, jan, lotte)
+
+
+def _order(municipality: Municipality, jan: User, lotte: str) -> Any:
+    from eloket.certificates.services import OrderRequest, order_submit
+    from eloket.identity.selectors import citizen_actor_of
+
     case, _new = order_submit(
         actor=citizen_actor_of(jan),  # type: ignore[arg-type]
         municipality=municipality,

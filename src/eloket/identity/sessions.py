@@ -201,7 +201,10 @@ def officer_verify_code(*, request: HttpRequest, user: User, code: str) -> None:
         raise LoginRefused(_("Set up your authenticator first."), code="no_device")
     if not device.verify_token(code.strip().replace(" ", "")):
         _record_failure(user.username, address)
-        raise LoginRefused(_("That code is not right. Try the current one."), code="wrong_code")
+        raise LoginRefused(
+            _("That code is not right, or it was used already. Wait for the next code and try it."),
+            code="wrong_code",
+        )
     _clear_failures(user.username, address)
     request.session.pop(PENDING_OFFICER, None)
     session_login(request, user, LoginMethod.PASSWORD_TOTP)
@@ -214,7 +217,10 @@ def officer_confirm_device(*, request: HttpRequest, user: User, code: str) -> No
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if device is None or not device.verify_token(code.strip().replace(" ", "")):
         _record_failure(user.username, address)
-        raise LoginRefused(_("That code is not right. Try the current one."), code="wrong_code")
+        raise LoginRefused(
+            _("That code is not right, or it was used already. Wait for the next code and try it."),
+            code="wrong_code",
+        )
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     _clear_failures(user.username, address)

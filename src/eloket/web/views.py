@@ -126,7 +126,12 @@ def _wants_json(request: HttpRequest) -> bool:
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _wants_json(request):
         return JsonResponse(
-            {"code": "not_found", "message": _("Nothing was found at this address.")}, status=404
+            {
+                "code": "not_found",
+                "message": _("Nothing was found at this address."),
+                "details": None,
+            },
+            status=404,
         )
     return render(
         request,
@@ -143,7 +148,12 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 def server_error(request: HttpRequest) -> HttpResponse:
     if _wants_json(request):
         return JsonResponse(
-            {"code": "server_error", "message": _("Something went wrong on our side.")}, status=500
+            {
+                "code": "server_error",
+                "message": _("Something went wrong on our side."),
+                "details": None,
+            },
+            status=500,
         )
     return render(
         request,
@@ -166,6 +176,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
                 "message": _(
                     "The request lacks its security token. Reload the page and try again."
                 ),
+                "details": None,
             },
             status=403,
         )

@@ -29,4 +29,5 @@ class Command(BaseCommand):
                 f"{message.pk:>8} {message.state:<8} {where:<12} {message.kind:<22} "
                 f"{message.ref:<20} attempts {message.attempts}: {message.last_error[:80]}"
             )
-        self.stdout.write(f"{rows.count()} messages")
+        count = rows.count()
+        self.stdout.write(f"{count} message{'' if count == 1 else 's'}")
