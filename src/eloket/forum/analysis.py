@@ -53,7 +53,7 @@ def read_votes(topic: Topic) -> tuple[VoteMatrix, np.ndarray, np.ndarray]:
     table = Vote._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT participant_id, opinion_id, value FROM {table} WHERE topic_id = %s",  # noqa: S608
+            f"SELECT participant_id, opinion_id, value FROM {table} WHERE topic_id = %s",  # noqa: S608  # nosec B608
             [topic.pk],
         )
         chunks = []

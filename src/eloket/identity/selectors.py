@@ -44,7 +44,7 @@ def citizen_person_in(
         return None
     lives_here, params = resident_sql(municipality=municipality)
     sql = (
-        f"SELECT p.*, {lives_here} AS resident FROM register_person p"  # noqa: S608 (fixed SQL)
+        f"SELECT p.*, {lives_here} AS resident FROM register_person p"  # noqa: S608 (fixed SQL)  # nosec B608
         " JOIN identity_citizen c ON c.country = p.country AND c.national_id = p.national_id"
         " WHERE c.user_id = %s"
     )

@@ -64,11 +64,11 @@ def register_backend(municipality: Any) -> RegisterBackend:
 # them (benchmarks/certificates.py).
 # Only table names (from the models) are formatted in; every value is a parameter.
 _ADDRESSES_SQL = (
-    f"SELECT * FROM {Address._meta.db_table} WHERE person_id = %s AND municipality_id = %s "  # noqa: S608
+    f"SELECT * FROM {Address._meta.db_table} WHERE person_id = %s AND municipality_id = %s "  # noqa: S608  # nosec B608
     "ORDER BY valid_from DESC"
 )
 _HOUSEHOLD_SQL = (
-    f"SELECT p.*, m.id AS membership_id, m.household_id AS household_id_, "  # noqa: S608
+    f"SELECT p.*, m.id AS membership_id, m.household_id AS household_id_, "  # noqa: S608  # nosec B608
     f"m.relation AS relation_, m.valid_from AS since_ "
     f"FROM {Person._meta.db_table} p "
     f"JOIN {HouseholdMembership._meta.db_table} m ON m.person_id = p.id "
