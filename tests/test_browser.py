@@ -387,3 +387,48 @@ def test_every_kind_of_request_in_one_place_for_citizen_and_officer(gent_demo, d
     page.goto(request_url)
     assert page.locator(".status").first.inner_text() == "answered"
     assert "elke woensdagnamiddag een speelstraat" in page.locator(".timeline").inner_text()
+
+
+def test_a_kind_made_from_data_asked_for_answered_and_replied_to(gent_demo, demo_idp, browser):
+    """Issue 9: Gent's "Housing information" (published as data, no code) is under
+    Services; Jan asks, the clerk asks him a question, Jan types his answer and presses
+    Reply, and the clerk reads it."""
+    base = demo_idp
+    shots = Path("/tmp/eloket-shots")
+    shots.mkdir(exist_ok=True)
+    page = browser.new_context(locale="en-GB", bypass_csp=True).new_page()
+    login_citizen(page, base, gent_demo["name"])
+    page.goto(base + "/gent/services/")
+    page.get_by_role("link", name="Housing information").click()
+    assert axe_serious(page) == []
+    page.get_by_label("Your request").fill("Is Veldstraat 1 in an area with a pre-emption right?")
+    page.screenshot(path=str(shots / "ask.png"), full_page=True)
+    page.get_by_role("button", name="Send the request").click()
+    assert "/gent/requests/" in page.url and "tracking code" in page.content()
+    assert page.locator(".status").first.inner_text() == "received"
+    assert axe_serious(page) == []
+    request_url = page.url
+    code = request_url.rstrip("/").rsplit("/", 1)[1]
+    page.get_by_role("button", name="Log out").click()
+
+    login_officer(page, base, "gent.clerk")
+    page.goto(f"{base}/gent/backoffice/requests/{code}")
+    assert "pre-emption right" in page.locator(".thread").inner_text()
+    page.get_by_role("button", name="Look it up").click()
+    page.get_by_label("Reason, question or answer (the citizen reads it)").fill(
+        "Which parcel do you mean?"
+    )
+    page.get_by_role("button", name="Ask a question").click()
+    assert "question for you" in page.locator(".status").first.inner_text()
+    page.get_by_role("button", name="Log out").click()
+
+    login_citizen(page, base, gent_demo["name"])
+    page.goto(request_url)
+    assert "Which parcel do you mean?" in page.locator(".timeline").inner_text()
+    page.get_by_label("Write to the municipality").fill("Parcel 44021A0123, behind the church.")
+    page.screenshot(path=str(shots / "reply.png"), full_page=True)
+    page.get_by_role("button", name="Reply").click()
+    assert page.locator(".status").first.inner_text() == "being looked up"
+    assert "Parcel 44021A0123" in page.locator(".thread").inner_text()
+    assert axe_serious(page) == []
+    page.screenshot(path=str(shots / "replied.png"), full_page=True)

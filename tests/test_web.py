@@ -153,3 +153,8 @@ def test_404_page_is_html_outside_the_api_and_json_inside(client, db):
 def test_healthz(client, db):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.json()["status"] == "ok"
+
+
+def test_favicon_ico_leads_to_the_shield(client, db):
+    answer = client.get("/favicon.ico")
+    assert answer.status_code == 301 and answer["Location"].endswith("favicon.svg")

@@ -7,6 +7,8 @@ from eloket.web import views as web_views
 
 urlpatterns = [
     path("healthz", web_views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages that do not name one (the demo provider's).
+    path("favicon.ico", web_views.favicon),
     path("api/v1/docs", api_views.docs, name="api-docs"),
     path("api/v1/", api.urls),
     path("auth/", include("eloket.identity.urls")),

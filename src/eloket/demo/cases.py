@@ -119,7 +119,156 @@ def petition_with_answer_case(municipality: Municipality) -> Any:
     return petition
 
 
+# A kind of request Gent defined as data (no code): what an administrator publishes in
+# the admin (docs/case-types.md), here so a tester finds it under Services.
+HOUSING_INFORMATION: dict[str, Any] = {
+    "names": {
+        "nl": "Woninginlichtingen",
+        "en": "Housing information",
+        "fr": "Renseignements sur un logement",
+        "de": "Auskunft über eine Wohnung",
+    },
+    "definition": {
+        "statuses": [
+            {
+                "code": "received",
+                "names": {"nl": "ontvangen", "en": "received", "fr": "reçue", "de": "eingegangen"},
+                "initial": True,
+                "texts": {
+                    "nl": "We ontvingen uw vraag.",
+                    "en": "We received your question.",
+                    "fr": "Nous avons reçu votre question.",
+                    "de": "Wir haben Ihre Frage erhalten.",
+                },
+            },
+            {
+                "code": "looking",
+                "names": {
+                    "nl": "wordt opgezocht",
+                    "en": "being looked up",
+                    "fr": "en recherche",
+                    "de": "wird nachgeschlagen",
+                },
+            },
+            {
+                "code": "question",
+                "names": {
+                    "nl": "vraag aan u",
+                    "en": "question for you",
+                    "fr": "question pour vous",
+                    "de": "Rückfrage an Sie",
+                },
+                "waiting_for": "requester",
+            },
+            {
+                "code": "answered",
+                "names": {
+                    "nl": "beantwoord",
+                    "en": "answered",
+                    "fr": "répondue",
+                    "de": "beantwortet",
+                },
+                "final": True,
+            },
+            {
+                "code": "withdrawn",
+                "names": {
+                    "nl": "ingetrokken",
+                    "en": "withdrawn",
+                    "fr": "retirée",
+                    "de": "zurückgezogen",
+                },
+                "final": True,
+            },
+        ],
+        "transitions": [
+            {
+                "action": "look_up",
+                "from": ["received"],
+                "to": "looking",
+                "by": ["clerk"],
+                "names": {
+                    "nl": "Opzoeken",
+                    "en": "Look it up",
+                    "fr": "Rechercher",
+                    "de": "Nachschlagen",
+                },
+                "texts": {
+                    "nl": "Een ambtenaar zoekt het op.",
+                    "en": "An officer looks it up.",
+                    "fr": "Un agent fait la recherche.",
+                    "de": "Eine Sachbearbeiterin schlägt es nach.",
+                },
+            },
+            {
+                "action": "ask",
+                "from": ["looking"],
+                "to": "question",
+                "by": ["clerk"],
+                "reason_required": True,
+                "names": {
+                    "nl": "Vraag stellen",
+                    "en": "Ask a question",
+                    "fr": "Poser une question",
+                    "de": "Rückfrage stellen",
+                },
+            },
+            {
+                "action": "reply",
+                "from": ["question"],
+                "to": "looking",
+                "by": ["requester"],
+                "names": {"nl": "Antwoorden", "en": "Reply", "fr": "Répondre", "de": "Antworten"},
+            },
+            {
+                "action": "answer",
+                "from": ["looking"],
+                "to": "answered",
+                "by": ["clerk"],
+                "reason_required": True,
+                "names": {
+                    "nl": "Antwoord versturen",
+                    "en": "Send the answer",
+                    "fr": "Envoyer la réponse",
+                    "de": "Antwort senden",
+                },
+            },
+            {
+                "action": "withdraw",
+                "from": ["received", "looking", "question"],
+                "to": "withdrawn",
+                "by": ["requester"],
+                "names": {
+                    "nl": "Intrekken",
+                    "en": "Withdraw",
+                    "fr": "Retirer",
+                    "de": "Zurückziehen",
+                },
+            },
+        ],
+    },
+}
+
+
+def housing_information_kind(municipality: Municipality) -> Any:
+    from eloket.cases.models import CaseType
+    from eloket.cases.services import case_type_publish
+
+    if CaseType.objects.filter(municipality=municipality, code="housing_information").exists():
+        return None
+    return case_type_publish(
+        actor=Actor.for_municipality(municipality),
+        municipality=municipality,
+        code="housing_information",
+        names=HOUSING_INFORMATION["names"],
+        definition=HOUSING_INFORMATION["definition"],
+        processing_days=20,
+        audience="anyone",
+    )
+
+
 def demo_cases_ensure(municipality: Municipality) -> None:
     if municipality.slug == "gent":
         certificate_order_in_review(municipality)
         petition_with_answer_case(municipality)
+        housing_information_kind(municipality)

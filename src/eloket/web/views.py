@@ -4,8 +4,16 @@ import hashlib
 
 from django.conf import settings
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -121,6 +129,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 def _wants_json(request: HttpRequest) -> bool:
     return "/api/" in request.path_info
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """The shield, for pages that name no icon (browsers then ask for /favicon.ico)."""
+    return HttpResponsePermanentRedirect(static("eloket/favicon.svg"))
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
