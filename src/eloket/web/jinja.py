@@ -10,6 +10,7 @@ import datetime as dt
 from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -56,6 +57,11 @@ def date_filter(value: Any, format_name: str = "DATE_FORMAT") -> str:
     return str(formats.date_format(value, format_name))
 
 
+def language_name(code: str) -> str:
+    """A language's own name ("Nederlands" for nl), or the code when unknown."""
+    return dict(settings.LANGUAGES).get(code, code)
+
+
 def environment(**options: Any) -> Environment:
     options.setdefault("extensions", []).append("jinja2.ext.i18n")
     # Pages are escaped; plain-text e-mails (`.txt`) are not.
@@ -77,6 +83,7 @@ def environment(**options: Any) -> Environment:
             "format_nn": lambda person: format_national_id(person.national_id, person.country),
             "country_name": country_name,
             "data_label": data_label,
+            "language_name": language_name,
         }
     )
     env.filters.update({"date": date_filter})
