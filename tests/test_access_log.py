@@ -94,6 +94,12 @@ def test_querysets_refuse_to_change_or_delete_entries(gent, jan):
         lambda: AccessLogEntry.objects.all().delete(),
         lambda: AccessLogEntry.objects.bulk_update(list(entries), ["purpose"]),
         lambda: entries._raw_delete(entries.db),
+        lambda: AccessLogEntry.objects.bulk_create(
+            list(entries),
+            update_conflicts=True,
+            unique_fields=["chain", "sequence"],
+            update_fields=["purpose"],
+        ),
     ):
         with pytest.raises(PermissionError):
             attempt()

@@ -40,8 +40,14 @@ def _refuse_change(model: type[models.Model]) -> PermissionError:
 
 class AppendOnlyQuerySet[M: models.Model](models.QuerySet[M]):
     """Refuses the bulk ways round an instance's save and delete: `update()`, `delete()`,
-    `bulk_update()` (and their async forms, which call these), and the private
-    `_update`/`_raw_delete` a caller might reach for next."""
+    `bulk_update()`, `bulk_create(update_conflicts=True)` (an upsert overwrites), their
+    async forms (which call these), and the private `_update`/`_raw_delete` a caller might
+    reach for next."""
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[M]:
+        if kwargs.get("update_conflicts") or (len(args) > 2 and args[2]):
+            raise _refuse_change(self.model)
+        return super().bulk_create(objs, *args, **kwargs)
 
     def update(self, **kwargs: Any) -> int:
         raise _refuse_change(self.model)
