@@ -32,6 +32,12 @@ def officer_read(municipality, person, purpose="a check"):
     )
 
 
+def delete_by_sql(pk):
+    """What someone with the database does: the ORM refuses (see below)."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM register_accesslogentry WHERE id = %s", [pk])
+
+
 def verify() -> str:
     out = StringIO()
     call_command("audit", "verify", stdout=out, stderr=out)
@@ -78,6 +84,28 @@ def test_entries_cannot_be_changed_or_deleted_through_the_orm(gent, jan):
         entry.delete()
 
 
+def test_querysets_refuse_to_change_or_delete_entries(gent, jan):
+    """`QuerySet.update()` and `.delete()` used to write straight past the instance guard."""
+    officer_read(gent, jan)
+    entries = AccessLogEntry.objects.filter(person=jan)
+    for attempt in (
+        lambda: entries.update(purpose="nothing to see"),
+        lambda: entries.delete(),
+        lambda: AccessLogEntry.objects.all().delete(),
+        lambda: AccessLogEntry.objects.bulk_update(list(entries), ["purpose"]),
+        lambda: entries._raw_delete(entries.db),
+        lambda: AccessLogEntry.objects.bulk_create(
+            list(entries),
+            update_conflicts=True,
+            unique_fields=["chain", "sequence"],
+            update_fields=["purpose"],
+        ),
+    ):
+        with pytest.raises(PermissionError):
+            attempt()
+    assert entries.get().purpose == "a check"
+
+
 def test_verify_passes_on_an_intact_chain(gent, brugge, jan, add_people):
     add_people(brugge, person_record(dt.date(1990, 1, 2), 45, first="Bram"))
     for _ in range(3):
@@ -109,7 +137,7 @@ def test_verify_detects_a_deleted_entry(gent, jan):
     for n in range(4):
         officer_read(gent, jan, purpose=f"read {n}")
     third = AccessLogEntry.objects.get(purpose="read 2")
-    AccessLogEntry.objects.filter(pk=third.pk)._raw_delete(AccessLogEntry.objects.db)
+    delete_by_sql(third.pk)
     problems = access_log_verify()
     assert len(problems) == 1
     assert problems[0].sequence == 3 and "missing" in problems[0].reason
@@ -119,7 +147,7 @@ def test_verify_detects_that_the_last_entry_was_deleted(gent, jan):
     for n in range(3):
         officer_read(gent, jan, purpose=f"read {n}")
     last = AccessLogEntry.objects.get(purpose="read 2")
-    AccessLogEntry.objects.filter(pk=last.pk)._raw_delete(AccessLogEntry.objects.db)
+    delete_by_sql(last.pk)
     problems = access_log_verify()
     assert len(problems) == 1 and "missing" in problems[0].reason
 

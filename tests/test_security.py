@@ -567,3 +567,126 @@ class TestAuthenticatorsAndTokens:
         assert works(token)
         sessions_end_all(user=jan)  # "log out everywhere"
         assert not works(token)
+
+
+# --- 7. The access-log chain cut back, or deleted with its head, unnoticed
+
+
+class TestTheAccessLogCannotBeCutBack:
+    """Someone with the database deleted the newest entries of a municipality's access log
+    and set the chain's head back to the last hash kept (or deleted the whole chain with its
+    head): `eloket audit verify` found every chain intact, since the head lives in the same
+    database. `QuerySet.update()` and `.delete()` also walked past the append-only guard.
+    Now signed checkpoints in files outside the database hold the heads, with a key that is
+    not in the database, and the guard covers querysets."""
+
+    @pytest.fixture
+    def anchored(self, settings, tmp_path):
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        key = tmp_path / "checkpoint_key.pem"
+        key.write_bytes(
+            Ed25519PrivateKey.generate().private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        settings.ELOKET_CHECKPOINT_DIR = str(tmp_path / "checkpoints")
+        settings.ELOKET_CHECKPOINT_KEY = str(key)
+        settings.ELOKET_CHECKPOINT_PUBLIC_KEY = ""
+        return tmp_path / "checkpoints"
+
+    @staticmethod
+    def reads(gent, person, n):
+        from eloket.common.actors import Actor
+        from eloket.register.access_log import access_log_write
+
+        for i in range(n):
+            access_log_write(
+                person=person,
+                actor=Actor.system("a check", gent),
+                data=["identity"],
+                purpose=str(i),
+            )
+
+    @staticmethod
+    def checkpoint():
+        from io import StringIO
+
+        from django.core.management import call_command
+
+        call_command("audit", "checkpoint", stdout=StringIO())
+
+    @staticmethod
+    def verify_fails():
+        from io import StringIO
+
+        from django.core.management import CommandError, call_command
+
+        err = StringIO()
+        with pytest.raises(CommandError):
+            call_command("audit", "verify", stdout=StringIO(), stderr=err)
+        return err.getvalue()
+
+    @staticmethod
+    def sql(statement, *params):
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+
+    def test_the_newest_entries_deleted_and_the_head_set_back(self, anchored, gent, family):
+        from eloket.register.access_log import access_log_verify, chain_name
+
+        self.reads(gent, family["Jan"], 5)
+        self.checkpoint()
+        chain = chain_name(gent.pk)
+        kept = AccessLogEntry.objects.get(chain=chain, sequence=2)
+        self.sql("DELETE FROM register_accesslogentry WHERE chain = %s AND sequence > 2", chain)
+        self.sql(
+            "UPDATE common_chainhead SET length = 2, last_hash = %s WHERE chain = %s",
+            kept.entry_hash,
+            chain,
+        )
+        assert access_log_verify() == []  # the chain alone fits together: this used to pass
+        err = self.verify_fails()
+        assert f"chain {chain}" in err and "the newest entries were deleted" in err
+
+    def test_a_whole_chain_deleted_with_its_head(self, anchored, gent, family):
+        from eloket.register.access_log import access_log_verify, chain_name
+
+        self.reads(gent, family["Jan"], 3)
+        self.checkpoint()
+        chain = chain_name(gent.pk)
+        self.sql("DELETE FROM register_accesslogentry WHERE chain = %s", chain)
+        self.sql("DELETE FROM common_chainhead WHERE chain = %s", chain)
+        assert access_log_verify() == []  # used to pass
+        assert "the whole chain was deleted with its head" in self.verify_fails()
+
+    def test_rewriting_the_checkpoint_too_needs_the_key(self, anchored, gent, family):
+        import json
+
+        from eloket.register.access_log import chain_name
+
+        self.reads(gent, family["Jan"], 3)
+        self.checkpoint()
+        chain = chain_name(gent.pk)
+        self.sql("DELETE FROM register_accesslogentry WHERE chain = %s", chain)
+        self.sql("DELETE FROM common_chainhead WHERE chain = %s", chain)
+        [path] = anchored.glob("checkpoint-*.json")
+        document = json.loads(path.read_text())
+        del document["chains"][chain]
+        path.chmod(0o644)
+        path.write_text(json.dumps(document))
+        assert "the signature does not verify" in self.verify_fails()
+
+    def test_querysets_no_longer_get_past_the_guard(self, gent, family):
+        self.reads(gent, family["Jan"], 2)
+        entries = AccessLogEntry.objects.filter(person=family["Jan"])
+        with pytest.raises(PermissionError):
+            entries.update(purpose="nothing to see")
+        with pytest.raises(PermissionError):
+            entries.delete()
+        assert entries.count() == 2

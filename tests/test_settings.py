@@ -3,8 +3,11 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 PRODUCTION = {
     "ELOKET_ENV": "production",
@@ -30,9 +33,44 @@ def eloket(*args, **env):
     )
 
 
-def test_deploy_check_passes_in_production():
-    result = eloket("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+@pytest.fixture
+def anchored(tmp_path):
+    """Checkpoints of the hash chains, with their key (issue 10, point 7)."""
+    key = tmp_path / "keys" / "checkpoint_key.pem"
+    key.parent.mkdir()
+    key.write_bytes(
+        Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return {
+        "ELOKET_CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
+        "ELOKET_CHECKPOINT_KEY": str(key),
+    }
+
+
+def test_deploy_check_passes_in_production(anchored):
+    result = eloket("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION, **anchored)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_without_checkpoints_fails_the_deploy_check(anchored, tmp_path):
+    """Issue 10 (7): without checkpoints outside the database, a chain cut back there passes
+    `eloket audit verify`. The deploy check says so, and wants a key that can sign."""
+    result = eloket("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode != 0 and "eloket.W003" in result.stdout + result.stderr
+    no_key = {**anchored, "ELOKET_CHECKPOINT_KEY": str(tmp_path / "nowhere.pem")}
+    result = eloket("check", "--deploy", **PRODUCTION, **no_key)
+    assert result.returncode != 0 and "eloket.E006" in result.stdout + result.stderr
+    (tmp_path / "checkpoints").mkdir()
+    beside = tmp_path / "checkpoints" / "key.pem"
+    beside.write_bytes(Path(anchored["ELOKET_CHECKPOINT_KEY"]).read_bytes())
+    result = eloket(
+        "check", "--deploy", **PRODUCTION, **{**anchored, "ELOKET_CHECKPOINT_KEY": str(beside)}
+    )
+    assert result.returncode != 0 and "eloket.E007" in result.stdout + result.stderr
 
 
 def test_production_without_a_shared_cache_fails_the_deploy_check():
@@ -74,15 +112,25 @@ def test_access_log_redacts_national_numbers():
     assert redact("/gent/services/?page=12345") == "/gent/services/?page=12345"
 
 
-def test_seal_keys_inside_the_repository_fail_the_deploy_check(tmp_path):
-    from pathlib import Path
-
+def test_seal_keys_inside_the_repository_fail_the_deploy_check(tmp_path, anchored):
     inside = Path(__file__).resolve().parents[1] / "var" / "pki" / "seals"
     result = eloket(
-        "check", "--deploy", "--fail-level", "WARNING", **PRODUCTION, ELOKET_SEAL_DIR=str(inside)
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        **PRODUCTION,
+        **anchored,
+        ELOKET_SEAL_DIR=str(inside),
     )
     assert result.returncode != 0 and "eloket.E004" in result.stdout + result.stderr
     outside = eloket(
-        "check", "--deploy", "--fail-level", "WARNING", **PRODUCTION, ELOKET_SEAL_DIR=str(tmp_path)
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        **PRODUCTION,
+        **anchored,
+        ELOKET_SEAL_DIR=str(tmp_path),
     )
     assert outside.returncode == 0, outside.stdout + outside.stderr

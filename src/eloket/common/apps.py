@@ -5,4 +5,5 @@ class CommonConfig(AppConfig):
     name = "eloket.common"
 
     def ready(self) -> None:
-        from eloket.common import checks  # noqa: F401  (registers the system checks)
+        # The system checks, and the periodic job that writes checkpoints.
+        from eloket.common import checkpoints, checks  # noqa: F401

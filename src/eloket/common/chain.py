@@ -5,13 +5,19 @@ its content and that previous hash. `ChainHead` keeps, per chain, the sequence n
 hash of the last entry: appending locks that row, so concurrent writers queue up instead
 of forking the chain, and deleting the last entry is detected too. `chain_verify` walks a
 chain and names the first entry that does not fit.
+
+The head row is in the same database as the entries, so someone who deletes the newest
+entries and sets the head back to an earlier entry's hash (or deletes a chain with its
+head) leaves a chain that fits together. Checkpoints (`common/checkpoints.py`) keep the
+heads outside the database; an `Anchor` is one chain's head as a checkpoint saw it, and
+`chain_verify` checks that the chain still reaches it.
 """
 
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.db import models, transaction
@@ -75,6 +81,15 @@ def chain_append[E: models.Model](entry: E, *, chain: str) -> E:
     return entry
 
 
+@dataclass(frozen=True)
+class Anchor:
+    """A chain's length and head hash as a checkpoint saw them (`seen_by` names it)."""
+
+    length: int
+    head: str
+    seen_by: str = field(default="", compare=False)
+
+
 @dataclass
 class ChainProblem:
     chain: str
@@ -88,9 +103,15 @@ class ChainProblem:
 
 
 def chain_verify(
-    entries: Iterable[ChainedEntry], *, chain: str, head_length: int, head_hash: str
+    entries: Iterable[ChainedEntry],
+    *,
+    chain: str,
+    head_length: int,
+    head_hash: str,
+    anchor: Anchor | None = None,
 ) -> ChainProblem | None:
-    """The first problem in one chain (entries in sequence order), or None when intact."""
+    """The first problem in one chain (entries in sequence order), or None when intact.
+    With an `anchor`, the chain must also still hold the entry the checkpoint saw last."""
     expected_previous = GENESIS
     expected_sequence = 1
     last: ChainedEntry | None = None
@@ -114,6 +135,14 @@ def chain_verify(
         )
         if digest != entry.entry_hash:
             return ChainProblem(chain, entry.sequence, entry.pk, "was changed after it was written")
+        if anchor and entry.sequence == anchor.length and entry.entry_hash != anchor.head:
+            return ChainProblem(
+                chain,
+                entry.sequence,
+                entry.pk,
+                f"is not the entry {anchor.seen_by or 'the checkpoint'} saw there: the "
+                "chain was cut back and written again",
+            )
         expected_previous = entry.entry_hash
         expected_sequence += 1
         last = entry
@@ -126,6 +155,20 @@ def chain_verify(
             None,
             f"is missing: the chain had {head_length} entries, {expected_sequence - 1} remain",
         )
+    remaining = last.sequence if last else 0
+    if anchor and remaining < anchor.length:
+        seen = anchor.seen_by or "the last checkpoint"
+        if remaining == 0:
+            reason = (
+                "is missing with all after it: the whole chain was deleted with its head "
+                f"({seen} saw {anchor.length} entries)"
+            )
+        else:
+            reason = (
+                "is missing with all after it: the newest entries were deleted and the head "
+                f"set back ({seen} saw {anchor.length} entries, {remaining} remain)"
+            )
+        return ChainProblem(chain, remaining + 1, None, reason)
     return None
 
 
@@ -149,30 +192,61 @@ class ChainFamily(Plugin):
     def entries(self) -> models.QuerySet[Any]:
         raise NotImplementedError
 
-    def verify(self) -> list[ChainProblem]:
-        """The first problem of every broken chain of the family (empty when intact)."""
+    def chains(self, anchors: dict[str, Anchor] | None = None) -> list[str]:
+        """Every chain of the family: with a head, with entries, or in a checkpoint (a
+        chain deleted with its head is known only there)."""
+        from eloket.common.models import ChainHead
+
+        names = set(
+            ChainHead.objects.filter(chain__startswith=self.prefix).values_list("chain", flat=True)
+        )
+        names |= set(self.entries().order_by().values_list("chain", flat=True).distinct())
+        names |= {chain for chain in anchors or {} if chain.startswith(self.prefix)}
+        return sorted(names)
+
+    def verify(
+        self,
+        *,
+        anchors: dict[str, Anchor] | None = None,
+        progress: Callable[[int, int, int], None] | None = None,
+    ) -> list[ChainProblem]:
+        """The first problem of every broken chain of the family (empty when intact).
+        `anchors`: the chains' heads in the last checkpoint. `progress(chains done, chains,
+        entries read)` is called after each chain and every few thousand entries (one
+        municipality's access log can hold millions)."""
         from eloket.common.models import ChainHead
 
         heads = {h.chain: h for h in ChainHead.objects.filter(chain__startswith=self.prefix)}
         entries = self.entries()
-        chains = set(heads) | set(entries.values_list("chain", flat=True).distinct())
+        chains = self.chains(anchors)
         problems = []
-        for chain in sorted(chains):
+        read = 0
+
+        def counted(chain_entries: Iterable[Any], done: int) -> Iterator[Any]:
+            nonlocal read
+            for entry in chain_entries:
+                read += 1
+                if progress and read % 5000 == 0:
+                    progress(done, len(chains), read)
+                yield entry
+
+        for done, chain in enumerate(chains):
             head = heads.get(chain)
             problem = chain_verify(
-                iterate_in_order(entries.filter(chain=chain)),
+                counted(iterate_in_order(entries.filter(chain=chain)), done),
                 chain=chain,
                 head_length=head.length if head else 0,
                 head_hash=head.last_hash if head else GENESIS,
+                anchor=(anchors or {}).get(chain),
             )
             if problem:
                 problems.append(problem)
+            if progress:
+                progress(done + 1, len(chains), read)
         return problems
 
-    def chain_count(self) -> int:
-        from eloket.common.models import ChainHead
-
-        return ChainHead.objects.filter(chain__startswith=self.prefix).count()
+    def chain_count(self, anchors: dict[str, Anchor] | None = None) -> int:
+        return len(self.chains(anchors))
 
 
 chain_families: Registry[ChainFamily] = Registry("chain_families", description="log")

@@ -70,3 +70,49 @@ def check_seal_keys_outside_the_repository(app_configs: Any, **kwargs: Any) -> l
                 )
             )
     return problems
+
+
+@register(Tags.security, deploy=True)
+def check_checkpoints(app_configs: Any, **kwargs: Any) -> list[Error | Warning]:
+    """The hash chains' heads are anchored outside the database (common/checkpoints.py),
+    with a key that is neither in the database nor with the checkpoints."""
+    from pathlib import Path
+
+    from eloket.common.checkpoints import CheckpointError, verifying_key
+
+    if not settings.PRODUCTION:
+        return []
+    if not settings.ELOKET_CHECKPOINT_DIR:
+        return [
+            Warning(
+                "ELOKET_CHECKPOINT_DIR is not set: nothing outside the database holds the "
+                "heads of the access log and the audit trail, so chains cut back or deleted "
+                "there pass `eloket audit verify`.",
+                hint="Set ELOKET_CHECKPOINT_DIR to a directory on other storage than the "
+                "database, and ELOKET_CHECKPOINT_KEY to an Ed25519 key file "
+                "(docs/security.md).",
+                id="eloket.W003",
+            )
+        ]
+    problems: list[Error | Warning] = []
+    try:
+        verifying_key()
+    except CheckpointError as exc:
+        problems.append(
+            Error(
+                f"Checkpoints cannot be signed: {exc}.",
+                hint="openssl genpkey -algorithm ed25519 -out checkpoint_key.pem",
+                id="eloket.E006",
+            )
+        )
+    if settings.ELOKET_CHECKPOINT_KEY:
+        key = Path(settings.ELOKET_CHECKPOINT_KEY).resolve()
+        if Path(settings.ELOKET_CHECKPOINT_DIR).resolve() in key.parents:
+            problems.append(
+                Error(
+                    "The checkpoint key is in the checkpoint directory: whoever can change the "
+                    "checkpoints could sign new ones.",
+                    id="eloket.E007",
+                )
+            )
+    return problems

@@ -34,19 +34,66 @@ class ChainHead(models.Model):
         return f"{self.chain} ({self.length})"
 
 
+def _refuse_change(model: type[models.Model]) -> PermissionError:
+    return PermissionError(f"{model.__name__} entries are append-only")
+
+
+class AppendOnlyQuerySet[M: models.Model](models.QuerySet[M]):
+    """Refuses the bulk ways round an instance's save and delete: `update()`, `delete()`,
+    `bulk_update()`, `bulk_create(update_conflicts=True)` (an upsert overwrites), their
+    async forms (which call these), and the private `_update`/`_raw_delete` a caller might
+    reach for next."""
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[M]:
+        if kwargs.get("update_conflicts") or (len(args) > 2 and args[2]):
+            raise _refuse_change(self.model)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def update(self, **kwargs: Any) -> int:
+        raise _refuse_change(self.model)
+
+    def _update(self, values: Any) -> Any:
+        raise _refuse_change(self.model)
+
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
+        raise _refuse_change(self.model)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise _refuse_change(self.model)
+
+    def _raw_delete(self, using: Any) -> int:
+        raise _refuse_change(self.model)
+
+
+class AppendOnlyManager[M: models.Model](models.Manager[M]):
+    """`Model.objects` and every related manager (`case.history`) of an append-only model.
+
+    Django's own machinery keeps the plain `_base_manager`, on purpose: deleting a user
+    sets the `actor_user` of its history rows to NULL through it (and deleting a case
+    takes its timeline along). What gets past the guard anyway (SQL, the base manager) is
+    what the hash chains and their checkpoints are for (`common/chain.py`,
+    `common/checkpoints.py`)."""
+
+    def get_queryset(self) -> AppendOnlyQuerySet[M]:
+        return AppendOnlyQuerySet(self.model, using=self._db)
+
+
 class AppendOnlyModel(models.Model):
-    """Rows that are written once: no update, no delete through the ORM."""
+    """Rows that are written once: no update, no delete through the ORM (neither on an
+    instance nor on a queryset)."""
+
+    objects = AppendOnlyManager()
 
     class Meta:
         abstract = True
 
     def save(self, *args: object, **kwargs: object) -> None:
         if not self._state.adding:
-            raise PermissionError(f"{type(self).__name__} entries are append-only")
+            raise _refuse_change(type(self))
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
-        raise PermissionError(f"{type(self).__name__} entries are append-only")
+        raise _refuse_change(type(self))
 
 
 class ScheduleMark(models.Model):

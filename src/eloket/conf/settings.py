@@ -404,6 +404,42 @@ ELOKET_TSA_URL = env_str("ELOKET_TSA_URL")
 # Verification by code: look-ups per address and minute.
 ELOKET_VERIFY_RATE = env_int("ELOKET_VERIFY_RATE", 30)
 
+
+# --- Checkpoints of the hash chains (docs/security.md): the access log's and the audit
+# trail's heads, signed with a key that is not in the database and written to a directory
+# outside it, so that a chain cut back, or deleted with its head, no longer passes
+# `eloket audit verify`. In production both live where the database's users cannot write
+# (another volume, storage that keeps what it is given); development keeps them in var/.
+def _development_checkpoint_key() -> str:
+    """An Ed25519 key in var/, made the first time (like `secret_key`)."""
+    key_file = VAR_DIR / "checkpoint_key.pem"
+    if not key_file.exists():
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        key_file.write_bytes(
+            Ed25519PrivateKey.generate().private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        key_file.chmod(0o600)
+    return str(key_file)
+
+
+ELOKET_CHECKPOINT_DIR = env_str("ELOKET_CHECKPOINT_DIR") or (
+    "" if PRODUCTION else str(VAR_DIR / "checkpoints")
+)
+ELOKET_CHECKPOINT_KEY = env_str("ELOKET_CHECKPOINT_KEY") or (
+    "" if PRODUCTION else _development_checkpoint_key()
+)
+# Where only verification happens (an auditor's machine): the public key is enough.
+ELOKET_CHECKPOINT_PUBLIC_KEY = env_str("ELOKET_CHECKPOINT_PUBLIC_KEY")
+# The periodic job writes one when a chain grew and the last is at least this old.
+ELOKET_CHECKPOINT_MINUTES = env_int("ELOKET_CHECKPOINT_MINUTES", 60)
+
 # --- E-mail (Django 6.1 mailers): console in development, SMTP in production.
 EMAIL_BACKEND_PATH = env_str(
     "EMAIL_BACKEND",

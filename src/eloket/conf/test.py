@@ -22,5 +22,8 @@ LOGGING = {
         "django.request": {"level": "WARNING"},
     },
 }
+# No checkpoints unless a test asks for them (in its own directory, with its own key): the
+# development ones in var/ belong to the database of `make run`.
+ELOKET_CHECKPOINT_DIR = ""
 # Status e-mails go at once in tests (one test sets a quiet time to see steps merged).
 ELOKET_STATUS_EMAIL_QUIET_SECONDS = 0
