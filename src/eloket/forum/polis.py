@@ -2,6 +2,12 @@
 
 Reading (for import) and writing (for export). Votes are 1 agree, -1 disagree, 0 pass; a
 later vote of the same voter on the same comment replaces an earlier one.
+
+Our exports are escaped against spreadsheet formulas (common/spreadsheet.py: a text cell
+starting with =, +, -, @, a tab or a carriage return gets a leading quote); reading undoes
+exactly that, so an export re-imports to the same texts and ids. A file from Polis itself
+reads the same unless a text starts with a quote followed by one of those characters
+(that quote is then taken for our escaping).
 """
 
 import csv
@@ -9,6 +15,8 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from eloket.common.spreadsheet import csv_writer, spreadsheet_unescape
 
 csv.field_size_limit(10 * 1024 * 1024)
 
@@ -39,7 +47,11 @@ def _rows(path: Path) -> Iterator[dict[str, str]]:
     if not path.exists():
         raise PolisFormatError(f"{path.name} is missing")
     with path.open(newline="", encoding="utf-8") as handle:
-        yield from csv.DictReader(handle)
+        for row in csv.DictReader(handle):
+            yield {
+                key: spreadsheet_unescape(value) if isinstance(value, str) else value
+                for key, value in row.items()
+            }
 
 
 def read_conversation(directory: Path) -> PolisConversation:
@@ -78,7 +90,7 @@ def read_conversation(directory: Path) -> PolisConversation:
         with (directory / "summary.csv").open(newline="", encoding="utf-8") as handle:
             for record in csv.reader(handle):
                 if len(record) >= 2:
-                    summary[record[0]] = record[1]
+                    summary[record[0]] = spreadsheet_unescape(record[1])
     return PolisConversation(
         comments=comments,
         votes=votes,
@@ -90,7 +102,7 @@ def read_conversation(directory: Path) -> PolisConversation:
 
 def write_csv(header: list[str], rows: list[list[object]]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out, lineterminator="\n")
     writer.writerow(header)
     writer.writerows(rows)
     return out.getvalue()
