@@ -830,3 +830,151 @@ class TestSpreadsheetFormulas:
             assert spreadsheet_unescape(escaped) == text
         assert spreadsheet_escape("\t=1") == "'\t=1"
         assert spreadsheet_escape(-1) == -1 and spreadsheet_escape(None) is None
+
+
+RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: "pay to gnp.exe" shows as "pay to exe.png"
+HIDDEN = ["\x00", "\u200e", "\u200f", "\u202a", "\u202b", "\u202c", "\u202d", RLO]
+HIDDEN += ["\u2066", "\u2067", "\u2068", "\u2069"]
+
+
+class TestHiddenCharacters:
+    """An opinion, a petition, a message on a request and a register import carried NUL
+    (a 500 on PostgreSQL) or controls of text direction, which made what an officer or a
+    resident read differ from what was written (Trojan Source)."""
+
+    def json_post(self, client, url, body, user):
+        return client.post(
+            url, body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en", **bearer(user)
+        )
+
+    @pytest.mark.parametrize("character", HIDDEN)
+    def test_an_opinion_through_the_api(self, client, family, forum_topic, character):
+        from eloket.forum.models import Opinion
+
+        url = f"/api/v1/m/gent/forum/topics/{forum_topic.pk}/opinions"
+        jan = citizen_user(family["Jan"])
+        answer = self.json_post(client, url, {"text": f"Meer bomen{character}!"}, jan)
+        assert answer.status_code == 400 and answer.json()["code"] == "invalid_characters"
+        assert f"U+{ord(character):04X}" in answer.json()["message"]
+        assert not Opinion.objects.exists()
+        assert self.json_post(client, url, {"text": "Meer bomen!"}, jan).status_code == 201
+
+    def test_a_petition_through_the_api(self, client, family):
+        from eloket.petitions.models import Petition
+
+        answer = self.json_post(
+            client,
+            "/api/v1/m/gent/petitions",
+            {"title": f"Geen {RLO}gnp.exe", "text": "Tekst"},
+            citizen_user(family["Jan"]),
+        )
+        assert answer.status_code == 400 and answer.json()["code"] == "invalid_characters"
+        assert not Petition.objects.exists()
+
+    def test_a_request_and_its_messages(self, client, gent, family):
+        from eloket.cases.models import Case, CaseMessage
+
+        jan = citizen_user(family["Jan"])
+        case = open_request(gent, jan, audience="anyone", code="questions")
+        client.force_login(jan)
+        page = client.post(
+            "/gent/ask/questions",
+            {"text": f"Is dit {RLO}fdp.exe veilig?"},
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+        assert page.status_code == 400 and "U+202E RIGHT-TO-LEFT OVERRIDE" in page.content.decode()
+        assert Case.objects.count() == 1
+        answer = client.post(
+            f"/gent/requests/{case.tracking_code}/act",
+            {"action": "message", "text": "Zie bijlage\u2067 hier"},
+            HTTP_ACCEPT_LANGUAGE="en",
+            follow=True,
+        )
+        assert "U+2067 RIGHT-TO-LEFT ISOLATE" in answer.content.decode()
+        assert not CaseMessage.objects.filter(case=case).exists()
+        api = self.json_post(
+            client, "/api/v1/m/gent/requests", {"kind": "questions", "text": "Nul\x00"}, jan
+        )
+        assert api.status_code == 400 and api.json()["code"] == "invalid_characters"
+        assert Case.objects.count() == 1
+
+    def test_an_api_token_name_and_an_order_purpose(self, client, gent, family):
+        from eloket.identity.models import ApiToken
+
+        jan = citizen_user(family["Jan"])
+        headers = bearer(jan)
+        before = ApiToken.objects.count()
+        made = client.post(
+            "/api/v1/me/tokens",
+            {"name": f"script{RLO}"},
+            content_type="application/json",
+            **headers,
+        )
+        assert made.status_code == 400 and made.json()["code"] == "invalid_characters"
+        assert ApiToken.objects.count() == before
+        from eloket.certificates.services import OrderRequest, order_submit
+        from eloket.common.text import HiddenCharacter
+
+        with pytest.raises(HiddenCharacter):
+            order_submit(
+                actor=citizen_actor_of(jan),
+                municipality=gent,
+                order_request=OrderRequest(
+                    certificate_type="residence",
+                    subject=family["Jan"].national_id,
+                    language="nl",
+                    delivery="download",
+                    purpose=f"Voor de {RLO}kerk",
+                ),
+            )
+
+    def test_register_names_at_import(self, gent, tmp_path):
+        import datetime as dt
+        import json
+
+        from eloket.common.actors import Actor
+        from eloket.register.models import CivilEvent, Person
+        from eloket.register.national_ids import make_belgian_number
+        from eloket.register.services import ImportRejected, register_import_file
+
+        number = make_belgian_number(dt.date(1990, 1, 2), 41)
+        csv_file = tmp_path / "people.csv"
+        csv_file.write_text(
+            "national_number,first_names,last_name,sex,nationality\n"
+            f"{number},Jan{RLO},Peeters,M,BE\n",
+            encoding="utf-8",
+        )
+        with pytest.raises(ImportRejected) as refused:
+            register_import_file(actor=Actor.system("t", gent), municipality=gent, path=csv_file)
+        assert "first_names" in str(refused.value.errors[0]) and "U+202E" in str(
+            refused.value.errors[0]
+        )
+        json_file = tmp_path / "people.json"
+        person = {
+            "national_number": number,
+            "first_names": "Jan",
+            "last_name": "Peeters\x00",
+            "sex": "M",
+            "nationality": "BE",
+        }
+        event = {
+            "kind": "birth",
+            "act_number": "B1",
+            "date": "1990-01-02",
+            "place": "Gent\u2066",
+            "registering_municipality": "Gent",
+            "persons": [{"national_number": number, "role": "subject"}],
+        }
+        json_file.write_text(json.dumps({"persons": [person], "events": [event]}))
+        with pytest.raises(ImportRejected) as refused:
+            register_import_file(actor=Actor.system("t", gent), municipality=gent, path=json_file)
+        messages = " ".join(e.message for e in refused.value.errors)
+        assert "U+0000 NUL" in messages and "U+2066" in messages
+        assert not Person.objects.exists() and not CivilEvent.objects.exists()
+
+    def test_a_municipality_name(self, gent):
+        from django.core.exceptions import ValidationError
+
+        gent.names = {"nl": f"Stad {RLO}tneG"}
+        with pytest.raises(ValidationError, match="U\\+202E"):
+            gent.full_clean()

@@ -33,6 +33,7 @@ from eloket.common.permissions import (
     authorize,
     same_municipality,
 )
+from eloket.common.text import refuse_hidden_characters
 from eloket.outbox.queue import outbox_put
 
 MAX_MESSAGE = 4000
@@ -75,6 +76,7 @@ def case_type_publish(
     code (requests already made keep the version they were made under). Refused, with
     nothing written, when the definition does not hold together."""
     authorize(actor, municipality, Permission.CONFIGURE)
+    refuse_hidden_characters(names, department)
     with transaction.atomic():
         previous = (
             CaseType.objects.select_for_update()
@@ -234,6 +236,7 @@ def case_create(
         authorize(actor, municipality, Permission.REQUEST)
     initial = case_type.spec.initial
     title = title.strip()[:200]
+    refuse_hidden_characters(title, contact_email, message)
     if not title:
         raise ApplicationError(_("Say what you ask."), code="title_required")
     now = timezone.now()
@@ -289,6 +292,7 @@ def case_transition(
     may make it; else WrongState or PermissionDenied, and nothing changes."""
     same_municipality(municipality, case)
     reason = reason.strip()
+    refuse_hidden_characters(reason, message)
     with transaction.atomic():
         locked = (
             Case.objects.select_for_update()
@@ -363,6 +367,7 @@ def case_request_start(
         raise PermissionDenied(_("This is for citizens logged in with their eID."))
     case_type = case_type_citizens_start(municipality=municipality, code=code)
     contact_email = contact_email.strip()
+    refuse_hidden_characters(text, contact_email)
     if contact_email:
         try:
             validate_email(contact_email)
@@ -402,6 +407,7 @@ def case_message_add(*, actor: Actor, municipality: Any, case: Case, text: str) 
     if not case.is_open:
         raise WrongState(_("This request is closed; you can no longer write about it."))
     text = text.strip()
+    refuse_hidden_characters(text)
     if not text:
         raise ApplicationError(_("Write a message first."), code="empty_message")
     if len(text) > MAX_MESSAGE:

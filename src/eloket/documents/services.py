@@ -14,6 +14,7 @@ from eloket.audit.services import audit_record
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.common.permissions import Permission, authorize, same_municipality
+from eloket.common.text import refuse_hidden_characters
 from eloket.documents.codes import (
     CODE_LENGTH,
     attested_digest,
@@ -121,6 +122,7 @@ def document_revoke(
     authorize(actor, municipality, Permission.DOCUMENT_REVOKE)
     same_municipality(municipality, document)
     reason = reason.strip()
+    refuse_hidden_characters(reason)
     if not reason:
         raise ApplicationError(_("Give the reason for revoking."), code="reason_required")
     with transaction.atomic():

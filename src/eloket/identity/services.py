@@ -18,6 +18,7 @@ from eloket.audit.services import audit_record
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError, NotFound
 from eloket.common.permissions import Permission, authorize
+from eloket.common.text import refuse_hidden_characters
 from eloket.identity.models import ApiToken, Citizen, OfficerRole, Role, UserSession
 from eloket.register.models import Person
 from eloket.register.selectors import person_for_identifier
@@ -140,6 +141,7 @@ def api_token_create(
     lifetime = dt.timedelta(days=days)
     if is_officer(user):
         lifetime = min(lifetime, dt.timedelta(hours=settings.ELOKET_OFFICER_TOKEN_HOURS))
+    refuse_hidden_characters(name)
     name = name.strip() or _("API token")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
@@ -211,6 +213,7 @@ def officer_role_set(
             _("Choose a role: %(roles)s.") % {"roles": ", ".join(Role.values)}, code="invalid_role"
         )
     department = department.strip()[:100]
+    refuse_hidden_characters(department)
     with transaction.atomic():
         current = (
             OfficerRole.objects.select_for_update()

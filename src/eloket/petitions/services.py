@@ -16,6 +16,7 @@ from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.common.markup import markdown_to_html
 from eloket.common.permissions import Permission, authorize, same_municipality
+from eloket.common.text import refuse_hidden_characters
 from eloket.identity.eligibility import NotEligible
 from eloket.outbox.queue import outbox_put
 from eloket.petitions import messages as texts
@@ -52,6 +53,7 @@ def _set_status(
 def petition_start(*, actor: Actor, municipality: Municipality, title: str, text: str) -> Petition:
     petition_eligibility(actor, municipality)
     title, text = title.strip(), text.strip()
+    refuse_hidden_characters(title, text)
     if not title or not text:
         raise ApplicationError(_("A petition needs a title and a text."), code="invalid_petition")
     if len(title) > 200 or len(text) > 10000:
@@ -133,6 +135,7 @@ def petition_admit(
     if petition.status != PetitionStatus.SUBMITTED:
         raise ApplicationError(_("Only a submitted petition is checked."), code="wrong_state")
     reason = reason.strip()
+    refuse_hidden_characters(reason)
     with transaction.atomic():
         if not admissible:
             if not reason:
@@ -262,6 +265,7 @@ def petition_answer(
             _("Only a petition that reached its threshold is answered."), code="wrong_state"
         )
     answer = answer.strip()
+    refuse_hidden_characters(answer)
     if not answer:
         raise ApplicationError(_("Write the answer."), code="answer_required")
     with transaction.atomic():

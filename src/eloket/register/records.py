@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 
 from eloket.common.errors import ApplicationError
+from eloket.common.text import hidden_character_problem
 from eloket.register.models import (
     CivilEventKind,
     CivilStatus,
@@ -86,6 +87,20 @@ def validate_person(record: PersonRecord, *, country: str, today: dt.date) -> li
         problems.append(_("National number: %(reason)s") % {"reason": exc})
     if not record.first_names.strip() or not record.last_name.strip():
         problems.append(_("First and last name are required."))
+    texts = {
+        "first_names": record.first_names,
+        "last_name": record.last_name,
+        "birth_place": record.birth_place,
+        "household": record.household or "",
+        "addresses": [
+            [a.street, a.house_number, a.box, a.postcode, a.municipality_name, a.district]
+            for a in record.addresses
+        ],
+    }
+    for column, value in texts.items():
+        problem = hidden_character_problem(value)
+        if problem:
+            problems.append(f"{column}: {problem}")
     if len(record.first_names) > 100 or len(record.last_name) > 100:
         problems.append(_("Names are limited to 100 characters."))
     if record.sex not in Sex.values:
@@ -152,6 +167,11 @@ def validate_event(
         )
     if not record.act_number.strip() or not record.registering_municipality.strip():
         problems.append(_("An event needs an act number and a registering municipality."))
+    problem = hidden_character_problem(
+        record.act_number, record.place, record.registering_municipality
+    )
+    if problem:
+        problems.append(problem)
     if record.date > today:
         problems.append(_("The event date lies in the future."))
     if not record.participants:

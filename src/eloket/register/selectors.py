@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from eloket.common.actors import Actor, ActorKind
 from eloket.common.errors import ApplicationError, NotFound
 from eloket.common.permissions import Permission, authorize
+from eloket.common.text import refuse_hidden_characters
 from eloket.register.access_log import access_log_write
 from eloket.register.ages import band_of
 from eloket.register.backends import ALL_DATA, PersonRecordView, register_backend
@@ -79,6 +80,7 @@ def person_record(
     Logged in the access log unless `actor` is the person. A purpose is required for
     anyone else: the person will read it in "Who consulted my data".
     """
+    refuse_hidden_characters(purpose)  # what the person reads must say what it shows
     if (
         person is None
         or person.municipality_id != municipality.pk

@@ -14,6 +14,7 @@ from eloket.audit.services import audit_record
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.common.permissions import Permission, authorize
+from eloket.common.text import refuse_hidden_characters
 from eloket.outbox.queue import outbox_put
 from eloket.register.importer import read_register_file
 from eloket.register.models import (
@@ -326,6 +327,7 @@ def person_move(
     from eloket.register.selectors import person_get
 
     authorize(actor, municipality, Permission.REGISTER_WRITE)
+    refuse_hidden_characters(street, house_number, postcode, municipality_name, box, district)
     if not (
         street.strip() and house_number.strip() and postcode.strip() and municipality_name.strip()
     ):

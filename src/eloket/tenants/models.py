@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from eloket.common.models import TimeStampedModel
+from eloket.common.text import hidden_character_problem
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,48}[a-z0-9]$")
 # Path prefixes the platform itself uses: a municipality cannot take them as its slug.
@@ -177,6 +178,10 @@ class Municipality(TimeStampedModel):
                 )
             if len(set(self.languages)) != len(self.languages):
                 add("languages", str(_("A language is listed twice.")))
+        for field in ("names", "contact_phone", "contact_address"):
+            problem = hidden_character_problem(getattr(self, field))
+            if problem:
+                add(field, problem)
         if not isinstance(self.names, dict) or not any(str(v).strip() for v in self.names.values()):
             add("names", str(_("Give the official name.")))
         elif any(code not in SUPPORTED_LANGUAGES for code in self.names):

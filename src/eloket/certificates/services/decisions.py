@@ -17,6 +17,7 @@ from eloket.certificates.services.processing import order_issue
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.common.permissions import Permission, authorize, same_municipality
+from eloket.common.text import refuse_hidden_characters
 
 
 class Decision:
@@ -34,6 +35,7 @@ def order_decide(
     same_municipality(municipality, case)
     authorize(actor, municipality, Permission.CASE_HANDLE, department=case.case_type.department)
     reason = reason.strip()
+    refuse_hidden_characters(reason)
     if decision not in Decision.ALL:
         raise ApplicationError(
             _("Decide approve, reject or request_info."), code="invalid_decision"

@@ -19,6 +19,7 @@ from eloket.certificates.selectors import KIND, certificate_type_get, offered_ch
 from eloket.common.actors import Actor, ActorKind
 from eloket.common.errors import ApplicationError, Conflict
 from eloket.common.permissions import Permission, authorize
+from eloket.common.text import refuse_hidden_characters
 from eloket.register.models import Person
 from eloket.register.selectors import person_for_identifier
 
@@ -53,6 +54,7 @@ def _requester_person(actor: Actor) -> Person:
 def _validate(
     municipality: Any, request: OrderRequest, requester: Person
 ) -> tuple[CertificateType, Person]:
+    refuse_hidden_characters(request.purpose, request.contact_email)
     certificate_type = certificate_type_get(
         municipality=municipality, code=request.certificate_type
     )

@@ -11,6 +11,7 @@ from eloket.audit.services import audit_record
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.common.permissions import Permission, authorize, same_municipality
+from eloket.common.text import refuse_hidden_characters
 from eloket.forum.models import ModerationAction, Opinion, OpinionState, Participant, Report, Topic
 from eloket.forum.services.participation import participant_for
 from eloket.tenants.models import Municipality
@@ -23,6 +24,7 @@ def opinion_report(
 ) -> Opinion:
     same_municipality(municipality, opinion)
     reason = reason.strip()
+    refuse_hidden_characters(reason)
     if not reason:
         raise ApplicationError(_("Say what is wrong with this opinion."), code="reason_required")
     topic = opinion.topic
@@ -71,6 +73,7 @@ def opinion_moderate(
     authorize(actor, municipality, Permission.FORUM_MODERATE)
     same_municipality(municipality, opinion)
     reason = reason.strip()
+    refuse_hidden_characters(reason)
     if action not in MODERATION_ACTIONS:
         raise ApplicationError(_("Hide, restore or approve."), code="invalid_action")
     if action == "hide" and not reason:
@@ -109,6 +112,7 @@ def participant_block(
     authorize(actor, municipality, Permission.FORUM_MODERATE)
     same_municipality(municipality, participant)
     reason = reason.strip()
+    refuse_hidden_characters(reason)
     if blocked and not reason:
         raise ApplicationError(_("Give the reason for blocking."), code="reason_required")
     action = "block" if blocked else "unblock"

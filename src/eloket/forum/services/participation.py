@@ -18,6 +18,7 @@ from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError, NotFound
 from eloket.common.permissions import Permission, authorize, same_municipality
 from eloket.common.ratelimit import limit_calls
+from eloket.common.text import refuse_hidden_characters
 from eloket.forum.eligibility import NotEligible, eligible_person, require_open
 from eloket.forum.models import (
     Follow,
@@ -75,6 +76,7 @@ def participant_for(*, actor: Actor, municipality: Municipality, topic: Topic) -
 
 def _clean_text(text: str) -> str:
     text = (text or "").strip()
+    refuse_hidden_characters(text)
     if not text:
         raise ApplicationError(_("Write your opinion first."), code="empty_opinion")
     if len(text) > MAX_OPINION:
@@ -252,6 +254,7 @@ def follow(
 ) -> Follow:
     authorize(actor, municipality, Permission.PARTICIPATE)
     same_municipality(municipality, topic)
+    refuse_hidden_characters(email)
     with transaction.atomic():
         if email:
             User.objects.filter(pk=actor.user_pk).update(email=email.strip()[:254])

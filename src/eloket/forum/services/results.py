@@ -8,6 +8,7 @@ from eloket.audit.services import audit_record
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.common.permissions import Permission, authorize, same_municipality
+from eloket.common.text import refuse_hidden_characters
 from eloket.forum.models import Opinion, OpinionState, Phase, ResponseOutcome, Selection, Topic
 from eloket.forum.services.topics import topic_set_phase
 from eloket.outbox.queue import outbox_put
@@ -19,6 +20,7 @@ def opinion_select(
 ) -> Selection:
     authorize(actor, municipality, Permission.FORUM_MANAGE)
     same_municipality(municipality, opinion)
+    refuse_hidden_characters(award)
     if opinion.state != OpinionState.PUBLISHED:
         raise ApplicationError(_("Only a published opinion can be selected."), code="wrong_state")
     with transaction.atomic():
@@ -67,6 +69,7 @@ def selection_respond(
             _("Say whether it was reflected, partly reflected or not reflected."),
             code="invalid_outcome",
         )
+    refuse_hidden_characters(response)
     if not response.strip():
         raise ApplicationError(_("Give the reason, for everyone to read."), code="reason_required")
     with transaction.atomic():

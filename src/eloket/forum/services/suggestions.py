@@ -9,6 +9,7 @@ from eloket.audit.services import audit_record
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.common.permissions import Permission, authorize, same_municipality
+from eloket.common.text import refuse_hidden_characters
 from eloket.forum.models import SuggestionStatus, SuggestionSupport, Topic, TopicSuggestion
 from eloket.forum.services.topics import topic_create
 from eloket.outbox.queue import outbox_put
@@ -20,6 +21,7 @@ def suggestion_create(
 ) -> TopicSuggestion:
     authorize(actor, municipality, Permission.PARTICIPATE)
     title, description = title.strip(), description.strip()
+    refuse_hidden_characters(title, description)
     if not title or not description:
         raise ApplicationError(_("Give a title and say what the topic is about."), code="invalid")
     if len(title) > 200 or len(description) > 4000:

@@ -13,6 +13,7 @@ from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.common.markup import markdown_to_html
 from eloket.common.permissions import Permission, authorize, same_municipality
+from eloket.common.text import refuse_hidden_characters
 from eloket.forum.models import (
     Attachment,
     ExpertOpinion,
@@ -58,6 +59,7 @@ def topic_create(
     source: str = "",
 ) -> Topic:
     authorize(actor, municipality, Permission.FORUM_MANAGE)
+    refuse_hidden_characters(title, summary, background, department)
     title = _languages_text(title, municipality) if not source else dict(title)
     if not title:
         raise ApplicationError(
@@ -108,6 +110,7 @@ def topic_add_expert(
 ) -> ExpertOpinion:
     authorize(actor, municipality, Permission.FORUM_MANAGE)
     same_municipality(municipality, topic)
+    refuse_hidden_characters(name, role, statement)
     if not name.strip() or not any(str(v).strip() for v in statement.values()):
         raise ApplicationError(_("An expert opinion needs a name and a statement."))
     return ExpertOpinion.objects.create(
