@@ -978,3 +978,89 @@ class TestHiddenCharacters:
         gent.names = {"nl": f"Stad {RLO}tneG"}
         with pytest.raises(ValidationError, match="U\\+202E"):
             gent.full_clean()
+
+
+class TestImportsStayInTheirMunicipality:
+    """Gent's register import named a Brugge resident's national number in a civil event:
+    the event was written with Gent's key on Brugge's person, and Brugge's resident had a
+    marriage in their record that Brugge never registered."""
+
+    def test_an_event_about_a_resident_of_another_municipality_is_refused(
+        self, gent, brugge, add_people, tmp_path
+    ):
+        import datetime as dt
+        import json
+
+        from conftest import person_record
+        from eloket.common.actors import Actor
+        from eloket.register.models import CivilEvent, CivilEventParticipant, Person
+        from eloket.register.national_ids import make_belgian_number
+        from eloket.register.services import ImportRejected, register_import_file
+
+        add_people(brugge, person_record(dt.date(1980, 1, 1), 70, first="Bruggeling"))
+        bruggeling = Person.objects.get(municipality=brugge)
+        groom = make_belgian_number(dt.date(1979, 4, 5), 71)
+        attack = tmp_path / "gent.json"
+        attack.write_text(
+            json.dumps(
+                {
+                    "persons": [
+                        {
+                            "national_number": groom,
+                            "first_names": "Gentenaar",
+                            "last_name": "Peeters",
+                            "sex": "M",
+                            "nationality": "BE",
+                        }
+                    ],
+                    "events": [
+                        {
+                            "kind": "marriage",
+                            "act_number": "M2020/1",
+                            "date": "2020-06-06",
+                            "place": "Gent",
+                            "registering_municipality": "Gent",
+                            "persons": [
+                                {"national_number": groom, "role": "spouse"},
+                                {"national_number": bruggeling.national_id, "role": "spouse"},
+                            ],
+                        }
+                    ],
+                }
+            )
+        )
+        with pytest.raises(ImportRejected) as refused:
+            register_import_file(actor=Actor.system("t", gent), municipality=gent, path=attack)
+        assert [e.message for e in refused.value.errors] == [
+            f"Person {bruggeling.national_id} is not in this file or in this municipality's "
+            "register."
+        ]
+        assert not CivilEvent.objects.exists() and not CivilEventParticipant.objects.exists()
+        assert not Person.objects.filter(municipality=gent).exists()
+        bruggeling.refresh_from_db()
+        assert bruggeling.municipality_id == brugge.pk
+
+    def test_the_writer_finds_no_one_elsewhere_either(self, gent, brugge, add_people):
+        """Records that skipped validation (a caller of the writer) still cannot reach
+        another municipality's people: the writer looks them up in its own register."""
+        import datetime as dt
+
+        from conftest import person_record
+        from eloket.common.errors import ApplicationError
+        from eloket.register.models import Person
+        from eloket.register.records import EventRecord
+        from eloket.register.services import _records_write
+
+        add_people(brugge, person_record(dt.date(1980, 1, 1), 70, first="Bruggeling"))
+        bruggeling = Person.objects.get(municipality=brugge)
+        event = EventRecord(
+            kind="death",
+            act_number="D1",
+            date=dt.date(2024, 1, 1),
+            place="Gent",
+            registering_municipality="Gent",
+            participants=[(bruggeling.national_id, "subject")],
+        )
+        with pytest.raises(ApplicationError, match="not in this file or in this municipality"):
+            _records_write(municipality=gent, persons=[], events=[event])
+        assert not bruggeling.civil_events.exists()

@@ -185,7 +185,8 @@ def validate_event(
         person = persons.get(national_id)
         if person is None:
             problems.append(
-                _("Person %(id)s is not in this file or the register.") % {"id": national_id}
+                _("Person %(id)s is not in this file or in this municipality's register.")
+                % {"id": national_id}
             )
             continue
         if (

@@ -121,8 +121,11 @@ def _records_validate(
     by_id = {r.national_id: r for r in persons}
     missing = {nid for e in events for nid, _role in e.participants if nid not in by_id}
     if missing:
-        # Events may name people already in the register.
-        for person in Person.objects.filter(country=municipality.country, national_id__in=missing):
+        # Events may name people already in this municipality's register, and only them:
+        # a person registered elsewhere is another municipality's to record events for.
+        for person in Person.objects.filter(
+            municipality=municipality, country=municipality.country, national_id__in=missing
+        ):
             by_id[person.national_id] = PersonRecord(
                 national_id=person.national_id,
                 first_names=person.first_names,
@@ -218,10 +221,20 @@ def _records_write(
 
     missing = {nid for e in events for nid, _role in e.participants if nid not in by_id}
     if missing:
+        # Only this municipality's people, as validated; never write onto another's.
         by_id.update(
             (p.national_id, p)
-            for p in Person.objects.filter(country=municipality.country, national_id__in=missing)
+            for p in Person.objects.filter(
+                municipality=municipality, country=municipality.country, national_id__in=missing
+            )
         )
+        elsewhere = sorted(missing - set(by_id))
+        if elsewhere:
+            raise ApplicationError(
+                _("Person %(id)s is not in this file or in this municipality's register.")
+                % {"id": elsewhere[0]},
+                code="import_rejected",
+            )
     event_rows = [
         CivilEvent(
             municipality=municipality,
