@@ -187,9 +187,9 @@ def test_the_race_between_two_submits_is_won_by_one(gent, family, seals, monkeyp
     real_previous = services._previous
     calls = []
 
-    def blind_then_real(user, key, request):
-        calls.append(key)
-        return None if len(calls) == 1 else real_previous(user, key, request)
+    def blind_then_real(*scope_key_request):
+        calls.append(scope_key_request[-2])
+        return None if len(calls) == 1 else real_previous(*scope_key_request)
 
     monkeypatch.setattr(services, "_previous", blind_then_real)
     second = order(gent, jan, "life", family["Jan"], idempotency_key="race")

@@ -1064,3 +1064,104 @@ class TestImportsStayInTheirMunicipality:
         with pytest.raises(ApplicationError, match="not in this file or in this municipality"):
             _records_write(municipality=gent, persons=[], events=[event])
         assert not bruggeling.civil_events.exists()
+
+
+class TestIdempotencyKeysPerMunicipality:
+    """Jan ordered at Gent with `Idempotency-Key: k-1`. The same request to Brugge's
+    endpoint was answered from Gent's order: the service handed back Gent's case, and only
+    the endpoint's last look-up (in Brugge) turned it into a 404 instead of Brugge's own
+    answer. Any other order at Brugge with that key was refused 409 "already used"."""
+
+    BODY = {"certificate_type": "residence", "language": "nl", "delivery": "download"}
+
+    def send(self, client, slug, headers, **changes):
+        return client.post(
+            f"/api/v1/m/{slug}/orders",
+            {**self.BODY, **changes},
+            content_type="application/json",
+            HTTP_ACCEPT_LANGUAGE="en",
+            **headers,
+        )
+
+    def test_the_same_key_at_another_municipality_is_another_request(
+        self, client, gent, brugge, family, seals
+    ):
+        from eloket.cases.models import Case, IdempotencyRecord
+
+        jan = family["Jan"]
+        headers = {**bearer(citizen_user(jan)), "HTTP_IDEMPOTENCY_KEY": "k-1"}
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            first = self.send(client, "gent", headers, subject=jan.national_id)
+        assert first.status_code == 201, first.content
+        gents = first.json()["tracking_code"]
+        # The same request at Brugge: judged there (Jan is not in Brugge's register).
+        elsewhere = self.send(client, "brugge", headers, subject=jan.national_id)
+        assert elsewhere.status_code == 403, elsewhere.content
+        assert gents not in elsewhere.content.decode()
+        assert elsewhere.json()["code"] == "not_allowed_for_subject"
+        # Another request with that key at Brugge is no "key reused" conflict either.
+        other = self.send(client, "brugge", headers, subject=jan.national_id, language="fr")
+        assert other.status_code == 403 and other.json()["code"] != "idempotency_key_reused"
+        # At Gent the key still means Gent's order.
+        again = self.send(client, "gent", headers, subject=jan.national_id)
+        assert again.status_code == 200 and again.json()["tracking_code"] == gents
+        assert Case.objects.count() == 1
+        assert IdempotencyRecord.objects.get().municipality_id == gent.pk
+
+    def test_one_key_may_be_recorded_in_two_municipalities(self, gent, brugge, family, seals):
+        from eloket.cases.models import IdempotencyRecord
+
+        case = place_order(gent, citizen_user(family["Jan"]), family["Jan"])
+        for municipality in (gent, brugge):
+            IdempotencyRecord.objects.create(
+                municipality=municipality,
+                user_id=case.requester_id,
+                key="k-2",
+                fingerprint="f",
+                case=case,
+            )
+        assert IdempotencyRecord.objects.filter(key="k-2").count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_keys_recorded_before_belong_to_their_orders_municipality():
+    """The migration gives every key recorded before it its case's municipality."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+    from django.utils import timezone
+
+    before = [("cases", "0006_case_type_audience")]
+    after = [("cases", "0007_idempotency_per_municipality")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    municipality = old.get_model("tenants", "Municipality").objects.create(
+        slug="gent", names={"nl": "Gent"}, country="BE", nis_code="44021", languages=["nl"]
+    )
+    user = old.get_model("auth", "User").objects.create(username="citizen-jan")
+    case_type = old.get_model("cases", "CaseType").objects.create(
+        municipality=municipality, code="certificate_order", names={"en": "x"}, definition={}
+    )
+    case = old.get_model("cases", "Case").objects.create(
+        municipality=municipality,
+        case_type=case_type,
+        kind="certificate_order",
+        tracking_code="BCDFGH23",
+        status="submitted",
+        requester=user,
+        language="nl",
+        title="x",
+        due_at=timezone.now(),
+    )
+    old.get_model("cases", "IdempotencyRecord").objects.create(
+        user=user, key="k", fingerprint="f", case=case
+    )
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(after)
+    new = executor.loader.project_state(after).apps
+    record = new.get_model("cases", "IdempotencyRecord").objects.get()
+    assert record.municipality_id == municipality.pk
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())

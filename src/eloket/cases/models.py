@@ -197,9 +197,11 @@ class CaseMessage(TenantOwnedModel, AppendOnlyModel):
         return f"{self.case_id} {self.author} {self.at:%Y-%m-%d %H:%M}"
 
 
-class IdempotencyRecord(models.Model):
+class IdempotencyRecord(TenantOwnedModel):
     """The answer to a request sent with an `Idempotency-Key` (or the same form token):
-    sending it again returns the same case instead of making a second one."""
+    sending it again returns the same case instead of making a second one. A key counts
+    per municipality and requester: the same key at another municipality is another
+    request, and never answers with this one's case."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=100)
@@ -209,7 +211,10 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "key"], name="idempotency_once_per_user")
+            models.UniqueConstraint(
+                fields=["municipality", "user", "key"],
+                name="idempotency_once_per_municipality_and_user",
+            )
         ]
 
     def __str__(self) -> str:

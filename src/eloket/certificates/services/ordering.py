@@ -119,7 +119,7 @@ def order_submit(
     assert user_id is not None
     key = idempotency_key.strip()[:100]
     if key:
-        previous = _previous(user_id, key, request)
+        previous = _previous(municipality, user_id, key, request)
         if previous is not None:
             return previous, False
     requester = _requester_person(actor)
@@ -153,20 +153,28 @@ def order_submit(
             )
             if key:
                 IdempotencyRecord.objects.create(
-                    user_id=user_id, key=key, fingerprint=request.fingerprint(), case=case
+                    municipality=municipality,
+                    user_id=user_id,
+                    key=key,
+                    fingerprint=request.fingerprint(),
+                    case=case,
                 )
     except IntegrityError:
         # The same key sent twice at once: the other request made the order.
-        previous = _previous(user_id, key, request) if key else None
+        previous = _previous(municipality, user_id, key, request) if key else None
         if previous is None:
             raise
         return previous, False
     return case, True
 
 
-def _previous(user_id: int, key: str, request: OrderRequest) -> Case | None:
+def _previous(municipality: Any, user_id: int, key: str, request: OrderRequest) -> Case | None:
+    # Keys are the client's, per municipality: the same key sent to another municipality
+    # is another request, and must not answer with (or collide with) this one's order.
     record = (
-        IdempotencyRecord.objects.select_related("case").filter(user_id=user_id, key=key).first()
+        IdempotencyRecord.objects.select_related("case")
+        .filter(municipality=municipality, user_id=user_id, key=key)
+        .first()
     )
     if record is None:
         return None
