@@ -1165,3 +1165,64 @@ def test_keys_recorded_before_belong_to_their_orders_municipality():
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+class TestAnInvalidTokenIsNotAuthenticated:
+    """A script whose token was revoked (or expired, or mistyped) posted and was answered
+    403 "CSRF check Failed": the session fallback ran Django's CSRF check, and the script
+    was told about a browser's cookie instead of its token."""
+
+    def test_a_revoked_token_on_a_post_answers_401(self, family, forum_topic):
+        from django.test import Client
+        from django.utils import timezone
+
+        from eloket.identity.models import ApiToken
+
+        client = Client(enforce_csrf_checks=True)  # as in production
+        jan = citizen_user(family["Jan"])
+        headers = bearer(jan)
+        ApiToken.objects.filter(user=jan).update(revoked_at=timezone.now())
+        url = f"/api/v1/m/gent/forum/topics/{forum_topic.pk}/opinions"
+        for method, path in [
+            ("post", url),
+            ("post", "/api/v1/me/tokens"),
+            ("delete", "/api/v1/me/tokens/1"),
+        ]:
+            answer = getattr(client, method)(
+                path, {"text": "x", "name": "x"}, content_type="application/json", **headers
+            )
+            assert answer.status_code == 401, (path, answer.content)
+            assert answer.json()["code"] == "not_authenticated"
+        garbage = client.post(
+            url, {"text": "x"}, content_type="application/json", HTTP_AUTHORIZATION="Bearer elk_x"
+        )
+        assert garbage.status_code == 401 and garbage.json()["code"] == "not_authenticated"
+
+    def test_a_token_is_judged_alone_even_beside_a_session(self, family, forum_topic):
+        """A browser session does not make up for a bad token sent with it; without a token
+        the session still needs its CSRF token on a POST."""
+        from django.test import Client
+
+        jan = citizen_user(family["Jan"])
+        browser = Client(enforce_csrf_checks=True)
+        browser.force_login(jan)
+        url = f"/api/v1/m/gent/forum/topics/{forum_topic.pk}/opinions"
+        bad = browser.post(
+            url, {"text": "x"}, content_type="application/json", HTTP_AUTHORIZATION="Bearer elk_x"
+        )
+        assert bad.status_code == 401
+        no_csrf = browser.post(url, {"text": "Meer bomen"}, content_type="application/json")
+        assert no_csrf.status_code == 403
+        good = browser.post(
+            url, {"text": "Meer bomen"}, content_type="application/json", **bearer(jan)
+        )
+        assert good.status_code == 201
+
+    def test_nobody_at_all_is_told_to_log_in(self, client, forum_topic):
+        url = f"/api/v1/m/gent/forum/topics/{forum_topic.pk}/opinions"
+        from django.test import Client
+
+        answer = Client(enforce_csrf_checks=True).post(
+            url, {"text": "x"}, content_type="application/json"
+        )
+        assert answer.status_code == 401 and answer.json()["code"] == "not_authenticated"

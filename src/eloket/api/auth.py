@@ -1,5 +1,11 @@
 """How API callers say who they are: a bearer token (`Authorization: Bearer elk_...`),
-or the browser session (with its CSRF token on unsafe methods)."""
+or the browser session (with its CSRF token on unsafe methods).
+
+A request that carries a bearer token is judged by that token alone: a revoked, expired
+or mistyped one answers 401 `not_authenticated`, on a POST as on a GET, and a session
+cookie sent alongside does not make up for it. The CSRF check belongs to the session: it
+runs only when a session is what authenticates the request (nobody logged in answers 401
+too, not a CSRF 403 that would send a script looking for a cookie)."""
 
 from typing import Any
 
@@ -8,6 +14,11 @@ from ninja.security import HttpBearer, SessionAuth
 
 from eloket.identity.middleware import municipality_slug_of
 from eloket.identity.services import api_token_find
+
+
+def sends_bearer_token(request: HttpRequest) -> bool:
+    scheme, _space, _token = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer"
 
 
 class BearerToken(HttpBearer):
@@ -23,6 +34,11 @@ class BearerToken(HttpBearer):
 
 
 class Session(SessionAuth):
+    def __call__(self, request: HttpRequest) -> Any:
+        if sends_bearer_token(request) or not request.user.is_authenticated:
+            return None  # 401: there is no session to protect from forged requests
+        return super().__call__(request)  # the CSRF check, then `authenticate`
+
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         if request.user.is_authenticated:
             if getattr(request, "auth_method", "") != "token":
