@@ -1226,3 +1226,42 @@ class TestAnInvalidTokenIsNotAuthenticated:
             url, {"text": "x"}, content_type="application/json"
         )
         assert answer.status_code == 401 and answer.json()["code"] == "not_authenticated"
+
+
+class TestTheVoteApiIsWhatItsSchemaSays:
+    """The forum API answered an opinion's pass count as `pass_` (a Python name) beside
+    `agree` and `disagree`, and its vote took any string, refusing what the schema did not
+    list only by prose: a client generated from the schema could not know either."""
+
+    def test_answers_and_schema_agree(self, client, family, forum_topic):
+        import jsonschema
+
+        opinion = forum_post(forum_topic, family["Jan"], "Meer bomen")
+        sofie = bearer(citizen_user(family["Sofie"]))
+        schema = client.get("/api/v1/openapi.json").json()
+        components = schema["components"]["schemas"]
+        vote_in = components["VoteIn"]["properties"]["vote"]
+        assert vote_in["enum"] == ["agree", "disagree", "pass"]
+        opinion_out = components["OpinionOut"]
+        assert "pass" in opinion_out["properties"] and "pass_" not in opinion_out["properties"]
+        resolver = {"components": schema["components"], **opinion_out}
+        url = f"/api/v1/m/gent/forum/opinions/{opinion.pk}/vote"
+        for word in ("agree", "disagree", "pass"):
+            cast = client.post(url, {"vote": word}, content_type="application/json", **sofie)
+            assert cast.status_code == 200, cast.content
+            body = cast.json()
+            jsonschema.validate(body, resolver)
+            assert set(body) == set(opinion_out["properties"]) and body["my_vote"] == word
+        assert body["pass"] == 1 and (body["agree"], body["disagree"]) == (0, 0)
+        for not_listed in ("PASS", "skip", "0", 0, None):
+            refused = client.post(
+                url, {"vote": not_listed}, content_type="application/json", **sofie
+            )
+            assert refused.status_code == 422 and refused.json()["code"] == "invalid_input"
+        listed = client.get(f"/api/v1/m/gent/forum/topics/{forum_topic.pk}/opinions", **sofie)
+        item = listed.json()["results"][0]
+        assert item["pass"] == 1 and "pass_" not in item and item["my_vote"] == "pass"
+        one = client.get(f"/api/v1/m/gent/forum/opinions/{opinion.pk}").json()
+        assert one["pass"] == 1 and "pass_" not in one
+        withdrawn = client.delete(url, **sofie).json()
+        assert withdrawn["pass"] == 0 and "pass_" not in withdrawn

@@ -1,6 +1,6 @@
 """The forum's API: topics, opinions, votes, the analysis, Polis import."""
 
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -64,7 +64,12 @@ class OpinionIn(Schema):
     reply_to: int | None = None
 
 
+VoteWord = Literal["agree", "disagree", "pass"]
+
+
 class OpinionOut(Schema):
+    # Answered by alias (the operations below say by_alias=True), so that the schema and
+    # the answers both say `pass`, as they say `agree` and `disagree`.
     id: int
     topic: int
     text: str
@@ -75,11 +80,12 @@ class OpinionOut(Schema):
     agree: int
     disagree: int
     pass_: int = Field(..., alias="pass")
-    my_vote: str | None = Field(None, description="The caller's own vote, if any.")
+    my_vote: VoteWord | None = Field(None, description="The caller's own vote, if any.")
 
 
 class VoteIn(Schema):
-    vote: str = Field(..., description="agree, disagree or pass")
+    # The schema lists the words, and the same schema refuses any other (422).
+    vote: VoteWord = Field(..., description="agree, disagree or pass")
 
 
 class GroupOpinionOut(Schema):
@@ -236,6 +242,7 @@ class OpinionsQuery(Schema):
     "/m/{slug}/forum/topics/{topic_id}/opinions",
     response={200: list[OpinionOut], 404: Error, 422: Error},
     summary="A topic's opinions, with vote counts (and your own vote when you send a token)",
+    by_alias=True,
 )
 @paginate(PageNumberPagination)
 def opinions(request: HttpRequest, slug: str, topic_id: int, query: Query[OpinionsQuery]) -> Any:
@@ -283,6 +290,7 @@ def _with_votes(qs: Any, topic: Topic, viewer: Any) -> Any:
     auth=AUTH,
     response={201: OpinionOut, 429: Error, **ERRORS},
     summary="Post an opinion (eligible residents; a reply with reply_to)",
+    by_alias=True,
 )
 def post(request: HttpRequest, slug: str, topic_id: int, payload: OpinionIn) -> Any:
     topic = _topic(request, slug, topic_id)
@@ -305,6 +313,7 @@ def post(request: HttpRequest, slug: str, topic_id: int, payload: OpinionIn) -> 
     "/m/{slug}/forum/opinions/{opinion_id}",
     response={200: OpinionOut, 404: Error, 422: Error},
     summary="One opinion",
+    by_alias=True,
 )
 def opinion(request: HttpRequest, slug: str, opinion_id: int) -> Any:
     _user(request)
@@ -330,12 +339,11 @@ def opinion(request: HttpRequest, slug: str, opinion_id: int) -> Any:
     auth=AUTH,
     response={200: OpinionOut, 429: Error, **ERRORS},
     summary="Vote agree, disagree or pass (again to change it)",
+    by_alias=True,
 )
 def vote(request: HttpRequest, slug: str, opinion_id: int, payload: VoteIn) -> Any:
     municipality = municipality_get(slug=slug)
     item = selectors.opinion_get(municipality=municipality, opinion_id=opinion_id)
-    if payload.vote not in services.VOTE_WORDS:
-        raise ApplicationError(_("Vote agree, disagree or pass."), code="invalid_vote")
     cast = services.vote_cast(
         actor=participant_actor(request.user),
         municipality=municipality,
@@ -351,6 +359,7 @@ def vote(request: HttpRequest, slug: str, opinion_id: int, payload: VoteIn) -> A
     auth=AUTH,
     response={200: OpinionOut, **ERRORS},
     summary="Withdraw your vote",
+    by_alias=True,
 )
 def withdraw(request: HttpRequest, slug: str, opinion_id: int) -> Any:
     municipality = municipality_get(slug=slug)
