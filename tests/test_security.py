@@ -972,6 +972,27 @@ class TestHiddenCharacters:
         assert "U+0000 NUL" in messages and "U+2066" in messages
         assert not Person.objects.exists() and not CivilEvent.objects.exists()
 
+    def test_the_api_schema_says_so(self, client, db):
+        """A client generated from the schema knows which texts are refused (and a
+        schema-driven test tool does not send them expecting acceptance)."""
+        from eloket.common.text import FREE_TEXT_PATTERN
+
+        schemas = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+        for name, field in [
+            ("TokenIn", "name"),
+            ("OpinionIn", "text"),
+            ("PetitionIn", "title"),
+            ("PetitionIn", "text"),
+            ("RequestStartIn", "text"),
+            ("RequestActionIn", "reason"),
+            ("OrderIn", "purpose"),
+            ("DecisionIn", "reason"),
+            ("LookupIn", "purpose"),
+        ]:
+            assert schemas[name]["properties"][field]["pattern"] == FREE_TEXT_PATTERN, name
+        title = schemas["TopicIn"]["properties"]["title"]["additionalProperties"]
+        assert title["pattern"] == FREE_TEXT_PATTERN
+
     def test_a_municipality_name(self, gent):
         from django.core.exceptions import ValidationError
 

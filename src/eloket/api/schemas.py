@@ -1,12 +1,19 @@
 """Shapes of the API's requests and answers (also the OpenAPI components)."""
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Field, Schema
 
+from eloket.common.text import FREE_TEXT_PATTERN
 from eloket.tenants.links import municipality_urls
 from eloket.tenants.models import Municipality
+
+# Text people type. The schema tells clients which characters are refused (NUL and the
+# controls of text direction, common/text.py); the services refuse them, with a message
+# in the caller's language (400 invalid_characters), so the pattern only documents.
+FREE_TEXT = {"pattern": FREE_TEXT_PATTERN}
+FreeText = Annotated[str, Field(json_schema_extra=FREE_TEXT)]
 
 
 class Error(Schema):
@@ -166,7 +173,7 @@ class AccessLogEntryOut(Schema):
 
 
 class TokenIn(Schema):
-    name: str = Field(..., min_length=1, max_length=100)
+    name: FreeText = Field(..., min_length=1, max_length=100)
     days: int = Field(30, ge=1, le=365)
 
 
@@ -236,8 +243,8 @@ class OrderIn(Schema):
     )
     language: str = Field(..., max_length=5)
     delivery: str = Field(..., max_length=10, description="download, email or post")
-    purpose: str = Field("", max_length=200)
-    email: str = Field("", max_length=254, description="For news, and for delivery by e-mail.")
+    purpose: FreeText = Field("", max_length=200)
+    email: FreeText = Field("", max_length=254, description="For news, and for delivery by e-mail.")
 
 
 class TimelineStepOut(Schema):
@@ -298,7 +305,7 @@ class BackofficeOrderOut(OrderOut):
 
 class DecisionIn(Schema):
     decision: str = Field(..., description="approve, reject or request_info")
-    reason: str = Field("", max_length=4000, description="Required to reject or ask.")
+    reason: FreeText = Field("", max_length=4000, description="Required to reject or ask.")
 
 
 class VerificationOut(Schema):
@@ -358,10 +365,10 @@ class RequestOut(RequestSummaryOut):
 
 class RequestStartIn(Schema):
     kind: str = Field(..., max_length=40, description="The kind's code, e.g. housing_information.")
-    text: str = Field(..., max_length=4000, description="What you ask.")
-    email: str = Field("", max_length=254, description="For news about the request.")
+    text: FreeText = Field(..., max_length=4000, description="What you ask.")
+    email: FreeText = Field("", max_length=254, description="For news about the request.")
 
 
 class RequestActionIn(Schema):
     action: str = Field(..., max_length=40)
-    reason: str = Field("", max_length=4000, description="Required by some actions.")
+    reason: FreeText = Field("", max_length=4000, description="Required by some actions.")

@@ -18,8 +18,12 @@ from django.utils.translation import gettext as _
 
 from eloket.common.errors import ApplicationError
 
-# NUL; LRM and RLM; LRE, RLE, PDF, LRO, RLO; LRI, RLI, FSI, PDI.
-HIDDEN_CHARACTERS = re.compile("[\x00\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# NUL; LRM and RLM; LRE, RLE, PDF, LRO, RLO; LRI, RLI, FSI, PDI. Written as regex escapes,
+# which Python and JSON Schema (ECMA-262) read alike.
+_REFUSED = r"\x00\u200e\u200f\u202a-\u202e\u2066-\u2069"
+HIDDEN_CHARACTERS = re.compile(f"[{_REFUSED}]")
+# For the API's schema: what a free-text field accepts (the service enforces it).
+FREE_TEXT_PATTERN = f"^[^{_REFUSED}]*$"
 
 
 class HiddenCharacter(ApplicationError):

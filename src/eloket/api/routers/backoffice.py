@@ -11,7 +11,7 @@ from ninja import Router, Schema
 
 from eloket.api.auth import AUTH
 from eloket.api.routers.records import record_out
-from eloket.api.schemas import Error, RegisterRecordOut
+from eloket.api.schemas import Error, FreeText, RegisterRecordOut
 from eloket.common.errors import ApplicationError
 from eloket.identity.access import officer_access
 from eloket.register.selectors import person_record
@@ -28,7 +28,7 @@ class Gone(ApplicationError):
 
 class LookupIn(Schema):
     national_number: str = F(..., max_length=20, description="Bare digits, or with separators.")
-    purpose: str = F(
+    purpose: FreeText = F(
         ...,
         max_length=300,
         description="Why the officer opens this record. Required; the person will read it.",

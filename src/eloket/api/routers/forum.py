@@ -10,7 +10,7 @@ from ninja.pagination import paginate
 
 from eloket.api.auth import AUTH
 from eloket.api.pagination import PageNumberPagination
-from eloket.api.schemas import Error
+from eloket.api.schemas import Error, FreeText
 from eloket.common.errors import ApplicationError, NotFound
 from eloket.forum import selectors, services
 from eloket.forum.analysis import analysis_current
@@ -28,10 +28,12 @@ ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 422: Error}
 
 
 class TopicIn(Schema):
-    title: dict[str, str] = Field(..., description="Per language code.")
-    summary: dict[str, str] = Field(default_factory=dict)
-    background: dict[str, str] = Field(default_factory=dict, description="Markdown per language.")
-    department: str = Field("", max_length=200)
+    title: dict[str, FreeText] = Field(..., description="Per language code.")
+    summary: dict[str, FreeText] = Field(default_factory=dict)
+    background: dict[str, FreeText] = Field(
+        default_factory=dict, description="Markdown per language."
+    )
+    department: FreeText = Field("", max_length=200)
     phase: str = Field("draft", description="draft or open")
     vote_mode: str = Field(
         VoteMode.AGREE_DISAGREE_PASS, description="agree_disagree_pass or support_only"
@@ -60,7 +62,7 @@ class TopicOut(Schema):
 
 
 class OpinionIn(Schema):
-    text: str = Field(..., max_length=2000)
+    text: FreeText = Field(..., max_length=2000)
     reply_to: int | None = None
 
 

@@ -8,7 +8,7 @@ from ninja.pagination import paginate
 
 from eloket.api.auth import AUTH
 from eloket.api.pagination import PageNumberPagination
-from eloket.api.schemas import Error
+from eloket.api.schemas import Error, FreeText
 from eloket.identity.eligibility import participant_actor
 from eloket.petitions import selectors, services
 from eloket.petitions.models import Petition
@@ -20,8 +20,8 @@ ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error, 422: Error
 
 
 class PetitionIn(Schema):
-    title: str = Field(..., max_length=200)
-    text: str = Field(..., max_length=10000, description="Markdown.")
+    title: FreeText = Field(..., max_length=200)
+    text: FreeText = Field(..., max_length=10000, description="Markdown.")
 
 
 class PetitionOut(Schema):
