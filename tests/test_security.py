@@ -1286,3 +1286,251 @@ class TestTheVoteApiIsWhatItsSchemaSays:
         assert one["pass"] == 1 and "pass_" not in one
         withdrawn = client.delete(url, **sofie).json()
         assert withdrawn["pass"] == 0 and "pass_" not in withdrawn
+
+
+# The sample nginx configuration: it asked every browser for a client certificate on every
+# page (`ssl_verify_client` on the whole server), missed the card login on municipalities'
+# own host names, and let bodies through that Eloket refuses anyway.
+
+
+def repository():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parents[1]
+
+
+NGINX_SAMPLE = repository() / "deploy" / "nginx.conf.example"
+NAMES = ["eloket.example.be", "loket.gent.example", "loket.brugge.example"]
+CARD_LOGIN = "location ~ ^(/[a-z][a-z0-9-]*)?/login/eid-card$"
+
+
+def nginx_or_skip() -> str:
+    import re
+    import shutil
+    import subprocess
+
+    nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+    if nginx is None:
+        pytest.skip("nginx is not installed: deploy/nginx.conf.example was not checked")
+    version = subprocess.run([nginx, "-v"], capture_output=True, text=True).stderr
+    found = re.search(r"nginx/(\d+)\.(\d+)\.(\d+)", version)
+    if not found or tuple(map(int, found.groups())) < (1, 19, 5):
+        pytest.skip(f"checking the sample needs nginx 1.19.5 or newer (-e), not {version}")
+    return nginx
+
+
+def pem_key(issued) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return issued.key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def nginx_files(folder, sample: str, *, upstream: int = 8000):
+    """The sample inside a configuration of its own, with certificates made here; returns
+    the configuration's path and the citizen CA (the one the card port names)."""
+    from pki import make_ca
+
+    site, citizen_ca = make_ca("eloket.example.be"), make_ca("Citizen CA")
+    (folder / "fullchain.pem").write_text(site.pem)
+    (folder / "privkey.pem").write_bytes(pem_key(site))
+    (folder / "eid-ca.pem").write_text(citizen_ca.pem)
+    sample = sample.replace("/etc/ssl/eloket/", f"{folder}/")
+    sample = sample.replace("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream};")
+    (folder / "eloket.conf").write_text(sample)
+    temp = "".join(
+        f"    {kind}_temp_path {folder}/{kind};\n"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    wrapper = folder / "nginx.conf"
+    wrapper.write_text(
+        f"pid {folder}/nginx.pid;\nerror_log {folder}/error.log;\n"
+        "daemon off;\nmaster_process off;\nevents {}\n"
+        f"http {{\n{temp}    access_log off;\n    include {folder}/eloket.conf;\n}}\n"
+    )
+    return wrapper, citizen_ca
+
+
+def sample_servers() -> list[str]:
+    import re
+
+    text = re.sub(r"#.*", "", NGINX_SAMPLE.read_text())
+    return re.split(r"\bserver\s*\{", text)[1:]
+
+
+class TestTheSampleNginxConfiguration:
+    def test_it_is_valid_nginx(self, tmp_path):
+        import subprocess
+
+        nginx = nginx_or_skip()
+        wrapper, _ca = nginx_files(tmp_path, NGINX_SAMPLE.read_text())
+        log, prefix = str(tmp_path / "error.log"), str(tmp_path)
+        checked = subprocess.run(
+            [nginx, "-t", "-q", "-e", log, "-p", prefix, "-c", str(wrapper)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert checked.returncode == 0, checked.stderr
+
+    def test_it_asks_for_a_certificate_on_the_card_login_only(self):
+        """Read without nginx: which server asks, for which paths and host names."""
+        servers = sample_servers()
+        asking = [server for server in servers if "ssl_verify_client" in server]
+        assert len(asking) == 1 and "listen 8443 ssl;" in asking[0]
+        assert "ssl_verify_client optional_no_ca;" in asking[0]
+        # It passes on the card login (with and without /<slug>) and what its page loads.
+        assert asking[0].count("proxy_pass") == 2 and CARD_LOGIN in asking[0]
+        assert "limit_except GET { deny all; }" in asking[0]
+        assert sum(server.count("$ssl_client_escaped_cert") for server in servers) == 1
+        for server in servers:
+            assert all(name in server for name in NAMES), "municipalities' own hosts too"
+            if "proxy_pass" in server and server is not asking[0]:
+                assert 'proxy_set_header X-SSL-Client-Cert "";' in server
+
+    def test_its_body_limit_is_the_applications(self, settings):
+        import re
+
+        from eloket.documents.verify import MAX_UPLOAD
+        from eloket.forum.services.topics import MAX_ATTACHMENT
+
+        main = next(server for server in sample_servers() if "listen 443 ssl;" in server)
+        limit = re.search(r"^    client_max_body_size (\d+)m;", main, flags=re.M)
+        assert limit, "a client_max_body_size for the whole server"
+        largest = max(settings.DATA_UPLOAD_MAX_MEMORY_SIZE, MAX_UPLOAD, MAX_ATTACHMENT)
+        # The application's limit and room for the multipart envelope, not more than 1 MB.
+        assert largest < int(limit.group(1)) * 1024 * 1024 <= largest + 1024 * 1024
+
+    def test_the_docs_point_to_it(self):
+        docs = repository() / "docs"
+        identity = (docs / "identity.md").read_text()
+        assert "deploy/nginx.conf.example" in identity
+        assert "deploy/nginx.conf.example" in (docs / "configuration.md").read_text()
+        assert "ssl_verify_client optional_no_ca;   # Eloket" not in identity  # the old one
+
+    def test_run_as_written(self, tmp_path):
+        """nginx itself, on 127.0.0.1 with the test's own ports, in front of a server that
+        answers with the headers it received."""
+        import http.client
+        import json
+        import shutil
+        import socket
+        import ssl
+        import subprocess
+        import threading
+        import time
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        from pki import make_citizen
+
+        nginx = nginx_or_skip()
+
+        class Echo(BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                body = json.dumps(dict(self.headers)).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_POST = do_GET
+
+            def log_message(self, *args):
+                pass
+
+        def free_port():
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                return probe.getsockname()[1]
+
+        upstream = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+        threading.Thread(target=upstream.serve_forever, daemon=True).start()
+        main, card, plain = free_port(), free_port(), free_port()
+        sample = NGINX_SAMPLE.read_text()
+        for was, now in [
+            ("listen 80;", f"listen 127.0.0.1:{plain};"),
+            ("listen 443 ssl;", f"listen 127.0.0.1:{main} ssl;"),
+            ("listen 8443 ssl;", f"listen 127.0.0.1:{card} ssl;"),
+            ("$host:8443", f"$host:{card}"),
+        ]:
+            assert was in sample
+            sample = sample.replace(was, now)
+        sample = "\n".join(line for line in sample.splitlines() if "listen [::]" not in line)
+        wrapper, citizen_ca = nginx_files(tmp_path, sample, upstream=upstream.server_address[1])
+        citizen = make_citizen(citizen_ca, national_number="85073003328")
+        (tmp_path / "citizen.pem").write_text(citizen.pem)
+        (tmp_path / "citizen.key").write_bytes(pem_key(citizen))
+        server = subprocess.Popen(
+            [nginx, "-e", str(tmp_path / "error.log"), "-p", str(tmp_path), "-c", str(wrapper)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+
+        def ask(port, path, *, name="eloket.example.be", cert=False, body=None, **headers):
+            context = ssl.create_default_context()
+            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+            if cert:
+                context.load_cert_chain(tmp_path / "citizen.pem", tmp_path / "citizen.key")
+            connection = http.client.HTTPSConnection("127.0.0.1", port, context=context)
+            connection.request(
+                "POST" if body else "GET", path, body=body, headers={"Host": name, **headers}
+            )
+            answer = connection.getresponse()
+            return answer.status, answer.getheader("Location"), answer.read()
+
+        try:
+            for _ in range(200):
+                if server.poll() is not None:
+                    pytest.fail(f"nginx did not start: {server.stderr.read().decode()}")
+                try:
+                    socket.create_connection(("127.0.0.1", card), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            # The main port passes no certificate header on, whatever the browser sent.
+            status, _where, body = ask(main, "/gent/my/", **{"X-SSL-Client-Cert": "forged"})
+            assert status == 200 and "X-SSL-Client-Cert" not in json.loads(body)
+            # The card login, on the platform's host and on a municipality's own, moves to
+            # the card port, and only there is the card's certificate passed on.
+            for name, path in [
+                ("eloket.example.be", "/gent/login/eid-card?next=/gent/my/"),
+                ("loket.gent.example", "/login/eid-card"),
+            ]:
+                status, where, _body = ask(main, path, name=name)
+                assert (status, where) == (302, f"https://{name}:{card}{path}")
+                status, _where, body = ask(card, path, name=name, cert=True)
+                forwarded = json.loads(body)["X-SSL-Client-Cert"]
+                assert status == 200 and forwarded.startswith("-----BEGIN%20CERTIFICATE-----")
+                status, _where, body = ask(card, path, name=name, **{"X-SSL-Client-Cert": "x"})
+                assert status == 200 and "X-SSL-Client-Cert" not in json.loads(body)
+            status, where, _body = ask(card, "/gent/my/")
+            assert (status, where) == (301, "https://eloket.example.be/gent/my/")
+            for asset in ("/static/eloket/base.css", "/gent/theme.css", "/logo"):
+                status, _where, body = ask(card, asset, cert=True)
+                assert status == 200 and "X-SSL-Client-Cert" not in json.loads(body)
+            assert ask(card, "/gent/logo", body=b"x")[0] == 403
+            # Bodies: what Eloket accepts passes; more is refused here.
+            assert ask(main, "/api/v1/verify", body=b"x" * 5_500_000)[0] == 200
+            assert ask(main, "/api/v1/verify", body=b"x" * 7_000_000)[0] == 413
+            polis = "/api/v1/m/gent/forum/import-polis"
+            assert ask(main, polis, body=b"x" * 7_000_000)[0] == 200
+            # Only the card port asks for a certificate (when openssl is there to tell).
+            openssl = shutil.which("openssl")
+            for port, asks in [(main, False), (card, True)] if openssl else []:
+                address = f"127.0.0.1:{port}"
+                said = subprocess.run(
+                    [openssl, "s_client", "-connect", address, "-servername", NAMES[0]],
+                    input="",
+                    capture_output=True,
+                    text=True,
+                    timeout=20,
+                ).stdout
+                assert ("Acceptable client certificate CA names" in said) is asks, said
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+            upstream.shutdown()
