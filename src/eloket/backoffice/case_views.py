@@ -34,6 +34,7 @@ from eloket.certificates.selectors import (
 from eloket.certificates.views import pdf_response
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError, NotFound
+from eloket.common.forms import id_of
 from eloket.common.permissions import Permission, may
 from eloket.documents.models import IssuedDocument
 from eloket.documents.services import document_revoke
@@ -161,7 +162,7 @@ def _common_action(
         case_assign(actor=actor, municipality=tenant, case=case)
         messages.success(request, _("You handle this request now."))
     elif action == "assign":
-        assignee = User.objects.filter(pk=request.POST.get("assignee") or 0).first()
+        assignee = User.objects.filter(pk=id_of(request.POST.get("assignee"))).first()
         if assignee is None:
             raise ApplicationError(_("Choose a colleague."))
         case_assign(actor=actor, municipality=tenant, case=case, assignee=assignee)

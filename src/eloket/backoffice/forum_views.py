@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
+from eloket.common.forms import id_of, whole_number
 from eloket.common.spreadsheet import csv_writer
 from eloket.forum import charts, selectors, services
 from eloket.forum.analysis import analysis_current, analysis_run
@@ -43,13 +44,19 @@ def _topic(tenant: Municipality, topic_id: int):  # type: ignore[no-untyped-def]
 
 
 def _moment(value: str):  # type: ignore[no-untyped-def]
+    """The start of a day typed as 2027-03-01; a clear error for a day that does not exist."""
     import datetime as dt
 
     from django.utils import timezone
 
-    day = parse_date(value or "")
-    if day is None:
+    try:
+        day = parse_date(value or "")
+    except ValueError:
+        day = dt.date.min
+    if day is None and not (value or "").strip():
         return None
+    if day is None or day.year < 2000:
+        raise ApplicationError(_("Give a date like 2027-03-01."), code="not_a_date")
     return timezone.make_aware(dt.datetime.combine(day, dt.time(0, 0)))
 
 
@@ -61,7 +68,7 @@ def forum_home(request: HttpRequest, tenant: Municipality, actor: Actor) -> Http
         try:
             if request.POST.get("action") == "adopt":
                 suggestion = TopicSuggestion.objects.filter(
-                    municipality=tenant, pk=request.POST.get("suggestion") or 0
+                    municipality=tenant, pk=id_of(request.POST.get("suggestion"))
                 ).first()
                 if suggestion is None:
                     raise ApplicationError(_("No such suggestion."))
@@ -102,13 +109,13 @@ def forum_home(request: HttpRequest, tenant: Municipality, actor: Actor) -> Http
                     identity_display=request.POST.get(
                         "identity_display", IdentityDisplay.PSEUDONYM
                     ),
-                    min_age=int(request.POST.get("min_age") or 16),
+                    min_age=whole_number(request.POST.get("min_age"), default=16),
                     pre_moderation=request.POST.get("pre_moderation") == "1",
                 )
             return HttpResponseRedirect(
                 tenant_reverse(request, "backoffice:forum-topic", topic_id=topic.pk)
             )
-        except (ApplicationError, ValueError) as exc:
+        except ApplicationError as exc:
             messages.error(request, str(exc))
             return HttpResponseRedirect(request.path)
     return render(
@@ -170,20 +177,20 @@ def forum_act(
         if action == "phase":
             services.topic_set_phase(**where, topic=topic, phase=request.POST.get("phase", ""))
         elif action in services.MODERATION_ACTIONS:
-            opinion = Opinion.objects.get(topic=topic, pk=request.POST.get("opinion") or 0)
+            opinion = Opinion.objects.get(topic=topic, pk=id_of(request.POST.get("opinion")))
             services.opinion_moderate(**where, opinion=opinion, action=action, reason=reason)
         elif action in ("block", "unblock"):
             participant = Participant.objects.get(
-                topic=topic, pk=request.POST.get("participant") or 0
+                topic=topic, pk=id_of(request.POST.get("participant"))
             )
             services.participant_block(
                 **where, participant=participant, reason=reason, blocked=action == "block"
             )
         elif action == "select":
-            opinion = Opinion.objects.get(topic=topic, pk=request.POST.get("opinion") or 0)
+            opinion = Opinion.objects.get(topic=topic, pk=id_of(request.POST.get("opinion")))
             services.opinion_select(**where, opinion=opinion, award=request.POST.get("award", ""))
         elif action == "respond":
-            selection = Selection.objects.get(topic=topic, pk=request.POST.get("selection") or 0)
+            selection = Selection.objects.get(topic=topic, pk=id_of(request.POST.get("selection")))
             services.selection_respond(
                 **where,
                 selection=selection,

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
+from eloket.common.forms import id_of
 from eloket.identity.access import officer_page
 from eloket.outbox.kinds import outbox_kinds
 from eloket.outbox.selectors import outbox_message_get, outbox_trouble
@@ -22,11 +23,9 @@ from eloket.tenants.models import Municipality
 @officer_page()
 def outbox(request: HttpRequest, tenant: Municipality, actor: Actor) -> HttpResponse:
     if request.method == "POST":
-        try:
-            message_id = int(request.POST.get("message") or 0)
-        except ValueError:
-            message_id = 0
-        message = outbox_message_get(municipality=tenant, message_id=message_id)
+        message = outbox_message_get(
+            municipality=tenant, message_id=id_of(request.POST.get("message"))
+        )
         try:
             if message is None:
                 raise ApplicationError(_("No such message."))

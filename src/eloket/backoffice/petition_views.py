@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 from eloket.backoffice.case_views import case_context
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
+from eloket.common.forms import id_of
 from eloket.identity.access import officer_page
 from eloket.petitions import selectors, services
 from eloket.petitions.models import Petition
@@ -49,9 +50,9 @@ def petitions(request: HttpRequest, tenant: Municipality, actor: Actor) -> HttpR
     if request.method == "POST":
         try:
             petition = selectors.petition_for_officer(
-                municipality=tenant, petition_id=int(request.POST.get("petition") or 0)
+                municipality=tenant, petition_id=id_of(request.POST.get("petition"))
             )
-        except (ApplicationError, ValueError):
+        except ApplicationError:
             messages.error(request, _("No such petition."))
         else:
             _act(request, tenant, actor, petition)

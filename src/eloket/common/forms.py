@@ -1,4 +1,5 @@
-"""Form fields shared by the admin's forms."""
+"""What forms send, read safely: the admin's JSON fields, and the ids and numbers of the
+pages' forms and query strings."""
 
 import json
 from typing import Any
@@ -6,6 +7,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+from eloket.common.errors import ApplicationError
 
 
 class BoundedJSONField(forms.JSONField):
@@ -42,3 +45,38 @@ class BoundedJSONField(forms.JSONField):
         if typed in ({}, [], None) and initial in ({}, [], None, ""):
             return False
         return json.dumps(initial, sort_keys=True) != json.dumps(typed, sort_keys=True)
+
+
+# The largest key an integer column holds on every database the platform runs on
+# (PostgreSQL's `integer`): a larger number sent as an id names nothing.
+ID_MAX = 2**31 - 1
+PAGE_MAX = 10_000
+
+
+def id_of(value: object) -> int:
+    """The id a form or query string sent, as a number a look-up can take: 0, which names
+    nothing, for anything but 1 to ID_MAX in ASCII digits (text, a huge number, nothing),
+    so that a bad value finds nothing instead of failing in the database."""
+    text = str(value or "").strip()
+    if text.isascii() and text.isdigit() and len(text) <= len(str(ID_MAX)):
+        number = int(text)
+        if number <= ID_MAX:
+            return number
+    return 0
+
+
+def page_of(value: object) -> int:
+    """A page number from a query string: 1 for anything but 1 to PAGE_MAX."""
+    number = id_of(value)
+    return number if 1 <= number <= PAGE_MAX else 1
+
+
+def whole_number(value: object, *, default: int) -> int:
+    """A whole number typed into a form (the default when left empty); a clear error in
+    the user's language for anything else. Ranges are the service's to check."""
+    text = str(value or "").strip()
+    if not text:
+        return default
+    if text.isascii() and text.lstrip("-").isdigit() and len(text) <= 12:
+        return int(text)
+    raise ApplicationError(_("Give a whole number."), code="not_a_number")

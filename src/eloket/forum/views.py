@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from eloket.common.errors import ApplicationError
+from eloket.common.forms import id_of, page_of
 from eloket.forum import selectors, services
 from eloket.forum.display import display_name
 from eloket.forum.eligibility import eligible_person
@@ -114,10 +115,7 @@ def topic_page(request: HttpRequest, tenant: Municipality, topic_id: int) -> Htt
         raise Http404(str(exc)) from exc
     count_view(topic)
     order = request.GET.get("order", "new")
-    try:
-        page = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = page_of(request.GET.get("page"))
     rows, more = selectors.opinions_page(
         municipality=tenant, topic=topic, viewer=request.user, order=order, page=page
     )
@@ -338,7 +336,7 @@ def suggestions(request: HttpRequest, tenant: Municipality) -> HttpResponse:
             actor = participant_actor(request.user)
             if request.POST.get("action") == "support":
                 suggestion = TopicSuggestion.objects.filter(
-                    municipality=tenant, pk=request.POST.get("suggestion") or 0
+                    municipality=tenant, pk=id_of(request.POST.get("suggestion"))
                 ).first()
                 if suggestion is None:
                     raise ApplicationError(_("No such suggestion."))

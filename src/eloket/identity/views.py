@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from eloket.common.errors import ApplicationError
+from eloket.common.forms import id_of, whole_number
 from eloket.identity import selectors, services, sessions
 from eloket.identity.models import LoginMethod
 from eloket.identity.providers import eid_certificate, oidc
@@ -200,7 +201,9 @@ def my_security(request: HttpRequest, tenant: Municipality) -> HttpResponse:
     if request.method == "POST":
         try:
             if request.POST.get("action") == "create":
-                days = int(request.POST.get("days") or settings.ELOKET_API_TOKEN_DAYS)
+                days = whole_number(
+                    request.POST.get("days"), default=settings.ELOKET_API_TOKEN_DAYS
+                )
                 issued = services.api_token_create(
                     user=user,
                     name=request.POST.get("name", ""),
@@ -209,14 +212,11 @@ def my_security(request: HttpRequest, tenant: Municipality) -> HttpResponse:
                 )
                 new_secret = issued.secret
             elif request.POST.get("action") == "revoke":
-                services.api_token_revoke(user=user, token_id=int(request.POST.get("token", 0)))
+                services.api_token_revoke(user=user, token_id=id_of(request.POST.get("token")))
                 messages.success(request, _("The token was revoked."))
                 return HttpResponseRedirect(request.path)
-        except (ApplicationError, ValueError) as exc:
-            messages.error(
-                request,
-                str(exc) if isinstance(exc, ApplicationError) else _("Give a number of days."),
-            )
+        except ApplicationError as exc:
+            messages.error(request, str(exc))
     return render(
         request,
         "identity/security.html",
