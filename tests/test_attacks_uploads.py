@@ -5,7 +5,8 @@ Sizes, while the body arrives
 - a body that declares 50 MB is read whole (to disk) before anything looks at its size
 - a file past the limit in a body that does not say so keeps being stored to the end
 - the same on the API, as a raw PDF body and as a multipart file
-- form fields past Django's memory limit answer a bare "400 Bad Request" in English
+- form fields and JSON bodies past Django's memory limit answer a bare "400 Bad Request"
+  in English (HTML, on the API too)
 - a Polis export over 20 MB is silently cut at 20 MB and imported (or refused) cut
 - a Polis export between 5 and 20 MB must still be taken (its own, larger limit)
 
@@ -195,6 +196,17 @@ class TestUploadsAreBoundedWhileTheyArrive:
             HTTP_ACCEPT_LANGUAGE="nl",
         )
         assert answer.status_code == 413 and "groter dan 5 MB" in answer.content.decode()
+
+    def test_a_json_body_past_the_memory_limit(self, client, gent, family):
+        """Before: Django's RequestDataTooBig escaped the API as an HTML "400 Bad Request".
+        Now: 413 in the API's own format."""
+        answer = client.post(
+            "/api/v1/me/tokens",
+            '{"name": "' + "x" * (5 * MB) + '"}',
+            content_type="application/json",
+            **bearer(citizen_user(family["Jan"])),
+        )
+        assert answer.status_code == 413 and answer.json()["code"] == "upload_too_large"
 
     def test_a_polis_export_over_its_limit_is_refused_not_cut(
         self, client, gent, make_officer, settings
