@@ -1,5 +1,6 @@
 """Look-ups per client address (document verification), on the shared rate limit."""
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
@@ -23,8 +24,6 @@ def check_rate(
 
 def check_upload_rate(request: HttpRequest) -> None:
     """Uploads to verify: reading and checking a PDF's seal costs far more than a code."""
-    from django.conf import settings
-
     check_rate(
         request,
         scope="verify-upload",
