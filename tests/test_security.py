@@ -1394,15 +1394,26 @@ class TestTheSampleNginxConfiguration:
     def test_its_body_limit_is_the_applications(self, settings):
         import re
 
-        from eloket.documents.verify import MAX_UPLOAD
+        from eloket.common.uploads import ENVELOPE_BYTES
         from eloket.forum.services.topics import MAX_ATTACHMENT
 
         main = next(server for server in sample_servers() if "listen 443 ssl;" in server)
         limit = re.search(r"^    client_max_body_size (\d+)m;", main, flags=re.M)
         assert limit, "a client_max_body_size for the whole server"
-        largest = max(settings.DATA_UPLOAD_MAX_MEMORY_SIZE, MAX_UPLOAD, MAX_ATTACHMENT)
+        largest = max(
+            settings.DATA_UPLOAD_MAX_MEMORY_SIZE, settings.ELOKET_UPLOAD_MAX_BYTES, MAX_ATTACHMENT
+        )
         # The application's limit and room for the multipart envelope, not more than 1 MB.
-        assert largest < int(limit.group(1)) * 1024 * 1024 <= largest + 1024 * 1024
+        assert largest < int(limit.group(1)) * 1024 * 1024 <= largest + ENVELOPE_BYTES
+        # The Polis imports: their own limit, with the same room.
+        polis = re.findall(r"client_max_body_size (\d+)m;", main)
+        polis_limit = settings.ELOKET_POLIS_UPLOAD_MAX_BYTES
+        assert all(
+            polis_limit < int(size) * 1024 * 1024 <= polis_limit + ENVELOPE_BYTES
+            for size in polis
+            if int(size) * 1024 * 1024 > largest + ENVELOPE_BYTES
+        )
+        assert len(polis) == 3
 
     def test_the_docs_point_to_it(self):
         docs = repository() / "docs"

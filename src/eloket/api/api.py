@@ -4,6 +4,8 @@ Endpoints are thin: parse, call a selector or service, return. Errors are JSON
 {"code", "message", "details"}; every operation documents its error answers.
 """
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -20,6 +22,7 @@ from eloket.api.routers import (
     requests,
 )
 from eloket.common.errors import ApplicationError
+from eloket.common.uploads import too_large
 
 api = NinjaAPI(
     title="Eloket API",
@@ -85,6 +88,12 @@ def not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRes
         "not_authenticated",
         _("Log in, or send a bearer token (Authorization: Bearer ...)."),
     )
+
+
+@api.exception_handler(RequestDataTooBig)
+def request_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    """A JSON or form body over DATA_UPLOAD_MAX_MEMORY_SIZE (files: common/uploads.py)."""
+    return application_error(request, too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
 
 
 @api.exception_handler(HttpError)

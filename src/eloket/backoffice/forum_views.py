@@ -16,10 +16,11 @@ from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.common.forms import id_of, whole_number
 from eloket.common.spreadsheet import csv_writer
+from eloket.common.uploads import upload_limit
 from eloket.forum import charts, selectors, services
 from eloket.forum.analysis import analysis_current, analysis_run
 from eloket.forum.display import display_name
-from eloket.forum.interchange import export_zip, import_polis_upload
+from eloket.forum.interchange import POLIS_UPLOAD_HINT, export_zip, import_polis_upload
 from eloket.forum.models import (
     Analysis,
     IdentityDisplay,
@@ -60,6 +61,7 @@ def _moment(value: str):  # type: ignore[no-untyped-def]
     return timezone.make_aware(dt.datetime.combine(day, dt.time(0, 0)))
 
 
+@upload_limit("ELOKET_POLIS_UPLOAD_MAX_BYTES", POLIS_UPLOAD_HINT)
 @require_http_methods(["GET", "POST"])
 @never_cache
 @officer_page()
@@ -76,10 +78,8 @@ def forum_home(request: HttpRequest, tenant: Municipality, actor: Actor) -> Http
                     actor=actor, municipality=tenant, suggestion=suggestion
                 )
             elif request.POST.get("action") == "import":
-                files = {
-                    f.name or "file.csv": f.read(20 * 1024 * 1024)
-                    for f in request.FILES.getlist("files")
-                }
+                # Whole: the upload handler refused more than ELOKET_POLIS_UPLOAD_MAX_BYTES.
+                files = {f.name or "file.csv": f.read() for f in request.FILES.getlist("files")}
                 if not files:
                     raise ApplicationError(_("Choose the files of a Polis export."))
                 topic = import_polis_upload(

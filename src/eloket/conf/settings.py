@@ -108,6 +108,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "eloket.tenants.middleware.TenantMiddleware",
     "eloket.tenants.middleware.TenantLanguageMiddleware",
+    # Before the CSRF check, which reads a form's body: the view's upload limit first.
+    "eloket.web.middleware.UploadLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -227,6 +229,18 @@ if not PRODUCTION:
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
 MEDIA_URL = "/media/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Uploads are counted while they arrive and refused (413) once their files pass the limit,
+# before they are stored whole (common/uploads.py): ELOKET_UPLOAD_MAX_BYTES everywhere (a
+# PDF to verify, a topic's attachment, a raw body), ELOKET_POLIS_UPLOAD_MAX_BYTES for the
+# Polis imports; a zip's unpacked members together at most ELOKET_POLIS_UNPACKED_MAX_BYTES.
+ELOKET_UPLOAD_MAX_BYTES = env_int("ELOKET_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
+ELOKET_POLIS_UPLOAD_MAX_BYTES = env_int("ELOKET_POLIS_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
+ELOKET_POLIS_UNPACKED_MAX_BYTES = env_int("ELOKET_POLIS_UNPACKED_MAX_BYTES", 50 * 1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "eloket.common.uploads.BoundedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # --- Security. A strict Content-Security-Policy everywhere, demo mode included: no
 # inline script or style; branding is served as a stylesheet of the municipality's own.
@@ -403,6 +417,8 @@ ELOKET_TRUST_ROOTS = env_str("ELOKET_TRUST_ROOTS") or (
 ELOKET_TSA_URL = env_str("ELOKET_TSA_URL")
 # Verification by code: look-ups per address and minute.
 ELOKET_VERIFY_RATE = env_int("ELOKET_VERIFY_RATE", 30)
+# Verification by upload (a PDF's seal checked: far dearer): uploads per address and minute.
+ELOKET_VERIFY_UPLOAD_RATE = env_int("ELOKET_VERIFY_UPLOAD_RATE", 10)
 
 
 # --- Checkpoints of the hash chains (docs/security.md): the access log's and the audit

@@ -12,18 +12,31 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
-from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.decode_limits import (
+    DecodeLimits,
+    DocumentDecodeBudget,
+    StreamDecodeLimits,
+)
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 from eloket.common.errors import ApplicationError
+from eloket.common.uploads import too_large
 from eloket.documents.codes import normalise_code
 from eloket.documents.models import DocumentStatus, IssuedDocument
 from eloket.documents.pki import trust_roots
 
-MAX_UPLOAD = 5 * 1024 * 1024
+# What decoding a stream of an uploaded file may produce: our documents need a few
+# hundred kilobytes, pyHanko's defaults for untrusted files allow 256 MB a stream and 100
+# times the file in all (500 MB for 5 MB of zip bombs).
+DECODE_LIMITS = DecodeLimits(
+    per_stream=StreamDecodeLimits(max_output_size=16 * 1024 * 1024),
+    document_budget=DocumentDecodeBudget(base_allowance=32 * 1024 * 1024, max_ratio=10),
+)
+logger = logging.getLogger(__name__)
 # pyHanko logs every failed validation with a traceback; a forged upload is an expected
 # answer here, not an error of ours.
 logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
@@ -32,18 +45,6 @@ logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
 
 class UploadRefused(ApplicationError):
     code = "invalid_upload"
-
-
-class UploadTooLarge(UploadRefused):
-    code = "upload_too_large"
-    status = 413
-
-
-def too_large() -> UploadTooLarge:
-    return UploadTooLarge(
-        _("The file is larger than %(mb)d MB: it is not one of our documents.")
-        % {"mb": MAX_UPLOAD // (1024 * 1024)}
-    )
 
 
 @dataclass
@@ -87,37 +88,40 @@ def verify_code(code: str) -> Verification:
 
 
 def verify_pdf(data: bytes) -> Verification:
-    if len(data) > MAX_UPLOAD:
-        raise too_large()
+    if len(data) > settings.ELOKET_UPLOAD_MAX_BYTES:
+        raise too_large(settings.ELOKET_UPLOAD_MAX_BYTES)
     if not data.startswith(b"%PDF-"):
         raise UploadRefused(_("This is not a PDF file."), code="not_a_pdf")
     not_authentic = "not_authentic"
+    # Anything the parser raises on a hostile file (a RecursionError from arrays nested
+    # 100,000 deep, an AssertionError, a decode limit, a broken cross-reference table) is
+    # the same answer: the file is not one of ours. Never a server error.
     try:
-        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        reader = PdfFileReader(io.BytesIO(data), strict=False, decode_limits=DECODE_LIMITS)
         signatures = reader.embedded_signatures
-    except (PdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
-        return Verification(
-            False,
-            not_authentic,
-            reasons=[_("The PDF cannot be read: %(e)s") % {"e": type(exc).__name__}],
-        )
-    if not signatures:
+        seal = signatures[-1] if signatures else None
+    except Exception as exc:
+        logger.info("verification: the upload cannot be read as a PDF (%s)", type(exc).__name__)
+        return Verification(False, not_authentic, reasons=[_("This file cannot be read as a PDF.")])
+    if seal is None:
         return Verification(False, not_authentic, reasons=[_("The PDF carries no seal.")])
-    seal = signatures[-1]
     try:
         status = validate_pdf_signature(seal, ValidationContext(trust_roots=trust_roots()))
-    except Exception as exc:
-        return Verification(
-            False,
-            not_authentic,
-            reasons=[_("The seal cannot be checked: %(e)s") % {"e": type(exc).__name__}],
+        broken = not status.intact or not status.valid
+        trusted = bool(status.trusted)
+        whole = status.coverage is not None and status.coverage.name in (
+            "ENTIRE_FILE",
+            "ENTIRE_REVISION",
         )
+    except Exception as exc:
+        logger.info("verification: the seal cannot be checked (%s)", type(exc).__name__)
+        return Verification(False, not_authentic, reasons=[_("The seal cannot be checked.")])
     reasons = []
-    if not status.intact or not status.valid:
+    if broken:
         reasons.append(_("The file was changed after it was sealed."))
-    if not status.trusted:
+    if not trusted:
         reasons.append(_("The seal was not made by a trusted certificate."))
-    if status.coverage is None or status.coverage.name not in ("ENTIRE_FILE", "ENTIRE_REVISION"):
+    if not whole:
         reasons.append(_("The seal does not cover the whole file."))
     document = _find_registered(data)
     if document is None:

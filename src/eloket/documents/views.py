@@ -1,5 +1,5 @@
 """The public verification page: by code (typed or from the QR code) or by uploading the
-PDF. Anyone may use it; code look-ups are rate-limited per address."""
+PDF. Anyone may use it; code look-ups and uploads are rate-limited per address."""
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -9,8 +9,8 @@ from django.views.decorators.http import require_http_methods
 
 from eloket.common.errors import ApplicationError
 from eloket.documents.codes import normalise_code
-from eloket.documents.ratelimit import check_rate
-from eloket.documents.verify import MAX_UPLOAD, too_large, verify_code, verify_pdf
+from eloket.documents.ratelimit import check_rate, check_upload_rate
+from eloket.documents.verify import verify_code, verify_pdf
 
 
 @require_http_methods(["GET", "POST"])
@@ -20,11 +20,11 @@ def verify(request: HttpRequest, code: str = "") -> HttpResponse:
     method = ""
     if request.method == "POST":
         if request.FILES.get("document"):
+            # The upload handler has refused a file over ELOKET_UPLOAD_MAX_BYTES already.
             upload: UploadedFile = request.FILES["document"]  # type: ignore[assignment]
             try:
-                if upload.size and upload.size > MAX_UPLOAD:
-                    raise too_large()
-                result = verify_pdf(upload.read(MAX_UPLOAD + 1))
+                check_upload_rate(request)
+                result = verify_pdf(upload.read())
                 method = "upload"
             except ApplicationError as exc:
                 error = exc

@@ -12,13 +12,15 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
+from eloket.common.uploads import megabytes, too_large
 from eloket.forum.models import (
     Analysis,
     IdentityDisplay,
@@ -36,6 +38,11 @@ from eloket.tenants.models import Municipality
 Progress = Callable[[str], None]
 BATCH = 5000
 MODERATED_OUT = gettext_noop("Moderated out in the original consultation.")
+POLIS_FILES = ("comments.csv", "votes.csv", "participants-votes.csv", "summary.csv")
+POLIS_UPLOAD_HINT = gettext_lazy(
+    "A larger export is imported on the server with eloket forum import-polis."
+)
+CHUNK = 64 * 1024
 
 
 def _moment(milliseconds: int) -> dt.datetime:
@@ -81,6 +88,11 @@ def import_conversation(
 ) -> Topic:
     if not conversation.comments:
         raise ApplicationError(_("The export holds no comments."), code="invalid_polis_export")
+    if not conversation.votes and not any(c.author_id for c in conversation.comments):
+        raise ApplicationError(
+            _("The export names no participants: no votes and no authors."),
+            code="invalid_polis_export",
+        )
     language = municipality.default_language
     with transaction.atomic():
         topic = topic_create(
@@ -172,26 +184,67 @@ def import_polis_upload(
     *, actor: Actor, municipality: Municipality, files: dict[str, bytes], title: str = ""
 ) -> Topic:
     """The same from uploaded files (the API): comments.csv and votes.csv, optionally
-    participants-votes.csv and summary.csv, or one zip holding them."""
+    participants-votes.csv and summary.csv, or one zip holding them. At most
+    ELOKET_POLIS_UPLOAD_MAX_BYTES sent, and ELOKET_POLIS_UNPACKED_MAX_BYTES unpacked; other
+    files (and a zip's other members) are not read."""
     import tempfile
 
+    sent_limit = settings.ELOKET_POLIS_UPLOAD_MAX_BYTES
+    if sum(len(data) for data in files.values()) > sent_limit:
+        raise too_large(sent_limit, POLIS_UPLOAD_HINT)
+    budget = settings.ELOKET_POLIS_UNPACKED_MAX_BYTES
     with tempfile.TemporaryDirectory() as folder:
         target = Path(folder)
         for name, data in files.items():
-            if name.endswith(".zip"):
-                try:
-                    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                        for member in archive.namelist():
-                            base = Path(member).name
-                            if base.endswith(".csv"):
-                                (target / base).write_bytes(archive.read(member))
-                except zipfile.BadZipFile as exc:
-                    raise ApplicationError(
-                        _("The zip file cannot be read."), code="invalid_polis_export"
-                    ) from exc
-            else:
-                (target / Path(name).name).write_bytes(data)
+            base = _base_name(name)
+            if base.lower().endswith(".zip"):
+                budget -= _unpack(data, target, budget)
+            elif base in POLIS_FILES:
+                (target / base).write_bytes(data)
         return import_polis(actor=actor, municipality=municipality, directory=target, title=title)
+
+
+def _base_name(name: str) -> str:
+    return name.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def _unpack(data: bytes, target: Path, budget: int) -> int:
+    """Polis's files from a zip into `target`, counting what they unpack to (refused past
+    `budget`, however small the zip: a zip bomb). Returns the bytes written."""
+    written = 0
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = {
+                _base_name(info.filename): info
+                for info in archive.infolist()
+                if not info.is_dir() and _base_name(info.filename) in POLIS_FILES
+            }
+            if sum(info.file_size for info in members.values()) > budget:
+                raise _unpacked_too_large(budget)
+            for base, info in members.items():
+                with archive.open(info) as source, (target / base).open("wb") as out:
+                    while chunk := source.read(CHUNK):
+                        written += len(chunk)
+                        if written > budget:  # more than its header said
+                            raise _unpacked_too_large(budget)
+                        out.write(chunk)
+    except ApplicationError:
+        raise
+    except Exception as exc:  # every way a zip can be broken (CRC, method, password): one answer
+        raise ApplicationError(
+            _("The zip file cannot be read."), code="invalid_polis_export"
+        ) from exc
+    return written
+
+
+def _unpacked_too_large(budget: int) -> ApplicationError:
+    return ApplicationError(
+        _("The zip file unpacks to more than %(mb)s MB, the most accepted here.")
+        % {"mb": megabytes(budget)}
+        + f" {POLIS_UPLOAD_HINT}",
+        code="polis_export_too_large",
+        details={"limit_bytes": budget},
+    )
 
 
 def export_polis(topic: Topic) -> dict[str, str]:

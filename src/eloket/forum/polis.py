@@ -43,39 +43,83 @@ class PolisFormatError(ValueError):
     pass
 
 
-def _rows(path: Path) -> Iterator[dict[str, str]]:
+# An id is stored in a field of 64 characters (Participant and Opinion.external_id); a
+# timestamp (milliseconds since 1970) must be a date that every time zone, Python and the
+# database can show: before the year 3000.
+MAX_ID = 64
+MAX_TIMESTAMP = 32_503_680_000_000
+
+
+def _read(path: Path) -> Iterator[list[str]]:
+    """The records of one CSV file; every way it can fail to be one is a PolisFormatError
+    naming the file (not UTF-8, broken quoting, a NUL that no database stores)."""
     if not path.exists():
         raise PolisFormatError(f"{path.name} is missing")
-    with path.open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            yield {
-                key: spreadsheet_unescape(value) if isinstance(value, str) else value
-                for key, value in row.items()
-            }
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            for record in csv.reader(handle):
+                if any("\x00" in value for value in record):
+                    raise PolisFormatError(f"{path.name}: a NUL character")
+                yield record
+    except UnicodeDecodeError as exc:
+        raise PolisFormatError(f"{path.name} is not UTF-8 text") from exc
+    except csv.Error as exc:
+        raise PolisFormatError(f"{path.name}: {exc}") from exc
+
+
+def _rows(path: Path) -> Iterator[dict[str, str]]:
+    records = _read(path)
+    header = next(records, None)
+    if header is None:
+        raise PolisFormatError(f"{path.name} is empty")
+    for record in records:
+        if not record:
+            continue
+        row = dict(zip(header, record, strict=False))
+        yield {key: spreadsheet_unescape(value) for key, value in row.items()}
+
+
+def _column(row: dict[str, str], name: str, file: str) -> str:
+    try:
+        return row[name]
+    except KeyError:
+        raise PolisFormatError(f"{file}: no {name} column, or a row too short") from None
+
+
+def _id(row: dict[str, str], name: str, file: str, *, required: bool = True) -> str:
+    value = _column(row, name, file) if required else row.get(name, "")
+    if len(value) > MAX_ID:
+        raise PolisFormatError(f"{file}: a {name} longer than {MAX_ID} characters")
+    return value
+
+
+def _integer(row: dict[str, str], name: str, file: str, *, required: bool = False) -> int:
+    text = _column(row, name, file) if required else row.get(name) or "0"
+    try:
+        value = int(text)
+    except ValueError:
+        raise PolisFormatError(f"{file}: {name} is not a whole number: {text[:20]!r}") from None
+    if name == "timestamp" and not value <= MAX_TIMESTAMP:
+        raise PolisFormatError(f"{file}: a timestamp out of range")
+    return value
 
 
 def read_conversation(directory: Path) -> PolisConversation:
-    comments = []
-    for row in _rows(directory / "comments.csv"):
-        try:
-            comments.append(
-                PolisComment(
-                    comment_id=row["comment-id"],
-                    author_id=row.get("author-id", ""),
-                    text=row["comment-body"],
-                    moderated=int(row.get("moderated") or 0),
-                    timestamp=int(row.get("timestamp") or 0),
-                )
-            )
-        except (KeyError, ValueError) as exc:
-            raise PolisFormatError(f"comments.csv: {exc}") from exc
+    comments = [
+        PolisComment(
+            comment_id=_id(row, "comment-id", "comments.csv"),
+            author_id=_id(row, "author-id", "comments.csv", required=False),
+            text=_column(row, "comment-body", "comments.csv"),
+            moderated=_integer(row, "moderated", "comments.csv"),
+            timestamp=_integer(row, "timestamp", "comments.csv"),
+        )
+        for row in _rows(directory / "comments.csv")
+    ]
     votes: dict[tuple[str, str], tuple[int, int]] = {}
     for row in _rows(directory / "votes.csv"):
-        try:
-            key = (row["voter-id"], row["comment-id"])
-            value, stamp = int(row["vote"]), int(row.get("timestamp") or 0)
-        except (KeyError, ValueError) as exc:
-            raise PolisFormatError(f"votes.csv: {exc}") from exc
+        key = (_id(row, "voter-id", "votes.csv"), _id(row, "comment-id", "votes.csv"))
+        value = _integer(row, "vote", "votes.csv", required=True)
+        stamp = _integer(row, "timestamp", "votes.csv")
         if value not in (-1, 0, 1):
             raise PolisFormatError(f"votes.csv: a vote of {value}")
         if key not in votes or stamp >= votes[key][1]:
@@ -85,12 +129,11 @@ def read_conversation(directory: Path) -> PolisConversation:
     if (directory / "participants-votes.csv").exists():
         for row in _rows(directory / "participants-votes.csv"):
             if row.get("group-id") not in (None, ""):
-                groups[row["participant"]] = row["group-id"]
+                groups[_id(row, "participant", "participants-votes.csv")] = row["group-id"]
     if (directory / "summary.csv").exists():
-        with (directory / "summary.csv").open(newline="", encoding="utf-8") as handle:
-            for record in csv.reader(handle):
-                if len(record) >= 2:
-                    summary[record[0]] = spreadsheet_unescape(record[1])
+        for record in _read(directory / "summary.csv"):
+            if len(record) >= 2:
+                summary[record[0]] = spreadsheet_unescape(record[1])
     return PolisConversation(
         comments=comments,
         votes=votes,

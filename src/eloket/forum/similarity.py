@@ -13,6 +13,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from eloket.forum.models import Opinion, OpinionState, Topic
 
 LIMIT = 5000
+MAX_TEXT = 2000  # the longest opinion (services.participation.MAX_OPINION)
 THRESHOLD = 0.35
 _cache: OrderedDict[tuple[int, int], tuple[TfidfVectorizer, object, list[int]]] = OrderedDict()
 _lock = threading.Lock()
@@ -42,8 +43,10 @@ def _index(topic: Topic) -> tuple[TfidfVectorizer, object, list[int]] | None:
 
 
 def similar_opinions(topic: Topic, text: str, limit: int = 3) -> list[Opinion]:
+    if not text.strip() or len(text) > MAX_TEXT:
+        return []  # too long to be posted: not worth seconds of comparing (5 MB: 4 s)
     index = _index(topic)
-    if index is None or not text.strip():
+    if index is None:
         return []
     vectorizer, matrix, ids = index
     query = vectorizer.transform([text])

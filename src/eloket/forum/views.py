@@ -161,7 +161,9 @@ def post_opinion(request: HttpRequest, tenant: Municipality, topic_id: int) -> H
     """Posting: first the similar opinions already there are shown; "post anyway" posts."""
     topic = _topic(request, tenant, topic_id)
     text = request.POST.get("text", "")
-    if request.POST.get("confirm") != "1":
+    # Comparing costs a moment (and building a topic's index more): only for someone who
+    # may post at all; the service refuses the others with the reason.
+    if request.POST.get("confirm") != "1" and request.user.is_authenticated:
         similar = similar_opinions(topic, text)
         if similar:
             return render(

@@ -19,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from eloket.common.errors import ApplicationError
 from eloket.tenants.catalogue import catalogue_for
 from eloket.tenants.decorators import tenant_page
 from eloket.tenants.links import tenant_reverse
@@ -177,6 +178,20 @@ def server_error(request: HttpRequest) -> HttpResponse:
             "message": _("Something went wrong on our side. Please try again later."),
         },
         status=500,
+    )
+
+
+def refused_upload(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
+    """A request larger than this address accepts (413), refused before it was stored."""
+    if _wants_json(request):
+        return JsonResponse(
+            {"code": exc.code, "message": str(exc), "details": exc.details}, status=exc.status
+        )
+    return render(
+        request,
+        "web/error.html",
+        {"status": exc.status, "title": _("The file is too large"), "message": str(exc)},
+        status=exc.status,
     )
 
 

@@ -3,7 +3,6 @@ downloading its document, the officers' queue and decisions, and public verifica
 
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field as F
@@ -43,9 +42,10 @@ from eloket.certificates.selectors import (
 )
 from eloket.certificates.views import pdf_response
 from eloket.common.errors import NotFound
+from eloket.common.uploads import read_body
 from eloket.documents.codes import verification_url
-from eloket.documents.ratelimit import check_rate
-from eloket.documents.verify import MAX_UPLOAD, too_large, verify_code, verify_pdf
+from eloket.documents.ratelimit import check_rate, check_upload_rate
+from eloket.documents.verify import verify_code, verify_pdf
 from eloket.identity.access import citizen_actor_for, officer_access
 from eloket.tenants.links import municipality_base_url
 from eloket.tenants.selectors import municipality_get
@@ -301,8 +301,8 @@ def verify_by_code(request: HttpRequest, document_code: str) -> Any:
 
 @router.post(
     "/verify",
-    response={200: VerificationOut, 400: Error, 413: Error, 422: Error},
-    summary="Verify a PDF (sent as the request body, or as the multipart field 'document')",
+    response={200: VerificationOut, 400: Error, 413: Error, 422: Error, 429: Error},
+    summary="Verify a PDF (sent as the request body, or as the multipart field 'document'; rate-limited)",
     openapi_extra={
         "requestBody": {
             "content": {
@@ -319,12 +319,11 @@ def verify_by_code(request: HttpRequest, document_code: str) -> Any:
     },
 )
 def verify_upload(request: HttpRequest) -> Any:
-    try:
-        if request.content_type == "multipart/form-data":
-            upload = request.FILES.get("document")
-            data = upload.read(MAX_UPLOAD + 1) if upload else b""
-        else:
-            data = request.body
-    except RequestDataTooBig as exc:
-        raise too_large() from exc
+    check_upload_rate(request)  # before the body is read
+    if request.content_type == "multipart/form-data":
+        # The upload handler has refused a file over ELOKET_UPLOAD_MAX_BYTES already.
+        upload = request.FILES.get("document")
+        data = upload.read() if upload else b""
+    else:
+        data = read_body(request)  # Content-Length checked first, never read past the limit
     return verify_pdf(data).as_dict()

@@ -5,6 +5,7 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -12,10 +13,11 @@ from eloket.api.auth import AUTH
 from eloket.api.pagination import PageNumberPagination
 from eloket.api.schemas import Error, FreeText
 from eloket.common.errors import ApplicationError, NotFound
+from eloket.common.uploads import upload_limit
 from eloket.forum import selectors, services
 from eloket.forum.analysis import analysis_current
 from eloket.forum.display import display_name
-from eloket.forum.interchange import import_polis_upload
+from eloket.forum.interchange import POLIS_UPLOAD_HINT, import_polis_upload
 from eloket.forum.models import IdentityDisplay, Opinion, Phase, Topic, VoteMode
 from eloket.identity.access import NotAuthenticated, officer_access
 from eloket.identity.eligibility import participant_actor
@@ -400,10 +402,11 @@ def analysis(request: HttpRequest, slug: str, topic_id: int) -> Any:
 @router.post(
     "/m/{slug}/forum/import-polis",
     auth=AUTH,
-    response={201: TopicOut, **ERRORS},
+    response={201: TopicOut, 413: Error, **ERRORS},
     summary="Import a Polis export as a new, closed topic (officers)",
     description="Multipart: the files comments.csv, votes.csv and optionally participants-votes.csv and summary.csv, or one zip.",
 )
+@decorate_view(upload_limit("ELOKET_POLIS_UPLOAD_MAX_BYTES", POLIS_UPLOAD_HINT))
 def import_polis(
     request: HttpRequest,
     slug: str,
@@ -412,7 +415,8 @@ def import_polis(
 ) -> Any:
     municipality = municipality_get(slug=slug)
     actor = officer_access(request, municipality)
-    uploads = {f.name or "file.csv": f.read(20 * 1024 * 1024) for f in (files or [])}
+    # Whole: the upload handler refused more than ELOKET_POLIS_UPLOAD_MAX_BYTES.
+    uploads = {f.name or "file.csv": f.read() for f in (files or [])}
     if not uploads:
         raise ApplicationError(_("Send the files of a Polis export."), code="invalid_polis_export")
     topic = import_polis_upload(actor=actor, municipality=municipality, files=uploads, title=title)

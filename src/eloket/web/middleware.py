@@ -1,0 +1,47 @@
+"""Upload limits on pages (common/uploads.py): the view's own limit is put on the request
+before anything reads the body, and a page's body is read here, before the CSRF check
+would, so that a refusal is a 413 page in the visitor's language and not a server error."""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse
+
+from eloket.common.uploads import UploadTooLarge, too_large
+from eloket.web.views import refused_upload
+
+
+class UploadLimitMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> HttpResponse | None:
+        setting = getattr(view, "upload_limit_setting", None)
+        if setting:
+            request.upload_limit_setting = setting  # type: ignore[attr-defined]
+            request.upload_limit_hint = getattr(view, "upload_limit_hint", "")  # type: ignore[attr-defined]
+        if request.method != "POST" or getattr(view, "csrf_exempt", False):
+            return None  # the API reads its own body, and answers a refusal itself
+        try:
+            request.POST  # noqa: B018 (reads the body now, within the limits)
+        except UploadTooLarge as exc:
+            return refused_upload(request, exc)
+        except RequestDataTooBig:  # form fields beyond DATA_UPLOAD_MAX_MEMORY_SIZE
+            return refused_upload(request, too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
+        return None
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, UploadTooLarge):  # a view that read the body itself
+            return refused_upload(request, exception)
+        return None
