@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from eloket.common.errors import NotFound
 from eloket.forum.models import (
+    Analysis,
     Opinion,
     OpinionState,
     Participant,
@@ -239,3 +240,39 @@ def suggestions_of(*, municipality: Municipality) -> QuerySet[TopicSuggestion]:
     return TopicSuggestion.objects.filter(municipality=municipality).order_by(
         "status", "-supports", "-created_at"
     )
+
+
+def analysis_latest(topic: Topic) -> Analysis | None:
+    """The stored analysis everybody is shown: the one that read the newest data."""
+    return (
+        Analysis.objects.filter(municipality_id=topic.municipality_id, topic=topic)
+        .order_by("-data_version", "-computed_at", "-pk")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class AnalysisShown:
+    """What pages and the API show of a topic's analysis: the last one the worker stored
+    (None before the first), and whether changes since then are still being counted. A
+    read only: no request computes an analysis (forum/analysis_jobs.py)."""
+
+    analysis: Analysis | None
+    pending: bool
+
+    @property
+    def status(self) -> str:
+        """current, updating (a stale one is shown), pending (none yet) or no_data."""
+        if self.analysis is not None:
+            return "updating" if self.pending else "current"
+        return "pending" if self.pending else "no_data"
+
+
+def analysis_shown(*, municipality: Municipality, topic: Topic) -> AnalysisShown:
+    if topic.municipality_id != municipality.pk:
+        raise NotFound(_("There is no such topic here."))
+    latest = analysis_latest(topic)
+    pending = topic.data_version > topic.analysed_version or (
+        latest is None and topic.analysis_due_at is not None
+    )
+    return AnalysisShown(analysis=latest, pending=pending)

@@ -21,7 +21,12 @@ from eloket.forum.services.participation import (
     vote_cast,
     vote_withdraw,
 )
-from eloket.forum.services.results import opinion_select, results_publish, selection_respond
+from eloket.forum.services.results import (
+    analysis_request,
+    opinion_select,
+    results_publish,
+    selection_respond,
+)
 from eloket.forum.services.suggestions import (
     suggestion_adopt,
     suggestion_create,
@@ -40,6 +45,7 @@ __all__ = [
     "OPINIONS_PER_10_MINUTES",
     "VOTES_PER_MINUTE",
     "VOTE_WORDS",
+    "analysis_request",
     "follow",
     "opinion_edit",
     "opinion_moderate",
