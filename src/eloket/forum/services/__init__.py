@@ -11,11 +11,13 @@ from eloket.forum.services.moderation import (
 )
 from eloket.forum.services.participation import (
     OPINIONS_PER_10_MINUTES,
+    SIMILAR_CHECKS_PER_10_MINUTES,
     VOTE_WORDS,
     VOTES_PER_MINUTE,
     follow,
     opinion_edit,
     opinion_post,
+    opinions_like,
     participant_for,
     unfollow,
     vote_cast,
@@ -43,6 +45,7 @@ from eloket.forum.services.topics import (
 __all__ = [
     "MODERATION_ACTIONS",
     "OPINIONS_PER_10_MINUTES",
+    "SIMILAR_CHECKS_PER_10_MINUTES",
     "VOTES_PER_MINUTE",
     "VOTE_WORDS",
     "analysis_request",
@@ -52,6 +55,7 @@ __all__ = [
     "opinion_post",
     "opinion_report",
     "opinion_select",
+    "opinions_like",
     "participant_block",
     "participant_for",
     "results_publish",

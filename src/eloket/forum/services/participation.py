@@ -34,6 +34,7 @@ from eloket.forum.models import (
     VoteValue,
 )
 from eloket.forum.pseudonyms import pseudonym
+from eloket.forum.similarity import similar_opinions
 from eloket.outbox.queue import outbox_put
 from eloket.tenants.models import Municipality
 
@@ -41,6 +42,8 @@ MAX_OPINION = 2000
 # Against floods: per participant and topic (common.ratelimit).
 OPINIONS_PER_10_MINUTES = 5
 VOTES_PER_MINUTE = 120
+# "Similar opinions" before posting: a TF-IDF over the topic's opinions, per check.
+SIMILAR_CHECKS_PER_10_MINUTES = 20
 _COLUMN = {VoteValue.AGREE: "agree", VoteValue.DISAGREE: "disagree", VoteValue.PASS: "passed"}
 VOTE_WORDS = {"agree": VoteValue.AGREE, "disagree": VoteValue.DISAGREE, "pass": VoteValue.PASS}
 
@@ -88,6 +91,26 @@ def _clean_text(text: str) -> str:
             code="opinion_too_long",
         )
     return text
+
+
+def opinions_like(
+    *, actor: Actor, municipality: Municipality, topic: Topic, text: str
+) -> list[Opinion]:
+    """Before posting: the published opinions that say much the same, so that people vote
+    instead of repeating (forum/similarity.py). Only for someone who may post here now,
+    on a text that could be posted, and at most SIMILAR_CHECKS_PER_10_MINUTES a person:
+    it used to run for anyone on any text, a cost an anonymous visitor could repeat."""
+    same_municipality(municipality, topic)
+    require_open(topic)
+    text = _clean_text(text)
+    eligible_person(topic, actor)
+    limit_calls(
+        f"forum-similar:{actor.user_pk}",
+        limit=SIMILAR_CHECKS_PER_10_MINUTES,
+        window=600,
+        message=_("You checked many opinions just now. Take a break of a few minutes."),
+    )
+    return similar_opinions(topic, text)
 
 
 def opinion_post(
