@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
@@ -242,13 +243,13 @@ def suggestions_of(*, municipality: Municipality) -> QuerySet[TopicSuggestion]:
     )
 
 
-def analysis_latest(topic: Topic) -> Analysis | None:
-    """The stored analysis everybody is shown: the one that read the newest data."""
-    return (
-        Analysis.objects.filter(municipality_id=topic.municipality_id, topic=topic)
-        .order_by("-data_version", "-computed_at", "-pk")
-        .first()
-    )
+def analysis_latest(topic: Topic, *, with_result: bool = True) -> Analysis | None:
+    """The stored analysis everybody is shown: the one that read the newest data. Without
+    its result (a large JSON document) when the caller reads it through `analysis_public`."""
+    qs = Analysis.objects.filter(municipality_id=topic.municipality_id, topic=topic)
+    if not with_result:
+        qs = qs.defer("result")
+    return qs.order_by("-data_version", "-computed_at", "-pk").first()
 
 
 @dataclass(frozen=True)
@@ -268,11 +269,31 @@ class AnalysisShown:
         return "pending" if self.pending else "no_data"
 
 
-def analysis_shown(*, municipality: Municipality, topic: Topic) -> AnalysisShown:
+def analysis_shown(
+    *, municipality: Municipality, topic: Topic, with_result: bool = True
+) -> AnalysisShown:
     if topic.municipality_id != municipality.pk:
         raise NotFound(_("There is no such topic here."))
-    latest = analysis_latest(topic)
+    latest = analysis_latest(topic, with_result=with_result)
     pending = topic.data_version > topic.analysed_version or (
         latest is None and topic.analysis_due_at is not None
     )
     return AnalysisShown(analysis=latest, pending=pending)
+
+
+OFFICERS_ONLY = ("projection",)  # and the groups' members
+PUBLIC_SECONDS = 3600
+
+
+def analysis_public(analysis: Analysis) -> dict[str, Any]:
+    """The analysis as anyone may read it: no group's members, no projection of the
+    participants. Kept in the shared cache per analysis (a stored analysis never
+    changes), so that readers of a busy topic do not decode its whole document (members
+    and projection are most of it) on every request."""
+    key = f"forum-analysis-public:{analysis.pk}"
+    data: dict[str, Any] | None = cache.get(key)
+    if data is None:
+        data = {k: v for k, v in analysis.result.items() if k not in OFFICERS_ONLY}
+        data["groups"] = [{**group, "members": None} for group in data.get("groups", [])]
+        cache.set(key, data, timeout=PUBLIC_SECONDS)
+    return data

@@ -404,7 +404,10 @@ def withdraw(request: HttpRequest, slug: str, opinion_id: int) -> Any:
 def analysis(request: HttpRequest, response: HttpResponse, slug: str, topic_id: int) -> Any:
     _user(request)
     topic = _topic(request, slug, topic_id)
-    shown = selectors.analysis_shown(municipality=topic.municipality, topic=topic)
+    # Without its result: read whole only for an officer (members), else from the cache.
+    shown = selectors.analysis_shown(
+        municipality=topic.municipality, topic=topic, with_result=False
+    )
     stored = shown.analysis
     if stored is None:
         wait = max(5, int(analysis_delay().total_seconds()))
@@ -421,12 +424,11 @@ def analysis(request: HttpRequest, response: HttpResponse, slug: str, topic_id: 
             officer_access(request, topic.municipality)
         except NotAuthenticated:
             officer = False
-    data = dict(stored.result)
-    data["groups"] = [
-        {**group, "members": group["members"] if officer else None}
-        for group in data.get("groups", [])
-    ]
-    data.pop("projection", None)
+    if officer:
+        data = dict(stored.result)
+        data.pop("projection", None)
+    else:
+        data = selectors.analysis_public(stored)
     return {
         **data,
         "status": shown.status,
