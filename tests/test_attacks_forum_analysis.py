@@ -421,3 +421,23 @@ def test_similar_opinion_checks_are_rate_limited(client, voted, residents, monke
     for n in range(services.SIMILAR_CHECKS_PER_10_MINUTES + 5):
         client.post(url, {"text": f"Mening {n}"})
     assert len(calls) == services.SIMILAR_CHECKS_PER_10_MINUTES
+
+
+def test_a_failing_run_is_not_retried_every_tick(settings, analysed, residents, monkeypatch):
+    """A topic whose analysis fails (a bug, data it cannot handle) would be seconds of
+    work thrown away every few minutes. It waits an hour before the next attempt."""
+    queued = worker_queue(settings)
+    a_new_vote(analysed, residents)
+    [task] = queued()
+
+    def broken(topic):
+        raise RuntimeError("cannot analyse this")
+
+    monkeypatch.setattr(analysis, "read_votes", broken)
+    with pytest.raises(RuntimeError):
+        work(task)
+    due = Topic.objects.get(pk=analysed.pk).analysis_due_at
+    assert due >= timezone.now() + dt.timedelta(minutes=55)
+    assert analyses_take_up_due(timezone.now() + LOST_AFTER) == 0
+    assert analyses_take_up_due(due + LOST_AFTER) == 1
+    assert cache.add(f"forum-analysis-run:{analysed.pk}", 1)  # the lease was given back

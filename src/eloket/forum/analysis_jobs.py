@@ -16,8 +16,10 @@ and everybody is served its last result).
   in the shared cache); should two run anyway, `analysis_run` stores a result only if
   what it read is not older than what is stored.
 - **The periodic job** takes up what is due and was lost (a worker killed mid-run, a task
-  never written): a due mark `LOST_AFTER` old. Where the task backend cannot defer (the
-  tests' immediate backend), it takes up every due topic: nothing else would.
+  never written): a due mark `LOST_AFTER` old. A run that fails moves the mark an hour
+  on, so a topic the analysis cannot handle costs one attempt an hour, not one a tick.
+  Where the task backend cannot defer (the tests' immediate backend), the job takes up
+  every due topic: nothing else would.
 - **Readers** (pages, the API: `forum.selectors.analysis_shown`) read the stored result
   and whether newer changes are being counted. No request computes an analysis; an
   officer's "compute again" enqueues one.
@@ -44,6 +46,7 @@ TASK_PATH = "eloket.forum.analysis_jobs.analyse_topic"
 LEASE_SECONDS = 30 * 60  # a run holding a topic longer than this is taken for dead
 LOST_AFTER = dt.timedelta(minutes=10)  # a due mark this old lost its task
 BATCH = 50  # due topics taken up per periodic run
+AFTER_FAILURE = dt.timedelta(hours=1)  # a run that failed is tried again this much later
 
 
 def delay() -> dt.timedelta:
@@ -110,16 +113,26 @@ def analysis_take_up(topic_id: int, *, due: dt.datetime, force: bool = False) ->
     if not cache.add(_lease(topic_id), 1, timeout=LEASE_SECONDS):
         return "busy"  # another task runs it; the mark stays, the periodic job looks again
     try:
-        topic = Topic.objects.filter(pk=topic_id).first()
+        # Again under the lease: a task with the same token may have just finished.
+        topic = Topic.objects.filter(pk=topic_id, analysis_due_at=due).first()
         if topic is None:
-            return "gone"
+            return "not-mine"
         seen, outcome = topic.data_version, "current"
         if (
             force
             or topic.data_version > topic.analysed_version
             or not Analysis.objects.filter(topic=topic).exists()
         ):
-            seen, outcome = analysis_run(topic).data_version, "analysed"
+            try:
+                seen, outcome = analysis_run(topic).data_version, "analysed"
+            except Exception:
+                # Seconds of work that failed: not again at once, nor every few minutes.
+                # The mark moves on; the periodic job takes it up LOST_AFTER after that.
+                Topic.objects.filter(pk=topic_id, analysis_due_at=due).update(
+                    analysis_due_at=timezone.now() + AFTER_FAILURE
+                )
+                log.exception("the analysis of topic %s failed", topic_id)
+                raise
         _finish(topic_id, due, seen)
         return outcome
     finally:

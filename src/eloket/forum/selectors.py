@@ -290,7 +290,11 @@ def analysis_public(analysis: Analysis) -> dict[str, Any]:
     participants. Kept in the shared cache per analysis (a stored analysis never
     changes), so that readers of a busy topic do not decode its whole document (members
     and projection are most of it) on every request."""
-    key = f"forum-analysis-public:{analysis.pk}"
+    # Its id with what tells it apart even across a database restored from a backup.
+    key = (
+        f"forum-analysis-public:{analysis.pk}:{analysis.topic_id}:{analysis.data_version}:"
+        f"{analysis.computed_at.timestamp() if analysis.computed_at else ''}"
+    )
     data: dict[str, Any] | None = cache.get(key)
     if data is None:
         data = {k: v for k, v in analysis.result.items() if k not in OFFICERS_ONLY}
