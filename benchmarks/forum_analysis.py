@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from forum import random_votes, setup_django, step, synthetic_topic  # noqa: E402
+from forum import random_votes, setup_django, step, synthetic_topic
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -144,7 +144,9 @@ def main() -> None:
     call_command("collectstatic", interactive=False, verbosity=0)
     demo_load(only=["gent"])
     gent = Municipality.objects.get(slug="gent")
-    step(f"Building a topic: {PARTICIPANTS:,} participants x {OPINIONS:,} opinions, {VOTES:,} votes")
+    step(
+        f"Building a topic: {PARTICIPANTS:,} participants x {OPINIONS:,} opinions, {VOTES:,} votes"
+    )
     votes, _camps = random_votes(np.random.default_rng(2026), PARTICIPANTS, OPINIONS, VOTES)
     topic = synthetic_topic(
         gent,
