@@ -400,6 +400,18 @@ def withdraw(request: HttpRequest, slug: str, opinion_id: int) -> Any:
     "of votes and opinions, never while you wait: this answers the last one stored (200; "
     "`status` updating when newer votes are being counted), or 202 with a Retry-After "
     "header before the first one exists.",
+    openapi_extra={
+        "responses": {
+            202: {  # an int, as ninja keys its responses (a string would make a second 202)
+                "headers": {
+                    "Retry-After": {
+                        "description": "Seconds after which to ask again.",
+                        "schema": {"type": "integer"},
+                    }
+                }
+            }
+        }
+    },
 )
 def analysis(request: HttpRequest, response: HttpResponse, slug: str, topic_id: int) -> Any:
     _user(request)
