@@ -252,7 +252,7 @@ def export_polis(topic: Topic) -> dict[str, str]:
         ],
     )
     groups: dict[str, int] = {}
-    latest = analysis_latest(topic)
+    latest = analysis_latest(municipality=topic.municipality, topic=topic)
     if latest is not None:
         for group in latest.result.get("groups", []):
             for member in group.get("members", []):

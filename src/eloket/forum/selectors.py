@@ -243,10 +243,12 @@ def suggestions_of(*, municipality: Municipality) -> QuerySet[TopicSuggestion]:
     )
 
 
-def analysis_latest(topic: Topic, *, with_result: bool = True) -> Analysis | None:
+def analysis_latest(
+    *, municipality: Municipality, topic: Topic, with_result: bool = True
+) -> Analysis | None:
     """The stored analysis everybody is shown: the one that read the newest data. Without
     its result (a large JSON document) when the caller reads it through `analysis_public`."""
-    qs = Analysis.objects.filter(municipality_id=topic.municipality_id, topic=topic)
+    qs = Analysis.objects.filter(municipality=municipality, topic=topic)
     if not with_result:
         qs = qs.defer("result")
     return qs.order_by("-data_version", "-computed_at", "-pk").first()
@@ -274,7 +276,7 @@ def analysis_shown(
 ) -> AnalysisShown:
     if topic.municipality_id != municipality.pk:
         raise NotFound(_("There is no such topic here."))
-    latest = analysis_latest(topic, with_result=with_result)
+    latest = analysis_latest(municipality=municipality, topic=topic, with_result=with_result)
     pending = topic.data_version > topic.analysed_version or (
         latest is None and topic.analysis_due_at is not None
     )
@@ -285,11 +287,13 @@ OFFICERS_ONLY = ("projection",)  # and the groups' members
 PUBLIC_SECONDS = 3600
 
 
-def analysis_public(analysis: Analysis) -> dict[str, Any]:
+def analysis_public(*, municipality: Municipality, analysis: Analysis) -> dict[str, Any]:
     """The analysis as anyone may read it: no group's members, no projection of the
     participants. Kept in the shared cache per analysis (a stored analysis never
     changes), so that readers of a busy topic do not decode its whole document (members
     and projection are most of it) on every request."""
+    if analysis.municipality_id != municipality.pk:
+        raise NotFound(_("There is no such topic here."))
     # Its id with what tells it apart even across a database restored from a backup.
     key = (
         f"forum-analysis-public:{analysis.pk}:{analysis.topic_id}:{analysis.data_version}:"

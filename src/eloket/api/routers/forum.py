@@ -440,7 +440,7 @@ def analysis(request: HttpRequest, response: HttpResponse, slug: str, topic_id: 
         data = dict(stored.result)
         data.pop("projection", None)
     else:
-        data = selectors.analysis_public(stored)
+        data = selectors.analysis_public(municipality=topic.municipality, analysis=stored)
     return {
         **data,
         "status": shown.status,
