@@ -27,6 +27,7 @@ import datetime as dt
 import http.client
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -128,6 +129,13 @@ def main() -> None:
     parser.add_argument("--old-concurrency", type=int, default=4)
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="eloket-bench-analysis-"))
+    try:
+        run(args, home)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, home: Path) -> None:
     setup_django(home)
     from django.core.management import call_command
     from django.db import connection
