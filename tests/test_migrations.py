@@ -92,3 +92,49 @@ def test_existing_cases_and_overrides_move_forward():
         "issuer": "https://idp.gent.example",
         "national_id_claim": "egovNRN",
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_topics_and_their_analyses_get_versions():
+    """Issue 10, 8: the analysis moves to the worker. A topic whose latest analysis still
+    matches its counters keeps it as current; one whose analysis is stale, or that has
+    none yet, becomes due for the periodic job; an empty topic is left alone."""
+    before = [("forum", "0002_topicphasechange"), ("tenants", "0002_pluginsetting")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    Municipality = old.get_model("tenants", "Municipality")
+    Topic = old.get_model("forum", "Topic")
+    Analysis = old.get_model("forum", "Analysis")
+    gent = Municipality.objects.create(
+        slug="gent", names={"nl": "Gent"}, country="BE", nis_code="44021", languages=["nl"]
+    )
+
+    def topic(votes, opinions):
+        return Topic.objects.create(
+            municipality=gent, title={"nl": "t"}, vote_count=votes, opinion_count=opinions
+        )
+
+    current, stale, never, empty = topic(10, 3), topic(12, 3), topic(5, 2), topic(0, 0)
+    for item, votes in ((current, 10), (stale, 9)):
+        Analysis.objects.create(
+            municipality=gent, topic=item, vote_count=votes, opinion_count=3, result={}
+        )
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    from eloket.forum.models import Analysis as AnalysisNow
+    from eloket.forum.models import Topic as TopicNow
+
+    rows = {
+        t.pk: (t.data_version, t.analysed_version, t.analysis_due_at is not None)
+        for t in TopicNow.objects.all()
+    }
+    assert rows[current.pk] == (1, 1, False)
+    assert rows[stale.pk] == (1, 0, True)
+    assert rows[never.pk] == (1, 0, True)
+    assert rows[empty.pk] == (0, 0, False)
+    assert AnalysisNow.objects.get(topic_id=current.pk).data_version == 1
+    assert AnalysisNow.objects.get(topic_id=stale.pk).data_version == 0

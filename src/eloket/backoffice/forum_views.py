@@ -18,7 +18,6 @@ from eloket.common.forms import id_of, whole_number
 from eloket.common.spreadsheet import csv_writer
 from eloket.common.uploads import upload_limit
 from eloket.forum import charts, selectors, services
-from eloket.forum.analysis import analysis_current, analysis_run
 from eloket.forum.display import display_name
 from eloket.forum.interchange import POLIS_UPLOAD_HINT, export_zip, import_polis_upload
 from eloket.forum.models import (
@@ -200,7 +199,20 @@ def forum_act(
         elif action == "publish":
             services.results_publish(**where, topic=topic)
         elif action == "analyse":
-            analysis_run(topic)
+            # Enqueued, not computed here (forum/services/results.analysis_request).
+            if services.analysis_request(**where, topic=topic):
+                messages.success(
+                    request,
+                    _("The analysis is being computed. Reload this page in a moment to see it."),
+                )
+            else:
+                messages.info(
+                    request,
+                    _(
+                        "An analysis is already being computed; it takes in every vote up "
+                        "to its start."
+                    ),
+                )
             return HttpResponseRedirect(
                 tenant_reverse(request, "backoffice:forum-analysis", topic_id=topic.pk)
             )
@@ -256,16 +268,19 @@ def analysis_charts(analysis: Analysis) -> dict[str, Any]:
 def forum_analysis(
     request: HttpRequest, tenant: Municipality, actor: Actor, topic_id: int
 ) -> HttpResponse:
+    # The worker's last result, never one computed here (forum/analysis_jobs.py).
     topic = _topic(tenant, topic_id)
-    analysis = analysis_current(topic)
+    shown = selectors.analysis_shown(municipality=tenant, topic=topic)
+    analysis = shown.analysis
     return render(
         request,
         "backoffice/forum_analysis.html",
         {
             "topic": topic,
+            "shown": shown,
             "analysis": analysis,
-            "result": analysis.result,
-            "charts": analysis_charts(analysis),
+            "result": analysis.result if analysis is not None else None,
+            "charts": analysis_charts(analysis) if analysis is not None else None,
             "active": "backoffice",
         },
     )

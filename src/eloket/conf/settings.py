@@ -419,6 +419,9 @@ ELOKET_TSA_URL = env_str("ELOKET_TSA_URL")
 ELOKET_VERIFY_RATE = env_int("ELOKET_VERIFY_RATE", 30)
 # Verification by upload (a PDF's seal checked: far dearer): uploads per address and minute.
 ELOKET_VERIFY_UPLOAD_RATE = env_int("ELOKET_VERIFY_UPLOAD_RATE", 10)
+# The forum's analysis is the worker's: the first vote or opinion after a run waits this
+# many seconds for the others, then one run takes them all in (forum/analysis_jobs.py).
+ELOKET_FORUM_ANALYSIS_DELAY = env_int("ELOKET_FORUM_ANALYSIS_DELAY", 60)
 
 
 # --- Checkpoints of the hash chains (docs/security.md): the access log's and the audit

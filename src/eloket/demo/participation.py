@@ -8,6 +8,7 @@ from typing import Any
 from django.utils import timezone
 
 from eloket.common.actors import Actor
+from eloket.forum.analysis_jobs import analysis_wanted
 from eloket.forum.interchange import bulk_load
 from eloket.forum.models import Phase, ResponseOutcome, Selection, Topic
 from eloket.forum.services import topic_add_expert, topic_attach, topic_create
@@ -405,8 +406,14 @@ def personas(municipality: Municipality) -> set[str]:
 
 
 def demo_participation_ensure(municipality: Municipality) -> None:
+    topic = None
     if municipality.slug == "seoul":
-        seoul_forum(municipality)
+        topic = seoul_forum(municipality)
     elif municipality.slug == "gent":
-        gent_forum(municipality)
+        topic = gent_forum(municipality)
         gent_petition(municipality)
+    if topic is not None:
+        # Shown right away: the run is enqueued now, not after the usual wait for more
+        # votes (`make run`'s worker takes it up as it starts; the tests' immediate
+        # backend runs it here).
+        analysis_wanted(topic.pk, now=True)

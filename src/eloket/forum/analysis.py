@@ -2,8 +2,10 @@
 residents, top opinions, key terms, opinion groups (forum/groups.py), text clusters.
 
 `analysis_run` reads the votes straight into numpy (one query), computes, and stores the
-result as an `Analysis`; `analysis_current` returns the latest one if no vote came in
-since, else runs a new one. Everything is computed here, on this machine.
+result as an `Analysis` stamped with the topic's `data_version`. It is the worker's work
+(forum/analysis_jobs.py: once per change, debounced), never a request's: pages and the
+API show the stored result (`selectors.analysis_shown`). Everything is computed here, on this
+machine.
 """
 
 import datetime as dt
@@ -14,7 +16,7 @@ from collections import Counter
 from typing import Any
 
 import numpy as np
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Min
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -417,9 +419,18 @@ def demographics(topic: Topic) -> dict[str, Any]:
     }
 
 
+KEEP = 3  # analyses kept per topic (the newest); older ones are deleted
+
+
 def analysis_run(topic: Topic) -> Analysis:
+    """Compute the topic's analysis now and store it, unless a run that read newer data
+    has stored one meanwhile: then the one returned is not saved (its pk is None), and
+    the newer one stays what everybody sees. Seconds for a large topic: the worker's
+    task (`analysis_jobs.analyse_topic`) calls it, and tests; no request does."""
     started = time.perf_counter()
-    topic.refresh_from_db(fields=["vote_count", "opinion_count"])
+    topic.refresh_from_db(fields=["vote_count", "opinion_count", "data_version"])
+    # Read before the data: whatever changes from here on counts as newer than this run.
+    seen_version = topic.data_version
     seen_votes, seen_opinions = topic.vote_count, topic.opinion_count
     votes, participant_ids, opinion_ids = read_votes(topic)
     groups = opinion_groups(votes)
@@ -512,30 +523,28 @@ def analysis_run(topic: Topic) -> Analysis:
         "timeline": timeline(topic),
         "demographics": demographics(topic),
     }
-    analysis = Analysis.objects.create(
+    analysis = Analysis(
         municipality_id=topic.municipality_id,
         topic=topic,
-        # The topic's counters when read: a later vote or opinion makes this one stale.
+        # What the run read: a later change of the topic's data makes it stale.
+        data_version=seen_version,
         vote_count=seen_votes,
         opinion_count=seen_opinions,
         duration_ms=int((time.perf_counter() - started) * 1000),
         result=result,
     )
+    with transaction.atomic():
+        # One conditional UPDATE decides, atomically on any database: two runs at once
+        # both store only if neither saw older data than what is stored; a slow run that
+        # read older data than a faster one stores nothing.
+        if Topic.objects.filter(pk=topic.pk, analysed_version__lte=seen_version).update(
+            analysed_version=seen_version
+        ):
+            analysis.save()
+            keep = list(
+                Analysis.objects.filter(topic=topic)
+                .order_by("-data_version", "-computed_at", "-pk")
+                .values_list("pk", flat=True)[:KEEP]
+            )
+            Analysis.objects.filter(topic=topic).exclude(pk__in=keep).delete()
     return analysis
-
-
-def analysis_current(topic: Topic) -> Analysis:
-    """The latest analysis, if no vote or opinion came in since; otherwise a fresh one."""
-    latest = Analysis.objects.filter(topic=topic).order_by("-computed_at", "-pk").first()
-    topic.refresh_from_db(fields=["vote_count", "opinion_count"])
-    if (
-        latest is not None
-        and latest.vote_count == topic.vote_count
-        and latest.opinion_count == topic.opinion_count
-    ):
-        return latest
-    return analysis_run(topic)
-
-
-def as_of(analysis: Analysis) -> dt.datetime:
-    return analysis.computed_at or timezone.now()

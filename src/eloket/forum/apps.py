@@ -6,5 +6,6 @@ class ForumConfig(AppConfig):
     verbose_name = "Policy forum"
 
     def ready(self) -> None:
-        # Catalogue entries, the outbox kind of its e-mails and its periodic jobs.
-        from eloket.forum import catalogue, notify  # noqa: F401
+        # Catalogue entries, the outbox kind of its e-mails and its periodic jobs (the
+        # analysis's among them).
+        from eloket.forum import analysis_jobs, catalogue, notify  # noqa: F401

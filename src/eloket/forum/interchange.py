@@ -21,8 +21,8 @@ from django.utils.translation import gettext_lazy, gettext_noop
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.common.uploads import megabytes, too_large
+from eloket.forum.analysis_jobs import topic_changed
 from eloket.forum.models import (
-    Analysis,
     IdentityDisplay,
     Opinion,
     OpinionState,
@@ -32,6 +32,7 @@ from eloket.forum.models import (
     Vote,
 )
 from eloket.forum.polis import PolisConversation, PolisFormatError, read_conversation, write_csv
+from eloket.forum.selectors import analysis_latest
 from eloket.forum.services.topics import topic_create
 from eloket.tenants.models import Municipality
 
@@ -171,7 +172,8 @@ def import_conversation(
             Opinion.objects.filter(pk=opinion_id).update(
                 agree=agree, disagree=disagree, passed=passed
             )
-        Topic.objects.filter(pk=topic.pk).update(
+        topic_changed(
+            topic.pk,
             opinion_count=sum(1 for o in opinions if o.state == OpinionState.PUBLISHED),
             vote_count=written,
             participant_count=len(by_external),
@@ -303,7 +305,7 @@ def export_polis(topic: Topic) -> dict[str, str]:
         ],
     )
     groups: dict[str, int] = {}
-    latest = Analysis.objects.filter(topic=topic).order_by("-computed_at", "-pk").first()
+    latest = analysis_latest(municipality=topic.municipality, topic=topic)
     if latest is not None:
         for group in latest.result.get("groups", []):
             for member in group.get("members", []):
@@ -412,6 +414,6 @@ def bulk_load(
             Opinion.objects.filter(pk=opinion_id).update(
                 agree=agree, disagree=disagree, passed=passed
             )
-        Topic.objects.filter(pk=topic.pk).update(
-            opinion_count=len(made), vote_count=len(batch), participant_count=len(ids)
+        topic_changed(
+            topic.pk, opinion_count=len(made), vote_count=len(batch), participant_count=len(ids)
         )

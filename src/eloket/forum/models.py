@@ -60,6 +60,14 @@ class Topic(TenantOwnedModel, TimeStampedModel):
     opinion_count = models.PositiveIntegerField(default=0)
     vote_count = models.PositiveIntegerField(default=0)
     participant_count = models.PositiveIntegerField(default=0)
+    # The analysis is the worker's (forum/analysis_jobs.py), never a request's: every
+    # change of what it reads (a vote, an opinion, a moderator's decision) counts one in
+    # `data_version`, and the first change after a run sets `analysis_due_at`, when one
+    # run will take in all changes since. `analysed_version` is the data_version the
+    # stored analysis saw: lower than data_version means it is stale.
+    data_version = models.PositiveIntegerField(default=0)
+    analysed_version = models.PositiveIntegerField(default=0)
+    analysis_due_at = models.DateTimeField(null=True, blank=True)
     # Imported from elsewhere (Polis): closed, participants unverified.
     source = models.CharField(max_length=300, blank=True)
     suggestion = models.ForeignKey(
@@ -351,20 +359,22 @@ class DailyCount(TenantOwnedModel):
 
 
 class Analysis(TenantOwnedModel):
-    """The latest analysis of a topic, computed from its votes and opinions."""
+    """An analysis of a topic, computed by the worker from its votes and opinions; the
+    one with the highest `data_version` is what every page and the API show."""
 
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="analyses")
     computed_at = models.DateTimeField(auto_now_add=True)
-    vote_count = models.PositiveIntegerField(
-        help_text="Votes when computed: later ones make it stale."
+    data_version = models.PositiveIntegerField(
+        default=0, help_text="The topic's data_version when read: a later change makes it stale."
     )
+    vote_count = models.PositiveIntegerField(help_text="Votes when computed.")
     opinion_count = models.PositiveIntegerField()
     duration_ms = models.PositiveIntegerField(default=0)
     result = models.JSONField()
 
     class Meta:
-        ordering = ["-computed_at"]
-        get_latest_by = "computed_at"
+        ordering = ["-data_version", "-computed_at", "-id"]
+        indexes = [models.Index(fields=["topic", "-data_version", "-computed_at", "-id"])]
 
     def __str__(self) -> str:
         return f"analysis of {self.topic_id} at {self.computed_at:%Y-%m-%d %H:%M}"

@@ -4,11 +4,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from eloket.common.errors import NotFound
 from eloket.forum.models import (
+    Analysis,
     Opinion,
     OpinionState,
     Participant,
@@ -239,3 +241,67 @@ def suggestions_of(*, municipality: Municipality) -> QuerySet[TopicSuggestion]:
     return TopicSuggestion.objects.filter(municipality=municipality).order_by(
         "status", "-supports", "-created_at"
     )
+
+
+def analysis_latest(
+    *, municipality: Municipality, topic: Topic, with_result: bool = True
+) -> Analysis | None:
+    """The stored analysis everybody is shown: the one that read the newest data. Without
+    its result (a large JSON document) when the caller reads it through `analysis_public`."""
+    qs = Analysis.objects.filter(municipality=municipality, topic=topic)
+    if not with_result:
+        qs = qs.defer("result")
+    return qs.order_by("-data_version", "-computed_at", "-pk").first()
+
+
+@dataclass(frozen=True)
+class AnalysisShown:
+    """What pages and the API show of a topic's analysis: the last one the worker stored
+    (None before the first), and whether changes since then are still being counted. A
+    read only: no request computes an analysis (forum/analysis_jobs.py)."""
+
+    analysis: Analysis | None
+    pending: bool
+
+    @property
+    def status(self) -> str:
+        """current, updating (a stale one is shown), pending (none yet) or no_data."""
+        if self.analysis is not None:
+            return "updating" if self.pending else "current"
+        return "pending" if self.pending else "no_data"
+
+
+def analysis_shown(
+    *, municipality: Municipality, topic: Topic, with_result: bool = True
+) -> AnalysisShown:
+    if topic.municipality_id != municipality.pk:
+        raise NotFound(_("There is no such topic here."))
+    latest = analysis_latest(municipality=municipality, topic=topic, with_result=with_result)
+    pending = topic.data_version > topic.analysed_version or (
+        latest is None and topic.analysis_due_at is not None
+    )
+    return AnalysisShown(analysis=latest, pending=pending)
+
+
+OFFICERS_ONLY = ("projection",)  # and the groups' members
+PUBLIC_SECONDS = 3600
+
+
+def analysis_public(*, municipality: Municipality, analysis: Analysis) -> dict[str, Any]:
+    """The analysis as anyone may read it: no group's members, no projection of the
+    participants. Kept in the shared cache per analysis (a stored analysis never
+    changes), so that readers of a busy topic do not decode its whole document (members
+    and projection are most of it) on every request."""
+    if analysis.municipality_id != municipality.pk:
+        raise NotFound(_("There is no such topic here."))
+    # Its id with what tells it apart even across a database restored from a backup.
+    key = (
+        f"forum-analysis-public:{analysis.pk}:{analysis.topic_id}:{analysis.data_version}:"
+        f"{analysis.computed_at.timestamp() if analysis.computed_at else ''}"
+    )
+    data: dict[str, Any] | None = cache.get(key)
+    if data is None:
+        data = {k: v for k, v in analysis.result.items() if k not in OFFICERS_ONLY}
+        data["groups"] = [{**group, "members": None} for group in data.get("groups", [])]
+        cache.set(key, data, timeout=PUBLIC_SECONDS)
+    return data

@@ -27,7 +27,6 @@ from eloket.forum.models import (
     TopicSuggestion,
     VoteMode,
 )
-from eloket.forum.similarity import similar_opinions
 from eloket.identity.eligibility import participant_actor
 from eloket.identity.selectors import officer_role_here
 from eloket.tenants.decorators import tenant_page
@@ -161,10 +160,15 @@ def post_opinion(request: HttpRequest, tenant: Municipality, topic_id: int) -> H
     """Posting: first the similar opinions already there are shown; "post anyway" posts."""
     topic = _topic(request, tenant, topic_id)
     text = request.POST.get("text", "")
-    # Comparing costs a moment (and building a topic's index more): only for someone who
-    # may post at all; the service refuses the others with the reason.
-    if request.POST.get("confirm") != "1" and request.user.is_authenticated:
-        similar = similar_opinions(topic, text)
+    if request.POST.get("confirm") != "1":
+        try:
+            # Only for someone who may post, on a text that could be posted, rate-limited.
+            similar = services.opinions_like(
+                actor=participant_actor(request.user), municipality=tenant, topic=topic, text=text
+            )
+        except ApplicationError as exc:
+            messages.error(request, str(exc))
+            return _back(request, topic)
         if similar:
             return render(
                 request,

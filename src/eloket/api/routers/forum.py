@@ -2,7 +2,7 @@
 
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.decorators import decorate_view
@@ -15,7 +15,7 @@ from eloket.api.schemas import Error, FreeText
 from eloket.common.errors import ApplicationError, NotFound
 from eloket.common.uploads import upload_limit
 from eloket.forum import selectors, services
-from eloket.forum.analysis import analysis_current
+from eloket.forum.analysis_jobs import delay as analysis_delay
 from eloket.forum.display import display_name
 from eloket.forum.interchange import POLIS_UPLOAD_HINT, import_polis_upload
 from eloket.forum.models import IdentityDisplay, Opinion, Phase, Topic, VoteMode
@@ -108,7 +108,14 @@ class GroupOut(Schema):
 
 
 class AnalysisOut(Schema):
-    computed_at: Any
+    status: Literal["current", "updating"] = Field(
+        ...,
+        description="current: no vote or opinion came in since it was computed; updating: "
+        "some did, and the worker is counting them (a newer analysis follows, usually "
+        "within a minute or two).",
+    )
+    pending: bool = Field(..., description="True when status is updating.")
+    computed_at: Any = Field(..., description="When the analysis shown was computed (as of).")
     duration_ms: int
     method: dict[str, Any]
     groups: list[GroupOut]
@@ -118,6 +125,18 @@ class AnalysisOut(Schema):
     text_clusters: list[dict[str, Any]]
     timeline: list[dict[str, Any]]
     demographics: dict[str, Any]
+
+
+class AnalysisPending(Schema):
+    status: Literal["pending", "no_data"] = Field(
+        ...,
+        description="pending: the first analysis is being prepared by the worker; no_data: "
+        "no one has taken part yet, nothing to analyse.",
+    )
+    message: str = Field(..., description="The same, in the request's language.")
+    retry_after: int = Field(
+        ..., description="Seconds after which to ask again (also the Retry-After header)."
+    )
 
 
 class TopicsQuery(Schema):
@@ -377,26 +396,60 @@ def withdraw(request: HttpRequest, slug: str, opinion_id: int) -> Any:
 
 @router.get(
     "/m/{slug}/forum/topics/{topic_id}/analysis",
-    response={200: AnalysisOut, 404: Error, 422: Error},
-    summary="The latest analysis (computed now when none is current); members for officers only",
+    response={200: AnalysisOut, 202: AnalysisPending, 404: Error, 422: Error},
+    summary="The latest analysis, as the worker last computed it; members for officers only",
+    description="The analysis is computed by the background worker, once after each burst "
+    "of votes and opinions, never while you wait: this answers the last one stored (200; "
+    "`status` updating when newer votes are being counted), or 202 with a Retry-After "
+    "header before the first one exists.",
+    openapi_extra={
+        "responses": {
+            202: {  # an int, as ninja keys its responses (a string would make a second 202)
+                "headers": {
+                    "Retry-After": {
+                        "description": "Seconds after which to ask again.",
+                        "schema": {"type": "integer"},
+                    }
+                }
+            }
+        }
+    },
 )
-def analysis(request: HttpRequest, slug: str, topic_id: int) -> Any:
+def analysis(request: HttpRequest, response: HttpResponse, slug: str, topic_id: int) -> Any:
     _user(request)
     topic = _topic(request, slug, topic_id)
+    # Without its result: read whole only for an officer (members), else from the cache.
+    shown = selectors.analysis_shown(
+        municipality=topic.municipality, topic=topic, with_result=False
+    )
+    stored = shown.analysis
+    if stored is None:
+        wait = max(5, int(analysis_delay().total_seconds()))
+        response["Retry-After"] = str(wait)
+        message = (
+            _("The analysis is being prepared. Ask again in a minute.")
+            if shown.status == "pending"
+            else _("Nothing to analyse yet: no one has taken part in this topic.")
+        )
+        return Status(202, {"status": shown.status, "message": message, "retry_after": wait})
     officer = _moderator(request, topic.municipality)
     if officer:
         try:
             officer_access(request, topic.municipality)
         except NotAuthenticated:
             officer = False
-    result = analysis_current(topic)
-    data = dict(result.result)
-    data["groups"] = [
-        {**group, "members": group["members"] if officer else None}
-        for group in data.get("groups", [])
-    ]
-    data.pop("projection", None)
-    return {"computed_at": result.computed_at, "duration_ms": result.duration_ms, **data}
+    if officer:
+        data = dict(stored.result)
+        data.pop("projection", None)
+    else:
+        data = selectors.analysis_public(municipality=topic.municipality, analysis=stored)
+    return {
+        **data,
+        "status": shown.status,
+        "pending": shown.pending,
+        "computed_at": stored.computed_at,
+        "duration_ms": stored.duration_ms,
+    }
 
 
 @router.post(

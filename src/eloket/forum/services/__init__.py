@@ -11,17 +11,24 @@ from eloket.forum.services.moderation import (
 )
 from eloket.forum.services.participation import (
     OPINIONS_PER_10_MINUTES,
+    SIMILAR_CHECKS_PER_10_MINUTES,
     VOTE_WORDS,
     VOTES_PER_MINUTE,
     follow,
     opinion_edit,
     opinion_post,
+    opinions_like,
     participant_for,
     unfollow,
     vote_cast,
     vote_withdraw,
 )
-from eloket.forum.services.results import opinion_select, results_publish, selection_respond
+from eloket.forum.services.results import (
+    analysis_request,
+    opinion_select,
+    results_publish,
+    selection_respond,
+)
 from eloket.forum.services.suggestions import (
     suggestion_adopt,
     suggestion_create,
@@ -38,14 +45,17 @@ from eloket.forum.services.topics import (
 __all__ = [
     "MODERATION_ACTIONS",
     "OPINIONS_PER_10_MINUTES",
+    "SIMILAR_CHECKS_PER_10_MINUTES",
     "VOTES_PER_MINUTE",
     "VOTE_WORDS",
+    "analysis_request",
     "follow",
     "opinion_edit",
     "opinion_moderate",
     "opinion_post",
     "opinion_report",
     "opinion_select",
+    "opinions_like",
     "participant_block",
     "participant_for",
     "results_publish",

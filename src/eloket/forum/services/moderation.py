@@ -12,7 +12,8 @@ from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.common.permissions import Permission, authorize, same_municipality
 from eloket.common.text import refuse_hidden_characters
-from eloket.forum.models import ModerationAction, Opinion, OpinionState, Participant, Report, Topic
+from eloket.forum.analysis_jobs import topic_changed
+from eloket.forum.models import ModerationAction, Opinion, OpinionState, Participant, Report
 from eloket.forum.services.participation import participant_for
 from eloket.tenants.models import Municipality
 
@@ -50,7 +51,7 @@ def opinion_report(
                 "Hidden after several reports, until a moderator decides."
             )
             opinion.save(update_fields=["state", "moderation_reason"])
-            Topic.objects.filter(pk=topic.pk).update(opinion_count=F("opinion_count") - 1)
+            topic_changed(topic.pk, opinion_count=F("opinion_count") - 1)
     return opinion
 
 
@@ -86,8 +87,8 @@ def opinion_moderate(
         opinion.save(update_fields=["state", "moderation_reason"])
         counted = opinion.state == OpinionState.PUBLISHED
         if counted != was_counted:
-            Topic.objects.filter(pk=opinion.topic_id).update(
-                opinion_count=F("opinion_count") + (1 if counted else -1)
+            topic_changed(
+                opinion.topic_id, opinion_count=F("opinion_count") + (1 if counted else -1)
             )
         ModerationAction.objects.create(
             municipality_id=opinion.municipality_id,

@@ -3,7 +3,9 @@ and one level of replies, votes, and following a topic.
 
 Counters (votes per opinion, opinions and participants per topic) change in the same
 transaction as the rows they count, with database-side arithmetic, so concurrent votes
-never lose one. Eligibility is checked against the register at every act.
+never lose one; the same UPDATE counts the change for the analysis, which the worker
+runs once per burst of changes (forum/analysis_jobs.py). Eligibility is checked against
+the register at every act.
 """
 
 import datetime as dt
@@ -19,6 +21,7 @@ from eloket.common.errors import ApplicationError, NotFound
 from eloket.common.permissions import Permission, authorize, same_municipality
 from eloket.common.ratelimit import limit_calls
 from eloket.common.text import refuse_hidden_characters
+from eloket.forum.analysis_jobs import topic_changed
 from eloket.forum.eligibility import NotEligible, eligible_person, require_open
 from eloket.forum.models import (
     Follow,
@@ -31,6 +34,7 @@ from eloket.forum.models import (
     VoteValue,
 )
 from eloket.forum.pseudonyms import pseudonym
+from eloket.forum.similarity import similar_opinions
 from eloket.outbox.queue import outbox_put
 from eloket.tenants.models import Municipality
 
@@ -38,6 +42,8 @@ MAX_OPINION = 2000
 # Against floods: per participant and topic (common.ratelimit).
 OPINIONS_PER_10_MINUTES = 5
 VOTES_PER_MINUTE = 120
+# "Similar opinions" before posting: a TF-IDF over the topic's opinions, per check.
+SIMILAR_CHECKS_PER_10_MINUTES = 20
 _COLUMN = {VoteValue.AGREE: "agree", VoteValue.DISAGREE: "disagree", VoteValue.PASS: "passed"}
 VOTE_WORDS = {"agree": VoteValue.AGREE, "disagree": VoteValue.DISAGREE, "pass": VoteValue.PASS}
 
@@ -68,7 +74,7 @@ def participant_for(*, actor: Actor, municipality: Municipality, topic: Topic) -
                 pseudonym=code,
                 verified=True,
             )
-            Topic.objects.filter(pk=topic.pk).update(participant_count=F("participant_count") + 1)
+            topic_changed(topic.pk, participant_count=F("participant_count") + 1)
     except IntegrityError:  # the same person's first two acts at once
         participant = Participant.objects.get(topic=topic, user_id=actor.user_pk)
     return participant
@@ -85,6 +91,26 @@ def _clean_text(text: str) -> str:
             code="opinion_too_long",
         )
     return text
+
+
+def opinions_like(
+    *, actor: Actor, municipality: Municipality, topic: Topic, text: str
+) -> list[Opinion]:
+    """Before posting: the published opinions that say much the same, so that people vote
+    instead of repeating (forum/similarity.py). Only for someone who may post here now,
+    on a text that could be posted, and at most SIMILAR_CHECKS_PER_10_MINUTES a person:
+    it used to run for anyone on any text, a cost an anonymous visitor could repeat."""
+    same_municipality(municipality, topic)
+    require_open(topic)
+    text = _clean_text(text)
+    eligible_person(topic, actor)
+    limit_calls(
+        f"forum-similar:{actor.user_pk}",
+        limit=SIMILAR_CHECKS_PER_10_MINUTES,
+        window=600,
+        message=_("You checked many opinions just now. Take a break of a few minutes."),
+    )
+    return similar_opinions(topic, text)
 
 
 def opinion_post(
@@ -124,8 +150,13 @@ def opinion_post(
             created_at=timezone.now(),
             state=state,
         )
-        if state == OpinionState.PUBLISHED:
-            Topic.objects.filter(pk=topic.pk).update(opinion_count=F("opinion_count") + 1)
+        # A waiting opinion counts in the analysis's timeline too.
+        topic_changed(
+            topic.pk,
+            **(
+                {"opinion_count": F("opinion_count") + 1} if state == OpinionState.PUBLISHED else {}
+            ),
+        )
         Follow.objects.get_or_create(
             municipality_id=topic.municipality_id, topic=topic, user_id=actor.user_pk
         )
@@ -157,7 +188,10 @@ def opinion_edit(
         )
     opinion.text = _clean_text(text)
     opinion.edited_at = timezone.now()
-    opinion.save(update_fields=["text", "edited_at"])
+    with transaction.atomic():
+        opinion.save(update_fields=["text", "edited_at"])
+        if opinion.state == OpinionState.PUBLISHED:
+            topic_changed(topic.pk)
     return opinion
 
 
@@ -205,7 +239,7 @@ def vote_cast(*, actor: Actor, municipality: Municipality, opinion: Opinion, val
                     Opinion.objects.filter(pk=opinion.pk).update(
                         **{_COLUMN[VoteValue(value)]: F(_COLUMN[VoteValue(value)]) + 1}
                     )
-                    Topic.objects.filter(pk=topic.pk).update(vote_count=F("vote_count") + 1)
+                    topic_changed(topic.pk, vote_count=F("vote_count") + 1)
                 elif vote.value != value:
                     old = VoteValue(vote.value)
                     Opinion.objects.filter(pk=opinion.pk).update(
@@ -217,6 +251,7 @@ def vote_cast(*, actor: Actor, municipality: Municipality, opinion: Opinion, val
                     vote.value = value
                     vote.updated_at = now
                     vote.save(update_fields=["value", "updated_at"])
+                    topic_changed(topic.pk)
                 return vote
         except IntegrityError:
             # The same person's vote arrived twice at once: the other one is in; try
@@ -240,7 +275,7 @@ def vote_withdraw(*, actor: Actor, municipality: Municipality, opinion: Opinion)
             raise NotFound(_("You have not voted on this opinion."))
         column = _COLUMN[VoteValue(vote.value)]
         Opinion.objects.filter(pk=opinion.pk).update(**{column: F(column) - 1})
-        Topic.objects.filter(pk=topic.pk).update(vote_count=F("vote_count") - 1)
+        topic_changed(topic.pk, vote_count=F("vote_count") - 1)
         vote.delete()
 
 

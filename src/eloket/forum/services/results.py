@@ -1,5 +1,6 @@
 """Selecting the best opinions (with an award), the municipality's response to each, and
-publishing the results: the topic moves to `results` and every participant is told."""
+publishing the results: the topic moves to `results` and every participant is told. An
+officer may also ask for the analysis again (the worker computes it)."""
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -9,6 +10,7 @@ from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.common.permissions import Permission, authorize, same_municipality
 from eloket.common.text import refuse_hidden_characters
+from eloket.forum.analysis_jobs import analysis_wanted
 from eloket.forum.models import Opinion, OpinionState, Phase, ResponseOutcome, Selection, Topic
 from eloket.forum.services.topics import topic_set_phase
 from eloket.outbox.queue import outbox_put
@@ -116,3 +118,14 @@ def results_publish(*, actor: Actor, municipality: Municipality, topic: Topic) -
             payload={"event": "results", "topic": topic.pk},
         )
     return topic
+
+
+def analysis_request(*, actor: Actor, municipality: Municipality, topic: Topic) -> bool:
+    """An officer asks for the analysis again, now, even with no vote since (the
+    register's residents and the page views move too). The worker computes it, not the
+    officer's request: a large topic takes seconds, and clicks or scripts must not run
+    analyses side by side. True when a run was enqueued; False when one is already due
+    or under way (it takes in everything up to its start)."""
+    authorize(actor, municipality, Permission.FORUM_MANAGE)
+    same_municipality(municipality, topic)
+    return analysis_wanted(topic.pk, now=True, force=True)
