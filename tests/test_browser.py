@@ -138,6 +138,21 @@ def test_citizen_logs_in_through_the_demo_provider_and_sees_my_data_and_the_acce
     page.get_by_role("link", name="Log in with eID").click()
     assert "/oidc/pick" in page.url
     assert axe_serious(page) == []
+    # Issue 11, 2: a mistyped number (wrong check digits) is refused on the provider's page,
+    # next to the field, with what was typed kept.
+    number = citizen["national_number"]
+    wrong = number[:9] + f"{(int(number[9:]) + 1) % 100:02d}"
+    page.get_by_label("National number").fill(wrong)
+    page.get_by_role("button", name="Log in as this person").click()
+    assert "/oidc/pick" in page.url
+    field = page.get_by_label("National number")
+    assert field.input_value() == wrong
+    assert field.get_attribute("aria-invalid") == "true"
+    assert page.locator("#nn-error").inner_text() == (
+        "The check digits do not match: this is not a valid national number."
+    )
+    assert field.get_attribute("aria-describedby") == "nn-error"
+    assert axe_serious(page) == []
     page.get_by_role("button", name=citizen["name"]).click()
     assert page.url.endswith("/gent/my/")
     assert page.get_by_role("heading", level=1).inner_text() == "My data"

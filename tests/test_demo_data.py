@@ -140,12 +140,74 @@ def test_demo_participation(db, client):
     assert (
         gent.phase == "open" and gent.vote_mode == "agree_disagree_pass" and not gent.pre_moderation
     )
-    assert (
-        gent.opens_at.date() == timezone.localdate()
-        or gent.opens_at.date() == timezone.now().date()
-    )
+    assert gent.opens_at <= timezone.now()  # opened before its seeded opinions (issue 11)
     assert (gent.closes_at - gent.opens_at).days == 90
     petitions = client.get("/api/v1/m/gent/petitions").json()["results"]
     assert petitions[0]["status"] == "signing"
     demo_load(only=["seoul", "gent"])  # idempotent
     assert Topic.objects.count() == 2
+
+
+# Timestamps that name a deadline or a plan may lie ahead; every other one records
+# something that happened and must lie in the past.
+FUTURE_ALLOWED = {
+    "outbox.OutboxMessage": {"next_attempt_at", "lease_until"},
+    "identity.ApiToken": {"expires_at"},
+    "cases.Case": {"due_at"},
+    "forum.Topic": {"closes_at", "results_at", "ends_at"},
+    "petitions.Petition": {"signing_closes_at"},
+}
+
+
+@pytest.mark.slow
+def test_the_readme_steps_stay_doable_and_nothing_is_dated_in_the_future(db):
+    """Issue 11, 1: the people on the demo identity provider's page have not signed Gent's
+    open petition (each can still sign one); no seeded row is dated later than now, so a
+    new opinion comes first under "newest"; loading twice changes nothing."""
+    from django.apps import apps
+    from django.db import models
+    from django.utils import timezone
+
+    from eloket.demo.services import demo_citizen_list, demo_load
+    from eloket.forum.models import Opinion, Topic, Vote
+    from eloket.identity.selectors import citizen_actor_of
+    from eloket.identity.services import citizen_account
+    from eloket.petitions.models import Petition, Signature
+    from eloket.petitions.services import petition_sign
+    from eloket.register.selectors import person_for_identifier
+
+    demo_load(only=["gent", "seoul"])
+    counts = (Signature.objects.count(), Opinion.objects.count(), Vote.objects.count())
+    demo_load(only=["gent", "seoul"])  # what a second `make run` does
+    assert (Signature.objects.count(), Opinion.objects.count(), Vote.objects.count()) == counts
+    now = timezone.now()
+
+    late = []
+    for model in apps.get_models():
+        if not model.__module__.startswith("eloket"):
+            continue
+        allowed = FUTURE_ALLOWED.get(model._meta.label, set())
+        for field in model._meta.get_fields():
+            if (
+                isinstance(field, models.DateTimeField)
+                and field.name not in allowed
+                and model.objects.filter(**{f"{field.name}__gt": now}).exists()
+            ):
+                late.append(f"{model._meta.label}.{field.name}")
+    assert late == []
+
+    gent = Municipality.objects.get(slug="gent")
+    topic = Topic.objects.get(municipality=gent)
+    assert topic.opens_at <= now
+    assert max(Opinion.objects.filter(topic=topic).values_list("created_at", flat=True)) < now
+    petition = Petition.objects.get(municipality=gent, status="signing")
+    shown = demo_citizen_list(gent)
+    signed = set(Signature.objects.filter(petition=petition).values_list("person_ref", flat=True))
+    people = [person_for_identifier(national_id=row["national_number"]) for row in shown]
+    assert people and not {p.pk for p in people if p} & signed
+    named = [p for p in people if p and p.first_names == "Jan" and p.last_name == "Peeters"]
+    assert named  # a named persona of the README ...
+    jan = citizen_account(person=named[0], method="oidc")
+    before = Petition.objects.get(pk=petition.pk).signature_count
+    petition_sign(actor=citizen_actor_of(jan), municipality=gent, petition=petition)  # ... signs
+    assert Petition.objects.get(pk=petition.pk).signature_count == before + 1

@@ -52,6 +52,77 @@ def test_unknown_person_is_refused_and_no_account_is_created(gent, oidc_login):
     assert User.objects.exclude(demoidpaccount__isnull=False).count() == before
 
 
+def _wrong_checksum(number: str) -> str:
+    return number[:9] + f"{(int(number[9:]) + 1) % 100:02d}"
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("en", "The check digits do not match: this is not a valid national number."),
+        ("nl", "De controlecijfers kloppen niet: dit is geen geldig rijksregisternummer."),
+    ],
+)
+def test_a_wrong_checksum_is_refused_on_the_providers_page_next_to_the_field(
+    jan, demo_idp, language, message
+):
+    """Issue 11, 2: the demo provider checks the number it is given: the page answers
+    again, the message next to the field (in the page's language), the number kept, and
+    no login happens."""
+    import html as html_lib
+    import re
+
+    import requests
+
+    from conftest import form_fields
+
+    wrong = _wrong_checksum(jan.national_id)
+    session = requests.Session()
+    session.headers["Accept-Language"] = language
+    page = session.get(f"{demo_idp}/gent/login/oidc", timeout=20)
+    forms = re.findall(r"<form\b.*?</form>", page.text, flags=re.S)
+    fields = {k: html_lib.unescape(v) for k, v in form_fields(page.text, len(forms) - 1).items()}
+    fields["national_id"] = wrong
+    answer = session.post(page.url, data=fields, timeout=20)
+    assert answer.status_code == 400
+    assert "/oidc/pick" in answer.url  # the provider's page again, not the municipality's
+    text = html_lib.unescape(answer.text)
+    field = re.search(r"<input id=\"nn\"[^>]*>", answer.text)
+    assert field is not None
+    assert f'value="{wrong}"' in field.group(0)
+    assert 'aria-invalid="true"' in field.group(0)
+    assert 'aria-describedby="nn-error"' in field.group(0)
+    error = re.search(r'<span class="field-error" id="nn-error">(.*?)</span>', text, flags=re.S)
+    assert error is not None and error.group(1).strip() == message
+    assert f'<html lang="{language}">' in answer.text
+    assert not DemoIdpAccount.objects.filter(national_id=wrong).exists()
+    assert Citizen.objects.count() == 0
+    mine = session.get(f"{demo_idp}/gent/my/", timeout=20, allow_redirects=False)
+    assert mine.status_code == 302  # not logged in
+
+
+def test_a_number_of_the_wrong_length_keeps_what_was_typed(jan, demo_idp):
+    import requests
+
+    from conftest import form_fields
+
+    session = requests.Session()
+    session.headers["Accept-Language"] = "en"
+    page = session.get(f"{demo_idp}/gent/login/oidc", timeout=20)
+    import html as html_lib
+
+    last = page.text.count("<form") - 1
+    fields = {k: html_lib.unescape(v) for k, v in form_fields(page.text, last).items()}
+    fields["national_id"] = "85.07.30-0"
+    answer = session.post(page.url, data=fields, timeout=20)
+    assert answer.status_code == 400
+    assert 'value="85.07.30-0"' in answer.text
+    assert "Type 11 digits (Belgium) or 13 digits (Korea)." in answer.text
+    # A valid number still logs in.
+    _session, answer = oidc_login_with(demo_idp, "gent", jan.national_id)
+    assert answer.url.endswith("/gent/my/")
+
+
 def test_deceased_person_is_refused(gent, add_people, oidc_login):
     dead = person_record(dt.date(1938, 10, 1), 11, first="Marcel")
     dead.date_of_death = dt.date(2024, 3, 9)

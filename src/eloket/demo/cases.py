@@ -57,7 +57,7 @@ def _order(municipality: Municipality, jan: User, lotte: str) -> Any:
 
 
 def petition_with_answer_case(municipality: Municipality) -> Any:
-    from eloket.demo.participation import _adults, personas
+    from eloket.demo.participation import _adults, on_the_demo_page
     from eloket.identity.selectors import citizen_actor_of
     from eloket.identity.services import citizen_account
     from eloket.petitions.models import Petition, Signature
@@ -85,8 +85,8 @@ def petition_with_answer_case(municipality: Municipality) -> Any:
             "voor doorgaand verkeer, zodat de kinderen van de buurt er veilig kunnen spelen."
         ),
     )
-    named = personas(municipality)
-    people = [p for p in _adults(municipality, 16, 400) if p.national_id not in named]
+    shown = on_the_demo_page(municipality)
+    people = [p for p in _adults(municipality, 16, 400) if p.national_id not in shown]
     accounts = [citizen_account(person=p, method="oidc") for p in people[40:]]
     for account in accounts[:2]:
         petition_join(

@@ -210,9 +210,8 @@ def _participation(
                 value = 1 if rng.random() < 0.85 else rng.choice([0, -1])
             else:
                 value = -1 if rng.random() < 0.7 else rng.choice([0, 1])
-            votes.append(
-                (who, which, value, start + dt.timedelta(minutes=rng.randrange(days * 24 * 60)))
-            )
+            when = start + dt.timedelta(minutes=rng.randrange(days * 24 * 60))
+            votes.append((who, which, value, max(when, opinions[which][2])))  # not before it
     bulk_load(
         topic=topic,
         participants=[(p.pk, p.full_name) for p in people],
@@ -321,7 +320,10 @@ GENT_REASONS = [("", ""), (" Ik woon in de buurt.", ""), (" Dat maakt de stad aa
 def gent_forum(municipality: Municipality) -> Topic | None:
     if Topic.objects.filter(municipality=municipality, title__nl=GENT_TITLE["nl"]).exists():
         return None
+    # Opened two days ago; the seeded opinions and votes fall on the first day, so every
+    # timestamp lies in the past and a new opinion comes first under "newest" (issue 11).
     now = timezone.now().replace(second=0, microsecond=0)
+    opened = now - dt.timedelta(days=2)
     topic = topic_create(
         actor=Actor.system("Eloket demo", municipality),
         municipality=municipality,
@@ -337,16 +339,17 @@ def gent_forum(municipality: Municipality) -> Topic | None:
             )
         },
         department="Dienst Mobiliteit",
-        opens_at=now,
-        closes_at=now + dt.timedelta(days=90),
+        opens_at=opened,
+        closes_at=opened + dt.timedelta(days=90),
         phase=Phase.OPEN,
         min_age=16,
         pre_moderation=False,
     )
-    people = _adults(municipality, 16, 60)
+    shown = on_the_demo_page(municipality)  # they find a topic they have not voted on yet
+    people = [p for p in _adults(municipality, 16, 60 + len(shown)) if p.national_id not in shown]
     _participation(
-        topic, GENT_STATEMENTS, GENT_REASONS, people,
-        start=now - dt.timedelta(hours=12), days=1, per_person=8, english_share=0.0, seed=9000,
+        topic, GENT_STATEMENTS, GENT_REASONS, people[:60],
+        start=opened, days=1, per_person=8, english_share=0.0, seed=9000,
     )  # fmt: skip
     return topic
 
@@ -362,8 +365,9 @@ def gent_petition(municipality: Municipality) -> Any:
     PetitionRules.objects.update_or_create(
         municipality=municipality, defaults={"threshold_kind": "count", "threshold_value": 100}
     )
-    named = personas(municipality)  # the README's personas have not signed: they can try
-    people = [p for p in _adults(municipality, 16, 80) if p.national_id not in named]
+    # Nobody the demo identity provider lists has signed: each of them can try (issue 11).
+    shown = on_the_demo_page(municipality)
+    people = [p for p in _adults(municipality, 16, 80 + len(shown)) if p.national_id not in shown]
     users = [citizen_account(person=p, method="oidc") for p in people[:40]]
     initiator = citizen_actor_of(users[0])
     assert initiator is not None  # citizen_account made them a citizen
@@ -403,6 +407,28 @@ def personas(municipality: Municipality) -> set[str]:
     if not any(spec.slug == municipality.slug for spec in MUNICIPALITIES):
         return set()
     return {number for number, _name in demo_citizens(municipality.slug).values()}
+
+
+def on_the_demo_page(municipality: Municipality) -> set[str]:
+    """The national numbers a tester is offered on the demo identity provider's page: the
+    named personas and the ordinary residents listed with them (and, as ages move on, those
+    who could be listed next), which the seed keeps free to sign and vote."""
+    from eloket.demo.services import ORDINARY_COUNT, demo_citizen_list
+    from eloket.register.selectors import residents_in_households
+
+    shown = personas(municipality)
+    shown |= {row["national_number"] for row in demo_citizen_list(municipality)}
+    shown |= {
+        p.national_id
+        for p in residents_in_households(
+            municipality=municipality,
+            min_age=20,
+            max_age=75,
+            min_household=2,
+            limit=ORDINARY_COUNT * 3,
+        )
+    }
+    return shown
 
 
 def demo_participation_ensure(municipality: Municipality) -> None:
