@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from ninja import Field, Schema
 
+from eloket.common.forms import ID_MAX
 from eloket.common.text import FREE_TEXT_PATTERN
 from eloket.tenants.links import municipality_urls
 from eloket.tenants.models import Municipality
@@ -14,6 +15,11 @@ from eloket.tenants.models import Municipality
 # in the caller's language (400 invalid_characters), so the pattern only documents.
 FREE_TEXT = {"pattern": FREE_TEXT_PATTERN}
 FreeText = Annotated[str, Field(json_schema_extra=FREE_TEXT)]
+
+# A key (topic, opinion, petition, token, ...) in a path, query or body: 1 .. ID_MAX, as in
+# URLs and forms (common/ids.py). The schema says so; outside it the answer is 422
+# invalid_input, never a query with a number the database cannot hold.
+Id = Annotated[int, Field(ge=1, le=ID_MAX, description="A key, as the API gave it.")]
 
 
 class Error(Schema):

@@ -48,7 +48,10 @@ class BoundedJSONField(forms.JSONField):
 
 
 # The largest key an integer column holds on every database the platform runs on
-# (PostgreSQL's `integer`): a larger number sent as an id names nothing.
+# (PostgreSQL's `integer`): a larger number sent as an id names nothing. The same bound
+# holds for keys in URLs (`<id:...>`, common/ids.py) and in the API (api/schemas.Id). The
+# tables' keys are BigAutoField, and none comes near 2**31 rows; raise it here, for all
+# three, if one ever does.
 ID_MAX = 2**31 - 1
 PAGE_MAX = 10_000
 

@@ -6,6 +6,6 @@ app_name = "petitions"
 
 urlpatterns = [
     path("petitions/", views.petitions, name="list"),
-    path("petitions/<int:petition_id>", views.petition_page, name="petition"),
-    path("petitions/<int:petition_id>/act", views.petition_act, name="act"),
+    path("petitions/<id:petition_id>", views.petition_page, name="petition"),
+    path("petitions/<id:petition_id>/act", views.petition_act, name="act"),
 ]

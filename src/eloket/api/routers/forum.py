@@ -11,7 +11,7 @@ from ninja.pagination import paginate
 
 from eloket.api.auth import AUTH
 from eloket.api.pagination import PageNumberPagination
-from eloket.api.schemas import Error, FreeText
+from eloket.api.schemas import Error, FreeText, Id
 from eloket.common.errors import ApplicationError, NotFound
 from eloket.common.uploads import upload_limit
 from eloket.forum import selectors, services
@@ -65,7 +65,7 @@ class TopicOut(Schema):
 
 class OpinionIn(Schema):
     text: FreeText = Field(..., max_length=2000)
-    reply_to: int | None = None
+    reply_to: Id | None = None
 
 
 VoteWord = Literal["agree", "disagree", "pass"]
@@ -268,7 +268,7 @@ class OpinionsQuery(Schema):
     by_alias=True,
 )
 @paginate(PageNumberPagination)
-def opinions(request: HttpRequest, slug: str, topic_id: int, query: Query[OpinionsQuery]) -> Any:
+def opinions(request: HttpRequest, slug: str, topic_id: Id, query: Query[OpinionsQuery]) -> Any:
     _user(request)
     topic = _topic(request, slug, topic_id)
     viewer = selectors.participant_of(
@@ -315,7 +315,7 @@ def _with_votes(qs: Any, topic: Topic, viewer: Any) -> Any:
     summary="Post an opinion (eligible residents; a reply with reply_to)",
     by_alias=True,
 )
-def post(request: HttpRequest, slug: str, topic_id: int, payload: OpinionIn) -> Any:
+def post(request: HttpRequest, slug: str, topic_id: Id, payload: OpinionIn) -> Any:
     topic = _topic(request, slug, topic_id)
     parent = None
     if payload.reply_to is not None:
@@ -338,7 +338,7 @@ def post(request: HttpRequest, slug: str, topic_id: int, payload: OpinionIn) -> 
     summary="One opinion",
     by_alias=True,
 )
-def opinion(request: HttpRequest, slug: str, opinion_id: int) -> Any:
+def opinion(request: HttpRequest, slug: str, opinion_id: Id) -> Any:
     _user(request)
     municipality = municipality_get(slug=slug)
     item = selectors.opinion_get(
@@ -364,7 +364,7 @@ def opinion(request: HttpRequest, slug: str, opinion_id: int) -> Any:
     summary="Vote agree, disagree or pass (again to change it)",
     by_alias=True,
 )
-def vote(request: HttpRequest, slug: str, opinion_id: int, payload: VoteIn) -> Any:
+def vote(request: HttpRequest, slug: str, opinion_id: Id, payload: VoteIn) -> Any:
     municipality = municipality_get(slug=slug)
     item = selectors.opinion_get(municipality=municipality, opinion_id=opinion_id)
     cast = services.vote_cast(
@@ -384,7 +384,7 @@ def vote(request: HttpRequest, slug: str, opinion_id: int, payload: VoteIn) -> A
     summary="Withdraw your vote",
     by_alias=True,
 )
-def withdraw(request: HttpRequest, slug: str, opinion_id: int) -> Any:
+def withdraw(request: HttpRequest, slug: str, opinion_id: Id) -> Any:
     municipality = municipality_get(slug=slug)
     item = selectors.opinion_get(municipality=municipality, opinion_id=opinion_id)
     services.vote_withdraw(
@@ -415,7 +415,7 @@ def withdraw(request: HttpRequest, slug: str, opinion_id: int) -> Any:
         }
     },
 )
-def analysis(request: HttpRequest, response: HttpResponse, slug: str, topic_id: int) -> Any:
+def analysis(request: HttpRequest, response: HttpResponse, slug: str, topic_id: Id) -> Any:
     _user(request)
     topic = _topic(request, slug, topic_id)
     # Without its result: read whole only for an officer (members), else from the cache.

@@ -13,6 +13,7 @@ from eloket.api.routers.requests import summary_out
 from eloket.api.schemas import (
     AccessLogEntryOut,
     Error,
+    Id,
     IssuedTokenOut,
     MeOut,
     RequestSummaryOut,
@@ -114,5 +115,5 @@ def create_token(request: HttpRequest, payload: TokenIn) -> Any:
     response={200: TokenOut, 404: Error, **ERRORS},
     summary="Revoke one of my API tokens",
 )
-def revoke_token(request: HttpRequest, token_id: int) -> Any:
+def revoke_token(request: HttpRequest, token_id: Id) -> Any:
     return services.api_token_revoke(user=request.user, token_id=token_id)  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ from ninja.pagination import paginate
 
 from eloket.api.auth import AUTH
 from eloket.api.pagination import PageNumberPagination
-from eloket.api.schemas import Error, FreeText
+from eloket.api.schemas import Error, FreeText, Id
 from eloket.identity.eligibility import participant_actor
 from eloket.petitions import selectors, services
 from eloket.petitions.models import Petition
@@ -94,7 +94,7 @@ def start(request: HttpRequest, slug: str, payload: PetitionIn) -> Any:
     response={201: PetitionOut, **ERRORS},
     summary="Sign a petition (eligible residents, once)",
 )
-def sign(request: HttpRequest, slug: str, petition_id: int) -> Any:
+def sign(request: HttpRequest, slug: str, petition_id: Id) -> Any:
     municipality = municipality_get(slug=slug)
     petition = selectors.petition_get(
         municipality=municipality, petition_id=petition_id, user=request.user
