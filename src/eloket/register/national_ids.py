@@ -49,6 +49,12 @@ def normalise(raw: str) -> str:
     return SEPARATORS.sub("", str(raw or ""))
 
 
+def _ascii_digits(digits: str, length: int) -> bool:
+    # Not str.isdigit(): it also takes "²" (which int() refuses: a ValueError, not the
+    # reason) and Arabic-Indic digits (a KeyError on the Korean century digit).
+    return len(digits) == length and digits.isascii() and digits.isdigit()
+
+
 def _safe_date(year: int, month: int, day: int) -> dt.date | None:
     try:
         return dt.date(year, month, day)
@@ -64,7 +70,7 @@ def _belgian_check(nine_digits: str, born_2000_or_later: bool) -> int:
 def parse_belgian(raw: str, *, today: dt.date | None = None) -> NationalId:
     today = today or dt.date.today()
     digits = normalise(raw)
-    if not digits.isdigit() or len(digits) != 11:
+    if not _ascii_digits(digits, 11):
         raise InvalidNationalId(_("A Belgian national number has exactly 11 digits."))
     nine, check = digits[:9], int(digits[9:])
     if check == _belgian_check(nine, False):
@@ -124,7 +130,7 @@ KR_CENTURY_SEX = {
 def parse_korean(raw: str, *, today: dt.date | None = None) -> NationalId:
     today = today or dt.date.today()
     digits = normalise(raw)
-    if not digits.isdigit() or len(digits) != 13:
+    if not _ascii_digits(digits, 13):
         raise InvalidNationalId(_("A Korean resident registration number has exactly 13 digits."))
     century, sex = KR_CENTURY_SEX[digits[6]]
     birth_date = _safe_date(century + int(digits[0:2]), int(digits[2:4]), int(digits[4:6]))

@@ -8,20 +8,72 @@ written; the checks that need the database (duplicates) live in `services`.
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.db.models import Model
 from django.utils.translation import gettext as _
 
 from eloket.common.errors import ApplicationError
 from eloket.common.text import hidden_character_problem
 from eloket.register.models import (
+    Address,
+    CivilEvent,
     CivilEventKind,
     CivilStatus,
+    Household,
     HouseholdRelation,
     ParticipantRole,
+    Person,
     Sex,
 )
 from eloket.register.national_ids import NationalId, parse_national_id
 
 MIN_MARRIAGE_AGE = 16
+SHOWN = 40  # characters of a bad value repeated in a message
+
+
+def shown(value: object) -> str:
+    """A value for a message, cut to SHOWN characters (a file may hold 100,000 in a field)."""
+    text = str(value)
+    return text if len(text) <= SHOWN else text[:SHOWN] + "…"
+
+
+def _column_length(model: type[Model], name: str) -> int:
+    length = getattr(model._meta.get_field(name), "max_length", None)
+    assert length is not None, f"{model.__name__}.{name} has no max_length"
+    return int(length)
+
+
+# The columns a record's texts go into: (the field as files name it, model, column). A
+# longer text is refused by name (SQLite would store it, PostgreSQL refuse the insert).
+PERSON_COLUMNS = [
+    ("first_names", Person, "first_names"),
+    ("last_name", Person, "last_name"),
+    ("birth_place", Person, "birth_place"),
+    ("household", Household, "number"),
+]
+ADDRESS_COLUMNS = [
+    ("street", Address, "street"),
+    ("house_number", Address, "house_number"),
+    ("box", Address, "box"),
+    ("postcode", Address, "postcode"),
+    ("address_municipality", Address, "municipality_name"),
+    ("district", Address, "district"),
+]
+EVENT_COLUMNS = [
+    ("act_number", CivilEvent, "act_number"),
+    ("place", CivilEvent, "place"),
+    ("registering_municipality", CivilEvent, "registering_municipality"),
+]
+
+
+def _too_long(label: str, value: str, model: type[Model], column: str) -> str | None:
+    limit = _column_length(model, column)
+    if len(value) <= limit:
+        return None
+    return _("%(field)s may be at most %(n)d characters long, not %(length)d.") % {
+        "field": label,
+        "n": limit,
+        "length": len(value),
+    }
 
 
 @dataclass
@@ -101,8 +153,21 @@ def validate_person(record: PersonRecord, *, country: str, today: dt.date) -> li
         problem = hidden_character_problem(value)
         if problem:
             problems.append(f"{column}: {problem}")
-    if len(record.first_names) > 100 or len(record.last_name) > 100:
-        problems.append(_("Names are limited to 100 characters."))
+    values = {
+        "first_names": record.first_names,
+        "last_name": record.last_name,
+        "birth_place": record.birth_place,
+        "household": record.household or "",
+    }
+    for label, model, column in PERSON_COLUMNS:
+        problem = _too_long(label, values[label], model, column)
+        if problem:
+            problems.append(problem)
+    for address in record.addresses:
+        for label, model, column in ADDRESS_COLUMNS:
+            problem = _too_long(label, getattr(address, column), model, column)
+            if problem:
+                problems.append(problem)
     if record.sex not in Sex.values:
         problems.append(_("Sex must be M, F or X."))
     if record.civil_status not in CivilStatus.values:
@@ -172,6 +237,10 @@ def validate_event(
     )
     if problem:
         problems.append(problem)
+    for label, model, column in EVENT_COLUMNS:
+        problem = _too_long(label, getattr(record, column), model, column)
+        if problem:
+            problems.append(problem)
     if record.date > today:
         problems.append(_("The event date lies in the future."))
     if not record.participants:
@@ -186,7 +255,7 @@ def validate_event(
         if person is None:
             problems.append(
                 _("Person %(id)s is not in this file or in this municipality's register.")
-                % {"id": national_id}
+                % {"id": shown(national_id)}
             )
             continue
         if (

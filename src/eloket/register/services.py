@@ -1,11 +1,12 @@
 """Writes to the population register."""
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,7 +26,13 @@ from eloket.register.models import (
     HouseholdMembership,
     Person,
 )
-from eloket.register.records import EventRecord, PersonRecord, validate_event, validate_person
+from eloket.register.records import (
+    EventRecord,
+    PersonRecord,
+    shown,
+    validate_event,
+    validate_person,
+)
 from eloket.tenants.models import Municipality
 
 BATCH = 1000
@@ -71,6 +78,16 @@ def _bulk_create[M: Model](model: type[M], rows: Sequence[M]) -> None:
         model._default_manager.bulk_create(chunk)
 
 
+def _in_chunks[V](values: Iterable[V], look_up: Callable[[list[V]], Iterable[str]]) -> set[str]:
+    """`look_up` over `values` a BATCH at a time: a file of half a million people is not
+    one statement with half a million parameters (SQLite allows 32,766 in many builds)."""
+    found: set[str] = set()
+    items = list(values)
+    for chunk in _chunks(items):
+        found.update(look_up(list(chunk)))
+    return found
+
+
 def _records_validate(
     *, municipality: Municipality, persons: list[PersonRecord], events: list[EventRecord]
 ) -> list[RowError]:
@@ -86,14 +103,15 @@ def _records_validate(
                 RowError(
                     record.line,
                     _("National number %(id)s appears twice (first at line %(first)s).")
-                    % {"id": record.national_id, "first": seen[record.national_id]},
+                    % {"id": shown(record.national_id), "first": seen[record.national_id]},
                 )
             )
         seen.setdefault(record.national_id, record.line)
-    existing = set(
-        Person.objects.filter(country=municipality.country, national_id__in=list(seen)).values_list(
-            "national_id", flat=True
-        )
+    existing = _in_chunks(
+        seen,
+        lambda ids: Person.objects.filter(
+            country=municipality.country, national_id__in=ids
+        ).values_list("national_id", flat=True),
     )
     for record in persons:
         if record.national_id in existing:
@@ -105,26 +123,28 @@ def _records_validate(
                 )
             )
     households = {r.household for r in persons if r.household}
-    taken = set(
-        Household.objects.filter(municipality=municipality, number__in=households).values_list(
-            "number", flat=True
-        )
+    taken = _in_chunks(
+        households,
+        lambda numbers: Household.objects.filter(
+            municipality=municipality, number__in=numbers
+        ).values_list("number", flat=True),
     )
     for record in persons:
         if record.household in taken:
             errors.append(
                 RowError(
                     record.line,
-                    _("Household %(h)s already exists in the register.") % {"h": record.household},
+                    _("Household %(h)s already exists in the register.")
+                    % {"h": shown(record.household or "")},
                 )
             )
     by_id = {r.national_id: r for r in persons}
     missing = {nid for e in events for nid, _role in e.participants if nid not in by_id}
-    if missing:
+    for chunk in _chunks(sorted(missing)):
         # Events may name people already in this municipality's register, and only them:
         # a person registered elsewhere is another municipality's to record events for.
         for person in Person.objects.filter(
-            municipality=municipality, country=municipality.country, national_id__in=missing
+            municipality=municipality, country=municipality.country, national_id__in=list(chunk)
         ):
             by_id[person.national_id] = PersonRecord(
                 national_id=person.national_id,
@@ -222,17 +242,20 @@ def _records_write(
     missing = {nid for e in events for nid, _role in e.participants if nid not in by_id}
     if missing:
         # Only this municipality's people, as validated; never write onto another's.
-        by_id.update(
-            (p.national_id, p)
-            for p in Person.objects.filter(
-                municipality=municipality, country=municipality.country, national_id__in=missing
+        for ids in _chunks(sorted(missing)):
+            by_id.update(
+                (p.national_id, p)
+                for p in Person.objects.filter(
+                    municipality=municipality,
+                    country=municipality.country,
+                    national_id__in=list(ids),
+                )
             )
-        )
         elsewhere = sorted(missing - set(by_id))
         if elsewhere:
             raise ApplicationError(
                 _("Person %(id)s is not in this file or in this municipality's register.")
-                % {"id": elsewhere[0]},
+                % {"id": shown(elsewhere[0])},
                 code="import_rejected",
             )
     event_rows = [
@@ -263,6 +286,22 @@ def _records_write(
     )
 
 
+@contextmanager
+def _nothing_on_failure() -> Iterator[None]:
+    """Around an import's transaction: should the database refuse a row all the checks
+    let through (another import of the same people at the same moment), the transaction
+    is rolled back and the importer told so, in their language, not shown a traceback."""
+    try:
+        yield
+    except DatabaseError as exc:
+        raise ApplicationError(
+            _("The database refused the import (%(reason)s); nothing was imported.")
+            # The class only: the database's text may quote a national number.
+            % {"reason": type(exc).__name__},
+            code="import_failed",
+        ) from exc
+
+
 def register_import_records(
     *,
     actor: Actor,
@@ -273,7 +312,7 @@ def register_import_records(
 ) -> ImportResult:
     """Validate everything, then write everything, or nothing when any record is bad."""
     authorize(actor, municipality, Permission.REGISTER_WRITE)
-    with transaction.atomic():
+    with _nothing_on_failure(), transaction.atomic():
         errors = _records_validate(municipality=municipality, persons=persons, events=events)
         if errors:
             raise ImportRejected(errors)
@@ -288,7 +327,7 @@ def register_import_file(
     """Import a CSV or JSON register file (formats in docs/register-import.md)."""
     authorize(actor, municipality, Permission.REGISTER_WRITE)
     parsed = read_register_file(path)
-    with transaction.atomic():
+    with _nothing_on_failure(), transaction.atomic():
         # Report every problem at once: those of reading and those of the records read.
         errors = [RowError(line, message) for line, message in parsed.errors]
         errors += _records_validate(
