@@ -6,10 +6,14 @@ what was tried on identifiers in URLs and forms and on the register import.
 of national numbers and register files is in test_fuzz_inputs.py.)
 """
 
+import csv
 import datetime as dt
+import json
 import re
+from io import StringIO
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import URLResolver, get_resolver
 from django.urls.converters import IntConverter
@@ -18,7 +22,9 @@ from conftest import bearer, citizen_user, officer_login_client, person_record
 from eloket.common.actors import Actor
 from eloket.common.forms import ID_MAX
 from eloket.common.ids import IdConverter
-from eloket.register.models import Person
+from eloket.register.importer import CSV_COLUMNS
+from eloket.register.models import Address, CivilEvent, Household, Person
+from eloket.register.national_ids import InvalidNationalId, make_belgian_number, parse_korean
 
 HOSTILE_NUMBERS = [str(2**63), str(10**30), str(ID_MAX + 1), "-1", "0", str(ID_MAX)]
 
@@ -252,3 +258,222 @@ class TestKeysInTheApi:
         )
         assert answer.status_code == 422
         assert answer.json()["details"][0]["field"].endswith("reply_to")
+
+
+# --- 2. The register import: files of any content
+
+
+JAN = make_belgian_number(dt.date(1985, 7, 30), 33)
+SOFIE = make_belgian_number(dt.date(1987, 3, 12), 102)
+HEADER = ",".join(CSV_COLUMNS)
+
+
+def jan_row(**values):
+    row = {
+        "national_number": JAN,
+        "first_names": "Jan",
+        "last_name": "Peeters",
+        "sex": "M",
+        "birth_date": "1985-07-30",
+        "nationality": "BE",
+        "civil_status": "single",
+        "street": "Veldstraat",
+        "house_number": "12",
+        "postcode": "9000",
+        "address_municipality": "Gent",
+    }
+    row.update(values)
+    return ",".join(row.get(column, "") for column in CSV_COLUMNS)
+
+
+def jan_json(**values):
+    person = {
+        "national_number": JAN,
+        "first_names": "Jan",
+        "last_name": "Peeters",
+        "sex": "M",
+        "nationality": "BE",
+        "addresses": [
+            {
+                "street": "Veldstraat",
+                "house_number": "12",
+                "postcode": "9000",
+                "municipality": "Gent",
+                "from": "2015-01-01",
+            }
+        ],
+    }
+    person.update(values)
+    return person
+
+
+def import_file(tmp_path, name, content):
+    """`eloket register import` as an operator runs it: (success, what it printed). Any
+    exception but CommandError (a message, exit status 1) is a traceback: the test fails."""
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8", errors="surrogatepass")
+    out, err = StringIO(), StringIO()
+    try:
+        call_command("register", "import", str(path), "-m", "gent", stdout=out, stderr=err)
+    except CommandError as exc:
+        return False, f"{err.getvalue()}{exc}"
+    return True, out.getvalue()
+
+
+def register_is_empty():
+    return not (
+        Person.objects.exists()
+        or Address.objects.exists()
+        or Household.objects.exists()
+        or CivilEvent.objects.exists()
+    )
+
+
+class TestTheRegisterImport:
+    def test_a_field_of_200000_characters(self, gent, tmp_path):
+        """A CSV with a 200,000-character first name: the csv module's field limit
+        (131,072) raised csv.Error, a traceback. Now the line and the limit, nothing
+        written. (The limit is the process's: the Polis importer raises it to 10 MB, and
+        the field is then refused as longer than its column.)"""
+        limit = csv.field_size_limit(131_072)
+        try:
+            ok, said = import_file(
+                tmp_path, "p.csv", f"{HEADER}\n{jan_row(first_names='A' * 200_000)}\n"
+            )
+            assert not ok
+            assert "line 2: A field is longer than 131072 characters." in said
+            assert len(said) < 2000  # the field is not printed back
+        finally:
+            csv.field_size_limit(limit)
+        assert register_is_empty()
+
+    def test_fields_longer_than_their_column(self, gent, tmp_path):
+        """A street of 100,000 characters, a household number of 21: SQLite stored them,
+        PostgreSQL refused the insert (a traceback, 'value too long'). Now each is named
+        with its column's length, taken from the model."""
+        rows = [
+            jan_row(street="V" * 100_000),
+            jan_row(
+                national_number=SOFIE,
+                sex="F",
+                birth_date="1987-03-12",
+                household="H" * 21,
+                household_relation="reference",
+            ),
+        ]
+        ok, said = import_file(tmp_path, "p.csv", "\n".join([HEADER, *rows]))
+        assert not ok
+        assert "line 2: street may be at most 120 characters long, not 100000." in said
+        assert "line 3: household may be at most 20 characters long, not 21." in said
+        assert register_is_empty()
+
+    def test_json_nested_100000_deep(self, gent, tmp_path):
+        """100,000 brackets: Python's JSON parser died of RecursionError (a traceback; in a
+        web request, a 500). Now refused at the 21st level, with the line."""
+        ok, said = import_file(tmp_path, "p.json", "[" * 100_000 + "]" * 100_000)
+        assert not ok and "line 1: The JSON is nested more than 20 levels deep." in said
+        deep_name = json.dumps([jan_json()]).replace('"Jan"', "[" * 500 + "]" * 500, 1)
+        ok, said = import_file(tmp_path, "p.json", "\n\n" + deep_name)
+        assert not ok and "line 3: The JSON is nested more than 20 levels deep." in said
+        assert register_is_empty()
+
+    def test_a_number_of_5000_digits(self, gent, tmp_path):
+        """ "national_number": 999…(5,000 digits): int() refuses more than 4,300 digits, a
+        ValueError from inside the parser. Now it stays text and is refused as a number."""
+        person = json.dumps([jan_json()]).replace(f'"{JAN}"', "9" * 5000)
+        ok, said = import_file(tmp_path, "p.json", person)
+        assert not ok and "A Belgian national number has exactly 11 digits." in said
+        assert register_is_empty()
+
+    def test_half_a_character(self, gent, tmp_path):
+        """ "first_names": "\\ud800" (an unpaired surrogate, valid JSON): passed every check
+        and failed in the database (UnicodeEncodeError, a traceback). Now refused with the
+        line."""
+        text = json.dumps([jan_json(first_names="Jan")]).replace('"Jan"', '"J\\ud800n"')
+        ok, said = import_file(tmp_path, "p.json", text)
+        assert not ok and "line 1: A string holds half of a character" in said
+        assert register_is_empty()
+
+    def test_lists_and_objects_where_text_belongs(self, gent, tmp_path):
+        """ "first_names": {"x": [1]} was imported as the name "{'x': [1]}"; a
+        "main_residence": "no" was a main residence."""
+        people = [
+            jan_json(first_names={"x": [1]}),
+            jan_json(
+                national_number=SOFIE,
+                sex="F",
+                addresses=[{**jan_json()["addresses"][0], "main_residence": "no"}],
+            ),
+        ]
+        ok, said = import_file(tmp_path, "p.json", json.dumps(people, indent=1))
+        assert not ok
+        assert "line 2: first_names must be text." in said
+        assert "main_residence must be true or false." in said
+        assert register_is_empty()
+
+    def test_quotes_that_do_not_close(self, gent, tmp_path):
+        """A quote that never closes took the rest of the file into one field (the errors
+        then spoke of missing names on the next line); a stray quote ('"Jan"x') was
+        imported as the name "Janx". Now both are refused, named with the line where the
+        row starts."""
+        sofie = jan_row(national_number=SOFIE, sex="F", birth_date="1987-03-12")
+        ok, said = import_file(
+            tmp_path, "p.csv", f"{HEADER}\n{jan_row(first_names='"Jan')}\n{sofie}\n"
+        )
+        assert not ok and "line 2: A field opens a quote that does not close." in said
+        ok, said = import_file(
+            tmp_path, "p.csv", f"{HEADER}\n{sofie}\n{jan_row(first_names='"Jan"x')}\n"
+        )
+        assert not ok and "line 3: Text follows the closing quote of a field" in said
+        assert register_is_empty()
+
+    def test_national_numbers_in_other_digits(self, gent, tmp_path):
+        """The number in full-width digits (U+FF18 U+FF15 …) passed str.isdigit() and int(): Jan
+        was imported a second time under another string. In superscripts (⁸⁵…) int()
+        raised ValueError, in Arabic-Indic digits a Korean number raised KeyError: a
+        traceback. Now only ASCII digits make a number."""
+        fullwidth = "".join(chr(0xFF10 + int(d)) for d in JAN)
+        superscript = "".join("⁰¹²³⁴⁵⁶⁷⁸⁹"[int(d)] for d in JAN)
+        for number in (fullwidth, superscript):
+            ok, said = import_file(
+                tmp_path, "p.csv", f"{HEADER}\n{jan_row(national_number=number)}"
+            )
+            assert not ok and "line 2: National number: A Belgian national number" in said
+        arabic = "".join(chr(0x0660 + int(d)) for d in "8507301234567")
+        with pytest.raises(InvalidNationalId):
+            parse_korean(arabic)
+        assert register_is_empty()
+
+    def test_a_bad_value_is_not_printed_back_whole(self, gent, tmp_path):
+        """A birth date of 100,000 characters was repeated whole in the error."""
+        ok, said = import_file(tmp_path, "p.csv", f"{HEADER}\n{jan_row(birth_date='1' * 100_000)}")
+        assert not ok and "birth_date must be a date like 1985-07-30" in said
+        assert len(said) < 2000
+
+    def test_a_directory_or_an_unreadable_file(self, gent, tmp_path):
+        """`eloket register import /tmp`: IsADirectoryError, a traceback."""
+        out = StringIO()
+        with pytest.raises(CommandError):
+            call_command("register", "import", str(tmp_path), "-m", "gent", stderr=out)
+        assert "File not found" in out.getvalue()
+
+    def test_a_database_refusal_changes_nothing(self, gent, tmp_path, monkeypatch):
+        """The database refuses the last statement of an import (another import of the same
+        household at the same moment): the persons and addresses written before it are
+        rolled back, and the operator reads why, not a traceback."""
+        from django.db import IntegrityError
+
+        from eloket.register.models import HouseholdMembership
+
+        def refuse(*args, **kwargs):
+            raise IntegrityError("UNIQUE constraint failed: register_household.number")
+
+        monkeypatch.setattr(HouseholdMembership.objects, "bulk_create", refuse)
+        rows = [jan_row(household="H1", household_relation="reference")]
+        ok, said = import_file(tmp_path, "p.csv", "\n".join([HEADER, *rows]))
+        assert not ok
+        assert "The database refused the import (IntegrityError); nothing was imported." in said
+        assert register_is_empty()
