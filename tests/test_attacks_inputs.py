@@ -477,3 +477,26 @@ class TestTheRegisterImport:
         assert not ok
         assert "The database refused the import (IntegrityError); nothing was imported." in said
         assert register_is_empty()
+
+
+# --- 3. JSON typed into the admin
+
+
+class TestJsonInTheAdmin:
+    def test_json_nested_1200_deep(self):
+        """A kind of request's definition, or a plugin's settings, of 1,200 nested lists:
+        Python's parser took it (it gives up only near 1,500, and where exactly depends on
+        the version and the stack), and everything after it that walks a value
+        recursively (a copy of the form's data, a schema check, an error message quoting
+        it) was a RecursionError away from a 500. Now refused beyond 32 levels; the demo's
+        definitions need five."""
+        from django.core.exceptions import ValidationError
+
+        from eloket.common.forms import BoundedJSONField, json_depth
+
+        field = BoundedJSONField()
+        for depth in (33, 1200, 20_000):
+            with pytest.raises(ValidationError, match="nested too deeply"):
+                field.clean('{"statuses": ' + "[" * depth + "]" * depth + "}")
+        assert field.clean('{"a": [[{"b": [1]}]]}') == {"a": [[{"b": [1]}]]}
+        assert [json_depth(v) for v in (1, [], {"a": [1]}, [[[]]])] == [0, 1, 2, 3]

@@ -11,12 +11,31 @@ from django.utils.translation import gettext_lazy as _
 from eloket.common.errors import ApplicationError
 
 
-class BoundedJSONField(forms.JSONField):
-    """JSON typed into a form, refused clearly when it is too long or nested too deeply
-    (Python's parser would otherwise fail with a RecursionError: a 500)."""
+def json_depth(value: Any) -> int:
+    """How deep lists and objects nest in `value` (0 for a scalar), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            stack.extend(
+                (child, depth + 1) for child in (item.values() if isinstance(item, dict) else item)
+            )
+    return deepest
 
-    def __init__(self, *args: Any, max_chars: int = 64 * 1024, **kwargs: Any) -> None:
+
+class BoundedJSONField(forms.JSONField):
+    """JSON typed into a form, refused clearly when it is too long or nested deeper than
+    `max_depth`. Python's parser fails with a RecursionError somewhere between 1,000 and
+    1,500 levels, depending on the version and the stack (a 500); what it let through
+    could still fail in any code that walks the value recursively (a copy, a repr, a
+    schema check), so the bound is explicit and well below."""
+
+    def __init__(
+        self, *args: Any, max_chars: int = 64 * 1024, max_depth: int = 32, **kwargs: Any
+    ) -> None:
         self.max_chars = max_chars
+        self.max_depth = max_depth
         super().__init__(*args, **kwargs)
 
     def to_python(self, value: Any) -> Any:
@@ -25,9 +44,12 @@ class BoundedJSONField(forms.JSONField):
                 _("Keep it under %(n)d characters.") % {"n": self.max_chars}, code="too_long"
             )
         try:
-            return super().to_python(value)
+            typed = super().to_python(value)
         except RecursionError:
             raise ValidationError(_("This is nested too deeply."), code="too_deep") from None
+        if json_depth(typed) > self.max_depth:
+            raise ValidationError(_("This is nested too deeply."), code="too_deep")
+        return typed
 
     def bound_data(self, data: Any, initial: Any) -> Any:
         try:
