@@ -271,7 +271,7 @@ class _PositionDecoder(json.JSONDecoder):
             value, after = plain_parse_string(text, end, *args)
             if _SURROGATE.search(value):
                 raise _Refused(
-                    _("A string holds half of a character (an unpaired \\u surrogate)."),
+                    _("A string holds half of a character (an unpaired surrogate)."),
                     end - 1,
                 )
             return value, after
