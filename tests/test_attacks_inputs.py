@@ -1,9 +1,11 @@
 """Hostile inputs tried on Eloket (issue 10, 8), each written as the attack: what was sent,
-what it used to do (a 500, a traceback), and what happens now. Read it as the list of
-what was tried on identifiers in URLs and forms and on the register import.
+what it used to do (a 500, a traceback, a wrong import), and what happens now. Read it as
+the list of what was tried on keys in URLs and the API (1), the register import and
+national numbers (2), and JSON typed into the admin (3).
 
-(The other attacks are in test_security.py and test_attacks_on_requests.py; the fuzzing
-of national numbers and register files is in test_fuzz_inputs.py.)
+(Ids in forms are in test_attacks_forms.py, the other attacks in test_security.py and
+test_attacks_on_requests.py; the fuzzing of national numbers and register files is in
+test_fuzz_inputs.py.)
 """
 
 import csv
@@ -72,7 +74,7 @@ def town(gent, add_people, make_officer):
     }
 
 
-# --- 1. Integers in URLs, forms and query strings
+# --- 1. Keys in URLs and the API
 
 
 def _converters_of(urlconf):
