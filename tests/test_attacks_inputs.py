@@ -250,6 +250,55 @@ class TestKeysInTheApi:
         assert tried >= 60
         assert failures == []
 
+    def test_numbers_and_booleans_in_bodies_are_json_numbers_and_booleans(self, db):
+        """POST /api/v1/me/tokens {"days": true}: pydantic read true as 1 and made a token
+        (found by schemathesis's negative mode); "12" was read as 12, "yes" as true. Every
+        integer and boolean of a JSON request body takes what the schema's type says
+        (a JSON number, 12.0 included; true or false), and refuses a value of another JSON
+        type (422 invalid_input)."""
+        from ninja import Schema
+        from pydantic import ValidationError
+
+        schema = self._schema()
+        bodies = {
+            media["schema"]["$ref"].rsplit("/", 1)[-1]
+            for operations in schema["paths"].values()
+            for operation in operations.values()
+            for media in operation.get("requestBody", {}).get("content", {}).values()
+            if "$ref" in media.get("schema", {})
+        }
+
+        def subclasses(cls):
+            for sub in cls.__subclasses__():
+                yield sub
+                yield from subclasses(sub)
+
+        models = {m.__name__: m for m in subclasses(Schema) if m.__name__ in bodies}
+        assert set(models) == bodies
+        checked = []
+        for name in sorted(bodies):
+            for prop, node in schema["components"]["schemas"][name]["properties"].items():
+                types = {node.get("type")} | {s.get("type") for s in node.get("anyOf", [])}
+                wrong = (
+                    [True, "12", 12.5]
+                    if "integer" in types
+                    else ["true", "yes", 1]
+                    if "boolean" in types
+                    else []
+                )
+                for value in wrong:
+                    with pytest.raises(ValidationError) as refused:
+                        models[name].model_validate({prop: value})
+                    assert any(e["loc"][:1] == (prop,) for e in refused.value.errors()), (
+                        name,
+                        prop,
+                        value,
+                    )
+                if wrong:
+                    checked.append(f"{name}.{prop}")
+        assert {"TokenIn.days", "OpinionIn.reply_to", "TopicIn.min_age"} <= set(checked)
+        assert "TopicIn.pre_moderation" in checked
+
     def test_a_reply_to_a_key_beyond_the_database(self, town):
         """POST an opinion with "reply_to": 10**30: now 422, the field named."""
         answer = Client().post(

@@ -4,6 +4,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from ninja import Field, Schema
+from pydantic import BeforeValidator
 
 from eloket.common.forms import ID_MAX
 from eloket.common.text import FREE_TEXT_PATTERN
@@ -16,10 +17,30 @@ from eloket.tenants.models import Municipality
 FREE_TEXT = {"pattern": FREE_TEXT_PATTERN}
 FreeText = Annotated[str, Field(json_schema_extra=FREE_TEXT)]
 
-# A key (topic, opinion, petition, token, ...) in a path, query or body: 1 .. ID_MAX, as in
-# URLs and forms (common/ids.py). The schema says so; outside it the answer is 422
+# A key (topic, opinion, petition, token, ...) in a path or query: 1 .. ID_MAX, as in URLs
+# and forms (common/ids.py). The schema says so; outside it the answer is 422
 # invalid_input, never a query with a number the database cannot hold.
 Id = Annotated[int, Field(ge=1, le=ID_MAX, description="A key, as the API gave it.")]
+
+
+def _json_integer(value: Any) -> Any:
+    # pydantic would read true as 1 and "12" as 12; JSON Schema's "integer" takes neither
+    # (but does take 12.0, which pydantic reads as 12 and refuses 12.5).
+    if isinstance(value, bool | str):
+        raise ValueError("Input should be a JSON number")
+    return value
+
+
+# An integer in a JSON body is a JSON number, as the schema's "integer" says: true or "12"
+# are refused (422), not read as 1 or 12. (Booleans of a body are strict for the same
+# reason: "true" or 1 is no true.)
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
+# A key in a JSON body.
+BodyId = Annotated[
+    int,
+    Field(ge=1, le=ID_MAX, description="A key, as the API gave it."),
+    BeforeValidator(_json_integer),
+]
 
 
 class Error(Schema):
@@ -180,7 +201,7 @@ class AccessLogEntryOut(Schema):
 
 class TokenIn(Schema):
     name: FreeText = Field(..., min_length=1, max_length=100)
-    days: int = Field(30, ge=1, le=365)
+    days: JsonInt = Field(30, ge=1, le=365)
 
 
 class TokenOut(Schema):

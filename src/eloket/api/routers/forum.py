@@ -11,7 +11,7 @@ from ninja.pagination import paginate
 
 from eloket.api.auth import AUTH
 from eloket.api.pagination import PageNumberPagination
-from eloket.api.schemas import Error, FreeText, Id
+from eloket.api.schemas import BodyId, Error, FreeText, Id, JsonInt
 from eloket.common.errors import ApplicationError, NotFound
 from eloket.common.uploads import upload_limit
 from eloket.forum import selectors, services
@@ -41,8 +41,8 @@ class TopicIn(Schema):
         VoteMode.AGREE_DISAGREE_PASS, description="agree_disagree_pass or support_only"
     )
     identity_display: str = Field(IdentityDisplay.PSEUDONYM, description="pseudonym or real_name")
-    min_age: int = Field(16, ge=0, le=120)
-    pre_moderation: bool = False
+    min_age: JsonInt = Field(16, ge=0, le=120)
+    pre_moderation: bool = Field(False, strict=True)
 
 
 class TopicOut(Schema):
@@ -65,7 +65,7 @@ class TopicOut(Schema):
 
 class OpinionIn(Schema):
     text: FreeText = Field(..., max_length=2000)
-    reply_to: Id | None = None
+    reply_to: BodyId | None = None
 
 
 VoteWord = Literal["agree", "disagree", "pass"]
