@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from eloket.common.errors import NotFound
 from eloket.tenants.models import RESERVED_SLUGS, Municipality
+from eloket.tenants.modules import module_check
 
 # How long a process trusts a tenant row it has read (seconds). Host names are cached
 # whether or not they match (the allowed hosts bound them); slugs only when they match.
@@ -23,13 +24,17 @@ def municipality_list(*, include_inactive: bool = False) -> QuerySet[Municipalit
     return qs if include_inactive else qs.filter(is_active=True)
 
 
-def municipality_get(*, slug: str) -> Municipality:
+def municipality_get(*, slug: str, module: str = "") -> Municipality:
+    """The active municipality `slug`; with `module`, only if it has that module on
+    (ModuleOff, a 404, otherwise: the API operations of a module pass theirs)."""
     try:
-        return Municipality.objects.get(slug=slug, is_active=True)
+        municipality = Municipality.objects.get(slug=slug, is_active=True)
     except Municipality.DoesNotExist:
         raise NotFound(
             _("There is no municipality “%(slug)s” on this platform.") % {"slug": slug}
         ) from None
+    module_check(municipality, module)
+    return municipality
 
 
 def municipality_for_request(
