@@ -176,9 +176,7 @@ def test_a_switched_off_module_answers_404_everywhere(module, town, officer, cli
 
 
 @pytest.mark.parametrize("module", ALL)
-def test_pages_and_back_office_do_not_mention_a_switched_off_module(
-    module, town, officer, client
-):
+def test_pages_and_back_office_do_not_mention_a_switched_off_module(module, town, officer, client):
     _switch(town, [m for m in ALL if m != module])
     pages = ["/gent/", "/gent/services", "/gent/my/requests"]
     for url in pages:

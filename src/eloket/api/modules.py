@@ -10,10 +10,10 @@ from functools import wraps
 from typing import Any
 
 from django.http import HttpRequest, HttpResponseBase
+from django.utils.translation import gettext as _
 
-from eloket.common.errors import NotFound
-from eloket.tenants.modules import ModuleOff
-from eloket.tenants.selectors import municipality_get
+from eloket.tenants.modules import ModuleOff, module_on
+from eloket.tenants.selectors import municipality_cached
 
 Run = Callable[..., HttpResponseBase]
 
@@ -25,15 +25,14 @@ def module_switch(module: str) -> Callable[[Run], Run]:
         @wraps(run)
         def wrapper(request: HttpRequest, **kwargs: Any) -> HttpResponseBase:
             slug = kwargs.get("slug")
-            if isinstance(slug, str):
-                try:
-                    municipality_get(slug=slug, module=module)
-                except ModuleOff as exc:
-                    from eloket.api.api import application_error
+            municipality = municipality_cached(slug=slug) if isinstance(slug, str) else None
+            # An unknown municipality: the operation answers that itself, in its words.
+            if municipality is not None and not module_on(municipality, module):
+                from eloket.api.api import application_error
 
-                    return application_error(request, exc)
-                except NotFound:
-                    pass  # the operation answers an unknown municipality itself
+                return application_error(
+                    request, ModuleOff(_("Nothing was found at this address."))
+                )
             return run(request, **kwargs)
 
         return wrapper

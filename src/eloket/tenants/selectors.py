@@ -37,6 +37,24 @@ def municipality_get(*, slug: str, module: str = "") -> Municipality:
     return municipality
 
 
+def municipality_cached(*, slug: str) -> Municipality | None:
+    """The active municipality `slug`, or None, from this process's short-lived tenant
+    cache (ADR 0002): what the API's module switch asks on every call of a module's
+    operation, at no query once cached. Read it only; never change the row it gives."""
+    now = time.monotonic()
+    cached = _slug_cache.get(slug)
+    if cached is not None and cached[1] > now:
+        return cached[0]
+    tenant = (
+        Municipality.objects.filter(slug=slug, is_active=True).defer("logo", "custom_css").first()
+    )
+    if tenant is not None:
+        if len(_slug_cache) > MAX_CACHED:
+            municipality_cache_clear()
+        _slug_cache[slug] = (tenant, now + TENANT_CACHE_SECONDS)
+    return tenant
+
+
 def municipality_for_request(
     *, host: str, first_path_segment: str
 ) -> tuple[Municipality | None, bool]:
