@@ -233,3 +233,26 @@ def test_seouls_back_office_shows_only_what_it_offers(db, make_officer, client):
     assert client.get("/seoul/backoffice/orders/").status_code == 404
     assert client.get("/seoul/backoffice/post/").status_code == 404
     assert client.get("/api/v1/m/seoul/catalogue").status_code == 404
+
+
+def test_periodic_work_leaves_a_switched_off_module_alone(town):
+    """The worker meets the same switch: a petitions module that is off closes nothing."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from eloket.petitions.jobs import ExpirePetitions
+    from eloket.petitions.models import Petition, PetitionStatus
+
+    petition = Petition.objects.filter(municipality=town).first()
+    Petition.objects.filter(pk=petition.pk).update(
+        status=PetitionStatus.SIGNING, signing_closes_at=timezone.now() - dt.timedelta(days=1)
+    )
+    _switch(town, [Module.CERTIFICATES, Module.PARTICIPATION])
+    ExpirePetitions().run(timezone.now())
+    petition.refresh_from_db()
+    assert petition.status == PetitionStatus.SIGNING
+    _switch(town, ALL)
+    ExpirePetitions().run(timezone.now())
+    petition.refresh_from_db()
+    assert petition.status != PetitionStatus.SIGNING
