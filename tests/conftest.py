@@ -111,6 +111,7 @@ def gent(make_municipality):
         languages=["nl", "en"],
         primary_colour="#0b5c8e",
         contact_email="info@gent.example",
+        modules=["certificates", "participation", "petitions"],
     )
 
 

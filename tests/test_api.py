@@ -12,7 +12,7 @@ def test_municipalities_list(gent, brugge, client):
     assert gent_item["country"] == "BE"
     assert gent_item["names"]["nl"] == "Stad Gent"
     assert gent_item["languages"] == ["nl", "en"]
-    assert gent_item["modules"] == ["certificates", "participation"]
+    assert gent_item["modules"] == ["certificates", "participation", "petitions"]
     assert gent_item["urls"]["home"] == "http://testserver/gent/"
     assert gent_item["contact"]["email"] == "info@gent.example"
 

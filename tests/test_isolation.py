@@ -84,5 +84,6 @@ def test_catalogue_endpoint_is_per_municipality(gent, make_municipality, client)
     assert [s["module"] for s in client.get("/api/v1/municipalities/gent/services").json()] == [
         "certificates",
         "participation",
+        "petitions",
     ]
     assert client.get("/api/v1/municipalities/quiet/services").json() == []

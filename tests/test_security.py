@@ -181,6 +181,15 @@ class TestIdentityFederation:
     ):
         """Jan logs in at Gent. On Brugge's pages and API the same session is not logged
         in; he logs in at Brugge too, where he is a visitor."""
+        from eloket.common.actors import Actor
+        from eloket.tenants.services import municipality_update
+
+        # Brugge offers petitions here (a module that is off answers 404: issue 11, 4).
+        municipality_update(
+            actor=Actor.system("test", brugge),
+            municipality=brugge,
+            modules=["certificates", "participation", "petitions"],
+        )
         session, answer = oidc_login("gent", family["Jan"].national_id)
         assert answer.url.endswith("/gent/my/")
         brugge_page = session.get(f"{demo_idp}/brugge/my/", timeout=20, allow_redirects=False)

@@ -44,7 +44,7 @@ from eloket.outbox.kinds import outbox_kinds
 from eloket.outbox.models import OutboxMessage
 from eloket.outbox.selectors import outbox_messages
 from eloket.tenants.links import tenant_reverse
-from eloket.tenants.models import Municipality
+from eloket.tenants.models import Module, Municipality
 
 AGE_FILTERS = {"": None, "2": 2, "5": 5, "10": 10}
 
@@ -197,9 +197,9 @@ def request_act(
 # --- Certificate orders
 
 
+@officer_page(module=Module.CERTIFICATES)
 @require_GET
 @never_cache
-@officer_page()
 def orders(request: HttpRequest, tenant: Municipality, actor: Actor) -> HttpResponse:
     status = request.GET.get("status", "open")
     kind = request.GET.get("type", "")
@@ -233,9 +233,9 @@ def orders(request: HttpRequest, tenant: Municipality, actor: Actor) -> HttpResp
     )
 
 
+@officer_page(module=Module.CERTIFICATES)
 @require_GET
 @never_cache
-@officer_page()
 def order_detail(
     request: HttpRequest, tenant: Municipality, actor: Actor, code: str
 ) -> HttpResponse:
@@ -258,8 +258,8 @@ def order_detail(
     )
 
 
+@officer_page(module=Module.CERTIFICATES)
 @require_POST
-@officer_page()
 def order_act(request: HttpRequest, tenant: Municipality, actor: Actor, code: str) -> HttpResponse:
     try:
         case, _order = order_for_officer(municipality=tenant, actor=actor, tracking_code=code)
@@ -298,8 +298,8 @@ def order_act(request: HttpRequest, tenant: Municipality, actor: Actor, code: st
     )
 
 
+@officer_page(module=Module.CERTIFICATES)
 @require_GET
-@officer_page()
 def order_document(
     request: HttpRequest, tenant: Municipality, actor: Actor, code: str
 ) -> HttpResponse:
@@ -313,9 +313,9 @@ def order_document(
     return pdf_response(document)
 
 
+@officer_page(module=Module.CERTIFICATES)
 @require_http_methods(["GET", "POST"])
 @never_cache
-@officer_page()
 def postal(request: HttpRequest, tenant: Municipality, actor: Actor) -> HttpResponse:
     if request.method == "POST":
         try:

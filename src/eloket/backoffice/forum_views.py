@@ -33,7 +33,7 @@ from eloket.forum.models import (
 )
 from eloket.identity.access import officer_page
 from eloket.tenants.links import tenant_reverse
-from eloket.tenants.models import Municipality
+from eloket.tenants.models import Module, Municipality
 
 
 def _topic(tenant: Municipality, topic_id: int):  # type: ignore[no-untyped-def]
@@ -60,10 +60,10 @@ def _moment(value: str):  # type: ignore[no-untyped-def]
     return timezone.make_aware(dt.datetime.combine(day, dt.time(0, 0)))
 
 
+@officer_page(module=Module.PARTICIPATION)
 @upload_limit("ELOKET_POLIS_UPLOAD_MAX_BYTES", POLIS_UPLOAD_HINT)
 @require_http_methods(["GET", "POST"])
 @never_cache
-@officer_page()
 def forum_home(request: HttpRequest, tenant: Municipality, actor: Actor) -> HttpResponse:
     if request.method == "POST":
         try:
@@ -132,9 +132,9 @@ def forum_home(request: HttpRequest, tenant: Municipality, actor: Actor) -> Http
     )
 
 
+@officer_page(module=Module.PARTICIPATION)
 @require_GET
 @never_cache
-@officer_page()
 def forum_topic(
     request: HttpRequest, tenant: Municipality, actor: Actor, topic_id: int
 ) -> HttpResponse:
@@ -163,8 +163,8 @@ def forum_topic(
     )
 
 
+@officer_page(module=Module.PARTICIPATION)
 @require_POST
-@officer_page()
 def forum_act(
     request: HttpRequest, tenant: Municipality, actor: Actor, topic_id: int
 ) -> HttpResponse:
@@ -262,9 +262,9 @@ def analysis_charts(analysis: Analysis) -> dict[str, Any]:
     }
 
 
+@officer_page(module=Module.PARTICIPATION)
 @require_GET
 @never_cache
-@officer_page()
 def forum_analysis(
     request: HttpRequest, tenant: Municipality, actor: Actor, topic_id: int
 ) -> HttpResponse:
@@ -286,8 +286,8 @@ def forum_analysis(
     )
 
 
+@officer_page(module=Module.PARTICIPATION)
 @require_GET
-@officer_page()
 def forum_export(
     request: HttpRequest, tenant: Municipality, actor: Actor, topic_id: int
 ) -> HttpResponse:

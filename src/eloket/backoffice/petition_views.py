@@ -15,7 +15,7 @@ from eloket.identity.access import officer_page
 from eloket.petitions import selectors, services
 from eloket.petitions.models import Petition
 from eloket.tenants.links import tenant_reverse
-from eloket.tenants.models import Municipality
+from eloket.tenants.models import Module, Municipality
 
 
 def _act(request: HttpRequest, tenant: Municipality, actor: Actor, petition: Petition) -> None:
@@ -43,9 +43,9 @@ def _act(request: HttpRequest, tenant: Municipality, actor: Actor, petition: Pet
         messages.error(request, str(exc))
 
 
+@officer_page(module=Module.PETITIONS)
 @require_http_methods(["GET", "POST"])
 @never_cache
-@officer_page()
 def petitions(request: HttpRequest, tenant: Municipality, actor: Actor) -> HttpResponse:
     if request.method == "POST":
         try:
@@ -69,9 +69,9 @@ def petitions(request: HttpRequest, tenant: Municipality, actor: Actor) -> HttpR
     )
 
 
+@officer_page(module=Module.PETITIONS)
 @require_http_methods(["GET", "POST"])
 @never_cache
-@officer_page()
 def petition_detail(
     request: HttpRequest, tenant: Municipality, actor: Actor, petition_id: int
 ) -> HttpResponse:

@@ -16,7 +16,8 @@ from eloket.identity.access import officer_page
 from eloket.identity.selectors import role_label
 from eloket.outbox.selectors import outbox_trouble
 from eloket.register.selectors import person_record
-from eloket.tenants.models import Municipality
+from eloket.tenants.models import Module, Municipality
+from eloket.tenants.modules import modules_on
 
 
 @require_GET
@@ -24,18 +25,25 @@ from eloket.tenants.models import Municipality
 @officer_page()
 def home(request: HttpRequest, tenant: Municipality, actor: Actor) -> HttpResponse:
     open_counts = open_counts_by_kind(municipality=tenant, actor=actor)
+    modules = modules_on(tenant)
+    certificates = Module.CERTIFICATES in modules
     return render(
         request,
         "backoffice/home.html",
         {
             "actor": actor,
             "role": role_label(actor.role),
-            "counts": queue_counts(municipality=tenant, actor=actor),
+            "modules": modules,
+            "counts": queue_counts(municipality=tenant, actor=actor) if certificates else {},
             "kinds": [
                 (case_type, open_counts.get(case_type.code, 0))
                 for case_type in case_types_of(municipality=tenant)
             ],
-            "postal": postal_orders_pending(municipality=tenant, actor=actor).count(),
+            "postal": (
+                postal_orders_pending(municipality=tenant, actor=actor).count()
+                if certificates
+                else 0
+            ),
             "trouble": outbox_trouble(municipality=tenant, actor=actor).count(),
             "active": "backoffice",
         },

@@ -30,7 +30,7 @@ from eloket.common.errors import ApplicationError
 from eloket.identity.selectors import citizen_actor_of, citizen_person
 from eloket.tenants.decorators import tenant_page
 from eloket.tenants.links import tenant_reverse
-from eloket.tenants.models import Municipality
+from eloket.tenants.models import Module, Municipality
 
 DOCUMENT_READY = (OrderStatus.ISSUED, OrderStatus.DELIVERED)
 
@@ -51,9 +51,9 @@ def pdf_response(document: Any) -> HttpResponse:
     return response
 
 
+@tenant_page(module=Module.CERTIFICATES)
 @require_http_methods(["GET", "POST"])
 @never_cache
-@tenant_page
 def order_form(request: HttpRequest, tenant: Municipality, kind: str) -> HttpResponse:
     """Step 1: choose whom, language, delivery, purpose. Step 2: review and confirm."""
     try:
@@ -139,9 +139,9 @@ def order_form(request: HttpRequest, tenant: Municipality, kind: str) -> HttpRes
     )
 
 
+@tenant_page(module=Module.CERTIFICATES)
 @require_GET
 @never_cache
-@tenant_page
 def order_page(request: HttpRequest, tenant: Municipality, code: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return _login_redirect(request)
@@ -173,8 +173,8 @@ def order_page(request: HttpRequest, tenant: Municipality, code: str) -> HttpRes
     )
 
 
+@tenant_page(module=Module.CERTIFICATES)
 @require_POST
-@tenant_page
 def order_action(request: HttpRequest, tenant: Municipality, code: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return _login_redirect(request)
@@ -208,8 +208,8 @@ def order_action(request: HttpRequest, tenant: Municipality, code: str) -> HttpR
     )
 
 
+@tenant_page(module=Module.CERTIFICATES)
 @require_GET
-@tenant_page
 def order_download(request: HttpRequest, tenant: Municipality, code: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return _login_redirect(request)
@@ -230,8 +230,8 @@ def order_download(request: HttpRequest, tenant: Municipality, code: str) -> Htt
     return pdf_response(document)
 
 
+@tenant_page(module=Module.CERTIFICATES)
 @require_GET
-@tenant_page
 def my_orders(request: HttpRequest, tenant: Municipality) -> HttpResponse:
     """The old address of "My requests", which now lists requests of every kind."""
     return HttpResponseRedirect(tenant_reverse(request, "cases:my-requests"))

@@ -21,6 +21,8 @@ from eloket.outbox.email import email_put
 from eloket.outbox.kinds import OutboxKind, outbox_kinds
 from eloket.outbox.models import OutboxMessage
 from eloket.tenants.links import municipality_base_url
+from eloket.tenants.models import Module
+from eloket.tenants.modules import module_on
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +180,8 @@ def send_digests() -> int:
         notices = list(PendingNotice.objects.filter(follow=follow).order_by("created_at"))
         user = follow.user
         municipality = follow.topic.municipality
-        if user.email and notices:
+        # A forum switched off sends no news: its notices are dropped with the rest.
+        if user.email and notices and module_on(municipality, Module.PARTICIPATION):
             language = preferred_language(user.pk, municipality.default_language)
             with translation.override(language):
                 name = municipality.display_name(language)
@@ -229,4 +232,5 @@ class AdvanceTopics(PeriodicJob):
                 actor=Actor.system("Eloket", municipality), municipality=municipality, now=now
             )
             for municipality in Municipality.objects.filter(pk__in=due)
+            if module_on(municipality, Module.PARTICIPATION)
         )

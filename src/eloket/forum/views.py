@@ -31,7 +31,7 @@ from eloket.identity.eligibility import participant_actor
 from eloket.identity.selectors import officer_role_here
 from eloket.tenants.decorators import tenant_page
 from eloket.tenants.links import tenant_reverse
-from eloket.tenants.models import Municipality
+from eloket.tenants.models import Module, Municipality
 
 VIEW_BATCH = 20  # page views are written to the database 20 at a time
 
@@ -91,15 +91,15 @@ def _back(request: HttpRequest, topic: Topic, anchor: str = "") -> HttpResponse:
     return HttpResponseRedirect(target)
 
 
+@tenant_page(module=Module.PARTICIPATION)
 @require_GET
-@tenant_page
 def topics(request: HttpRequest, tenant: Municipality) -> HttpResponse:
     items = list(selectors.topics_of(municipality=tenant))
     return render(request, "forum/topics.html", {"topics": items, "active": "forum"})
 
 
+@tenant_page(module=Module.PARTICIPATION)
 @require_GET
-@tenant_page
 def topic_page(request: HttpRequest, tenant: Municipality, topic_id: int) -> HttpResponse:
     # The page most read on a busy topic: a handful of queries whatever the topic's size
     # (benchmarks/forum.py holds it against a one-query view).
@@ -154,8 +154,8 @@ def topic_page(request: HttpRequest, tenant: Municipality, topic_id: int) -> Htt
     )
 
 
+@tenant_page(module=Module.PARTICIPATION)
 @require_POST
-@tenant_page
 def post_opinion(request: HttpRequest, tenant: Municipality, topic_id: int) -> HttpResponse:
     """Posting: first the similar opinions already there are shown; "post anyway" posts."""
     topic = _topic(request, tenant, topic_id)
@@ -197,8 +197,8 @@ def _opinion(request: HttpRequest, tenant: Municipality, opinion_id: int):  # ty
         raise Http404(str(exc)) from exc
 
 
+@tenant_page(module=Module.PARTICIPATION)
 @require_GET
-@tenant_page
 def opinion_page(request: HttpRequest, tenant: Municipality, opinion_id: int) -> HttpResponse:
     opinion = _opinion(request, tenant, opinion_id)
     topic = opinion.topic
@@ -239,8 +239,8 @@ def opinion_page(request: HttpRequest, tenant: Municipality, opinion_id: int) ->
     )
 
 
+@tenant_page(module=Module.PARTICIPATION)
 @require_POST
-@tenant_page
 def opinion_act(request: HttpRequest, tenant: Municipality, opinion_id: int) -> HttpResponse:
     opinion = _opinion(request, tenant, opinion_id)
     action = request.POST.get("action", "")
@@ -269,8 +269,8 @@ def opinion_act(request: HttpRequest, tenant: Municipality, opinion_id: int) -> 
     return _back(request, opinion.topic, anchor=f"o{opinion.pk}")
 
 
+@tenant_page(module=Module.PARTICIPATION)
 @require_POST
-@tenant_page
 def follow(request: HttpRequest, tenant: Municipality, topic_id: int) -> HttpResponse:
     topic = _topic(request, tenant, topic_id)
     if not request.user.is_authenticated:
@@ -298,8 +298,8 @@ def follow(request: HttpRequest, tenant: Municipality, topic_id: int) -> HttpRes
     return _back(request, topic)
 
 
+@tenant_page(module=Module.PARTICIPATION)
 @require_GET
-@tenant_page
 def results(request: HttpRequest, tenant: Municipality, topic_id: int) -> HttpResponse:
     topic = _topic(request, tenant, topic_id)
     if topic.phase not in (Phase.RESULTS, Phase.CLOSED) and not _is_moderator(request, tenant):
@@ -316,8 +316,8 @@ def results(request: HttpRequest, tenant: Municipality, topic_id: int) -> HttpRe
     )
 
 
+@tenant_page(module=Module.PARTICIPATION)
 @require_GET
-@tenant_page
 def attachment(
     request: HttpRequest, tenant: Municipality, topic_id: int, attachment_id: int
 ) -> HttpResponse:
@@ -331,9 +331,9 @@ def attachment(
     return response
 
 
+@tenant_page(module=Module.PARTICIPATION)
 @require_http_methods(["GET", "POST"])
 @never_cache
-@tenant_page
 def suggestions(request: HttpRequest, tenant: Municipality) -> HttpResponse:
     if request.method == "POST":
         if not request.user.is_authenticated:

@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
 from eloket.common.actors import Actor, ActorKind
@@ -97,12 +98,13 @@ def admin_actor(request: HttpRequest, municipality: Municipality) -> Actor:
 
 
 def officer_page(
-    minimum: str = Role.CLERK,
+    minimum: str = Role.CLERK, *, module: str = ""
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """A back-office page: in a municipality, for its officers; the view gets the actor."""
+    """A back-office page: in a municipality, for its officers; the view gets the actor.
+    With `module`, only where that module is on (404 elsewhere, before any login check)."""
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @tenant_page
+        @tenant_page(module=module)
         @wraps(view)
         def wrapper(
             request: HttpRequest, tenant: Municipality, *args: Any, **kwargs: Any
@@ -110,15 +112,20 @@ def officer_page(
             try:
                 actor = officer_access(request, tenant, minimum)
             except NotAuthenticated:
-                return HttpResponseRedirect(f"/auth/officer/login?next={request.get_full_path()}")
+                refused: HttpResponse = HttpResponseRedirect(
+                    f"/auth/officer/login?next={request.get_full_path()}"
+                )
             except Forbidden as exc:
-                return render(
+                refused = render(
                     request,
                     "web/error.html",
                     {"status": 403, "title": _("Not allowed"), "message": exc.message},
                     status=403,
                 )
-            return view(request, tenant, actor, *args, **kwargs)
+            else:
+                return view(request, tenant, actor, *args, **kwargs)
+            add_never_cache_headers(refused)  # whatever the view's own decorators say
+            return refused
 
         return wrapper
 

@@ -5,6 +5,8 @@ import datetime as dt
 from eloket.common.actors import Actor
 from eloket.common.schedule import PeriodicJob, periodic_jobs
 from eloket.petitions.models import Petition, PetitionStatus
+from eloket.tenants.models import Module
+from eloket.tenants.modules import module_on
 
 
 @periodic_jobs.register("petitions_closed")
@@ -23,4 +25,5 @@ class ExpirePetitions(PeriodicJob):
                 actor=Actor.system("Eloket", municipality), municipality=municipality, now=now
             )
             for municipality in Municipality.objects.filter(pk__in=due)
+            if module_on(municipality, Module.PETITIONS)  # a switched-off module rests
         )

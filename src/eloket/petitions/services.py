@@ -30,7 +30,8 @@ from eloket.petitions.models import (
     Signature,
 )
 from eloket.petitions.selectors import rules_of, threshold_for
-from eloket.tenants.models import Municipality
+from eloket.tenants.models import Module, Municipality
+from eloket.tenants.modules import module_check
 
 
 def _set_status(
@@ -51,6 +52,7 @@ def _set_status(
 
 
 def petition_start(*, actor: Actor, municipality: Municipality, title: str, text: str) -> Petition:
+    module_check(municipality, Module.PETITIONS)
     petition_eligibility(actor, municipality)
     title, text = title.strip(), text.strip()
     refuse_hidden_characters(title, text)
@@ -78,6 +80,7 @@ def petition_start(*, actor: Actor, municipality: Municipality, title: str, text
 
 
 def petition_join(*, actor: Actor, municipality: Municipality, petition: Petition) -> CoInitiator:
+    module_check(municipality, Module.PETITIONS)
     same_municipality(municipality, petition)
     if petition.status != PetitionStatus.DRAFT:
         raise ApplicationError(
@@ -101,6 +104,7 @@ def petition_join(*, actor: Actor, municipality: Municipality, petition: Petitio
 
 
 def petition_submit(*, actor: Actor, municipality: Municipality, petition: Petition) -> Petition:
+    module_check(municipality, Module.PETITIONS)
     same_municipality(municipality, petition)
     authorize(actor, municipality, Permission.PARTICIPATE)
     if actor.user_id != petition.initiator_id:
@@ -130,6 +134,7 @@ def petition_admit(
     opens_at: dt.datetime | None = None,
 ) -> Petition:
     """An officer's decision on admissibility; an admissible petition opens for signing."""
+    module_check(municipality, Module.PETITIONS)
     authorize(actor, municipality, Permission.PETITION_DECIDE)
     same_municipality(municipality, petition)
     if petition.status != PetitionStatus.SUBMITTED:
@@ -183,6 +188,7 @@ def petition_admit(
 
 
 def petition_sign(*, actor: Actor, municipality: Municipality, petition: Petition) -> Signature:
+    module_check(municipality, Module.PETITIONS)
     same_municipality(municipality, petition)
     now = timezone.now()
     if petition.status not in (PetitionStatus.SIGNING, PetitionStatus.THRESHOLD_REACHED) or not (
@@ -258,6 +264,7 @@ def petition_answer(
     *, actor: Actor, municipality: Municipality, petition: Petition, answer: str
 ) -> Petition:
     """Publish the municipality's answer; the case closes and every signer is told."""
+    module_check(municipality, Module.PETITIONS)
     authorize(actor, municipality, Permission.PETITION_DECIDE)
     same_municipality(municipality, petition)
     if petition.status != PetitionStatus.THRESHOLD_REACHED or petition.case is None:

@@ -15,7 +15,7 @@ from eloket.petitions import selectors, services
 from eloket.petitions.models import Petition
 from eloket.tenants.decorators import tenant_page
 from eloket.tenants.links import tenant_reverse
-from eloket.tenants.models import Municipality
+from eloket.tenants.models import Module, Municipality
 
 
 def _petition(request: HttpRequest, tenant: Municipality, petition_id: int) -> Petition:
@@ -30,9 +30,9 @@ def _petition(request: HttpRequest, tenant: Municipality, petition_id: int) -> P
         raise Http404(str(exc)) from exc
 
 
+@tenant_page(module=Module.PETITIONS)
 @require_http_methods(["GET", "POST"])
 @never_cache
-@tenant_page
 def petitions(request: HttpRequest, tenant: Municipality) -> HttpResponse:
     if request.method == "POST":
         try:
@@ -61,8 +61,8 @@ def petitions(request: HttpRequest, tenant: Municipality) -> HttpResponse:
     )
 
 
+@tenant_page(module=Module.PETITIONS)
 @require_GET
-@tenant_page
 def petition_page(request: HttpRequest, tenant: Municipality, petition_id: int) -> HttpResponse:
     petition = _petition(request, tenant, petition_id)
     signed = selectors.has_signed(municipality=tenant, petition=petition, user=request.user)
@@ -81,8 +81,8 @@ def petition_page(request: HttpRequest, tenant: Municipality, petition_id: int) 
     )
 
 
+@tenant_page(module=Module.PETITIONS)
 @require_POST
-@tenant_page
 def petition_act(request: HttpRequest, tenant: Municipality, petition_id: int) -> HttpResponse:
     petition = _petition(request, tenant, petition_id)
     action = request.POST.get("action", "")

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from eloket.common.errors import NotFound
 from eloket.tenants.models import RESERVED_SLUGS, Municipality
+from eloket.tenants.modules import module_check
 
 # How long a process trusts a tenant row it has read (seconds). Host names are cached
 # whether or not they match (the allowed hosts bound them); slugs only when they match.
@@ -23,13 +24,35 @@ def municipality_list(*, include_inactive: bool = False) -> QuerySet[Municipalit
     return qs if include_inactive else qs.filter(is_active=True)
 
 
-def municipality_get(*, slug: str) -> Municipality:
+def municipality_get(*, slug: str, module: str = "") -> Municipality:
+    """The active municipality `slug`; with `module`, only if it has that module on
+    (ModuleOff, a 404, otherwise: the API operations of a module pass theirs)."""
     try:
-        return Municipality.objects.get(slug=slug, is_active=True)
+        municipality = Municipality.objects.get(slug=slug, is_active=True)
     except Municipality.DoesNotExist:
         raise NotFound(
             _("There is no municipality “%(slug)s” on this platform.") % {"slug": slug}
         ) from None
+    module_check(municipality, module)
+    return municipality
+
+
+def municipality_cached(*, slug: str) -> Municipality | None:
+    """The active municipality `slug`, or None, from this process's short-lived tenant
+    cache (ADR 0002): what the API's module switch asks on every call of a module's
+    operation, at no query once cached. Read it only; never change the row it gives."""
+    now = time.monotonic()
+    cached = _slug_cache.get(slug)
+    if cached is not None and cached[1] > now:
+        return cached[0]
+    tenant = (
+        Municipality.objects.filter(slug=slug, is_active=True).defer("logo", "custom_css").first()
+    )
+    if tenant is not None:
+        if len(_slug_cache) > MAX_CACHED:
+            municipality_cache_clear()
+        _slug_cache[slug] = (tenant, now + TENANT_CACHE_SECONDS)
+    return tenant
 
 
 def municipality_for_request(

@@ -10,6 +10,7 @@ from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from eloket.api.auth import AUTH
+from eloket.api.modules import module_switch
 from eloket.api.pagination import PageNumberPagination
 from eloket.api.routers.records import record_out
 from eloket.api.routers.requests import caller_and_case, case_for_caller
@@ -48,11 +49,14 @@ from eloket.documents.ratelimit import check_rate, check_upload_rate
 from eloket.documents.verify import verify_code, verify_pdf
 from eloket.identity.access import citizen_actor_for, officer_access
 from eloket.tenants.links import municipality_base_url
+from eloket.tenants.models import Module
+from eloket.tenants.modules import module_check
 from eloket.tenants.selectors import municipality_get
 
 DOCUMENT_READY = (OrderStatus.ISSUED, OrderStatus.DELIVERED)
 
 router = Router(tags=["certificates"])
+router.add_decorator(module_switch(Module.CERTIFICATES), mode="view")
 ERRORS = {401: Error, 403: Error, 404: Error, 422: Error}
 
 
@@ -66,7 +70,7 @@ def _base(request: HttpRequest) -> str:
     summary="The certificates a municipality issues online",
 )
 def catalogue(request: HttpRequest, slug: str) -> Any:
-    municipality = municipality_get(slug=slug)
+    municipality = municipality_get(slug=slug, module=Module.CERTIFICATES)
     home = municipality_base_url(municipality, platform_base_url=_base(request))
     return [
         {
@@ -136,7 +140,7 @@ def order_out(request: HttpRequest, case: Case, order: CertificateOrder) -> dict
     ),
 )
 def order_create(request: HttpRequest, slug: str, payload: OrderIn) -> Any:
-    municipality = municipality_get(slug=slug)
+    municipality = municipality_get(slug=slug, module=Module.CERTIFICATES)
     actor = citizen_actor_for(request)
     case, created = services.order_submit(
         actor=actor,
@@ -162,6 +166,7 @@ def _order_for_caller(request: HttpRequest, code: str) -> tuple[Case, Certificat
     """The order, for its requester or the officers who handle orders; 404 for anyone
     else (whether a code exists is not told)."""
     case = case_for_caller(request, code)
+    module_check(case.municipality, Module.CERTIFICATES)
     return case, order_of(municipality=case.municipality, case=case)
 
 
@@ -192,6 +197,7 @@ def order_get(request: HttpRequest, tracking_code: str) -> Any:
 )
 def order_document(request: HttpRequest, tracking_code: str) -> HttpResponse:
     actor, case = caller_and_case(request, tracking_code)
+    module_check(case.municipality, Module.CERTIFICATES)
     document = (
         document_opened(municipality=case.municipality, actor=actor, case=case)
         if case.status in DOCUMENT_READY
@@ -216,7 +222,7 @@ class QueueQuery(Schema):
 )
 @paginate(PageNumberPagination)
 def queue(request: HttpRequest, slug: str, query: Query[QueueQuery]) -> Any:
-    municipality = municipality_get(slug=slug)
+    municipality = municipality_get(slug=slug, module=Module.CERTIFICATES)
     actor = officer_access(request, municipality)
     cases = order_queue(
         municipality=municipality,
@@ -240,7 +246,7 @@ def queue(request: HttpRequest, slug: str, query: Query[QueueQuery]) -> Any:
 
 
 def backoffice_order_out(request: HttpRequest, slug: str, tracking_code: str) -> dict[str, Any]:
-    municipality = municipality_get(slug=slug)
+    municipality = municipality_get(slug=slug, module=Module.CERTIFICATES)
     actor = officer_access(request, municipality)
     case, order, record = order_with_subject_record(
         municipality=municipality, actor=actor, tracking_code=tracking_code
@@ -271,7 +277,7 @@ def backoffice_order(request: HttpRequest, slug: str, tracking_code: str) -> Any
     summary="Approve (and issue), reject, or ask the citizen for information",
 )
 def decide(request: HttpRequest, slug: str, tracking_code: str, payload: DecisionIn) -> Any:
-    municipality = municipality_get(slug=slug)
+    municipality = municipality_get(slug=slug, module=Module.CERTIFICATES)
     actor = officer_access(request, municipality)
     case, order = order_for_officer(
         municipality=municipality, actor=actor, tracking_code=tracking_code

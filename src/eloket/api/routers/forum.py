@@ -10,6 +10,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from eloket.api.auth import AUTH
+from eloket.api.modules import module_switch
 from eloket.api.pagination import PageNumberPagination
 from eloket.api.schemas import BodyId, Error, FreeText, Id, JsonInt
 from eloket.common.errors import ApplicationError, NotFound
@@ -23,9 +24,11 @@ from eloket.identity.access import NotAuthenticated, officer_access
 from eloket.identity.eligibility import participant_actor
 from eloket.identity.selectors import officer_role_in
 from eloket.tenants.links import municipality_base_url
+from eloket.tenants.models import Module
 from eloket.tenants.selectors import municipality_get
 
 router = Router(tags=["forum"])
+router.add_decorator(module_switch(Module.PARTICIPATION), mode="view")
 ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 422: Error}
 
 
@@ -208,7 +211,7 @@ def _moderator(request: HttpRequest, municipality: Any) -> bool:
 )
 @paginate(PageNumberPagination)
 def topics(request: HttpRequest, slug: str, query: Query[TopicsQuery]) -> Any:
-    municipality = municipality_get(slug=slug)
+    municipality = municipality_get(slug=slug, module=Module.PARTICIPATION)
     _user(request)
     qs = selectors.topics_of(
         municipality=municipality, include_drafts=_moderator(request, municipality)
@@ -225,7 +228,7 @@ def topics(request: HttpRequest, slug: str, query: Query[TopicsQuery]) -> Any:
     summary="Create a topic (officers)",
 )
 def create_topic(request: HttpRequest, slug: str, payload: TopicIn) -> Any:
-    municipality = municipality_get(slug=slug)
+    municipality = municipality_get(slug=slug, module=Module.PARTICIPATION)
     actor = officer_access(request, municipality)
     if payload.phase not in (Phase.DRAFT, Phase.OPEN):
         raise ApplicationError(_("A new topic is a draft or open."), code="invalid_phase")
@@ -249,7 +252,7 @@ def create_topic(request: HttpRequest, slug: str, payload: TopicIn) -> Any:
 
 
 def _topic(request: HttpRequest, slug: str, topic_id: int) -> Topic:
-    municipality = municipality_get(slug=slug)
+    municipality = municipality_get(slug=slug, module=Module.PARTICIPATION)
     return selectors.topic_get(
         municipality=municipality,
         topic_id=topic_id,
@@ -340,7 +343,7 @@ def post(request: HttpRequest, slug: str, topic_id: Id, payload: OpinionIn) -> A
 )
 def opinion(request: HttpRequest, slug: str, opinion_id: Id) -> Any:
     _user(request)
-    municipality = municipality_get(slug=slug)
+    municipality = municipality_get(slug=slug, module=Module.PARTICIPATION)
     item = selectors.opinion_get(
         municipality=municipality,
         opinion_id=opinion_id,
@@ -365,7 +368,7 @@ def opinion(request: HttpRequest, slug: str, opinion_id: Id) -> Any:
     by_alias=True,
 )
 def vote(request: HttpRequest, slug: str, opinion_id: Id, payload: VoteIn) -> Any:
-    municipality = municipality_get(slug=slug)
+    municipality = municipality_get(slug=slug, module=Module.PARTICIPATION)
     item = selectors.opinion_get(municipality=municipality, opinion_id=opinion_id)
     cast = services.vote_cast(
         actor=participant_actor(request.user),
@@ -385,7 +388,7 @@ def vote(request: HttpRequest, slug: str, opinion_id: Id, payload: VoteIn) -> An
     by_alias=True,
 )
 def withdraw(request: HttpRequest, slug: str, opinion_id: Id) -> Any:
-    municipality = municipality_get(slug=slug)
+    municipality = municipality_get(slug=slug, module=Module.PARTICIPATION)
     item = selectors.opinion_get(municipality=municipality, opinion_id=opinion_id)
     services.vote_withdraw(
         actor=participant_actor(request.user), municipality=municipality, opinion=item
@@ -466,7 +469,7 @@ def import_polis(
     title: Form[str] = "",
     files: File[list[UploadedFile]] = None,  # type: ignore[assignment]
 ) -> Any:
-    municipality = municipality_get(slug=slug)
+    municipality = municipality_get(slug=slug, module=Module.PARTICIPATION)
     actor = officer_access(request, municipality)
     # Whole: the upload handler refused more than ELOKET_POLIS_UPLOAD_MAX_BYTES.
     uploads = {f.name or "file.csv": f.read() for f in (files or [])}

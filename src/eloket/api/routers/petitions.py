@@ -7,15 +7,18 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from eloket.api.auth import AUTH
+from eloket.api.modules import module_switch
 from eloket.api.pagination import PageNumberPagination
 from eloket.api.schemas import Error, FreeText, Id
 from eloket.identity.eligibility import participant_actor
 from eloket.petitions import selectors, services
 from eloket.petitions.models import Petition
 from eloket.tenants.links import municipality_base_url
+from eloket.tenants.models import Module
 from eloket.tenants.selectors import municipality_get
 
 router = Router(tags=["petitions"])
+router.add_decorator(module_switch(Module.PETITIONS), mode="view")
 ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error, 422: Error}
 
 
@@ -64,7 +67,7 @@ def petition_out(request: HttpRequest, petition: Petition) -> dict[str, Any]:
 )
 @paginate(PageNumberPagination)
 def petitions(request: HttpRequest, slug: str) -> Any:
-    municipality = municipality_get(slug=slug)
+    municipality = municipality_get(slug=slug, module=Module.PETITIONS)
     return [
         petition_out(request, p)
         for p in selectors.petitions_of(municipality=municipality).select_related("municipality")
@@ -78,7 +81,7 @@ def petitions(request: HttpRequest, slug: str) -> Any:
     summary="Start a petition (eligible residents)",
 )
 def start(request: HttpRequest, slug: str, payload: PetitionIn) -> Any:
-    municipality = municipality_get(slug=slug)
+    municipality = municipality_get(slug=slug, module=Module.PETITIONS)
     petition = services.petition_start(
         actor=participant_actor(request.user),
         municipality=municipality,
@@ -95,7 +98,7 @@ def start(request: HttpRequest, slug: str, payload: PetitionIn) -> Any:
     summary="Sign a petition (eligible residents, once)",
 )
 def sign(request: HttpRequest, slug: str, petition_id: Id) -> Any:
-    municipality = municipality_get(slug=slug)
+    municipality = municipality_get(slug=slug, module=Module.PETITIONS)
     petition = selectors.petition_get(
         municipality=municipality, petition_id=petition_id, user=request.user
     )

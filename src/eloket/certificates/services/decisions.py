@@ -18,6 +18,8 @@ from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.common.permissions import Permission, authorize, same_municipality
 from eloket.common.text import refuse_hidden_characters
+from eloket.tenants.models import Module
+from eloket.tenants.modules import module_check
 
 
 class Decision:
@@ -32,6 +34,7 @@ def order_decide(
 ) -> Case:
     """An officer's decision. Approving issues the document in the same transaction: if
     it cannot be made (the register lacks data), nothing changes and the officer is told."""
+    module_check(municipality, Module.CERTIFICATES)
     same_municipality(municipality, case)
     authorize(actor, municipality, Permission.CASE_HANDLE, department=case.case_type.department)
     reason = reason.strip()

@@ -22,6 +22,8 @@ from eloket.common.permissions import Permission, authorize
 from eloket.common.text import refuse_hidden_characters
 from eloket.register.models import Person
 from eloket.register.selectors import person_for_identifier
+from eloket.tenants.models import Module
+from eloket.tenants.modules import module_check
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ def order_submit(
 ) -> tuple[Case, bool]:
     """Place an order (or return the one already placed with the same idempotency key).
     Returns the case and whether it is new. Nothing is written when input is refused."""
+    module_check(municipality, Module.CERTIFICATES)
     authorize(actor, municipality, Permission.REQUEST)
     request = order_request
     user_id = actor.user_id

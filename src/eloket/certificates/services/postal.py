@@ -20,7 +20,8 @@ from eloket.common.errors import ApplicationError
 from eloket.common.permissions import Permission, authorize
 from eloket.documents.render import TEMPLATES
 from eloket.register.selectors import person_record
-from eloket.tenants.models import Municipality
+from eloket.tenants.models import Module, Municipality
+from eloket.tenants.modules import module_check
 
 
 def _recipient(case: Case, actor: Actor) -> dict[str, str]:
@@ -57,6 +58,7 @@ def postal_batch(*, actor: Actor, municipality: Municipality) -> tuple[bytes, li
     """One PDF for the printer: per pending order, an address sheet then the certificate.
     Returns the PDF and the tracking codes it holds (to mark them sent afterwards).
     Reading the addresses is written to each requester's access log."""
+    module_check(municipality, Module.CERTIFICATES)
     import typst
 
     authorize(actor, municipality, Permission.POSTAL)
@@ -96,6 +98,7 @@ def postal_batch(*, actor: Actor, municipality: Municipality) -> tuple[bytes, li
 
 def postal_mark_sent(*, actor: Actor, municipality: Municipality, codes: list[str]) -> int:
     """Mark the printed orders as posted: the post channel's `deliver` transition."""
+    module_check(municipality, Module.CERTIFICATES)
     authorize(actor, municipality, Permission.POSTAL)
     wanted = {normalise_tracking_code(code) for code in codes if code}
     count = 0

@@ -36,7 +36,8 @@ from eloket.forum.models import (
 from eloket.forum.pseudonyms import pseudonym
 from eloket.forum.similarity import similar_opinions
 from eloket.outbox.queue import outbox_put
-from eloket.tenants.models import Municipality
+from eloket.tenants.models import Module, Municipality
+from eloket.tenants.modules import module_check
 
 MAX_OPINION = 2000
 # Against floods: per participant and topic (common.ratelimit).
@@ -121,6 +122,7 @@ def opinion_post(
     text: str,
     parent: Opinion | None = None,
 ) -> Opinion:
+    module_check(municipality, Module.PARTICIPATION)
     same_municipality(municipality, topic)
     require_open(topic)
     text = _clean_text(text)
@@ -173,6 +175,7 @@ def opinion_post(
 def opinion_edit(
     *, actor: Actor, municipality: Municipality, opinion: Opinion, text: str
 ) -> Opinion:
+    module_check(municipality, Module.PARTICIPATION)
     same_municipality(municipality, opinion)
     topic = opinion.topic
     require_open(topic)
@@ -197,6 +200,7 @@ def opinion_edit(
 
 def vote_cast(*, actor: Actor, municipality: Municipality, opinion: Opinion, value: int) -> Vote:
     """Record or change the actor's vote; one person, one vote per opinion."""
+    module_check(municipality, Module.PARTICIPATION)
     same_municipality(municipality, opinion)
     topic = opinion.topic
     require_open(topic)

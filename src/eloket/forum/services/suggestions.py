@@ -13,12 +13,14 @@ from eloket.common.text import refuse_hidden_characters
 from eloket.forum.models import SuggestionStatus, SuggestionSupport, Topic, TopicSuggestion
 from eloket.forum.services.topics import topic_create
 from eloket.outbox.queue import outbox_put
-from eloket.tenants.models import Municipality
+from eloket.tenants.models import Module, Municipality
+from eloket.tenants.modules import module_check
 
 
 def suggestion_create(
     *, actor: Actor, municipality: Municipality, title: str, description: str, as_expert: bool
 ) -> TopicSuggestion:
+    module_check(municipality, Module.PARTICIPATION)
     authorize(actor, municipality, Permission.PARTICIPATE)
     title, description = title.strip(), description.strip()
     refuse_hidden_characters(title, description)
@@ -38,6 +40,7 @@ def suggestion_create(
 def suggestion_support(
     *, actor: Actor, municipality: Municipality, suggestion: TopicSuggestion
 ) -> TopicSuggestion:
+    module_check(municipality, Module.PARTICIPATION)
     authorize(actor, municipality, Permission.PARTICIPATE)
     same_municipality(municipality, suggestion)
     try:

@@ -25,7 +25,8 @@ from eloket.forum.models import (
     VoteMode,
 )
 from eloket.outbox.queue import outbox_put
-from eloket.tenants.models import Municipality
+from eloket.tenants.models import Module, Municipality
+from eloket.tenants.modules import module_check
 
 MAX_ATTACHMENT = 5 * 1024 * 1024
 ATTACHMENT_TYPES = {"application/pdf", "image/png", "image/jpeg", "image/webp", "image/svg+xml"}
@@ -58,6 +59,7 @@ def topic_create(
     suggestion: TopicSuggestion | None = None,
     source: str = "",
 ) -> Topic:
+    module_check(municipality, Module.PARTICIPATION)
     authorize(actor, municipality, Permission.FORUM_MANAGE)
     refuse_hidden_characters(title, summary, background, department)
     title = _languages_text(title, municipality) if not source else dict(title)
