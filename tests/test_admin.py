@@ -147,3 +147,21 @@ def test_municipality_admin_sets_petition_rules_of_their_own(client, gent, brugg
     assert client.post(other, form).status_code in (302, 403, 404)
     theirs.refresh_from_db()
     assert theirs.signing_days == 90
+
+
+def test_the_admin_never_shows_an_authenticators_secret(client, db):
+    """An operator (or anyone with the admin's view of devices) could read an officer's
+    TOTP key from the device page or its QR code, and make that officer's codes."""
+    from django.contrib.auth.models import User
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    operator = User.objects.create_superuser("op", password="correct horse 42")
+    TOTPDevice.objects.create(user=operator, name="t", confirmed=True)
+    clerk = User.objects.create_user("clerk", password="correct horse 42")
+    device = TOTPDevice.objects.create(user=clerk, name="phone", confirmed=True)
+    officer_login_client(client, operator)
+    page = client.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/")
+    assert page.status_code == 200
+    assert device.key not in page.content.decode()
+    assert client.get(f"/admin/otp_totp/totpdevice/{device.pk}/config/").status_code == 403
+    assert client.get(f"/admin/otp_totp/totpdevice/{device.pk}/qrcode/").status_code == 403

@@ -291,6 +291,9 @@ ELOKET_LOGIN_ADDRESS_LIMIT = env_int("ELOKET_LOGIN_ADDRESS_LIMIT", 100)
 ELOKET_TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 LOGIN_URL = "/auth/officer/login"
 OTP_TOTP_ISSUER = "Eloket"
+# The admin never shows an authenticator's secret (its key, configuration URL or QR code):
+# whoever reads it could make an officer's codes. Officers enrol on their own page.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Citizens' national eID through an OIDC federation (itsme, CSAM, FranceConnect,
 # Keycloak-style brokers). A municipality may override any of these in the admin.
