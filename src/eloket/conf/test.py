@@ -11,8 +11,23 @@ MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend
 ELOKET_DEMO = False
 DEBUG = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
-    DATABASES["default"]["OPTIONS"] = {}
+    # A file, not ":memory:": with an in-memory database Django hands the live server's
+    # threads the test's own connection, and the browser tests then interleave statements of
+    # two requests (the demo identity provider's back channel runs inside the login request)
+    # on one connection, which failed about one full run in three. A file gives each thread
+    # its own connection; WAL and an immediate write lock let them wait for each other.
+    # Durability is not needed for a test database, hence synchronous=OFF.
+    import os
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.path.join(tempfile.gettempdir(), f"eloket-test-{os.getpid()}.sqlite3")
+    }
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;",
+    }
 LOGGING = {
     **LOGGING,  # noqa: F405
     "loggers": {
