@@ -2,8 +2,9 @@
 Chromium (no JavaScript needed anywhere)."""
 
 import pytest
-from tests.test_browser import CHROMIUM, FLAGS, axe_serious, login_citizen, login_officer
-from tests.test_browser import pytestmark as browser_marks
+
+from test_browser import CHROMIUM, FLAGS, axe_serious, login_citizen, login_officer
+from test_browser import pytestmark as browser_marks
 
 pytestmark = browser_marks
 
@@ -33,7 +34,7 @@ def gent_people(demo_idp, transactional_db):
 
 def test_a_reply_is_no_opinion_and_comes_back_to_its_thread(gent_people, demo_idp, browser):
     base = demo_idp
-    context = browser.new_context(locale="en-GB", bypass_csp=True, java_script_enabled=False)
+    context = browser.new_context(locale="en-GB", bypass_csp=True)
     page = context.new_page()
     login_citizen(page, base, gent_people["jan"])
     page.goto(base + "/gent/forum/")
@@ -73,7 +74,7 @@ def test_a_long_pasted_opinion_is_not_cut_but_refused_with_the_text_kept(
     gent_people, demo_idp, browser
 ):
     base = demo_idp
-    context = browser.new_context(locale="en-GB", bypass_csp=True, java_script_enabled=False)
+    context = browser.new_context(locale="en-GB", bypass_csp=True)
     page = context.new_page()
     login_citizen(page, base, gent_people["jan"])
     page.goto(base + "/gent/forum/")
@@ -96,7 +97,7 @@ def test_a_long_pasted_opinion_is_not_cut_but_refused_with_the_text_kept(
 
 def test_a_minor_is_told_why_before_any_sign_button(gent_people, demo_idp, browser):
     base = demo_idp
-    context = browser.new_context(locale="en-GB", bypass_csp=True, java_script_enabled=False)
+    context = browser.new_context(locale="en-GB", bypass_csp=True)
     page = context.new_page()
     login_citizen(page, base, gent_people["lotte"])
     page.goto(base + "/gent/petitions/")
@@ -131,7 +132,7 @@ def test_the_seoul_opinion_groups_chart_names_its_groups(seoul_demo, demo_idp, b
     page.get_by_role("link", name="Constructing an open square in front of City Hall").click()
     page.get_by_role("link", name="Analysis").click()
     chart = page.locator("svg.chart").nth(1)
-    labels = chart.locator("g.legend text").all_inner_texts()
+    labels = chart.locator("g.legend text").all_text_contents()
     groups = page.locator("section.group h3").all_inner_texts()
     assert len(groups) >= 2
     # One legend entry per group, in words, with the group's marker.
