@@ -31,7 +31,8 @@ api = NinjaAPI(
         'Eloket\'s public REST API. Lists answer {"count": N, "results": [...]} and are '
         "paginated with ?page=. National identifiers travel as bare digits. Errors answer "
         '{"code", "message", "details"} with a stable code and a message in the '
-        "request's language (Accept-Language)."
+        "request's language (Accept-Language); without one, in the first language of "
+        "the municipality the path names (/m/{slug}/...), else in English."
     ),
     urls_namespace="api",
     docs_url=None,

@@ -231,6 +231,13 @@ def forum_act(
     )
 
 
+def group_name(group: int) -> str:
+    return _("Group %(letter)s") % {"letter": GROUP_LETTERS[group % len(GROUP_LETTERS)]}
+
+
+GROUP_LETTERS = "ABCDE"  # groups.K_RANGE: at most five
+
+
 def analysis_charts(analysis: Analysis) -> dict[str, Any]:
     result = analysis.result
     days = result.get("timeline", [])
@@ -250,6 +257,8 @@ def analysis_charts(analysis: Analysis) -> dict[str, Any]:
         "groups": charts.scatter(
             result.get("projection", []),
             title=_("Participants by their votes, coloured by opinion group"),
+            # The names the page's sections give the groups (forum_analysis.html).
+            groups=[group_name(group["id"]) for group in result.get("groups", [])],
         ),
         "by_age": charts.bars(
             [(row["group"], row["rate"]) for row in demographics.get("by_age", [])],

@@ -45,9 +45,10 @@ CJK = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")
 
 def read_votes(topic: Topic) -> tuple[VoteMatrix, np.ndarray, np.ndarray]:
     """The topic's votes on its published opinions as a sparse matrix, with the
-    participant and opinion ids of its rows and columns."""
+    participant and opinion ids of its rows and columns. Replies are their opinion's
+    thread, not statements of the topic: they are no column (issue 11, point 9)."""
     opinion_ids = np.array(
-        Opinion.objects.filter(topic=topic, state=OpinionState.PUBLISHED)
+        Opinion.objects.filter(topic=topic, state=OpinionState.PUBLISHED, parent__isnull=True)
         .order_by("pk")
         .values_list("pk", flat=True),
         dtype=np.int64,
@@ -268,7 +269,7 @@ def text_analysis(topic: Topic, limit: int = TEXT_LIMIT) -> dict[str, Any]:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     rows = list(
-        Opinion.objects.filter(topic=topic, state=OpinionState.PUBLISHED)
+        Opinion.objects.filter(topic=topic, state=OpinionState.PUBLISHED, parent__isnull=True)
         .order_by("-agree", "pk")
         .values_list("pk", "text")[:limit]
     )
@@ -328,7 +329,7 @@ def timeline(topic: Topic) -> list[dict[str, Any]]:
                 days[row["day"]][key] += row["n"]
 
     add(
-        Opinion.objects.filter(topic=topic)
+        Opinion.objects.filter(topic=topic, parent__isnull=True)
         .annotate(day=TruncDate("created_at"))
         .values("day")
         .annotate(n=Count("id")),
@@ -440,7 +441,7 @@ def analysis_run(topic: Topic) -> Analysis:
     quoted: set[int] = {int(opinion_ids[s.opinion]) for group in characteristic for s in group}
     quoted |= {int(opinion_ids[c]) for c, _share in consensus}
     top = list(
-        Opinion.objects.filter(topic=topic, state=OpinionState.PUBLISHED)
+        Opinion.objects.filter(topic=topic, state=OpinionState.PUBLISHED, parent__isnull=True)
         .order_by("-agree", "disagree", "pk")
         .values("pk", "text", "agree", "disagree", "passed")[:10]
     )

@@ -48,25 +48,66 @@ def line_chart(
     return "".join(parts)
 
 
-def scatter(points: list[list[Any]], *, title: str, size: int = 360) -> str:
-    """Participants in the two principal components, coloured by opinion group."""
+def _marker(group: int, cx: float, cy: float, r: float, colour: str) -> str:
+    """A group's point: its own shape as well as its own colour, so that groups are told
+    apart without seeing colours (circle, square, triangle, diamond, cross)."""
+    shape = group % len(PALETTE)
+    data = f' data-group="{group}" fill="{colour}"'
+    if shape == 0:
+        return f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{r:.1f}"{data}/>'
+    if shape == 1:
+        return f'<rect x="{cx - r:.1f}" y="{cy - r:.1f}" width="{2 * r:.1f}" height="{2 * r:.1f}"{data}/>'
+    if shape == 2:
+        points = f"{cx:.1f},{cy - r * 1.2:.1f} {cx - r * 1.1:.1f},{cy + r:.1f} {cx + r * 1.1:.1f},{cy + r:.1f}"
+    elif shape == 3:
+        points = f"{cx:.1f},{cy - r * 1.3:.1f} {cx + r * 1.3:.1f},{cy:.1f} {cx:.1f},{cy + r * 1.3:.1f} {cx - r * 1.3:.1f},{cy:.1f}"
+    else:
+        a, b = r * 1.2, r * 0.45
+        points = " ".join(
+            f"{cx + dx:.1f},{cy + dy:.1f}"
+            for dx, dy in [
+                (-b, -a), (b, -a), (b, -b), (a, -b), (a, b), (b, b),
+                (b, a), (-b, a), (-b, b), (-a, b), (-a, -b), (-b, -b),
+            ]
+        )  # fmt: skip
+    return f'<polygon points="{points}"{data}/>'
+
+
+def scatter(
+    points: list[list[Any]], *, title: str, groups: list[str] | None = None, size: int = 360
+) -> str:
+    """Participants in the two principal components, one colour and shape per opinion
+    group, with a legend naming the groups (`groups[i]` names group i) in text under the
+    plot and in the chart's accessible name."""
     if not points:
         return ""
+    names = list(groups or [])
     xs, ys = [p[0] for p in points], [p[1] for p in points]
     x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
     span_x, span_y = (x1 - x0) or 1, (y1 - y0) or 1
     pad = 10
+    per_row, row_h = max(1, size // 120), 20
+    legend_h = (-(-len(names) // per_row)) * row_h + (6 if names else 0)
+    label = f"{title}: {', '.join(names)}" if names else title
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" role="img" aria-label="{escape(title)}" class="chart">',
-        f"<title>{escape(title)}</title>",
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size + legend_h}" role="img" aria-label="{escape(label)}" class="chart">',
+        f"<title>{escape(label)}</title>",
         f'<rect x="0" y="0" width="{size}" height="{size}" fill="#fafafa" stroke="#c9ced6"/>',
     ]
     for x, y, group in points:
         cx = pad + (x - x0) / span_x * (size - 2 * pad)
         cy = size - pad - (y - y0) / span_y * (size - 2 * pad)
-        parts.append(
-            f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="2.2" fill="{PALETTE[int(group) % len(PALETTE)]}"/>'
-        )
+        parts.append(_marker(int(group), cx, cy, 2.2, PALETTE[int(group) % len(PALETTE)]))
+    if names:
+        parts.append('<g class="legend">')
+        for group, name in enumerate(names):
+            x = 8 + (group % per_row) * (size // per_row)
+            y = size + 6 + (group // per_row) * row_h + row_h / 2
+            parts.append(_marker(group, x + 5, y, 5, PALETTE[group % len(PALETTE)]))
+            parts.append(
+                f'<text x="{x + 16}" y="{y + 4:.1f}" font-size="12" fill="#333">{escape(name)}</text>'
+            )
+        parts.append("</g>")
     parts.append("</svg>")
     return "".join(parts)
 

@@ -26,7 +26,8 @@ def _index(topic: Topic) -> tuple[TfidfVectorizer, object, list[int]] | None:
             _cache.move_to_end(key)
             return _cache[key]
     rows = list(
-        Opinion.objects.filter(topic=topic, state=OpinionState.PUBLISHED)
+        # Opinions, not replies: what one would vote on instead (and what the key counts).
+        Opinion.objects.filter(topic=topic, state=OpinionState.PUBLISHED, parent__isnull=True)
         .order_by("-agree", "-pk")
         .values_list("pk", "text")[:LIMIT]
     )

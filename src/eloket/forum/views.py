@@ -10,6 +10,7 @@ from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -21,12 +22,14 @@ from eloket.forum.display import display_name
 from eloket.forum.eligibility import eligible_person
 from eloket.forum.models import (
     DailyCount,
+    Opinion,
     OpinionState,
     Phase,
     Topic,
     TopicSuggestion,
     VoteMode,
 )
+from eloket.forum.services.participation import MAX_OPINION
 from eloket.identity.eligibility import participant_actor
 from eloket.identity.selectors import officer_role_here
 from eloket.tenants.decorators import tenant_page
@@ -34,6 +37,17 @@ from eloket.tenants.links import tenant_reverse
 from eloket.tenants.models import Module, Municipality
 
 VIEW_BATCH = 20  # page views are written to the database 20 at a time
+# Refusals that say nothing about a text sent: the person may not write here (now); the
+# page they return to says why. Any other refusal shows the text again, with the reason.
+NOT_ABOUT_THE_TEXT = {
+    "not_authenticated",
+    "not_a_citizen",
+    "not_resident",
+    "too_young",
+    "blocked",
+    "archived",
+    "topic_not_open",
+}
 
 
 def count_view(topic: Topic) -> None:
@@ -98,9 +112,28 @@ def topics(request: HttpRequest, tenant: Municipality) -> HttpResponse:
     return render(request, "forum/topics.html", {"topics": items, "active": "forum"})
 
 
+def text_limit() -> dict[str, str]:
+    """The longest opinion, written as the page's language writes numbers ("2,000")."""
+    return {"max_text": number_format(MAX_OPINION, force_grouping=True)}
+
+
 @tenant_page(module=Module.PARTICIPATION)
 @require_GET
 def topic_page(request: HttpRequest, tenant: Municipality, topic_id: int) -> HttpResponse:
+    return _topic_response(request, tenant, topic_id, count=True)
+
+
+def _topic_response(
+    request: HttpRequest,
+    tenant: Municipality,
+    topic_id: int,
+    *,
+    count: bool = False,
+    draft: str = "",
+    error: str = "",
+) -> HttpResponse:
+    """The topic's page; after a refused opinion with the text kept (`draft`) and the
+    reason next to the field (`error`), so that nothing typed or pasted is lost."""
     # The page most read on a busy topic: a handful of queries whatever the topic's size
     # (benchmarks/forum.py holds it against a one-query view).
     try:
@@ -112,7 +145,8 @@ def topic_page(request: HttpRequest, tenant: Municipality, topic_id: int) -> Htt
         )
     except ApplicationError as exc:
         raise Http404(str(exc)) from exc
-    count_view(topic)
+    if count:
+        count_view(topic)
     order = request.GET.get("order", "new")
     page = page_of(request.GET.get("page"))
     rows, more = selectors.opinions_page(
@@ -149,8 +183,12 @@ def topic_page(request: HttpRequest, tenant: Municipality, topic_id: int) -> Htt
             "support_only": topic.vote_mode == VoteMode.SUPPORT_ONLY,
             "labels": opinion_labels(),
             "in_list_form": True,
+            "draft": draft,
+            "error": error,
+            **text_limit(),
             "active": "forum",
         },
+        status=400 if error else 200,
     )
 
 
@@ -167,25 +205,42 @@ def post_opinion(request: HttpRequest, tenant: Municipality, topic_id: int) -> H
                 actor=participant_actor(request.user), municipality=tenant, topic=topic, text=text
             )
         except ApplicationError as exc:
-            messages.error(request, str(exc))
-            return _back(request, topic)
+            return _refused(request, tenant, topic, text, exc)
         if similar:
             return render(
                 request,
                 "forum/similar.html",
-                {"topic": topic, "text": text, "similar": similar, "active": "forum"},
+                {
+                    "topic": topic,
+                    "text": text,
+                    "similar": similar,
+                    **text_limit(),
+                    "active": "forum",
+                },
             )
     try:
         opinion = services.opinion_post(
             actor=participant_actor(request.user), municipality=tenant, topic=topic, text=text
         )
-        if opinion.state == OpinionState.PENDING:
-            messages.info(request, _("Thank you. A moderator will publish your opinion shortly."))
-        else:
-            messages.success(request, _("Your opinion is published."))
     except ApplicationError as exc:
-        messages.error(request, str(exc))
+        return _refused(request, tenant, topic, text, exc)
+    if opinion.state == OpinionState.PENDING:
+        messages.info(request, _("Thank you. A moderator will publish your opinion shortly."))
+    else:
+        messages.success(request, _("Your opinion is published."))
     return _back(request, topic)
+
+
+def _refused(
+    request: HttpRequest, tenant: Municipality, topic: Topic, text: str, exc: ApplicationError
+) -> HttpResponse:
+    """A refused opinion: the topic's page again with the text as it was sent, never cut,
+    and why it was refused next to it. Someone who may not post at all (not logged in,
+    not eligible) has nothing to keep: back to the page, which says why."""
+    if not request.user.is_authenticated or exc.code in NOT_ABOUT_THE_TEXT:
+        messages.error(request, str(exc))
+        return _back(request, topic)
+    return _topic_response(request, tenant, topic.pk, draft=text, error=str(exc))
 
 
 def _opinion(request: HttpRequest, tenant: Municipality, opinion_id: int):  # type: ignore[no-untyped-def]
@@ -200,7 +255,20 @@ def _opinion(request: HttpRequest, tenant: Municipality, opinion_id: int):  # ty
 @tenant_page(module=Module.PARTICIPATION)
 @require_GET
 def opinion_page(request: HttpRequest, tenant: Municipality, opinion_id: int) -> HttpResponse:
-    opinion = _opinion(request, tenant, opinion_id)
+    return _opinion_response(request, tenant, _opinion(request, tenant, opinion_id))
+
+
+def _opinion_response(
+    request: HttpRequest,
+    tenant: Municipality,
+    opinion: Opinion,
+    *,
+    form: str = "",
+    draft: str = "",
+    error: str = "",
+) -> HttpResponse:
+    """An opinion's page (its thread); after a refused reply or change (`form`: "reply"
+    or "edit") with the text kept and the reason next to its field."""
     topic = opinion.topic
     viewer = selectors.participant_of(municipality=tenant, topic=topic, user=request.user)
     replies = selectors.replies_of(
@@ -234,8 +302,13 @@ def opinion_page(request: HttpRequest, tenant: Municipality, opinion_id: int) ->
             "name_of": lambda participant: display_name(participant, topic),
             "labels": opinion_labels(),
             "in_list_form": False,
+            "form": form,
+            "draft": draft,
+            "error": error,
+            **text_limit(),
             "active": "forum",
         },
+        status=400 if error else 200,
     )
 
 
@@ -244,6 +317,7 @@ def opinion_page(request: HttpRequest, tenant: Municipality, opinion_id: int) ->
 def opinion_act(request: HttpRequest, tenant: Municipality, opinion_id: int) -> HttpResponse:
     opinion = _opinion(request, tenant, opinion_id)
     action = request.POST.get("action", "")
+    thread = tenant_reverse(request, "forum:opinion", opinion_id=opinion.pk)
     try:
         actor = participant_actor(request.user)
         where: dict[str, Any] = {"actor": actor, "municipality": tenant}
@@ -251,22 +325,45 @@ def opinion_act(request: HttpRequest, tenant: Municipality, opinion_id: int) -> 
             services.vote_cast(**where, opinion=opinion, value=services.VOTE_WORDS[action])
         elif action == "withdraw":
             services.vote_withdraw(**where, opinion=opinion)
-        elif action == "reply":
-            services.opinion_post(
-                **where, topic=opinion.topic, text=request.POST.get("text", ""), parent=opinion
-            )
-            messages.success(request, _("Your reply is published."))
+        elif action in ("reply", "edit"):
+            return _write_in_thread(request, tenant, opinion, where, action, thread)
         elif action == "report":
             services.opinion_report(**where, opinion=opinion, reason=request.POST.get("reason", ""))
             messages.success(request, _("Thank you: a moderator will look at it."))
-        elif action == "edit":
-            services.opinion_edit(**where, opinion=opinion, text=request.POST.get("text", ""))
-            messages.success(request, _("Your opinion was changed."))
         else:
             raise ApplicationError(_("Unknown action."))
     except ApplicationError as exc:
         messages.error(request, str(exc))
     return _back(request, opinion.topic, anchor=f"o{opinion.pk}")
+
+
+def _write_in_thread(
+    request: HttpRequest,
+    tenant: Municipality,
+    opinion: Opinion,
+    where: dict[str, Any],
+    action: str,
+    thread: str,
+) -> HttpResponse:
+    """A reply or a change, made on the opinion's page: back to that page (the reply's
+    thread, at the new reply), or, when refused, the page again with the text kept."""
+    text = request.POST.get("text", "")
+    try:
+        if action == "reply":
+            reply = services.opinion_post(**where, topic=opinion.topic, text=text, parent=opinion)
+            if reply.state == OpinionState.PENDING:
+                messages.info(request, _("Thank you. A moderator will publish your reply shortly."))
+                return HttpResponseRedirect(thread)
+            messages.success(request, _("Your reply is published."))
+            return HttpResponseRedirect(f"{thread}#r{reply.pk}")
+        services.opinion_edit(**where, opinion=opinion, text=text)
+        messages.success(request, _("Your opinion was changed."))
+        return HttpResponseRedirect(thread)
+    except ApplicationError as exc:
+        if exc.code in NOT_ABOUT_THE_TEXT:
+            messages.error(request, str(exc))
+            return HttpResponseRedirect(thread)
+        return _opinion_response(request, tenant, opinion, form=action, draft=text, error=str(exc))
 
 
 @tenant_page(module=Module.PARTICIPATION)

@@ -5,7 +5,7 @@ from django.db.models import Case as When_
 from django.db.models import IntegerField, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
-from eloket.common.errors import NotFound
+from eloket.common.errors import ApplicationError, NotFound
 from eloket.petitions.models import (
     Petition,
     PetitionRules,
@@ -65,6 +65,24 @@ def has_signed(*, municipality: Municipality, petition: Petition, user: object) 
             municipality=municipality, petition=petition, user_id=user_id
         ).exists()
     )
+
+
+def why_not_take_part(*, municipality: Municipality, user: object) -> str:
+    """Why the logged-in visitor may not start, join or sign petitions here now (too
+    young, not a resident, not a citizen), in the words the services refuse with; "" when
+    they may, or when nobody is logged in (the page asks them to). The services' own rule
+    (`petition_eligibility`), asked before a button is shown rather than after it is
+    pressed (issue 11, point 9); the services still check it at the moment of acting."""
+    from eloket.identity.eligibility import participant_actor
+    from eloket.petitions.eligibility import petition_eligibility
+
+    if not getattr(user, "is_authenticated", False):
+        return ""
+    try:
+        petition_eligibility(participant_actor(user), municipality)  # type: ignore[arg-type]
+    except ApplicationError as exc:  # NotEligible, or an officer's PermissionDenied
+        return str(exc)
+    return ""
 
 
 def petition_for_officer(*, municipality: Municipality, petition_id: int) -> Petition:

@@ -56,6 +56,7 @@ def petitions(request: HttpRequest, tenant: Municipality) -> HttpResponse:
         {
             "petitions": list(selectors.petitions_of(municipality=tenant)[:100]),
             "rules": selectors.rules_of(municipality=tenant),
+            "why_not": selectors.why_not_take_part(municipality=tenant, user=request.user),
             "active": "petitions",
         },
     )
@@ -76,6 +77,7 @@ def petition_page(request: HttpRequest, tenant: Municipality, petition_id: int) 
             "coinitiators": petition.coinitiators.count(),
             "is_initiator": request.user.is_authenticated
             and request.user.pk == petition.initiator_id,
+            "why_not": selectors.why_not_take_part(municipality=tenant, user=request.user),
             "active": "petitions",
         },
     )

@@ -1,5 +1,6 @@
 """Which municipality a request is for, and in which of its languages to answer."""
 
+import re
 from collections.abc import Callable
 
 from django.conf import settings
@@ -8,7 +9,7 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation.trans_real import parse_accept_lang_header
 
-from eloket.tenants.selectors import municipality_for_request
+from eloket.tenants.selectors import municipality_cached, municipality_for_request
 
 HOST_URLCONF = "eloket.conf.urls_host"
 
@@ -46,19 +47,50 @@ def choose_language(request: HttpRequest, offered: list[str]) -> str:
     return offered[0]
 
 
+API_PREFIX = "/api/"
+API_PAGES = {"/api/v1/docs"}  # the reference is a page for people: chosen as pages are
+# The API's operations about one municipality: /api/v1/m/<slug>/... and
+# /api/v1/municipalities/<slug>[/...] (api/api.py mounts the routers there).
+_API_MUNICIPALITY = re.compile(r"^/api/v\d+/(?:m|municipalities)/([^/]+)")
+
+
+def api_language(request: HttpRequest) -> str:
+    """The language of an API answer (its error messages): the one the request names in
+    Accept-Language, if the platform has it; else, for an operation about a municipality,
+    that municipality's first language; else English, the platform's. What the path
+    addresses decides, not the host name or a browser's remembered page language (a
+    cookie): an integrator who names no language gets the same answer from anywhere
+    (issue 11, point 9)."""
+    offered = [code for code, _name in settings.LANGUAGES]
+    for code, _quality in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
+        base = code.split("-")[0].lower()
+        if base in offered:
+            return base
+    match = _API_MUNICIPALITY.match(request.path_info)
+    if match:
+        municipality = municipality_cached(slug=match.group(1))
+        if municipality is not None and municipality.languages:
+            return str(municipality.languages[0])
+    return str(settings.LANGUAGE_CODE)
+
+
 class TenantLanguageMiddleware:
-    """Activates one of the municipality's languages (or the platform's, outside one)."""
+    """Activates one of the municipality's languages (or the platform's, outside one);
+    for the API, the language `api_language` chooses."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         tenant = getattr(request, "tenant", None)
-        offered = list(tenant.languages) if tenant else [code for code, _ in settings.LANGUAGES]
-        if tenant is None:
-            offered.remove(settings.LANGUAGE_CODE)
-            offered.insert(0, settings.LANGUAGE_CODE)
-        language = choose_language(request, offered)
+        if request.path_info.startswith(API_PREFIX) and request.path_info not in API_PAGES:
+            language = api_language(request)
+        else:
+            offered = list(tenant.languages) if tenant else [code for code, _ in settings.LANGUAGES]
+            if tenant is None:
+                offered.remove(settings.LANGUAGE_CODE)
+                offered.insert(0, settings.LANGUAGE_CODE)
+            language = choose_language(request, offered)
         translation.activate(language)
         request.LANGUAGE_CODE = language
         response = self.get_response(request)

@@ -2,6 +2,8 @@
 decides), moderators hide, restore or approve opinions and block participants, with a
 public reason. Each moderator's act is a `ModerationAction` row and an audit event."""
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
@@ -18,6 +20,12 @@ from eloket.forum.services.participation import participant_for
 from eloket.tenants.models import Municipality
 
 MODERATION_ACTIONS = ("hide", "restore", "approve")
+
+
+def _opinion_counted(opinion: Opinion, change: int) -> dict[str, Any]:
+    """The topic's opinion counter when `opinion` is shown or hidden: replies belong to
+    their opinion's thread and are not counted as opinions (issue 11, point 9)."""
+    return {} if opinion.parent_id else {"opinion_count": F("opinion_count") + change}
 
 
 def opinion_report(
@@ -51,7 +59,7 @@ def opinion_report(
                 "Hidden after several reports, until a moderator decides."
             )
             opinion.save(update_fields=["state", "moderation_reason"])
-            topic_changed(topic.pk, opinion_count=F("opinion_count") - 1)
+            topic_changed(topic.pk, **_opinion_counted(opinion, -1))
     return opinion
 
 
@@ -87,9 +95,7 @@ def opinion_moderate(
         opinion.save(update_fields=["state", "moderation_reason"])
         counted = opinion.state == OpinionState.PUBLISHED
         if counted != was_counted:
-            topic_changed(
-                opinion.topic_id, opinion_count=F("opinion_count") + (1 if counted else -1)
-            )
+            topic_changed(opinion.topic_id, **_opinion_counted(opinion, 1 if counted else -1))
         ModerationAction.objects.create(
             municipality_id=opinion.municipality_id,
             topic_id=opinion.topic_id,

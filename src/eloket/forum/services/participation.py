@@ -14,6 +14,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from eloket.common.actors import Actor
@@ -87,9 +88,19 @@ def _clean_text(text: str) -> str:
     if not text:
         raise ApplicationError(_("Write your opinion first."), code="empty_opinion")
     if len(text) > MAX_OPINION:
+        # Refused whole, never cut: the person shortens it themselves (issue 11, point 9).
         raise ApplicationError(
-            _("An opinion is at most %(n)d characters.") % {"n": MAX_OPINION},
+            _(
+                "Your text has %(count)s characters; the most is %(n)s. Shorten it by "
+                "%(over)s characters and send it again."
+            )
+            % {
+                "count": number_format(len(text), force_grouping=True),
+                "n": number_format(MAX_OPINION, force_grouping=True),
+                "over": number_format(len(text) - MAX_OPINION, force_grouping=True),
+            },
             code="opinion_too_long",
+            details={"length": len(text), "max_length": MAX_OPINION},
         )
     return text
 
@@ -152,11 +163,14 @@ def opinion_post(
             created_at=timezone.now(),
             state=state,
         )
-        # A waiting opinion counts in the analysis's timeline too.
+        # A waiting opinion counts in the analysis's timeline too; a reply is part of
+        # its opinion's thread, not an opinion of the topic (issue 11, point 9).
         topic_changed(
             topic.pk,
             **(
-                {"opinion_count": F("opinion_count") + 1} if state == OpinionState.PUBLISHED else {}
+                {"opinion_count": F("opinion_count") + 1}
+                if state == OpinionState.PUBLISHED and parent is None
+                else {}
             ),
         )
         Follow.objects.get_or_create(
