@@ -164,9 +164,8 @@ class MunicipalityForm(forms.ModelForm):
         if offered:
             self.fields["default_language"].initial = offered[0]
             self.fields["languages"].initial = offered
-        else:
+        else:  # a new one: the default is offered, other languages are the operator's choice
             self.fields["default_language"].initial = settings.LANGUAGE_CODE
-            self.fields["languages"].initial = [settings.LANGUAGE_CODE]
         if not self.instance.pk:
             self.fields["modules"].initial = list(Module.values)
         else:
