@@ -240,6 +240,17 @@ class TestRegisterUpload:
         assert Person.objects.count() == 0
         assert not AuditEvent.objects.filter(action="register.import").exists()
 
+    def test_a_long_report_shows_the_first_problems(self, client, gent, make_officer, monkeypatch):
+        from eloket.identity import admin
+
+        monkeypatch.setattr(admin, "REPORT_ROWS", 1)
+        officer_login_client(client, make_officer("gent.admin", gent, role="admin"))
+        rows = [row.replace(",BE,", ",??,") for row in good_rows()]
+        page = upload(client, gent, register_csv(*rows)).content.decode()
+        assert "3 problems found; nothing was imported." in page
+        assert "<td>2</td>" in page and "<td>3</td>" not in page
+        assert "Problems not shown: 2." in page
+
     def test_a_sound_file_imports_and_is_audited(self, client, gent, make_officer):
         officer_login_client(client, make_officer("gent.admin", gent, role="admin"))
         answer = upload(client, gent, register_csv(*good_rows()))

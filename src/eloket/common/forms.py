@@ -167,7 +167,7 @@ class ColourInput(forms.TextInput):
     input_type = "color"
 
 
-COLOUR_TYPED = re.compile(r"^#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
+COLOUR_TYPED = re.compile(r"#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})")
 
 
 class ColourField(forms.CharField):
@@ -176,19 +176,16 @@ class ColourField(forms.CharField):
     widget = ColourInput
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 7)
-        kwargs.pop("empty_value", None)
+        # No length limit on what is typed: " #1D4F91 " is a colour; to_python says which.
+        for key in ("max_length", "empty_value"):
+            kwargs.pop(key, None)
         super().__init__(**kwargs)
-        # The stored value is 7 characters; "#1d4f91 " or "1d4f91" typed by hand is fine.
-        self.max_length = None
-        self.validators = [v for v in self.validators if not hasattr(v, "limit_value")]
-        self.widget.attrs.pop("maxlength", None)
 
     def to_python(self, value: Any) -> str:
         text = str(super().to_python(value) or "").strip()
         if not text:
             return ""
-        match = COLOUR_TYPED.match(text)
+        match = COLOUR_TYPED.fullmatch(text)
         if not match:
             raise ValidationError(_("Use a colour like #1d4f91."), code="not_a_colour")
         digits = match.group(1).lower()

@@ -83,6 +83,9 @@ def _language_choices() -> list[tuple[str, str]]:
     return [(code, f"{LANGUAGE_NAMES.get(code, code)} ({code})") for code in SUPPORTED_LANGUAGES]
 
 
+# A file of half a million bad lines is not a page of half a million rows: the first
+# problems show where the file went wrong (the command line lists them all).
+REPORT_ROWS = 1000
 REGISTER_UPLOAD_HINT = _("A larger file goes through `eloket register import` on the server.")
 
 
@@ -323,6 +326,8 @@ class MunicipalityAdmin(ScopedToMunicipality, admin.ModelAdmin):
             "original": municipality,
             "form": form,
             "rejected": rejected,
+            "problems": rejected.errors[:REPORT_ROWS] if rejected else [],
+            "problems_not_shown": max(0, len(rejected.errors) - REPORT_ROWS) if rejected else 0,
             "file_name": upload.name if rejected else "",
             "counts": register_counts(municipality=municipality),
         }
