@@ -455,7 +455,8 @@ def test_an_administrator_publishes_a_kind_of_request_in_the_admin(client, gent,
         "municipality": gent.pk,
         "code": "housing_information",
         "handler": "generic",
-        "names": json.dumps({"en": "Housing information", "nl": "Woninginlichtingen"}),
+        "names_en": "Housing information",
+        "names_nl": "Woninginlichtingen",
         "department": "housing",
         "processing_days": "20",
         "definition": json.dumps({**HOUSING, "transitions": []}),
@@ -490,7 +491,7 @@ def test_an_administrator_publishes_a_kind_of_request_in_the_admin(client, gent,
     client.post(f"/admin/cases/casetype/{second.pk}/change/", changed)
     assert CaseType.objects.filter(code="housing_information").count() == 2
     # Adding a kind with a code in use, or a code that is not lowercase, is refused.
-    again = client.post("/admin/cases/casetype/add/", {**form, "names": '{"en": "Other"}'})
+    again = client.post("/admin/cases/casetype/add/", {**form, "names_en": "Other"})
     assert (
         again.status_code == 200 and "already has a kind with this code" in again.content.decode()
     )

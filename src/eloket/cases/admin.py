@@ -21,7 +21,7 @@ from eloket.cases.models import CaseType
 from eloket.cases.services import case_type_publish
 from eloket.cases.texts import localized
 from eloket.common.errors import ApplicationError
-from eloket.common.forms import BoundedJSONField
+from eloket.common.forms import BoundedJSONField, PerLanguageField
 from eloket.identity.access import admin_actor
 from eloket.identity.admin import ScopedToMunicipality
 
@@ -30,6 +30,10 @@ CODE_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 class CaseTypeForm(forms.ModelForm):
     handler = forms.ChoiceField(choices=())
+    # A box per language, not JSON to type (issue 11, point 8).
+    names = PerLanguageField(
+        label=_("name"), help_text=_("What citizens and officers read, in each language.")
+    )
 
     class Meta:
         model = CaseType
@@ -45,15 +49,11 @@ class CaseTypeForm(forms.ModelForm):
             "options",
         ]
         field_classes = {
-            "names": BoundedJSONField,
             "definition": BoundedJSONField,
             "options": BoundedJSONField,
         }
         help_texts = {
             "code": _("Lowercase letters, digits and _; it cannot change once published."),
-            "names": _(
-                'Per language, e.g. {"nl": "Woninginlichtingen", "en": "Housing information"}.'
-            ),
             "definition": _(
                 "Statuses and transitions as JSON: see docs/case-types.md. Saving publishes "
                 "a new version; requests already made keep the version they were made under."
@@ -66,7 +66,6 @@ class CaseTypeForm(forms.ModelForm):
             self.fields["handler"].choices = case_handlers.choices()  # type: ignore[attr-defined]
             self.fields["handler"].initial = "generic"
         if not self.instance.pk:  # a skeleton to fill in rather than "null"
-            self.fields["names"].initial = {}
             self.fields["definition"].initial = {"statuses": [], "transitions": []}
             self.fields["options"].initial = {}
 

@@ -1,10 +1,14 @@
-"""What forms send, read safely: the admin's JSON fields, and the ids and numbers of the
-pages' forms and query strings."""
+"""What forms send, read safely: the admin's JSON fields and the fields that replace them
+(a text box per language, a colour picker), and the ids and numbers of the pages' forms and
+query strings."""
 
 import json
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -67,6 +71,127 @@ class BoundedJSONField(forms.JSONField):
         if typed in ({}, [], None) and initial in ({}, [], None, ""):
             return False
         return json.dumps(initial, sort_keys=True) != json.dumps(typed, sort_keys=True)
+
+
+LANGUAGE_NAMES = dict(settings.LANGUAGES)
+PLATFORM_LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)
+
+
+class PerLanguageWidget(forms.MultiWidget):
+    """One text box per language, each labelled with the language's own name and marked
+    with `lang` (a screen reader reads "Bruges" in French). The admin puts the boxes in a
+    fieldset whose legend is the field's label (MultiWidget.use_fieldset)."""
+
+    template_name = "eloket/widgets/per_language.html"
+
+    def __init__(
+        self, languages: Sequence[str], *, max_length: int, attrs: dict[str, Any] | None = None
+    ) -> None:
+        self.languages = list(languages)
+        super().__init__(
+            {
+                code: forms.TextInput(attrs={"lang": code, "maxlength": str(max_length)})
+                for code in self.languages
+            },
+            attrs,
+        )
+
+    def decompress(self, value: Any) -> list[str]:
+        if isinstance(value, str):  # a stored value typed as JSON text
+            try:
+                value = json.loads(value)
+            except ValueError:
+                value = {}
+        if not isinstance(value, dict):
+            value = {}
+        return [str(value.get(code) or "") for code in self.languages]
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        base = (attrs or {}).get("id") or self.attrs.get("id")
+        for code, sub in zip(self.languages, context["widget"]["subwidgets"], strict=True):
+            sub["language_label"] = f"{LANGUAGE_NAMES.get(code, code)} ({code})"
+            if base:  # id_names_fr rather than id_names_1: the label says which box it is
+                sub["attrs"]["id"] = f"{base}_{code}"
+        return context
+
+
+class PerLanguageField(forms.MultiValueField):
+    """A text per language (a name, a title), typed into one box per language and kept
+    as {"nl": "...", "en": "..."}: what the admin took as raw JSON before (issue 11, 8).
+    Empty boxes are left out; `required` asks for at least one."""
+
+    def __init__(
+        self,
+        *,
+        languages: Sequence[str] = PLATFORM_LANGUAGES,
+        max_length: int = 200,
+        **kwargs: Any,
+    ) -> None:
+        self.languages = list(languages)
+        kwargs.setdefault("error_messages", {"required": _("Give it in at least one language.")})
+        # The JSON model field's own keyword arguments do not apply to boxes of text.
+        for key in ("encoder", "decoder", "max_length"):
+            kwargs.pop(key, None)
+        super().__init__(
+            fields=[forms.CharField(max_length=max_length, required=False) for _ in self.languages],
+            widget=PerLanguageWidget(self.languages, max_length=max_length),
+            require_all_fields=False,
+            **kwargs,
+        )
+
+    def compress(self, data_list: list[Any]) -> dict[str, str]:
+        values = data_list or []
+        return {
+            code: str(text).strip()
+            for code, text in zip(self.languages, values, strict=False)
+            if text and str(text).strip()
+        }
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        if self.disabled:
+            return False
+        before = {
+            code: text
+            for code, text in zip(self.languages, self.widget.decompress(initial), strict=True)
+            if text
+        }
+        after = self.compress(list(data) if isinstance(data, list | tuple) else [])
+        return before != after
+
+
+class ColourInput(forms.TextInput):
+    """The browser's own colour picker: it needs no JavaScript and always sends #rrggbb;
+    a browser without one shows a text box, whose "#1D4F91" or "1d4f91" is taken too."""
+
+    input_type = "color"
+
+
+COLOUR_TYPED = re.compile(r"#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})")
+
+
+class ColourField(forms.CharField):
+    """A colour as #rrggbb (lowercase), from the picker or typed by hand."""
+
+    widget = ColourInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        # No length limit on what is typed: " #1D4F91 " is a colour; to_python says which.
+        for key in ("max_length", "empty_value"):
+            kwargs.pop(key, None)
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> str:
+        text = str(super().to_python(value) or "").strip()
+        if not text:
+            return ""
+        match = COLOUR_TYPED.fullmatch(text)
+        if not match:
+            raise ValidationError(_("Use a colour like #1d4f91."), code="not_a_colour")
+        digits = match.group(1).lower()
+        if len(digits) == 3:
+            digits = "".join(c * 2 for c in digits)
+        return f"#{digits}"
 
 
 # The largest key an integer column holds on every database the platform runs on

@@ -232,9 +232,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Uploads are counted while they arrive and refused (413) once their files pass the limit,
 # before they are stored whole (common/uploads.py): ELOKET_UPLOAD_MAX_BYTES everywhere (a
 # PDF to verify, a topic's attachment, a raw body), ELOKET_POLIS_UPLOAD_MAX_BYTES for the
-# Polis imports; a zip's unpacked members together at most ELOKET_POLIS_UNPACKED_MAX_BYTES.
+# Polis imports; a zip's unpacked members together at most ELOKET_POLIS_UNPACKED_MAX_BYTES;
+# ELOKET_REGISTER_UPLOAD_MAX_BYTES for a register file sent through the admin (the command
+# line takes 50 MB).
 ELOKET_UPLOAD_MAX_BYTES = env_int("ELOKET_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
 ELOKET_POLIS_UPLOAD_MAX_BYTES = env_int("ELOKET_POLIS_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
+ELOKET_REGISTER_UPLOAD_MAX_BYTES = env_int("ELOKET_REGISTER_UPLOAD_MAX_BYTES", 50 * 1024 * 1024)
 ELOKET_POLIS_UNPACKED_MAX_BYTES = env_int("ELOKET_POLIS_UNPACKED_MAX_BYTES", 50 * 1024 * 1024)
 FILE_UPLOAD_HANDLERS = [
     "eloket.common.uploads.BoundedUploadHandler",

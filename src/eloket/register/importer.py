@@ -23,7 +23,7 @@ import json
 import json.scanner
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -103,21 +103,29 @@ def read_register_file(path: Path) -> ParsedFile:
             return ParsedFile(errors=[(None, _("File not found: %(path)s") % {"path": path})])
         if path.stat().st_size > MAX_FILE_BYTES:
             return ParsedFile(errors=[(None, _("The file is larger than 50 MB."))])
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        return ParsedFile(errors=[(None, _("The file is not UTF-8 text."))])
+        data = path.read_bytes()
     except OSError as exc:
         return ParsedFile(
             errors=[
                 (None, _("The file cannot be read: %(reason)s") % {"reason": exc.strerror or exc})
             ]
         )
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return parse_csv(text)
-    if suffix == ".json":
-        return parse_json(text)
-    return ParsedFile(errors=[(None, _("Use a .csv or .json file."))])
+    return read_register_bytes(data, name=path.name)
+
+
+def read_register_bytes(data: bytes, *, name: str) -> ParsedFile:
+    """A register file's content, read as the file called `name` (.csv or .json): the
+    CLI's file and the admin's upload go the same way."""
+    if len(data) > MAX_FILE_BYTES:
+        return ParsedFile(errors=[(None, _("The file is larger than 50 MB."))])
+    suffix = PurePath(name).suffix.lower()
+    if suffix not in (".csv", ".json"):
+        return ParsedFile(errors=[(None, _("Use a .csv or .json file."))])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return ParsedFile(errors=[(None, _("The file is not UTF-8 text."))])
+    return parse_csv(text) if suffix == ".csv" else parse_json(text)
 
 
 def _csv_problem(exc: csv.Error) -> str:
