@@ -107,6 +107,17 @@ DEFINITION: dict[str, Any] = {
 }
 
 
+def order_title(label: str, subject: Any, requester: Any) -> str:
+    """ "Household composition", or "Extract of a birth certificate — Lotte Peeters" for
+    a certificate about someone else."""
+    from eloket.identity.selectors import citizen_of
+
+    citizen = citizen_of(requester)
+    if citizen is not None and citizen.national_id == subject.national_id:
+        return label
+    return f"{label} — {subject.full_name}"
+
+
 @case_handlers.register("certificates.order")
 class CertificateOrderHandler(CaseHandler):
     verbose_name = "certificate order"
@@ -138,6 +149,21 @@ class CertificateOrderHandler(CaseHandler):
 
     def officer_path(self, case: Case) -> str:
         return f"backoffice/orders/{case.tracking_code}"
+
+    def title(self, case: Case) -> str:
+        """The certificate's name in the reader's language, and whom it is about when
+        that is not the requester (as `order_submit` titles it in the language of the
+        order)."""
+        from eloket.certificates.models import CertificateOrder
+
+        order = (
+            CertificateOrder.objects.select_related("certificate_type", "subject")
+            .filter(case_id=case.pk)
+            .first()
+        )
+        if order is None:
+            return case.title
+        return order_title(order.certificate_type.label, order.subject, case.requester)
 
     def what_label(self, case: Case, value: str) -> str:
         from eloket.certificates.models import CertificateKind
