@@ -687,6 +687,22 @@ class TestNamesInTheReadersLanguage:
         verify = Client().get(f"/verify/{document.code}", HTTP_ACCEPT_LANGUAGE="fr")
         assert "Composition de ménage" in verify.content.decode()
 
+    def test_a_name_inside_a_timeline_sentence(self, gent, family, seals, run_on_commit):
+        """German nouns keep their capital inside a sentence; French and English names
+        are written in lower case there."""
+        from django.utils import translation
+
+        from eloket.cases.display import history_text
+
+        case = order(gent, citizen_user(family["Sofie"]), "household_composition", family["Sofie"])
+        first = case.history.first()
+        with translation.override("de"):
+            assert "Haushaltszusammensetzung" in history_text(first, case)
+        with translation.override("fr"):
+            assert "composition de ménage" in history_text(first, case)
+        with translation.override("en"):
+            assert "household composition" in history_text(first, case)
+
     def test_the_german_household_certificate_starts_with_the_reference_person(
         self, gent, family, seals, run_on_commit
     ):

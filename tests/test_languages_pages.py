@@ -198,7 +198,7 @@ def data_words(municipality, language):
     return allowed
 
 
-def crawl(client, slug, starts):
+def crawl(client, slug, starts, *, back_office=False):
     """The pages reachable from `starts` inside the municipality's pages (and the
     verification page), at most SHAPES_PER_KIND of one shape (opinion 5 and opinion 7)."""
     seen, shapes, queue, pages = set(), {}, list(starts), []
@@ -219,9 +219,13 @@ def crawl(client, slug, starts):
         pages.append((page, html))
         for href in re.findall(r'href="([^"#]+)"', html):
             link = urlsplit(urljoin(page, href.replace("&amp;", "&")))
-            if link.netloc or SKIPPED_LINKS.search(link.path):
+            if link.netloc or SKIPPED_LINKS.search(
+                link.path.replace("/backoffice/", "/", back_office)
+            ):
                 continue
-            if link.path.startswith((f"/{slug}/", "/verify/")):
+            if link.path.startswith(
+                f"/{slug}/backoffice/" if back_office else (f"/{slug}/", "/verify/")
+            ):
                 queue.append(link.path)
     return pages
 
@@ -329,3 +333,47 @@ def test_every_citizen_page_speaks_the_readers_language(
     assert not report, "\n".join(
         f"{page}:\n    " + "\n    ".join(found) for page, found in sorted(report.items())
     )
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+@pytest.mark.parametrize("slug", ["gent", "brugge", "seoul"])
+def test_every_back_office_page_speaks_the_officers_language(
+    demo, django_db_blocker, pseudo_locale, slug
+):
+    from django.contrib.auth.models import User
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from eloket.tenants.models import Municipality
+
+    with django_db_blocker.unblock():
+        municipality = Municipality.objects.get(slug=slug)
+        head = User.objects.get(username=f"{slug}.head")
+        report = {}
+        for language in municipality.languages:
+            allowed = data_words(municipality, language) | officer_words()
+            client = Client()
+            client.cookies["eloket_language"] = language
+            client.force_login(head)
+            session = client.session
+            session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=head).persistent_id
+            session.save()
+            pages = crawl(client, slug, [f"/{slug}/backoffice/"], back_office=True)
+            assert len(pages) >= 5, [p for p, _html in pages]
+            for page, html in pages:
+                found = problems_of(html, language, allowed)
+                if found:
+                    report[f"{language} {page}"] = sorted(set(found))
+    assert not report, "\n".join(
+        f"{page}:\n    " + "\n    ".join(found) for page, found in sorted(report.items())
+    )
+
+
+def officer_words():
+    from django.contrib.auth.models import User
+
+    allowed = set()
+    for row in User.objects.values_list("first_name", "last_name", "username", "email"):
+        allowed |= words(*row)
+    return allowed
