@@ -107,15 +107,8 @@ DEFINITION: dict[str, Any] = {
 }
 
 
-def order_title(label: str, subject: Any, requester: Any) -> str:
-    """ "Household composition", or "Extract of a birth certificate — Lotte Peeters" for
-    a certificate about someone else."""
-    from eloket.identity.selectors import citizen_of
-
-    citizen = citizen_of(requester)
-    if citizen is not None and citizen.national_id == subject.national_id:
-        return label
-    return f"{label} — {subject.full_name}"
+# Between a certificate's name and its subject's, in an order's title.
+TITLE_SEPARATOR = " — "
 
 
 @case_handlers.register("certificates.order")
@@ -152,8 +145,9 @@ class CertificateOrderHandler(CaseHandler):
 
     def title(self, case: Case) -> str:
         """The certificate's name in the reader's language, and whom it is about when
-        that is not the requester (as `order_submit` titles it in the language of the
-        order)."""
+        that is not the requester ("Extract of a birth certificate — Lotte Peeters"), as
+        `order_submit` titled it in the language of the order. That title names a subject
+        only when it is someone else, so lists need no look-up of the requester."""
         from eloket.certificates.models import CertificateOrder
 
         order = (
@@ -163,7 +157,9 @@ class CertificateOrderHandler(CaseHandler):
         )
         if order is None:
             return case.title
-        return order_title(order.certificate_type.label, order.subject, case.requester)
+        if TITLE_SEPARATOR in case.title:
+            return f"{order.certificate_type.label}{TITLE_SEPARATOR}{order.subject.full_name}"
+        return order.certificate_type.label
 
     def what_label(self, case: Case, value: str) -> str:
         from eloket.certificates.models import CertificateKind
