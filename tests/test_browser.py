@@ -325,7 +325,7 @@ def test_forum_opinion_support_analysis_award_and_results(gent_demo, demo_idp, b
     assert axe_serious(page) == []
     page.get_by_role("link", name="Een autovrije Korenmarkt en Veldstraat?").click()
     item = page.locator("li.opinion").filter(has_text=mine)
-    item.get_by_placeholder("Award, e.g. Best opinion").fill("Beste idee van de maand")
+    item.get_by_placeholder("Or an award in your own words").fill("Beste idee van de maand")
     item.get_by_role("button", name="Select as a best opinion").click()
     assert axe_serious(page) == []
     selection = page.locator("article.selection").filter(has_text=mine)
@@ -450,3 +450,35 @@ def test_a_kind_made_from_data_asked_for_answered_and_replied_to(gent_demo, demo
     assert "Parcel 44021A0123" in page.locator(".thread").inner_text()
     assert axe_serious(page) == []
     page.screenshot(path=str(shots / "replied.png"), full_page=True)
+
+
+def test_an_order_made_in_dutch_reads_in_the_language_of_the_page(gent_demo, demo_idp, browser):
+    """Issue 11, 3: Jan ordered Lotte's birth extract on Gent's Dutch pages (the demo's
+    order). On English pages it is "Extract of a birth certificate", with an officer of
+    the City of Ghent; he switches to French, and every name changes with the page; a
+    household composition he orders in English reads in Dutch on Dutch pages."""
+    base = demo_idp
+    page = browser.new_context(locale="en-GB", bypass_csp=True).new_page()
+    login_citizen(page, base, gent_demo["name"])
+    page.get_by_role("link", name="My requests").click()
+    assert "Uittreksel" not in page.locator("main").inner_text()
+    page.get_by_role("link", name="Extract of a birth certificate — Lotte Peeters").click()
+    heading = page.get_by_role("heading", level=1)
+    assert heading.inner_text() == "Extract of a birth certificate — Lotte Peeters"
+    timeline = page.locator(".timeline").inner_text()
+    assert "An officer of City of Ghent will check your request." in timeline
+    assert "Stad Gent" not in timeline
+    page.get_by_role("link", name="Français").click()
+    assert heading.inner_text() == "Extrait d'acte de naissance — Lotte Peeters"
+    assert "Un agent de Ville de Gand" in page.locator(".timeline").inner_text()
+    assert axe_serious(page) == []
+    page.get_by_role("link", name="English").click()
+
+    order_certificate(page, base, "Household composition")
+    assert heading.inner_text() == "Household composition"
+    page.get_by_role("link", name="Nederlands").click()
+    assert heading.inner_text() == "Samenstelling van het gezin"
+    page.get_by_role("link", name="Mijn aanvragen").click()
+    listing = page.locator("main").inner_text()
+    assert "Samenstelling van het gezin" in listing and "Household composition" not in listing
+    assert "Uittreksel uit een geboorteakte — Lotte Peeters" in listing

@@ -647,3 +647,81 @@ class TestApi:
         assert again.status_code == 409 and again.json()["code"] == "wrong_state"
         queue = client.get("/api/v1/m/gent/backoffice/orders?status=delivered", **headers).json()
         assert queue["count"] == 1
+
+
+class TestNamesInTheReadersLanguage:
+    """Issue 11, 3: what a person reads about an order is in the page's language, not in
+    the language the order was made in; the German household certificate reads well."""
+
+    def test_an_order_is_named_in_the_language_of_the_page(
+        self, gent, family, seals, run_on_commit, client
+    ):
+        from django.utils import translation
+
+        from eloket.identity.sessions import SESSION_CITIZEN_AT
+
+        sofie = citizen_user(family["Sofie"])
+        with translation.override("nl"):
+            own = order(gent, sofie, "household_composition", family["Sofie"])
+            about_lotte = order(gent, sofie, "birth_extract", family["Lotte"])
+        # Kept as asked, for the record.
+        assert own.title == "Samenstelling van het gezin"
+        client.force_login(sofie)
+        session = client.session
+        session[SESSION_CITIZEN_AT] = ["gent"]
+        session.save()
+        client.cookies["eloket_language"] = "en"
+        page = client.get(f"/gent/orders/{own.tracking_code}").content.decode()
+        assert "<h1>Household composition</h1>" in page
+        assert "Samenstelling" not in page
+        listing = client.get("/gent/my/requests").content.decode()
+        assert "Extract of a birth certificate — Lotte Peeters" in listing
+        assert "Samenstelling" not in listing and "Uittreksel" not in listing
+        # The timeline names the municipality in the reader's language too.
+        timeline = client.get(f"/gent/orders/{about_lotte.tracking_code}").content.decode()
+        assert "City of Ghent" in timeline and "Stad Gent" not in timeline
+        # The verification page names the document in its visitor's language.
+        document = IssuedDocument.objects.get(case=own)
+        from django.test import Client
+
+        verify = Client().get(f"/verify/{document.code}", HTTP_ACCEPT_LANGUAGE="fr")
+        assert "Composition de ménage" in verify.content.decode()
+
+    def test_a_name_inside_a_timeline_sentence(self, gent, family, seals, run_on_commit):
+        """German nouns keep their capital inside a sentence; French and English names
+        are written in lower case there."""
+        from django.utils import translation
+
+        from eloket.cases.display import history_text
+
+        case = order(gent, citizen_user(family["Sofie"]), "household_composition", family["Sofie"])
+        first = case.history.first()
+        with translation.override("de"):
+            assert "Haushaltszusammensetzung" in history_text(first, case)
+        with translation.override("fr"):
+            assert "composition de ménage" in history_text(first, case)
+        with translation.override("en"):
+            assert "household composition" in history_text(first, case)
+
+    def test_the_german_household_certificate_starts_with_the_reference_person(
+        self, gent, family, seals, run_on_commit
+    ):
+        import pypdfium2
+
+        from eloket.certificates.models import CertificateType
+
+        CertificateType.objects.filter(municipality=gent, code="household_composition").update(
+            languages=["nl", "de"]
+        )
+        case = order(
+            gent,
+            citizen_user(family["Sofie"]),
+            "household_composition",
+            family["Sofie"],
+            language="de",
+        )
+        pdf = pypdfium2.PdfDocument(bytes(IssuedDocument.objects.get(case=case).pdf))
+        text = pdf[0].get_textpage().get_text_range()
+        # Unhyphenated, and the reference person (Jan) before the spouse and the child.
+        assert "Staatsangehörigkeit" in text
+        assert text.index("Jan Peeters") < text.index("Sofie Claes") < text.index("Lotte")

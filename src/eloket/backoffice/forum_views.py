@@ -22,6 +22,7 @@ from eloket.forum.display import display_name
 from eloket.forum.interchange import POLIS_UPLOAD_HINT, export_zip, import_polis_upload
 from eloket.forum.models import (
     Analysis,
+    Award,
     IdentityDisplay,
     Opinion,
     Participant,
@@ -157,6 +158,7 @@ def forum_topic(
                 Selection.objects.filter(topic=topic).values_list("opinion_id", flat=True)
             ),
             "outcomes": ResponseOutcome.choices,
+            "awards": Award.choices,
             "name_of": lambda participant: display_name(participant, topic),
             "active": "backoffice",
         },
@@ -187,7 +189,10 @@ def forum_act(
             )
         elif action == "select":
             opinion = Opinion.objects.get(topic=topic, pk=id_of(request.POST.get("opinion")))
-            services.opinion_select(**where, opinion=opinion, award=request.POST.get("award", ""))
+            # One of the usual awards (named in each reader's language), or the officer's
+            # own words (read as written).
+            award = request.POST.get("award_own", "").strip() or request.POST.get("award", "")
+            services.opinion_select(**where, opinion=opinion, award=award)
         elif action == "respond":
             selection = Selection.objects.get(topic=topic, pk=id_of(request.POST.get("selection")))
             services.selection_respond(

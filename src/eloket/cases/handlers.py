@@ -51,6 +51,13 @@ class CaseHandler(Plugin):
     def summary(self, case: "Case", language: str | None = None) -> str:
         return case.title
 
+    def title(self, case: "Case") -> str:
+        """What the request is about, as its pages and lists name it, in the reader's
+        language. The title stored on the case is in the language the request was made
+        in; kinds whose title is a name of the platform's or the municipality's (a
+        certificate, a kind of request) give it again from that name when read."""
+        return case.title
+
     def timeline_params(self, case: "Case", params: dict[str, Any]) -> dict[str, Any]:
         """Parameters of a timeline text in the reader's language: the kind of request in
         words, the municipality's name in the reader's language."""
@@ -108,3 +115,8 @@ class GenericHandler(CaseHandler):
 
     verbose_name = "generic request"
     started_by_citizens = True
+
+    def title(self, case: "Case") -> str:
+        # Started on the "ask" page, such a request is titled with its kind's name (the
+        # citizen's own words are its first message).
+        return case.case_type.name() or case.title

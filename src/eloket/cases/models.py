@@ -139,6 +139,14 @@ class Case(TenantOwnedModel, TimeStampedModel):
         return self.case_type.status_name(self.status, language)
 
     @property
+    def display_title(self) -> str:
+        """The title in the reader's language (the handler's; `title` keeps the words
+        of the language it was asked in, for the record)."""
+        from eloket.cases.handlers import case_handlers
+
+        return case_handlers[self.case_type.handler].title(self)
+
+    @property
     def is_overdue(self) -> bool:
         """Past its due date while waiting for the municipality."""
         return (

@@ -6,6 +6,7 @@ document attests (their digest tells later whether the register still says the s
 and a minimal public summary (no national number) for the verification page.
 """
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,11 +22,14 @@ from eloket.register.models import (
     CivilEvent,
     CivilEventKind,
     DataCategory,
+    HouseholdRelation,
     ParticipantRole,
     Person,
 )
 from eloket.register.selectors import PersonRecordView, person_record
 from eloket.tenants.models import Municipality
+
+RELATION_ORDER = list(HouseholdRelation.values)  # reference person, spouse, partner, ...
 
 NEEDS = {
     CertificateKind.RESIDENCE: (DataCategory.IDENTITY, DataCategory.ADDRESSES),
@@ -174,7 +178,18 @@ def certificate_content(
             ]
             attested["addresses"] = [_address_facts(a) for a in history]
         if kind == CertificateKind.HOUSEHOLD_COMPOSITION:
-            members = record.household
+            # The reference person first, then spouse or partner, children, parents and
+            # others, the eldest first within each (the register gives them in no
+            # particular order).
+            members = sorted(
+                record.household,
+                key=lambda m: (
+                    RELATION_ORDER.index(m.relation) if m.relation in RELATION_ORDER else 99,
+                    m.person.birth_date or dt.date.max,
+                    m.person.last_name,
+                    m.person.first_names,
+                ),
+            )
             data["members"] = [
                 {
                     "name": m.person.full_name,

@@ -107,6 +107,10 @@ DEFINITION: dict[str, Any] = {
 }
 
 
+# Between a certificate's name and its subject's, in an order's title.
+TITLE_SEPARATOR = " — "
+
+
 @case_handlers.register("certificates.order")
 class CertificateOrderHandler(CaseHandler):
     verbose_name = "certificate order"
@@ -138,6 +142,24 @@ class CertificateOrderHandler(CaseHandler):
 
     def officer_path(self, case: Case) -> str:
         return f"backoffice/orders/{case.tracking_code}"
+
+    def title(self, case: Case) -> str:
+        """The certificate's name in the reader's language, and whom it is about when
+        that is not the requester ("Extract of a birth certificate — Lotte Peeters"), as
+        `order_submit` titled it in the language of the order. That title names a subject
+        only when it is someone else, so lists need no look-up of the requester."""
+        from eloket.certificates.models import CertificateOrder
+
+        order = (
+            CertificateOrder.objects.select_related("certificate_type", "subject")
+            .filter(case_id=case.pk)
+            .first()
+        )
+        if order is None:
+            return case.title
+        if TITLE_SEPARATOR in case.title:
+            return f"{order.certificate_type.label}{TITLE_SEPARATOR}{order.subject.full_name}"
+        return order.certificate_type.label
 
     def what_label(self, case: Case, value: str) -> str:
         from eloket.certificates.models import CertificateKind

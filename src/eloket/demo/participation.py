@@ -10,7 +10,7 @@ from django.utils import timezone
 from eloket.common.actors import Actor
 from eloket.forum.analysis_jobs import analysis_wanted
 from eloket.forum.interchange import bulk_load
-from eloket.forum.models import Phase, ResponseOutcome, Selection, Topic
+from eloket.forum.models import Award, Phase, ResponseOutcome, Selection, Topic
 from eloket.forum.services import topic_add_expert, topic_attach, topic_create
 from eloket.register.ages import age_on
 from eloket.register.selectors import resident_list
@@ -268,17 +268,17 @@ def seoul_forum(municipality: Municipality) -> Topic | None:
     best = list(topic.opinions.order_by("-agree", "pk")[:3])
     outcomes = [
         (
-            "최우수 의견 / Best opinion",
+            Award.BEST,
             ResponseOutcome.REFLECTED,
             "잔디 광장으로 조성했습니다 (2004년 5월 개장). / Built as a lawn square, opened May 2004.",
         ),
         (
-            "우수 의견 / Excellent opinion",
+            Award.EXCELLENT,
             ResponseOutcome.PARTLY,
             "행사는 주말과 저녁에 한해 허가합니다. / Events allowed on weekends and evenings only.",
         ),
         (
-            "우수 의견 / Excellent opinion",
+            Award.EXCELLENT,
             ResponseOutcome.PARTLY,
             "버스 노선 조정안을 공사 전에 공개했습니다. / Bus route changes were published before the works.",
         ),

@@ -330,8 +330,18 @@ class ResponseOutcome(models.TextChoices):
     NOT_REFLECTED = "not_reflected", _("not reflected")
 
 
+class Award(models.TextChoices):
+    """The usual awards, named in each reader's language; an officer may also write an
+    award of their own (kept as written)."""
+
+    BEST = "best", _("Best opinion")
+    EXCELLENT = "excellent", _("Excellent opinion")
+    HONOURABLE = "honourable", _("Honourable mention")
+
+
 class Selection(TenantOwnedModel):
-    """A best opinion: its award and the municipality's response to it."""
+    """A best opinion: its award (one of `Award`, or an officer's own words) and the
+    municipality's response to it."""
 
     opinion = models.OneToOneField(Opinion, on_delete=models.CASCADE, related_name="selection")
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="selections")
@@ -344,7 +354,14 @@ class Selection(TenantOwnedModel):
     selected_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
-        return self.award or str(self.opinion_id)
+        return self.award_name or str(self.opinion_id)
+
+    @property
+    def award_name(self) -> str:
+        """The award in the reader's language when it is one of the usual ones."""
+        if self.award in Award.values:
+            return str(Award(self.award).label)
+        return self.award
 
 
 class DailyCount(TenantOwnedModel):

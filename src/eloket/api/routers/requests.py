@@ -80,7 +80,7 @@ def summary_out(request: HttpRequest, case: Case, *, officer: bool = False) -> d
         "kind_name": case.case_type.name(),
         "status": case.status,
         "status_name": case.status_name(),
-        "title": case.title,
+        "title": case.display_title,
         "municipality": case.municipality.slug,
         "created_at": case.created_at,
         "url": case_url(case, officer=officer, platform_base_url=_base(request)),

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from eloket.cases.models import Case, IdempotencyRecord
 from eloket.cases.services import case_create
 from eloket.certificates.eligibility import NotAllowed, check_may_order, requester_labels
+from eloket.certificates.handler import TITLE_SEPARATOR
 from eloket.certificates.models import CertificateOrder, CertificateType, Delivery
 from eloket.certificates.selectors import KIND, certificate_type_get, offered_channels
 from eloket.common.actors import Actor, ActorKind
@@ -129,7 +130,7 @@ def order_submit(
     certificate_type, subject = _validate(municipality, request, requester)
     title = certificate_type.label
     if subject.pk != requester.pk:
-        title = f"{title} — {subject.full_name}"
+        title = f"{title}{TITLE_SEPARATOR}{subject.full_name}"
     try:
         with transaction.atomic():
             case = case_create(

@@ -110,6 +110,10 @@ def order_issue(
     )
     with translation.override(order.language):
         summary = {**content.summary, "title": str(CertificateKind(kind).label)}
+    # The verification page names the document in its reader's language: from the
+    # message id (the untranslated name), the title above being the document's own.
+    with translation.override(None):
+        summary["title_msgid"] = str(CertificateKind(kind).label)
     platform = _platform(municipality)
     document = document_issue(
         actor=platform,
