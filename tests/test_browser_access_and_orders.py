@@ -22,7 +22,9 @@ def display(code: str) -> str:
 
 
 def test_the_access_log_groups_an_officers_reads_and_links_the_order(
-    gent_demo, demo_idp, browser
+    gent_demo,  # noqa: F811 (the fixtures imported above)
+    demo_idp,
+    browser,  # noqa: F811
 ):
     base = demo_idp
     context = browser.new_context(locale="en-GB", bypass_csp=True)
@@ -37,8 +39,10 @@ def test_the_access_log_groups_an_officers_reads_and_links_the_order(
     page.get_by_role("link", name=display(code)).click()
     page.reload()
     page.goto(f"{base}/gent/backoffice/orders/{code}")
-    assert page.get_by_role("heading", level=1).inner_text().startswith(
-        "Extract of a birth certificate"
+    assert (
+        page.get_by_role("heading", level=1)
+        .inner_text()
+        .startswith("Extract of a birth certificate")
     )
     page.get_by_role("button", name="Log out").click()
 
@@ -59,7 +63,9 @@ def test_the_access_log_groups_an_officers_reads_and_links_the_order(
 
 
 def test_orders_tell_the_truth_handler_one_e_mail_and_unknown_parents(
-    gent_demo, demo_idp, browser
+    gent_demo,  # noqa: F811 (the fixtures imported above)
+    demo_idp,
+    browser,  # noqa: F811
 ):
     from django.core import mail
 
@@ -108,4 +114,3 @@ def test_orders_tell_the_truth_handler_one_e_mail_and_unknown_parents(
     assert [m.subject.rsplit("— ", 1)[-1] for m in about_birth] == ["delivered"]
     assert f"/gent/orders/{birth}" in about_birth[0].body
     context.close()
-

@@ -687,7 +687,8 @@ def everything_sent():
 
 
 class TestHandledBy:
-    """"Handled by" stayed empty after a clerk approved: the officer who acts handles it."""
+    """The order page's "Handled by" stayed empty after a clerk approved: the officer who
+    acts handles it."""
 
     @pytest.mark.parametrize("decision", ["approve", "reject", "request_info"])
     def test_the_officer_who_decides_is_named(
@@ -861,8 +862,6 @@ class TestUnknownParents:
     def test_the_instant_path_leaves_it_to_an_officer(self, gent, noor, seals, run_on_commit):
         from eloket.certificates.models import CertificateType
 
-        CertificateType.objects.filter(municipality=gent, code="birth_extract").update(
-            instant=True
-        )
+        CertificateType.objects.filter(municipality=gent, code="birth_extract").update(instant=True)
         case = order(gent, citizen_user(noor), "birth_extract", noor)
         assert case.status == Status.IN_REVIEW and not IssuedDocument.objects.exists()

@@ -190,9 +190,11 @@ def my_access_log(request: HttpRequest, tenant: Municipality) -> HttpResponse:
             "lines": [
                 (
                     line,
-                    (home if line.about.municipality == tenant else municipality_base_url(
-                        line.about.municipality
-                    ))
+                    (
+                        home
+                        if line.about.municipality == tenant
+                        else municipality_base_url(line.about.municipality)
+                    )
                     + line.about.path
                     if line.about and line.about.path
                     else "",
