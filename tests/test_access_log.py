@@ -159,3 +159,112 @@ def test_concurrent_writers_do_not_fork_the_chain(gent, jan):
     sequences = list(AccessLogEntry.objects.order_by("sequence").values_list("sequence", flat=True))
     assert sequences == list(range(1, 11))
     assert access_log_verify() == []
+
+
+# --- Issue 11, 5: the citizen's view groups repeated reads and says what the case is.
+
+
+def _order_in_review(gent, requester, subject):
+    from django.test import TestCase
+
+    from eloket.certificates.services import OrderRequest, order_submit
+    from eloket.identity.selectors import citizen_actor_of
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        case, _new = order_submit(
+            actor=citizen_actor_of(requester),
+            municipality=gent,
+            order_request=OrderRequest(
+                certificate_type="birth_extract",
+                subject=subject.national_id,
+                language="en",
+                delivery="download",
+            ),
+        )
+    case.refresh_from_db()
+    return case
+
+
+def _open_order(gent, clerk_user, case, times=1):
+    from eloket.certificates.selectors import order_with_subject_record
+    from eloket.identity.selectors import officer_actor, officer_role_in
+
+    actor = officer_actor(officer_role_in(clerk_user, gent))
+    for _ in range(times):
+        order_with_subject_record(municipality=gent, actor=actor, tracking_code=case.tracking_code)
+
+
+def test_an_officer_opening_an_order_three_times_is_one_line_that_names_the_order(
+    client, gent, family, seals, make_officer
+):
+    """One officer opening an order three times wrote three identical rows that showed
+    "order:WRDN53W9". The log keeps the three reads; the citizen reads one line, "3 times",
+    with the order in words and a link to it."""
+    from conftest import citizen_user
+    from eloket.register.access_log import access_log_summary
+
+    jan = citizen_user(family["Jan"])
+    case = _order_in_review(gent, jan, family["Jan"])  # Jan's own birth extract
+    clerk = make_officer("gent.clerk", gent)
+    _open_order(gent, clerk, case, times=3)
+    assert AccessLogEntry.objects.filter(person=family["Jan"]).count() == 3  # every read kept
+
+    (line,) = access_log_summary(person=family["Jan"], reader_user_id=jan.pk)
+    assert line.count == 3 and line.first.at <= line.last.at
+    assert line.about is not None and line.about.path == f"orders/{case.tracking_code}"
+
+    client.force_login(jan)
+    page = client.get("/gent/my/access-log", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert page.count("<tr>") == 2  # the header and one line
+    assert "3 times" in page
+    words = f"Extract of a birth certificate, order {case.display_code}"
+    assert f'<a href="/gent/orders/{case.tracking_code}">{words}</a>' in page
+    assert f"order:{case.tracking_code}" not in page
+    assert client.get(f"/gent/orders/{case.tracking_code}").status_code == 200
+
+
+def test_reads_by_another_officer_or_on_another_day_are_lines_of_their_own(
+    client, gent, family, seals, make_officer, monkeypatch
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from conftest import citizen_user
+    from eloket.register.access_log import access_log_summary
+
+    jan = citizen_user(family["Jan"])
+    case = _order_in_review(gent, jan, family["Jan"])
+    clerk, other = make_officer("gent.clerk", gent), make_officer("gent.other", gent)
+    _open_order(gent, clerk, case, times=2)
+    _open_order(gent, other, case)
+    now = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: now + dt.timedelta(days=1))
+    _open_order(gent, clerk, case)
+    monkeypatch.undo()
+    officer_read(gent, family["Jan"], purpose="Checking your residence")  # no case: alone
+    officer_read(gent, family["Jan"], purpose="Checking your residence")
+
+    lines = access_log_summary(person=family["Jan"], reader_user_id=jan.pk)
+    assert [(line.last.actor_label, line.count) for line in lines] == [
+        ("Gent.Clerk Test", 1),  # the next day
+        ("test process", 1),
+        ("test process", 1),
+        ("Gent.Other Test", 1),
+        ("Gent.Clerk Test", 2),
+    ]
+
+
+def test_an_order_someone_else_made_is_named_but_not_linked(
+    client, gent, family, seals, make_officer
+):
+    """Lotte's birth extract was ordered by her father: she reads which order it was,
+    without a link to a page that is not hers."""
+    from conftest import citizen_user
+
+    case = _order_in_review(gent, citizen_user(family["Jan"]), family["Lotte"])
+    _open_order(gent, make_officer("gent.clerk", gent), case, times=2)
+    client.force_login(citizen_user(family["Lotte"]))
+    page = client.get("/gent/my/access-log", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"Extract of a birth certificate, order {case.display_code}" in page
+    assert f"orders/{case.tracking_code}" not in page and "2 times" in page

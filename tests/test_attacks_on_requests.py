@@ -12,7 +12,12 @@ from django.utils import translation
 from conftest import bearer, citizen_user, officer_login_client
 from eloket.cases.display import history_text
 from eloket.cases.models import Case, CaseType
-from eloket.cases.services import case_create, case_type_ensure, case_type_publish
+from eloket.cases.services import (
+    case_create,
+    case_transition,
+    case_type_ensure,
+    case_type_publish,
+)
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.identity.selectors import citizen_actor_of
@@ -114,6 +119,13 @@ def test_outbox_is_scoped_to_the_cases_an_officer_may_handle(
     jan = citizen_user(family["Jan"])
     with TestCase.captureOnCommitCallbacks(execute=True):
         case = ask(gent, jan, housing, contact_email="jan.private@example.org")
+    # A question for Jan: news that is e-mailed to him (receiving his request is not).
+    housing_clerk = officer(gent, "gent.housing", department="housing")[1]
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        for action, reason in (("look_up", ""), ("ask", "Which parcel?")):
+            case_transition(
+                actor=housing_clerk, municipality=gent, case=case, action=action, reason=reason
+            )
     from eloket.outbox.delivery import outbox_deliver
 
     mail = OutboxMessage.objects.get(kind="email", ref=f"case:{case.tracking_code}")

@@ -245,6 +245,8 @@ def test_order_issue_review_approve_and_verify_as_people_would(
     assert axe_serious(page) == []
     page.get_by_role("link", name=f"{birth_code[:4]}-{birth_code[4:]}").click()
     assert axe_serious(page) == []
+    # Jan's birth act names no parent: the clerk confirms she checked (issue 11, 6).
+    page.get_by_label("I checked the register: issue the certificate as it stands").check()
     page.get_by_role("button", name="Approve and issue").click()
     assert page.locator(".status").first.inner_text() == "delivered"
     page.get_by_role("button", name="Log out").click()
@@ -259,7 +261,7 @@ def test_order_issue_review_approve_and_verify_as_people_would(
     assert axe_serious(page) == []
     to_jan = [m for m in mail.outbox if m.to == ["jan@example.org"]]
     assert any(
-        f"{birth_code[:4]}-{birth_code[4:]}" in m.subject and "approved" in m.subject
+        f"{birth_code[:4]}-{birth_code[4:]}" in m.subject and "delivered" in m.subject
         for m in to_jan
     )
 

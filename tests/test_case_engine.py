@@ -192,10 +192,11 @@ class TestCaseTypeFromData:
             "case.ask",
             "case.look_up",
         ]
-        # Every step put an e-mail to the requester in the outbox (sent after the commit),
-        # in English, with the link the kind's handler gives.
+        # The question and the answer (the steps that are news for the requester, issue
+        # 11) each put an e-mail in the outbox (sent after the commit), in English, with
+        # the link the kind's handler gives; received, looking and the reply did not.
         told = OutboxMessage.objects.filter(kind="email", ref=f"case:{case.tracking_code}")
-        assert told.count() == 5
+        assert told.count() == 2
         assert all(
             m.payload["to"] == ["jan@example.org"]
             and f"/gent/requests/{case.tracking_code}" in m.payload["body"]
@@ -591,8 +592,9 @@ def test_officers_see_and_answer_messages_on_a_petitions_answer_case(client, gen
 
 
 def test_steps_in_quick_succession_make_one_e_mail(gent, jan, housing, settings, mailoutbox):
-    """One approval used to send four e-mails within seconds. Steps that follow each
-    other within the quiet time make one e-mail telling them all."""
+    """One approval used to send four e-mails within seconds. Only news for the requester
+    makes an e-mail (issue 11: received and looking do not), and news that follows other
+    news within the quiet time makes one e-mail telling them all."""
     import datetime as dt
 
     from django.test import TestCase
@@ -604,15 +606,22 @@ def test_steps_in_quick_succession_make_one_e_mail(gent, jan, housing, settings,
     with TestCase.captureOnCommitCallbacks(execute=True):
         case = ask(gent, jan, housing, contact_email="jan@example.be")
     clerk = officer(gent, "gent.housing", department="housing")[1]
+    head = officer(gent, "gent.head", role="head", department="civil affairs")[1]
+    jan_actor = citizen_actor_of(jan)
     with TestCase.captureOnCommitCallbacks(execute=True):
         case_act(actor=clerk, municipality=gent, case=case, action="look_up")
     with TestCase.captureOnCommitCallbacks(execute=True):
         case_act(actor=clerk, municipality=gent, case=case, action="ask", reason="Which parcel?")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        case_act(actor=jan_actor, municipality=gent, case=case, action="reply")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        case_act(actor=head, municipality=gent, case=case, action="answer")
     waiting = OutboxMessage.objects.filter(kind="email", ref=f"case:{case.tracking_code}")
     assert waiting.count() == 1 and mailoutbox == []
     assert outbox_deliver_due(timezone.now()) == 0  # not before the quiet time
     assert outbox_deliver_due(timezone.now() + dt.timedelta(seconds=31)) == 1
     (mail,) = mailoutbox
-    assert mail.subject.endswith("— question for you")
-    for said in ("We received your question.", "An officer looks it up.", "Which parcel?"):
-        assert said in mail.body
+    assert mail.subject.endswith("— answered")
+    assert "* question for you:" in mail.body and "Which parcel?" in mail.body
+    for not_news in ("We received your question.", "An officer looks it up."):
+        assert not_news not in mail.body

@@ -243,9 +243,9 @@ class TestReview:
         case.refresh_from_db()
         assert case.status == Status.DELIVERED
         assert IssuedDocument.objects.get(case=case).language == "en"
-        subjects = [m.subject for m in mail.outbox]
-        assert len(subjects) == 3  # approved, issued, delivered
-        assert all(case.display_code in s for s in subjects)
+        # One e-mail for the outcome (approved and issued are on the order's page).
+        (sent,) = mail.outbox
+        assert case.display_code in sent.subject and sent.subject.endswith("— delivered")
 
     def test_reject_needs_a_reason_the_citizen_sees(
         self, gent, family, seals, clerk, run_on_commit
@@ -725,3 +725,221 @@ class TestNamesInTheReadersLanguage:
         # Unhyphenated, and the reference person (Jan) before the spouse and the child.
         assert "Staatsangehörigkeit" in text
         assert text.index("Jan Peeters") < text.index("Sofie Claes") < text.index("Lotte")
+
+
+# --- Issue 11, 6: orders tell the truth.
+
+
+@pytest.fixture
+def noor(gent, family, add_people):
+    """A resident whose birth act names no parent (a foundling's act, an old act)."""
+    from conftest import person_record
+    from eloket.register.models import Person
+    from eloket.register.records import EventRecord
+
+    record = person_record(dt.date(1990, 2, 2), 41, first="Noor", last="Vermeulen")
+    add_people(
+        gent,
+        record,
+        events=[
+            EventRecord(
+                kind="birth",
+                act_number="B1990/0007",
+                date=dt.date(1990, 2, 2),
+                place="Gent",
+                registering_municipality="Gent",
+                participants=[(record.national_id, "subject")],
+            )
+        ],
+    )
+    return Person.objects.get(first_names="Noor")
+
+
+def everything_sent():
+    """Whatever the outbox still holds, sent as the worker would once it is due."""
+    from django.utils import timezone
+
+    from eloket.outbox.delivery import outbox_deliver_due
+
+    outbox_deliver_due(timezone.now() + dt.timedelta(hours=1))
+
+
+class TestHandledBy:
+    """The order page's "Handled by" stayed empty after a clerk approved: the officer who
+    acts handles it."""
+
+    @pytest.mark.parametrize("decision", ["approve", "reject", "request_info"])
+    def test_the_officer_who_decides_is_named(
+        self, client, gent, family, seals, clerk, run_on_commit, decision
+    ):
+        case = order(gent, citizen_user(family["Jan"]), "birth_extract", family["Lotte"])
+        assert case.assigned_to is None
+        with after_commit():
+            order_decide(
+                actor=clerk[1], municipality=gent, case=case, decision=decision, reason="Why"
+            )
+        case.refresh_from_db()
+        assert case.assigned_to == clerk[0]
+        officer_login_client(client, clerk[0])
+        page = client.get(f"/gent/backoffice/orders/{case.tracking_code}").content.decode()
+        assert f"<dd>{clerk[0].get_full_name()}</dd>" in page
+        listing = client.get("/gent/backoffice/orders/?status=all").content.decode()
+        assert f"<td>{clerk[0].get_full_name()}</td>" in listing
+
+    def test_the_platform_steps_leave_the_handler(self, gent, family, seals, run_on_commit):
+        case = order(gent, citizen_user(family["Jan"]), "residence", family["Jan"])
+        assert case.status == Status.DELIVERED and case.assigned_to is None
+
+
+class TestOneEmailPerOutcome:
+    """An instant certificate sent four e-mails in one second. One e-mail for an outcome,
+    with the link to the timeline; a document sent by e-mail is that e-mail."""
+
+    @pytest.mark.parametrize("quiet", [0, 30])
+    def test_an_instant_certificate_by_email_sends_exactly_the_document(
+        self, gent, family, seals, settings, run_on_commit, quiet
+    ):
+        settings.ELOKET_STATUS_EMAIL_QUIET_SECONDS = quiet
+        mail.outbox.clear()
+        case = order(
+            gent,
+            citizen_user(family["Jan"]),
+            "residence",
+            family["Jan"],
+            delivery="email",
+            contact_email="jan@example.org",
+        )
+        everything_sent()
+        case.refresh_from_db()
+        assert case.status == Status.DELIVERED
+        (sent,) = mail.outbox
+        assert sent.to == ["jan@example.org"] and sent.attachments
+        assert f"/gent/orders/{case.tracking_code}" in sent.body  # the timeline, linked
+
+    @pytest.mark.parametrize("quiet", [0, 30])
+    def test_an_instant_download_sends_one_e_mail_for_the_outcome(
+        self, gent, family, seals, settings, run_on_commit, quiet
+    ):
+        settings.ELOKET_STATUS_EMAIL_QUIET_SECONDS = quiet
+        mail.outbox.clear()
+        case = order(gent, citizen_user(family["Jan"]), "residence", family["Jan"], language="en")
+        everything_sent()
+        (sent,) = mail.outbox
+        assert sent.subject.endswith(f"{case.display_code} — delivered")
+        assert f"/gent/orders/{case.tracking_code}" in sent.body
+
+    def test_a_review_tells_the_question_and_the_outcome_not_the_steps(
+        self, gent, family, seals, clerk, run_on_commit
+    ):
+        from eloket.certificates.services import order_reply
+
+        jan = citizen_user(family["Jan"])
+        mail.outbox.clear()
+        case = order(gent, jan, "marriage_extract", family["Sofie"], language="en")
+        assert mail.outbox == []  # received, in review: on the page, not in the mailbox
+        with after_commit():
+            order_decide(
+                actor=clerk[1],
+                municipality=gent,
+                case=case,
+                decision="request_info",
+                reason="Which marriage?",
+            )
+        (question,) = mail.outbox
+        assert "needs information" in question.subject and "Which marriage?" in question.body
+        with after_commit():  # the citizen's own answer: no e-mail about it
+            order_reply(actor=citizen_actor_of(jan), municipality=gent, case=case, text="2010")
+        with after_commit():
+            order_decide(actor=clerk[1], municipality=gent, case=case, decision="approve")
+        everything_sent()
+        assert [m.subject.rsplit("— ", 1)[-1] for m in mail.outbox] == [
+            "needs information",
+            "delivered",
+        ]
+
+    def test_a_rejection_is_one_e_mail_and_a_cancellation_none(
+        self, gent, family, seals, clerk, run_on_commit
+    ):
+        from eloket.certificates.services import order_cancel
+
+        jan = citizen_user(family["Jan"])
+        rejected = order(gent, jan, "birth_extract", family["Lotte"], language="en")
+        cancelled = order(gent, jan, "marriage_extract", family["Sofie"], language="en")
+        mail.outbox.clear()
+        with after_commit():
+            order_decide(
+                actor=clerk[1], municipality=gent, case=rejected, decision="reject", reason="No."
+            )
+        with after_commit():
+            order_cancel(actor=citizen_actor_of(jan), municipality=gent, case=cancelled)
+        everything_sent()
+        (sent,) = mail.outbox
+        assert rejected.display_code in sent.subject and "rejected" in sent.subject
+
+
+class TestUnknownParents:
+    """A birth extract with unknown parents was approved without a word to the officer."""
+
+    def test_the_review_page_warns_and_approving_needs_the_officer_to_confirm(
+        self, client, gent, noor, seals, clerk, run_on_commit
+    ):
+        case = order(gent, citizen_user(noor), "birth_extract", noor, language="en")
+        assert case.status == Status.IN_REVIEW
+        officer_login_client(client, clerk[0])
+        url = f"/gent/backoffice/orders/{case.tracking_code}"
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "The birth act B1990/0007 names neither parent" in page
+        assert 'name="confirm_warnings"' in page
+
+        answer = client.post(f"{url}/act", {"action": "approve"}, HTTP_ACCEPT_LANGUAGE="en")
+        case.refresh_from_db()
+        assert case.status == Status.IN_REVIEW and not IssuedDocument.objects.exists()
+        page = client.get(answer["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "Confirm that you checked this" in page
+
+        with after_commit():
+            client.post(f"{url}/act", {"action": "approve", "confirm_warnings": "yes"})
+        case.refresh_from_db()
+        assert case.status == Status.DELIVERED and case.assigned_to == clerk[0]
+
+    def test_the_service_and_the_api_refuse_an_unconfirmed_approval(
+        self, client, gent, noor, seals, clerk, run_on_commit
+    ):
+        case = order(gent, citizen_user(noor), "birth_extract", noor)
+        with pytest.raises(ApplicationError) as refused:
+            order_decide(actor=clerk[1], municipality=gent, case=case, decision="approve")
+        assert refused.value.code == "confirm_warnings"
+        api = f"/api/v1/m/gent/backoffice/orders/{case.tracking_code}"
+        shown = client.get(api, **bearer(clerk[0])).json()
+        assert len(shown["warnings"]) == 1 and "B1990/0007" in shown["warnings"][0]
+        refused_api = client.post(
+            f"{api}/decision",
+            {"decision": "approve"},
+            content_type="application/json",
+            **bearer(clerk[0]),
+        )
+        assert refused_api.status_code == 409
+        assert refused_api.json()["code"] == "confirm_warnings"
+        with after_commit():
+            done = client.post(
+                f"{api}/decision",
+                {"decision": "approve", "confirm_warnings": True},
+                content_type="application/json",
+                **bearer(clerk[0]),
+            )
+        assert done.status_code == 200 and done.json()["status"] == Status.ISSUED
+        case.refresh_from_db()
+        assert case.status == Status.DELIVERED
+
+    def test_known_parents_need_no_confirmation(self, client, gent, family, seals, clerk):
+        case = order(gent, citizen_user(family["Jan"]), "birth_extract", family["Lotte"])
+        officer_login_client(client, clerk[0])
+        page = client.get(f"/gent/backoffice/orders/{case.tracking_code}").content.decode()
+        assert "confirm_warnings" not in page
+
+    def test_the_instant_path_leaves_it_to_an_officer(self, gent, noor, seals, run_on_commit):
+        from eloket.certificates.models import CertificateType
+
+        CertificateType.objects.filter(municipality=gent, code="birth_extract").update(instant=True)
+        case = order(gent, citizen_user(noor), "birth_extract", noor)
+        assert case.status == Status.IN_REVIEW and not IssuedDocument.objects.exists()

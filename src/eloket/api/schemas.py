@@ -326,13 +326,24 @@ class QueueItemOut(Schema):
 class BackofficeOrderOut(OrderOut):
     subject: RegisterRecordOut
     requester: str
-    assigned_to: str | None
+    assigned_to: str | None = Field(..., description="The officer who handles it (who acted).")
     overdue: bool
+    warnings: list[str] = Field(
+        ...,
+        description="What the document would show as unknown (a birth act naming no "
+        "parent): approving needs confirm_warnings.",
+    )
 
 
 class DecisionIn(Schema):
     decision: str = Field(..., description="approve, reject or request_info")
     reason: FreeText = Field("", max_length=4000, description="Required to reject or ask.")
+    confirm_warnings: bool = Field(
+        False,
+        strict=True,
+        description="The officer saw the order's warnings and approves over them "
+        "(without it, approving such an order answers 409 confirm_warnings).",
+    )
 
 
 class VerificationOut(Schema):

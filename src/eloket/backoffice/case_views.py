@@ -28,6 +28,7 @@ from eloket.certificates.selectors import (
     documents_of_case,
     order_for_officer,
     order_queue,
+    order_review_warnings,
     order_with_subject_record,
     postal_orders_pending,
 )
@@ -254,6 +255,9 @@ def order_detail(
             "record": record,
             "documents": list(documents_of_case(municipality=tenant, case=case)),
             "overdue": case.is_overdue,
+            "warnings": order_review_warnings(municipality=tenant, order=order, record=record)
+            if case.is_open
+            else [],
         },
     )
 
@@ -274,6 +278,7 @@ def order_act(request: HttpRequest, tenant: Municipality, actor: Actor, code: st
                 case=case,
                 decision=action,
                 reason=request.POST.get("reason", ""),
+                warnings_confirmed=request.POST.get("confirm_warnings") == "yes",
             )
             messages.success(request, _("Done: the citizen is told."))
         elif action == "revoke":

@@ -74,6 +74,7 @@ def definition_schema() -> dict[str, Any]:
                         "initial": {"type": "boolean"},
                         "final": {"type": "boolean"},
                         "waiting_for": {"enum": ["municipality", "requester"]},
+                        "notify": {"type": "boolean"},
                     },
                 },
             },
@@ -109,6 +110,8 @@ class StatusSpec:
     final: bool = False
     # Whose move it is: a request waiting for its requester is never overdue.
     waiting_for: str = "municipality"
+    # Whether entering it e-mails the requester; None: when it is an outcome for them.
+    notify: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,7 @@ class Definition:
                 initial=s.get("initial", False),
                 final=s.get("final", False),
                 waiting_for=s.get("waiting_for", "municipality"),
+                notify=s.get("notify"),
             )
             for s in raw.get("statuses", [])
         }
@@ -174,6 +178,17 @@ class Definition:
     def waits_for_municipality(self, code: str) -> bool:
         status = self.statuses.get(code)
         return bool(status and not status.final and status.waiting_for == "municipality")
+
+    def tells_requester(self, code: str) -> bool:
+        """Whether entering `code` is news the requester is e-mailed: an outcome (a final
+        status) or a question (it waits for them), unless the status says otherwise. The
+        steps in between are on the request's page, not in the mailbox."""
+        status = self.statuses.get(code)
+        if status is None:
+            return False
+        if status.notify is not None:
+            return status.notify
+        return status.final or status.waiting_for == "requester"
 
     def transition(self, action: str, from_status: str) -> TransitionSpec | None:
         return next(

@@ -162,6 +162,8 @@ class DeliverByEmail(OutboxKind):
             action=DELIVER,
             message=texts.DELIVERED_EMAIL,
             params={"email": case.contact_email},
+            # The document's e-mail is the news: no second e-mail saying it was sent.
+            requester_told=True,
         )
 
     def is_permanent(self, exc: Exception) -> bool:

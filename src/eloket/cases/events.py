@@ -11,7 +11,11 @@ if TYPE_CHECKING:
 
 
 class CaseListener(Plugin):
-    def changed(self, case: "Case", change: "StatusChange") -> None:
+    def changed(
+        self, case: "Case", change: "StatusChange", *, requester_told: bool = False
+    ) -> None:
+        """`requester_told`: the step itself reached the requester (the e-mail that
+        carried their document), so they need no word about it."""
         raise NotImplementedError
 
 

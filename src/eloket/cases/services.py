@@ -160,6 +160,7 @@ def _history(
     texts_: dict[str, str] | None = None,
     params: dict[str, Any] | None = None,
     reason: str = "",
+    requester_told: bool = False,
 ) -> StatusChange:
     change = StatusChange.objects.create(
         municipality_id=case.municipality_id,
@@ -175,7 +176,7 @@ def _history(
         reason=reason,
     )
     for listener in case_listeners:
-        listener.changed(case, change)
+        listener.changed(case, change, requester_told=requester_told)
     if case.status in case_handlers[case.case_type.handler].hooks:
         outbox_put(
             municipality=case.municipality,
@@ -287,9 +288,12 @@ def case_transition(
     reason: str = "",
     message: str = "",
     params: dict[str, Any] | None = None,
+    requester_told: bool = False,
 ) -> StatusChange:
     """Make `action` on `case` if its type allows it from the current status and the actor
-    may make it; else WrongState or PermissionDenied, and nothing changes."""
+    may make it; else WrongState or PermissionDenied, and nothing changes.
+    `requester_told`: the step is the message that reached the requester (a document
+    sent by e-mail): listeners need not tell them again."""
     same_municipality(municipality, case)
     reason = reason.strip()
     refuse_hidden_characters(reason, message)
@@ -319,8 +323,14 @@ def case_transition(
         locked.status = transition.to
         if spec.is_final(transition.to):
             locked.closed_at = timezone.now()
-        locked.save(update_fields=["status", "closed_at", "updated_at"])
+        # The officer who makes a step handles the request from then on: "Handled by"
+        # names who decided, not the empty claim nobody pressed.
+        handler_before = locked.assigned_to_id
+        if actor.kind == ActorKind.OFFICER and actor.user_id is not None:
+            locked.assigned_to_id = actor.user_id
+        locked.save(update_fields=["status", "closed_at", "assigned_to", "updated_at"])
         case.status, case.closed_at = locked.status, locked.closed_at
+        case.assigned_to_id = locked.assigned_to_id
         target = spec.statuses[transition.to]
         change = _history(
             locked,
@@ -331,6 +341,7 @@ def case_transition(
             texts_={} if message else (transition.texts or target.texts),
             params=params,
             reason=reason,
+            requester_told=requester_told,
         )
         audit_record(
             actor=actor,
@@ -339,7 +350,16 @@ def case_transition(
             object_type="case",
             object_ref=locked.tracking_code,
             reason=reason,
-            data={"kind": locked.kind, "from": from_status, "to": locked.status},
+            data={
+                "kind": locked.kind,
+                "from": from_status,
+                "to": locked.status,
+                **(
+                    {"handler": {"from": handler_before, "to": locked.assigned_to_id}}
+                    if handler_before != locked.assigned_to_id
+                    else {}
+                ),
+            },
         )
     return change
 

@@ -6,5 +6,6 @@ class CertificatesConfig(AppConfig):
     verbose_name = "Certificates"
 
     def ready(self) -> None:
-        # Catalogue entries and set-up, the order handler, the register listener.
-        from eloket.certificates import catalogue, handler, supersession  # noqa: F401
+        # Catalogue entries and set-up, the order handler, the register listener, the words
+        # for its references in the access log.
+        from eloket.certificates import access_refs, catalogue, handler, supersession  # noqa: F401

@@ -57,6 +57,8 @@ class Content:
     data: dict[str, Any]
     attested: Any
     summary: dict[str, Any]
+    # What the document will show as unknown, in words for the officer (review_warnings).
+    warnings: list[str]
 
 
 def _date(value: Any) -> str:
@@ -117,6 +119,33 @@ def _event(record: PersonRecordView, kind: str) -> CivilEvent:
             }
         )
     return events[-1]  # the latest (a second marriage, say)
+
+
+def review_warnings(*, kind: str, record: PersonRecordView) -> list[str]:
+    """What an officer must know before approving a `kind` certificate from `record`:
+    facts the document would print as unknown (a birth act that names no parent), or an
+    act the register lacks. Sentences in the active language; empty when all is there.
+    The document can still be issued over them, but only by an officer who saw them."""
+    if kind != CertificateKind.BIRTH_EXTRACT:
+        return []
+    try:
+        event = _event(record, CivilEventKind.BIRTH)
+    except MissingData as exc:
+        return [str(exc)]
+    roles = {part.role for part in event.participants.all()}
+    mother, father = ParticipantRole.MOTHER in roles, ParticipantRole.FATHER in roles
+    if not mother and not father:
+        text = _(
+            "The birth act %(act)s names neither parent: the extract will show mother and "
+            "father as unknown (—)."
+        )
+    elif not mother:
+        text = _("The birth act %(act)s names no mother: the extract will show her as unknown (—).")
+    elif not father:
+        text = _("The birth act %(act)s names no father: the extract will show him as unknown (—).")
+    else:
+        return []
+    return [text % {"act": event.act_number}]
 
 
 def _role(event: CivilEvent, role: str) -> str:
@@ -238,7 +267,12 @@ def certificate_content(
             "subject": _initials(p),
             "municipality": municipality.display_name(language),
         }
-    return Content(data=data, attested=attested, summary=summary)
+    return Content(
+        data=data,
+        attested=attested,
+        summary=summary,
+        warnings=review_warnings(kind=kind, record=record),
+    )
 
 
 # Official names often carry a title; the place of issue is the bare name.

@@ -9,11 +9,13 @@ from django.utils.translation import gettext as _
 
 from eloket.cases.models import Case
 from eloket.cases.selectors import case_for_officer, case_for_requester, cases_of_municipality
+from eloket.certificates.content import review_warnings
 from eloket.certificates.defaults import DEFAULTS
 from eloket.certificates.handler import OrderStatus
 from eloket.certificates.models import CertificateKind, CertificateOrder, CertificateType, Delivery
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError, NotFound
+from eloket.common.permissions import same_municipality
 from eloket.documents.models import IssuedDocument
 from eloket.register.models import DataCategory
 from eloket.register.selectors import PersonRecordView, person_record, record_read_elsewhere
@@ -108,6 +110,15 @@ def order_with_subject_record(
         person=order.subject,
     )
     return case, order, record
+
+
+def order_review_warnings(
+    *, municipality: Any, order: CertificateOrder, record: PersonRecordView
+) -> list[str]:
+    """What the officer must see before approving (`content.review_warnings`), from the
+    register data the order's page already read (no second read, no second log entry)."""
+    same_municipality(municipality, order)
+    return review_warnings(kind=order.certificate_type.code, record=record)
 
 
 def order_queue(

@@ -19,10 +19,10 @@ from eloket.identity import selectors, services, sessions
 from eloket.identity.models import LoginMethod
 from eloket.identity.providers import eid_certificate, oidc
 from eloket.identity.providers.registry import identity_providers
-from eloket.register.access_log import access_log_for_person
+from eloket.register.access_log import access_log_summary
 from eloket.register.selectors import own_record
 from eloket.tenants.decorators import tenant_page
-from eloket.tenants.links import tenant_reverse
+from eloket.tenants.links import municipality_base_url, tenant_reverse
 from eloket.tenants.middleware import choose_language
 from eloket.tenants.models import Municipality
 from eloket.tenants.selectors import municipality_get
@@ -180,11 +180,30 @@ def my_access_log(request: HttpRequest, tenant: Municipality) -> HttpResponse:
     person, redirect = _citizen_or_login(request)
     if redirect:
         return redirect
-    entries = list(access_log_for_person(person=person)[:200])
+    lines = access_log_summary(person=person, reader_user_id=request.user.pk)
+    home = tenant_reverse(request, "web:home")
     return render(
         request,
         "identity/access_log.html",
-        {"entries": entries, "active": "my", "role_label": selectors.role_label},
+        {
+            # Each line with the link to its case, where the case is the reader's own.
+            "lines": [
+                (
+                    line,
+                    (
+                        home
+                        if line.about.municipality == tenant
+                        else municipality_base_url(line.about.municipality)
+                    )
+                    + line.about.path
+                    if line.about and line.about.path
+                    else "",
+                )
+                for line in lines
+            ],
+            "active": "my",
+            "role_label": selectors.role_label,
+        },
     )
 
 

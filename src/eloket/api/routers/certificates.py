@@ -39,6 +39,7 @@ from eloket.certificates.selectors import (
     order_for_officer,
     order_of,
     order_queue,
+    order_review_warnings,
     order_with_subject_record,
 )
 from eloket.certificates.views import pdf_response
@@ -257,6 +258,9 @@ def backoffice_order_out(request: HttpRequest, slug: str, tracking_code: str) ->
         "requester": case.requester.get_full_name(),
         "assigned_to": case.assigned_to.username if case.assigned_to else None,
         "overdue": case.is_overdue,
+        "warnings": order_review_warnings(municipality=municipality, order=order, record=record)
+        if case.is_open
+        else [],
     }
 
 
@@ -288,6 +292,7 @@ def decide(request: HttpRequest, slug: str, tracking_code: str, payload: Decisio
         case=case,
         decision=payload.decision,
         reason=payload.reason,
+        warnings_confirmed=payload.confirm_warnings,
     )
     case.refresh_from_db()
     return order_out(request, case, order)

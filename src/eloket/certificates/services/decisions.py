@@ -30,10 +30,19 @@ class Decision:
 
 
 def order_decide(
-    *, actor: Actor, municipality: Any, case: Case, decision: str, reason: str = ""
+    *,
+    actor: Actor,
+    municipality: Any,
+    case: Case,
+    decision: str,
+    reason: str = "",
+    warnings_confirmed: bool = False,
 ) -> Case:
     """An officer's decision. Approving issues the document in the same transaction: if
-    it cannot be made (the register lacks data), nothing changes and the officer is told."""
+    it cannot be made (the register lacks data), nothing changes and the officer is told.
+    If the document would print something as unknown (the review page's warnings),
+    approving needs `warnings_confirmed`: else nothing changes and the officer is told
+    what to check."""
     module_check(municipality, Module.CERTIFICATES)
     same_municipality(municipality, case)
     authorize(actor, municipality, Permission.CASE_HANDLE, department=case.case_type.department)
@@ -51,6 +60,7 @@ def order_decide(
                 municipality=municipality,
                 case=case,
                 order=order_of(municipality=municipality, case=case),
+                warnings_confirmed=warnings_confirmed,
             )
         elif decision == Decision.REJECT:
             case_transition(

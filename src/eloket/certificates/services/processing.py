@@ -23,7 +23,7 @@ from eloket.certificates.content import certificate_content, document_frame
 from eloket.certificates.handler import OrderStatus
 from eloket.certificates.models import CertificateKind, CertificateOrder
 from eloket.certificates.selectors import order_of
-from eloket.common.actors import Actor
+from eloket.common.actors import Actor, ActorKind
 from eloket.common.errors import ApplicationError
 from eloket.common.permissions import Permission, authorize, same_municipality
 from eloket.documents.models import IssuedDocument
@@ -80,11 +80,25 @@ def _requester_actor(case: Case) -> Actor:
     return actor
 
 
+class UnconfirmedWarnings(ApplicationError):
+    code = "confirm_warnings"
+    status = 409
+
+
 def order_issue(
-    *, actor: Actor, municipality: Any, case: Case, order: CertificateOrder
+    *,
+    actor: Actor,
+    municipality: Any,
+    case: Case,
+    order: CertificateOrder,
+    warnings_confirmed: bool = False,
 ) -> IssuedDocument:
     """Make and seal the document, and record `issued` (the platform's step, once the
-    order is approved by `actor`). Inside the caller's transaction."""
+    order is approved by `actor`). Inside the caller's transaction.
+
+    A document that would print a fact as unknown (a birth act naming no parent) is made
+    only when an officer saw that and confirmed it (`warnings_confirmed`): the platform's
+    instant path never confirms, so such an order goes to an officer's review."""
     authorize(actor, municipality, Permission.CASE_HANDLE, department=case.case_type.department)
     same_municipality(municipality, case, order)
     kind = order.certificate_type.code
@@ -101,6 +115,12 @@ def order_issue(
         purpose=purpose,
         case_ref=f"order:{case.tracking_code}",
     )
+    if content.warnings and not (warnings_confirmed and actor.kind == ActorKind.OFFICER):
+        raise UnconfirmedWarnings(
+            _("%(warnings)s Confirm that you checked this before the certificate is issued.")
+            % {"warnings": " ".join(content.warnings)},
+            details={"warnings": content.warnings},
+        )
     frame = document_frame(
         municipality=municipality,
         language=order.language,
