@@ -4,3 +4,9 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eloket.conf.settings")
 application = get_wsgi_application()
+
+if os.environ.get("ELOKET_WARM") == "1":
+    # `eloket run`: the first page is served warm (eloket.conf.warm).
+    from eloket.conf.warm import warm
+
+    warm()
