@@ -63,13 +63,12 @@ def warm_requests() -> None:
 
 
 def warm_imports() -> None:
-    """What pages import lazily to keep commands quick: the URLconf (every view and API
-    router), scikit-learn for the forum's similar opinions, typst for documents."""
+    """The URLconf: every view and API router (pydantic schemas), seconds of imports.
+    scikit-learn (similar opinions, when one is posted) is left to its first use: it
+    takes longer to import than everything else together."""
     from django.urls import get_resolver
 
     get_resolver().url_patterns  # noqa: B018
-    import sklearn.feature_extraction.text  # noqa: F401
-    import typst  # noqa: F401
 
 
 def warm() -> float:

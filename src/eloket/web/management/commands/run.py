@@ -4,6 +4,7 @@ same server, as the demo identity provider will) beside a background task worker
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -13,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 # The officers whose authenticator secrets `make run` prints (README): every role of Gent,
 # where the README's walk-through happens, one clerk elsewhere, and the platform operator.
@@ -30,6 +31,10 @@ LISTED_OFFICERS = (
 
 class Command(BaseCommand):
     help = "Migrate, load demo data (demo mode) and serve the platform with a task worker."
+    # Not before every start: the checks import the whole URLconf in this process, which
+    # only serves to start the others (seconds of a later start). `eloket check` and the
+    # tests run them; the server imports the URLconf as it warms, and fails loudly there.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
@@ -42,6 +47,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.monotonic()
+        if self.port_taken(options["bind"], options["port"]):
+            raise CommandError(
+                f"Port {options['port']} is in use (another `make run`?): stop it, or choose "
+                "another port, e.g. `make run PORT=8080`."
+            )
         base_url = self.base_url_note(options["bind"], options["port"])
         if self.migrations_pending():
             from eloket.common.schema import fresh_schema_create
@@ -74,10 +84,6 @@ class Command(BaseCommand):
         env["ELOKET_BASE_URL"] = base_url
         env["ELOKET_WARM"] = "1"
         children: list[subprocess.Popen[bytes]] = []
-        if not options["no_worker"]:
-            children.append(
-                subprocess.Popen([sys.executable, "-m", "eloket", "db_worker"], env=env)
-            )
         bind = f"{options['bind']}:{options['port']}"
         gunicorn = [
             sys.executable,
@@ -101,11 +107,18 @@ class Command(BaseCommand):
             "--log-level",
             "warning",
         ]
+        self.step("Starting the server (loading and warming the application)", started)
         server = subprocess.Popen(gunicorn, env=env)
         children.append(server)
         # Announced once it answers: the workers load and warm the application before they
         # accept (eloket.conf.wsgi), so the first page a person opens is served warm.
         answered = self.wait_until_serving(server, options["bind"], options["port"])
+        # The worker starts once the server answers: on two cores its start (and the
+        # analyses it takes up at once) would otherwise slow the server's.
+        if not options["no_worker"]:
+            children.append(
+                subprocess.Popen([sys.executable, "-m", "eloket", "db_worker"], env=env)
+            )
         elapsed = time.monotonic() - started
         if answered:
             self.stdout.write(
@@ -143,7 +156,7 @@ class Command(BaseCommand):
         """The address this server answers on, noted in var/ for the commands a person types
         in another shell (`eloket tenant create` prints its URLs with it)."""
         explicit = os.environ.get("ELOKET_BASE_URL", "").strip().rstrip("/")
-        host = "127.0.0.1" if bind in {"", "0.0.0.0", "::", "[::]"} else bind  # noqa: S104
+        host = self._host(bind)
         base_url = explicit or f"http://{host}:{port}"
         settings.ELOKET_BASE_URL = base_url
         note = Path(settings.BASE_URL_NOTE)
@@ -163,12 +176,25 @@ class Command(BaseCommand):
         targets = executor.loader.graph.leaf_nodes()
         return bool(executor.migration_plan(targets))
 
+    @staticmethod
+    def _host(bind: str) -> str:
+        return "127.0.0.1" if bind in {"", "0.0.0.0", "::", "[::]"} else bind  # noqa: S104
+
+    def port_taken(self, bind: str, port: int) -> bool:
+        """Whether something already listens there: the new server would fail to bind
+        while the old one answered every check and page."""
+        try:
+            with socket.create_connection((self._host(bind), port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
     def wait_until_serving(
         self, server: "subprocess.Popen[bytes]", bind: str, port: int, timeout: float = 120
     ) -> bool:
         """Whether a worker answers: the socket is bound before the workers are ready, so
         this asks a page, not the port."""
-        host = "127.0.0.1" if bind in {"", "0.0.0.0", "::", "[::]"} else bind  # noqa: S104
+        host = self._host(bind)
         url = f"http://{host}:{port}/healthz"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and server.poll() is None:
