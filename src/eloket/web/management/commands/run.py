@@ -178,7 +178,7 @@ class Command(BaseCommand):
 
     @staticmethod
     def _host(bind: str) -> str:
-        return "127.0.0.1" if bind in {"", "0.0.0.0", "::", "[::]"} else bind  # noqa: S104
+        return "127.0.0.1" if bind in {"", "0.0.0.0", "::", "[::]"} else bind  # noqa: S104  # nosec B104 (a name compared, nothing bound)
 
     def port_taken(self, bind: str, port: int) -> bool:
         """Whether something already listens there: the new server would fail to bind
@@ -199,7 +199,7 @@ class Command(BaseCommand):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and server.poll() is None:
             try:
-                with urllib.request.urlopen(url, timeout=5) as response:
+                with urllib.request.urlopen(url, timeout=5) as response:  # nosec B310 (http, own server)
                     if response.status == 200:
                         return True
             except OSError:
