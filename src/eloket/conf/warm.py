@@ -45,12 +45,15 @@ def warm_translations() -> None:
 
 
 def warm_requests() -> None:
+    from django.conf import settings
     from django.db import connections
     from django.test import Client
 
     from eloket.tenants.models import Municipality
 
-    client = Client(raise_request_exception=False)
+    # A host the settings allow (production lists its own): otherwise every GET is refused.
+    hosts = [h.lstrip(".") for h in settings.ALLOWED_HOSTS if h and h != "*"]
+    client = Client(raise_request_exception=False, HTTP_HOST=hosts[0] if hosts else "localhost")
     slugs = list(Municipality.objects.filter(is_active=True).values_list("slug", flat=True)[:3])
     for path in (
         *WARM_PATHS,
