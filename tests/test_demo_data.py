@@ -211,3 +211,42 @@ def test_the_readme_steps_stay_doable_and_nothing_is_dated_in_the_future(db):
     before = Petition.objects.get(pk=petition.pk).signature_count
     petition_sign(actor=citizen_actor_of(jan), municipality=gent, petition=petition)  # ... signs
     assert Petition.objects.get(pk=petition.pk).signature_count == before + 1
+
+
+@pytest.mark.parametrize("spec", MUNICIPALITIES, ids=lambda spec: spec.slug)
+def test_named_citizens_are_those_of_the_full_register(spec):
+    """Issue 11 (10): every start and the demo provider's page name the personas from a
+    register of only them (fast); they must be the very people the full demo register has."""
+    from eloket.register.models import full_name
+
+    full = demo_register(spec)
+    assert demo_citizens(spec.slug) == {
+        key: (r.national_id, full_name(spec.country, r.first_names, r.last_name))
+        for key, r in full.personas.items()
+    }
+
+
+def test_make_run_lists_every_gent_officer_with_its_totp_secret():
+    """Issue 11 (10): `make run` printed the secrets of five officers but not `gent.admin`,
+    whom the README sends to the admin. It lists every Gent role and the operator, with the
+    same secrets as `eloket demo officers`."""
+    from django.core.management.base import OutputWrapper
+
+    from eloket.web.management.commands.run import Command as Run
+
+    out = StringIO()
+    command = Run()
+    command.stdout = OutputWrapper(out)
+    command.print_demo_officers()
+    printed = dict(
+        line.split() for line in out.getvalue().splitlines() if line.startswith("      ")
+    )
+    assert {"gent.clerk", "gent.head", "gent.admin", "operator"} <= set(printed)
+    listed = StringIO()
+    call_command("demo", "officers", stdout=listed)
+    every = dict(
+        (line.split()[0], line.split()[-1])
+        for line in listed.getvalue().splitlines()
+        if "TOTP secret" in line
+    )
+    assert all(every[username] == secret for username, secret in printed.items())

@@ -43,6 +43,54 @@ class TestTenantCreateCommand:
         assert page.status_code == 200
         assert "Aalter" in page.content.decode()
 
+    def test_prints_the_running_servers_port_not_8000(self, db, tmp_path, settings, monkeypatch):
+        """Issue 11 (10): `make run PORT=8106`, then `eloket tenant create` in another shell
+        (no PORT there) printed http://127.0.0.1:8000/... `eloket run` notes where it serves;
+        the settings of any later command read the note."""
+        import os
+        import subprocess
+        import sys
+
+        from eloket.web.management.commands.run import Command as Run
+
+        settings.BASE_URL_NOTE = tmp_path / "var" / "base_url"
+        assert Run().base_url_note("127.0.0.1", 8106) == "http://127.0.0.1:8106"
+        shell = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("ELOKET_", "DJANGO_")) and k not in {"PORT", "DATABASE_URL"}
+        }
+        printed = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from django.conf import settings; print(settings.ELOKET_BASE_URL)",
+            ],
+            env={
+                **shell,
+                "ELOKET_HOME": str(tmp_path),
+                "DJANGO_SETTINGS_MODULE": "eloket.conf.settings",
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout.strip()
+        assert printed == "http://127.0.0.1:8106"
+        settings.ELOKET_BASE_URL = printed
+        out = run(
+            "tenant", "create", "aalter", "--name", "Aalter", "--country", "BE",
+            "--nis", "44084", "--languages", "nl,fr",
+        )  # fmt: skip
+        assert "http://127.0.0.1:8106/aalter/" in out and ":8000" not in out
+        # An explicit PORT or ELOKET_BASE_URL still wins over the note.
+        from eloket.conf.settings import base_url_from_environment
+
+        monkeypatch.setenv("PORT", "9000")
+        assert base_url_from_environment(settings.BASE_URL_NOTE) == "http://127.0.0.1:9000"
+        monkeypatch.setenv("ELOKET_BASE_URL", "https://eloket.example.be/")
+        assert base_url_from_environment(settings.BASE_URL_NOTE) == "https://eloket.example.be"
+
     def test_names_per_language(self, db):
         run(
             "tenant",

@@ -143,6 +143,30 @@ def test_pages_use_a_fixed_number_of_queries(gent, brugge, make_municipality, cl
         assert len(queries) <= 2, (url, [q["sql"] for q in queries])
 
 
+def test_the_catalogue_is_built_once_and_changes_show_at_once(
+    gent, client, django_assert_max_num_queries
+):
+    """Issue 11 (11): the catalogue ran two queries (certificate types, kinds of request) and
+    built every entry on each request, at 0.14 of the bare view. Built once per process
+    and language; a change to what it lists shows on the next page."""
+    from eloket.certificates.models import CertificateType
+
+    first = client.get("/gent/services/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Life certificate" in first
+    with django_assert_max_num_queries(0):
+        again = client.get("/gent/services/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert again == first
+    dutch = client.get("/gent/services/", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert "Attesten en uittreksels" in dutch and "Life certificate" not in dutch
+    life = CertificateType.objects.get(municipality=gent, code="life")
+    life.enabled = False
+    life.save()
+    assert (
+        "Life certificate"
+        not in client.get("/gent/services/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    )
+
+
 def test_404_page_is_html_outside_the_api_and_json_inside(client, db):
     page = client.get("/nowhere/deep")
     assert page.status_code == 404 and "text/html" in page["Content-Type"]

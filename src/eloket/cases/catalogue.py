@@ -1,9 +1,15 @@
 """Kinds of request defined by data alone in the municipality's service catalogue: each
 current one a citizen may start links to its "ask" page."""
 
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext as _
 
-from eloket.tenants.catalogue import CatalogueEntry, CatalogueProvider, catalogue_providers
+from eloket.tenants.catalogue import (
+    CatalogueEntry,
+    CatalogueProvider,
+    catalogue_cache_clear,
+    catalogue_providers,
+)
 from eloket.tenants.models import Municipality
 
 
@@ -24,3 +30,15 @@ class Requests(CatalogueProvider):
             )
             for kind in case_types_citizens_start(municipality=municipality)
         ]
+
+
+# The catalogue lists these: a change shows on this process's next page at once.
+post_save.connect(
+    catalogue_cache_clear, sender="cases.CaseType", weak=False, dispatch_uid="catalogue-case-types"
+)
+post_delete.connect(
+    catalogue_cache_clear,
+    sender="cases.CaseType",
+    weak=False,
+    dispatch_uid="catalogue-case-types-d",
+)

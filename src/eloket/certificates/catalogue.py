@@ -1,10 +1,16 @@
 """The certificates in the municipality's service catalogue, and their set-up when a
 municipality is made."""
 
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext as _
 
 from eloket.common.actors import Actor
-from eloket.tenants.catalogue import CatalogueEntry, CatalogueProvider, catalogue_providers
+from eloket.tenants.catalogue import (
+    CatalogueEntry,
+    CatalogueProvider,
+    catalogue_cache_clear,
+    catalogue_providers,
+)
 from eloket.tenants.models import Module, Municipality
 from eloket.tenants.services import MunicipalitySetup, municipality_setups
 
@@ -46,3 +52,18 @@ class CertificatesSetup(MunicipalitySetup):
             certificate_types_ensure(
                 actor=Actor.system("Eloket", municipality), municipality=municipality
             )
+
+
+# The catalogue lists these: a change shows on this process's next page at once.
+post_save.connect(
+    catalogue_cache_clear,
+    sender="certificates.CertificateType",
+    weak=False,
+    dispatch_uid="catalogue-certificate-types",
+)
+post_delete.connect(
+    catalogue_cache_clear,
+    sender="certificates.CertificateType",
+    weak=False,
+    dispatch_uid="catalogue-certificate-types-d",
+)

@@ -66,10 +66,26 @@ else:
     )
 
 # Base URL printed by commands (e.g. `eloket tenant create`) and used outside requests;
-# `PORT=8080 make run` moves it along with the server.
-ELOKET_BASE_URL = env_str("ELOKET_BASE_URL", f"http://127.0.0.1:{env_int('PORT', 8000)}").rstrip(
-    "/"
-)
+# `PORT=8080 make run` moves it along with the server. `eloket run` notes the address it
+# serves on in var/base_url, so that a command typed in another shell (where PORT is not
+# set) prints the running server's addresses, not port 8000's (issue 11).
+BASE_URL_NOTE = VAR_DIR / "base_url"
+
+
+def base_url_from_environment(note: Path | None) -> str:
+    explicit = env_str("ELOKET_BASE_URL")
+    if explicit:
+        return explicit.rstrip("/")
+    if env_str("PORT").strip():
+        return f"http://127.0.0.1:{env_int('PORT', 8000)}"
+    if note is not None and note.is_file():
+        noted = note.read_text().strip().rstrip("/")
+        if noted.startswith(("http://", "https://")):
+            return noted
+    return "http://127.0.0.1:8000"
+
+
+ELOKET_BASE_URL = base_url_from_environment(None if PRODUCTION else BASE_URL_NOTE)
 
 INSTALLED_APPS = [
     # The admin behind the officers' two-step login, scoped per municipality.

@@ -2,7 +2,7 @@
 is set), local-memory cache, tasks run at once, e-mail kept in memory."""
 
 from eloket.conf.settings import *  # noqa: F403
-from eloket.conf.settings import DATABASES
+from eloket.conf.settings import DATABASES, OAUTH2_PROVIDER, base_url_from_environment
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -42,3 +42,7 @@ LOGGING = {
 ELOKET_CHECKPOINT_DIR = ""
 # Status e-mails go at once in tests (one test sets a quiet time to see steps merged).
 ELOKET_STATUS_EMAIL_QUIET_SECONDS = 0
+# Not the address a `make run` in this checkout last noted in var/: tests see the same
+# base URL wherever they run.
+ELOKET_BASE_URL = base_url_from_environment(None)
+OAUTH2_PROVIDER = {**OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": f"{ELOKET_BASE_URL}/oidc"}

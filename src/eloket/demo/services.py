@@ -6,9 +6,11 @@ import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
@@ -125,12 +127,27 @@ def demo_load(*, say: Say | None = None, only: list[str] | None = None) -> LoadR
 
 def demo_citizens(slug: str) -> dict[str, tuple[str, str]]:
     """The named demo citizens of a municipality: key -> (national number, full name)."""
+    return dict(_demo_citizens(slug, settings.ELOKET_DEMO_SEED))
+
+
+@lru_cache(maxsize=32)
+def _demo_citizens(slug: str, seed: int) -> tuple[tuple[str, tuple[str, str]], ...]:
+    # The generator makes the personas first, from the same seeded draws whatever the
+    # register's size, so a register of only them names the same people as the full one
+    # (tests/test_demo.py checks it) in a thousandth of the time: every start and the
+    # demo provider's page ask for them.
     spec = next(s for s in MUNICIPALITIES if s.slug == slug)
-    generated = demo_register(spec)
-    return {
-        key: (r.national_id, full_name(spec.country, r.first_names, r.last_name))
+    generated = generate_register(
+        locale=spec.locale,
+        residents=0,
+        seed=seed,
+        today=DEMO_REFERENCE_DATE,
+        personas=spec.personas,
+    )
+    return tuple(
+        (key, (r.national_id, full_name(spec.country, r.first_names, r.last_name)))
         for key, r in generated.personas.items()
-    }
+    )
 
 
 # --- Demo identities: citizens to log in as, officers with passwords and TOTP seeds
@@ -163,6 +180,14 @@ def totp_key(username: str) -> str:
     return digest.hexdigest()[:40]
 
 
+@lru_cache(maxsize=1)
+def _demo_password_hash() -> str:
+    # One hash (with its own salt) of the documented demo password for every demo officer:
+    # the hasher's work factor is the point of a real password, and 22 officers made the
+    # first start hash it 22 times (about a second each on a busy machine).
+    return make_password(DEMO_PASSWORD)
+
+
 def demo_officers_ensure(municipality: Municipality) -> list[User]:
     """A clerk, a head of department and an administrator for the municipality (idempotent)."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -178,7 +203,7 @@ def demo_officers_ensure(municipality: Municipality) -> list[User]:
                 username=username, defaults={"first_name": first, "last_name": last}
             )
             if created:
-                user.set_password(DEMO_PASSWORD)
+                user.password = _demo_password_hash()
                 user.save(update_fields=["password"])
                 TOTPDevice.objects.create(
                     user=user, name="demo authenticator", key=totp_key(username), confirmed=True
@@ -201,7 +226,7 @@ def demo_operator_ensure() -> User:
     )
     if created:
         user.is_staff = True
-        user.set_password(DEMO_PASSWORD)
+        user.password = _demo_password_hash()
         user.save()
         TOTPDevice.objects.create(
             user=user, name="demo authenticator", key=totp_key(OPERATOR_USERNAME), confirmed=True

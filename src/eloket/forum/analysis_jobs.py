@@ -37,7 +37,6 @@ from django.tasks import task
 from django.utils import timezone
 
 from eloket.common.schedule import PeriodicJob, periodic_jobs
-from eloket.forum.analysis import analysis_run
 from eloket.forum.models import Analysis, Topic
 
 log = logging.getLogger(__name__)
@@ -123,6 +122,10 @@ def analysis_take_up(topic_id: int, *, due: dt.datetime, force: bool = False) ->
             or topic.data_version > topic.analysed_version
             or not Analysis.objects.filter(topic=topic).exists()
         ):
+            # Imported when an analysis runs: numpy and scikit-learn take seconds to load,
+            # and every process (server, worker, each command) imports this module.
+            from eloket.forum.analysis import analysis_run
+
             try:
                 seen, outcome = analysis_run(topic).data_version, "analysed"
             except Exception:

@@ -6,20 +6,26 @@ Chinese included), kept per process and rebuilt when the topic's opinion count c
 
 import threading
 from collections import OrderedDict
-
-import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
+from typing import TYPE_CHECKING
 
 from eloket.forum.models import Opinion, OpinionState, Topic
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 LIMIT = 5000
 MAX_TEXT = 2000  # the longest opinion (services.participation.MAX_OPINION)
 THRESHOLD = 0.35
-_cache: OrderedDict[tuple[int, int], tuple[TfidfVectorizer, object, list[int]]] = OrderedDict()
+_cache: OrderedDict[tuple[int, int], tuple["TfidfVectorizer", object, list[int]]] = OrderedDict()
 _lock = threading.Lock()
 
 
-def _index(topic: Topic) -> tuple[TfidfVectorizer, object, list[int]] | None:
+def _index(topic: Topic) -> tuple["TfidfVectorizer", object, list[int]] | None:
+    # scikit-learn is imported here, not with the module: every process loads the forum's
+    # services (the worker, each `eloket` command), and the import takes seconds. The
+    # server imports it before forking its workers (eloket.conf.warm).
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     key = (topic.pk, topic.opinion_count)
     with _lock:
         if key in _cache:
@@ -49,6 +55,8 @@ def similar_opinions(topic: Topic, text: str, limit: int = 3) -> list[Opinion]:
     index = _index(topic)
     if index is None:
         return []
+    import numpy as np
+
     vectorizer, matrix, ids = index
     query = vectorizer.transform([text])
     scores = (matrix @ query.T).toarray().ravel()  # rows are L2-normalised: cosine

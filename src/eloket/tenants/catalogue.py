@@ -4,9 +4,12 @@ Modules add their services by registering a provider (`catalogue_providers`); un
 does, its section tells the citizen how to reach the municipality instead.
 """
 
+import threading
+import time
 from dataclasses import dataclass, field
 
 from django.utils.functional import Promise
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from eloket.common.registry import Plugin, Registry
@@ -66,11 +69,53 @@ catalogue_providers: Registry[CatalogueProvider] = Registry(
 )
 
 
+# The entries change when an administrator changes a certificate or a kind of request, not
+# between two requests: each process keeps what it built per municipality and language for
+# as long as it trusts the tenant row itself (ADR 0002), and forgets it at once when a
+# provider's model is written in this process (`catalogue_cache_clear`, connected by the
+# providers). Building them cost two queries and ~60% of the catalogue page (issue 11).
+_cache: dict[
+    tuple[int, tuple[str, ...], str, tuple[str, ...]], tuple[list[CatalogueSection], float]
+] = {}
+_cache_lock = threading.Lock()
+MAX_CACHED = 2000
+
+
+def catalogue_cache_clear(**_signal: object) -> None:
+    """Forget the catalogues built in this process (a provider's data changed)."""
+    with _cache_lock:
+        _cache.clear()
+
+
 def catalogue_for(
     municipality: Municipality, *, with_entries: bool = True
 ) -> list[CatalogueSection]:
     """The sections of enabled modules; with their entries unless only titles are needed
     (the home page), which spares the modules' queries."""
+    if not with_entries:
+        return _catalogue_build(municipality, with_entries=False)
+    from eloket.tenants.selectors import TENANT_CACHE_SECONDS
+
+    # The providers are part of the key: a plugin added or removed while running shows.
+    key = (
+        municipality.pk,
+        tuple(municipality.modules),
+        get_language() or "",
+        tuple(catalogue_providers.ids()),
+    )
+    now = time.monotonic()
+    cached = _cache.get(key)
+    if cached is not None and cached[1] > now:
+        return cached[0]
+    sections = _catalogue_build(municipality, with_entries=True)
+    with _cache_lock:
+        if len(_cache) > MAX_CACHED:
+            _cache.clear()
+        _cache[key] = (sections, now + TENANT_CACHE_SECONDS)
+    return sections
+
+
+def _catalogue_build(municipality: Municipality, *, with_entries: bool) -> list[CatalogueSection]:
     sections = []
     for module in Module.values:
         if module not in municipality.modules:

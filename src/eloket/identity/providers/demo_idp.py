@@ -11,8 +11,11 @@ own session key and is used for one authorization only; the provider's accounts
 (`DemoIdpAccount`) are not the platform's citizen accounts.
 """
 
+import hashlib
+import hmac
 import secrets
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -108,6 +111,10 @@ def demo_client_register(*, base_urls: list[str]) -> None:
     Application = get_application_model()
     redirect_uris = " ".join(f"{base.rstrip('/')}/auth/oidc/callback" for base in base_urls)
     app = Application.objects.filter(client_id=settings.ELOKET_DEMO_OIDC_CLIENT_ID).first()
+    if app is not None and _registered_as_wanted(app, redirect_uris):
+        # Every `make run` calls this; saving hashes the secret again (a password hash,
+        # about a second): only when something changed.
+        return
     if app is None:
         app = Application(client_id=settings.ELOKET_DEMO_OIDC_CLIENT_ID)
     app.name = "Eloket (demo relying party)"
@@ -118,6 +125,32 @@ def demo_client_register(*, base_urls: list[str]) -> None:
     app.algorithm = Application.RS256_ALGORITHM
     app.skip_authorization = True
     app.save()
+    _note().write_text(_fingerprint(app.client_secret))
+
+
+def _note() -> Path:
+    return Path(settings.VAR_DIR) / "demo_oidc_client_registered"
+
+
+def _fingerprint(stored_hash: str) -> str:
+    """Ties the stored hash to the plaintext in settings without hashing it again: a new
+    secret, or a hash changed in the database, no longer matches."""
+    material = f"{settings.ELOKET_DEMO_OIDC_CLIENT_SECRET}\n{stored_hash}".encode()
+    return hashlib.sha256(material).hexdigest()
+
+
+def _registered_as_wanted(app: Any, redirect_uris: str) -> bool:
+    Application = get_application_model()
+    note = _note()
+    return (
+        app.redirect_uris == redirect_uris
+        and app.client_type == Application.CLIENT_CONFIDENTIAL
+        and app.authorization_grant_type == Application.GRANT_AUTHORIZATION_CODE
+        and app.algorithm == Application.RS256_ALGORITHM
+        and app.skip_authorization
+        and note.is_file()
+        and hmac.compare_digest(note.read_text().strip(), _fingerprint(app.client_secret))
+    )
 
 
 def demo_base_urls() -> list[str]:

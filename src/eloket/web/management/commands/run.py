@@ -4,17 +4,37 @@ same server, as the demo identity provider will) beside a background task worker
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+# The officers whose authenticator secrets `make run` prints (README): every role of Gent,
+# where the README's walk-through happens, one clerk elsewhere, and the platform operator.
+# `eloket demo officers` lists them all.
+LISTED_OFFICERS = (
+    "gent.clerk",
+    "gent.head",
+    "gent.admin",
+    "brugge.clerk",
+    "seoul.clerk",
+    "operator",
+)
 
 
 class Command(BaseCommand):
     help = "Migrate, load demo data (demo mode) and serve the platform with a task worker."
+    # Not before every start: the checks import the whole URLconf in this process, which
+    # only serves to start the others (seconds of a later start). `eloket check` and the
+    # tests run them; the server imports the URLconf as it warms, and fails loudly there.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
@@ -26,10 +46,23 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        self.stdout.write("==> Migrating the database")
-        call_command("migrate", interactive=False, verbosity=0)
+        started = time.monotonic()
+        if self.port_taken(options["bind"], options["port"]):
+            raise CommandError(
+                f"Port {options['port']} is in use (another `make run`?): stop it, or choose "
+                "another port, e.g. `make run PORT=8080`."
+            )
+        base_url = self.base_url_note(options["bind"], options["port"])
+        if self.migrations_pending():
+            from eloket.common.schema import fresh_schema_create
+
+            self.step("Migrating the database", started)
+            # An empty database gets the migrations' final schema at once (seconds, not
+            # minutes); one that holds tables is migrated as usual.
+            if not fresh_schema_create():
+                call_command("migrate", interactive=False, verbosity=0)
         if settings.ELOKET_DEMO:
-            self.stdout.write("==> Loading demo data (first run only)")
+            self.step("Loading demo data (first run only)", started)
             call_command("demo", "load")
             from eloket.identity.providers.demo_idp import demo_base_urls, demo_client_register
 
@@ -38,7 +71,7 @@ class Command(BaseCommand):
             from eloket.tenants.models import Municipality
 
             pki = demo_pki_ensure(list(Municipality.objects.all()))
-            self.stdout.write(f"==> Demo PKI (root and one seal per municipality) in {pki}")
+            self.step(f"Demo PKI (root and one seal per municipality) in {pki}", started)
             self.print_demo_citizens()
             self.print_demo_officers()
         # What the outbox holds (a step a crash left half-way, an e-mail that failed) is
@@ -47,11 +80,10 @@ class Command(BaseCommand):
         call_command("outbox", "deliver", stdout=open(os.devnull, "w"))  # noqa: SIM115
         call_command("schedule", stdout=open(os.devnull, "w"))  # noqa: SIM115
         env = os.environ.copy()
+        # The server and the worker print and mail the same addresses as this command.
+        env["ELOKET_BASE_URL"] = base_url
+        env["ELOKET_WARM"] = "1"
         children: list[subprocess.Popen[bytes]] = []
-        if not options["no_worker"]:
-            children.append(
-                subprocess.Popen([sys.executable, "-m", "eloket", "db_worker"], env=env)
-            )
         bind = f"{options['bind']}:{options['port']}"
         gunicorn = [
             sys.executable,
@@ -66,6 +98,8 @@ class Command(BaseCommand):
             str(options["threads"]),
             "--worker-class",
             "gthread",
+            # Load and warm the application once, before forking the workers.
+            "--preload",
             "--access-logfile",
             "-",
             "--logger-class",
@@ -73,11 +107,28 @@ class Command(BaseCommand):
             "--log-level",
             "warning",
         ]
+        self.step("Starting the server (loading and warming the application)", started)
         server = subprocess.Popen(gunicorn, env=env)
         children.append(server)
-        self.stdout.write(
-            self.style.SUCCESS(f"==> Eloket is serving on http://{bind}/  (Ctrl+C stops it)")
-        )
+        # Announced once it answers: the workers load and warm the application before they
+        # accept (eloket.conf.wsgi), so the first page a person opens is served warm.
+        answered = self.wait_until_serving(server, options["bind"], options["port"])
+        # The worker starts once the server answers: on two cores its start (and the
+        # analyses it takes up at once) would otherwise slow the server's.
+        if not options["no_worker"]:
+            children.append(
+                subprocess.Popen([sys.executable, "-m", "eloket", "db_worker"], env=env)
+            )
+        elapsed = time.monotonic() - started
+        if answered:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"==> Eloket is serving on {base_url}/  (ready in {elapsed:.1f} s; "
+                    "Ctrl+C stops it)"
+                )
+            )
+        elif server.poll() is None:
+            self.stdout.write(f"==> Eloket is starting on {base_url}/  (Ctrl+C stops it)")
 
         def stop(signum: int, frame: Any) -> None:
             for child in children:
@@ -97,6 +148,64 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     child.kill()
 
+    def step(self, what: str, started: float) -> None:
+        self.stdout.write(f"==> {what}  [{time.monotonic() - started:.1f} s]")
+        self.stdout.flush()
+
+    def base_url_note(self, bind: str, port: int) -> str:
+        """The address this server answers on, noted in var/ for the commands a person types
+        in another shell (`eloket tenant create` prints its URLs with it)."""
+        explicit = os.environ.get("ELOKET_BASE_URL", "").strip().rstrip("/")
+        host = self._host(bind)
+        base_url = explicit or f"http://{host}:{port}"
+        settings.ELOKET_BASE_URL = base_url
+        note = Path(settings.BASE_URL_NOTE)
+        note.parent.mkdir(parents=True, exist_ok=True)
+        if not note.is_file() or note.read_text().strip() != base_url:
+            note.write_text(base_url + "\n")
+        return base_url
+
+    def migrations_pending(self) -> bool:
+        """Whether `migrate` has anything to do. Reading the graph and the applied rows is
+        far cheaper than `migrate` with nothing to apply (which still renders every model
+        state and runs the post-migrate hooks), so a later start skips it."""
+        from django.db import DEFAULT_DB_ALIAS, connections
+        from django.db.migrations.executor import MigrationExecutor
+
+        executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+        targets = executor.loader.graph.leaf_nodes()
+        return bool(executor.migration_plan(targets))
+
+    @staticmethod
+    def _host(bind: str) -> str:
+        return "127.0.0.1" if bind in {"", "0.0.0.0", "::", "[::]"} else bind  # noqa: S104  # nosec B104 (a name compared, nothing bound)
+
+    def port_taken(self, bind: str, port: int) -> bool:
+        """Whether something already listens there: the new server would fail to bind
+        while the old one answered every check and page."""
+        try:
+            with socket.create_connection((self._host(bind), port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def wait_until_serving(
+        self, server: "subprocess.Popen[bytes]", bind: str, port: int, timeout: float = 120
+    ) -> bool:
+        """Whether a worker answers: the socket is bound before the workers are ready, so
+        this asks a page, not the port."""
+        host = self._host(bind)
+        url = f"http://{host}:{port}/healthz"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:  # nosec B310 (http, own server)
+                    if response.status == 200:
+                        return True
+            except OSError:
+                time.sleep(0.2)
+        return False
+
     def print_demo_officers(self) -> None:
         import base64
 
@@ -106,7 +215,7 @@ class Command(BaseCommand):
             f"==> Demo officers (password {DEMO_PASSWORD}; TOTP secrets for an authenticator app,"
             " or `eloket demo totp USERNAME` for the current code):"
         )
-        for username in ("gent.clerk", "gent.head", "brugge.clerk", "seoul.clerk", "operator"):
+        for username in LISTED_OFFICERS:
             secret = base64.b32encode(bytes.fromhex(totp_key(username))).decode().rstrip("=")
             self.stdout.write(f"      {username:<14} {secret}")
         self.stdout.write(f"    officer login: {settings.ELOKET_BASE_URL}/auth/officer/login")
