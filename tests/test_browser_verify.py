@@ -95,5 +95,7 @@ def test_damaged_then_changed_then_genuine_then_another_language(live_server, fi
     assert page.locator("html").get_attribute("lang") == "nl"
     assert page.get_by_role("heading", level=1).inner_text() == "Een document controleren"
     assert page.locator("header .brand").inner_text() == "Stad Gent"
-    assert "Stad Gent reikte onder deze code een document uit" in page.locator(".verdict").inner_text()
+    assert (
+        "Stad Gent reikte onder deze code een document uit" in page.locator(".verdict").inner_text()
+    )
     context.close()

@@ -6,12 +6,12 @@ Service level: one test per outcome of `verify_pdf` / `verify_code`. Page level 
 client, no JavaScript): the language switch, the branding, and that no outcome shows an
 exception's name."""
 
+import hashlib
 import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from conftest import citizen_user
 from eloket.common.errors import ApplicationError
 from eloket.documents.models import IssuedDocument
 from eloket.documents.verdicts import verdict_of
@@ -30,7 +30,7 @@ EXCEPTION_NAMES = ("PdfReadError", "Error", "Exception", "Traceback", "pyhanko")
 @pytest.fixture
 def genuine(gent, family, seals):
     pdf = sealed_pdf(gent, family)
-    return pdf, IssuedDocument.objects.get(sha256=__import__("hashlib").sha256(pdf).hexdigest())
+    return pdf, IssuedDocument.objects.get(sha256=hashlib.sha256(pdf).hexdigest())
 
 
 def one_byte_changed(pdf: bytes) -> bytes:
@@ -229,7 +229,9 @@ class TestPage:
         assert page["Content-Language"] == "fr"
         assert "Vérifier un document" in page.content.decode()
         assert client.get("/verify/language/xx").status_code == 404
-        assert client.get("/verify/language/de?next=https://evil.example/")["Location"] == "/verify/"
+        assert (
+            client.get("/verify/language/de?next=https://evil.example/")["Location"] == "/verify/"
+        )
 
     def test_tampered_corrupt_too_large_and_rate_limited_pages(self, client, genuine, settings):
         pdf, _document = genuine
