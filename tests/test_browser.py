@@ -269,7 +269,7 @@ def test_order_issue_review_approve_and_verify_as_people_would(
     page.goto(base + "/verify/")
     page.get_by_label("The PDF file").set_input_files(str(genuine))
     page.get_by_role("button", name="Check the file").click()
-    assert page.get_by_role("heading", name="Authentic", exact=True).is_visible()
+    assert page.get_by_role("heading", name="Authentic and valid", exact=True).is_visible()
     assert axe_serious(page) == []
     tampered = tmp_path / "tampered.pdf"
     data = bytearray(genuine.read_bytes())
@@ -277,7 +277,7 @@ def test_order_issue_review_approve_and_verify_as_people_would(
     tampered.write_bytes(bytes(data))
     page.get_by_label("The PDF file").set_input_files(str(tampered))
     page.get_by_role("button", name="Check the file").click()
-    assert page.get_by_role("heading", name="Not authentic").is_visible()
+    assert page.get_by_role("heading", name="Changed after it was sealed").is_visible()
     assert axe_serious(page) == []
     context.close()
 

@@ -351,8 +351,15 @@ class VerificationOut(Schema):
     status: str = Field(
         ..., description="valid, revoked, superseded, unknown (no such code) or not_authentic"
     )
+    outcome: str = Field(
+        ...,
+        description="valid, superseded, revoked, unknown_code, unreadable, no_seal, "
+        "unknown_sealer, tampered (changed after it was sealed) or unregistered",
+    )
     code: str | None
-    municipality: str | None
+    municipality: str | None = Field(
+        ..., description="The issuer, once identified (for a changed copy: who sealed it)."
+    )
     municipality_name: str | None
     document_type: str | None
     issued_at: dt.datetime | None
@@ -360,6 +367,8 @@ class VerificationOut(Schema):
     status_reason: str
     summary: dict[str, str] = Field(..., description="Minimal: title, the subject's initials.")
     reasons: list[str] = Field(..., description="Why a file is not authentic.")
+    explanation: str = Field(..., description="The outcome in plain words.")
+    advice: str = Field(..., description="What to do, in plain words.")
 
 
 class RequestSummaryOut(Schema):

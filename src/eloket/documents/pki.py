@@ -125,6 +125,47 @@ def _demo_pki_allowed(directory: Path) -> bool:
     )
 
 
+def seal_owner(certificate: asn1_x509.Certificate) -> Municipality | None:
+    """The municipality whose configured seal certificate this is, byte for byte; None
+    for any other. Verification names the issuer of a changed copy by it (the signature
+    over the seal's signed attributes still proves who made the seal). Reads only the
+    certificates already in ELOKET_SEAL_DIR: unlike `seal_material`, it never makes one."""
+    directory = Path(settings.ELOKET_SEAL_DIR) if settings.ELOKET_SEAL_DIR else None
+    if directory is None or not directory.is_dir():
+        return None
+    wanted = certificate.dump()
+    for municipality in Municipality.objects.filter(is_active=True).defer("logo", "custom_css"):
+        if _seal_certificate_der(directory, municipality.slug) == wanted:
+            return municipality
+    return None
+
+
+_der_cache: dict[tuple[str, float], bytes | None] = {}
+
+
+def _seal_certificate_der(directory: Path, slug: str) -> bytes | None:
+    """The DER of the municipality's seal certificate (cached by file and change time)."""
+    p12, cert_pem = directory / f"{slug}.p12", directory / f"{slug}.cert.pem"
+    source = p12 if p12.exists() else cert_pem
+    if not source.exists():
+        return None
+    stamp = (str(source), os.stat(source).st_mtime)
+    if stamp not in _der_cache:
+        der: bytes | None = None
+        try:
+            if source == p12:
+                _key, cert, _extra = pkcs12.load_key_and_certificates(
+                    p12.read_bytes(), _passphrase()
+                )
+                der = cert.public_bytes(serialization.Encoding.DER) if cert else None
+            else:
+                der = _load_pem_certs(cert_pem)[0].dump()
+        except (ValueError, IndexError, OSError):
+            der = None  # an unreadable seal file names no one; issuing reports it
+        _der_cache[stamp] = der
+    return _der_cache[stamp]
+
+
 def trust_roots() -> list[asn1_x509.Certificate]:
     path = settings.ELOKET_TRUST_ROOTS
     if not path or not Path(path).exists():

@@ -63,3 +63,23 @@ def tenant_reverse(request: Any, name: str, **kwargs: Any) -> str:
         kwargs["municipality"] = tenant.slug
     urlconf, prefix = _link_base(request)
     return _reverse(urlconf, prefix, name, tuple(sorted(kwargs.items())))
+
+
+def municipality_reverse(request: Any, municipality: Municipality, name: str, **kwargs: Any) -> str:
+    """A link to a page of `municipality` from a page outside it (the verification page
+    naming a document's issuer): by path on the platform's own host; the request's own
+    municipality as `tenant_reverse` gives it; another one, seen from a municipality's
+    host name, by its path on the platform's address."""
+    if getattr(request, "tenant_by_host", False):
+        tenant = getattr(request, "tenant", None)
+        if tenant is not None and tenant.pk == municipality.pk:
+            return tenant_reverse(request, name, **kwargs)
+        path = reverse(
+            name,
+            urlconf=settings.ROOT_URLCONF,
+            kwargs={**kwargs, "municipality": municipality.slug},
+        )
+        return settings.ELOKET_BASE_URL.rstrip("/") + path
+    urlconf, prefix = _link_base(request)
+    kwargs["municipality"] = municipality.slug
+    return _reverse(urlconf, prefix, name, tuple(sorted(kwargs.items())))

@@ -74,6 +74,29 @@ def api_language(request: HttpRequest) -> str:
     return str(settings.LANGUAGE_CODE)
 
 
+def offered_languages(request: HttpRequest) -> list[str]:
+    """The languages a page of this request can be in: the municipality's, or outside one
+    every language of the platform (its default first)."""
+    tenant = getattr(request, "tenant", None)
+    if tenant is not None:
+        return list(tenant.languages)
+    codes = [code for code, _name in settings.LANGUAGES]
+    codes.remove(settings.LANGUAGE_CODE)
+    return [settings.LANGUAGE_CODE, *codes]
+
+
+def remember_language(response: HttpResponse, code: str) -> None:
+    """Keep a visitor's choice of language (a cookie the middleware reads)."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        code,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        samesite="Lax",
+        secure=getattr(settings, "LANGUAGE_COOKIE_SECURE", False),
+        httponly=True,
+    )
+
+
 class TenantLanguageMiddleware:
     """Activates one of the municipality's languages (or the platform's, outside one);
     for the API, the language `api_language` chooses."""
@@ -82,15 +105,10 @@ class TenantLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        tenant = getattr(request, "tenant", None)
         if request.path_info.startswith(API_PREFIX) and request.path_info not in API_PAGES:
             language = api_language(request)
         else:
-            offered = list(tenant.languages) if tenant else [code for code, _ in settings.LANGUAGES]
-            if tenant is None:
-                offered.remove(settings.LANGUAGE_CODE)
-                offered.insert(0, settings.LANGUAGE_CODE)
-            language = choose_language(request, offered)
+            language = choose_language(request, offered_languages(request))
         translation.activate(language)
         request.LANGUAGE_CODE = language
         response = self.get_response(request)

@@ -33,12 +33,14 @@ class UploadLimitMiddleware:
             request.upload_limit_hint = getattr(view, "upload_limit_hint", "")  # type: ignore[attr-defined]
         if request.method != "POST" or getattr(view, "csrf_exempt", False):
             return None  # the API reads its own body, and answers a refusal itself
+        # A page that explains a refusal itself (the verification page) says so.
+        refused = getattr(view, "upload_refused", refused_upload)
         try:
             request.POST  # noqa: B018 (reads the body now, within the limits)
         except UploadTooLarge as exc:
-            return refused_upload(request, exc)
+            return refused(request, exc)
         except RequestDataTooBig:  # form fields beyond DATA_UPLOAD_MAX_MEMORY_SIZE
-            return refused_upload(request, too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
+            return refused(request, too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
         return None
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:

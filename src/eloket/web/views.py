@@ -2,7 +2,6 @@
 
 import hashlib
 
-from django.conf import settings
 from django.db import connection
 from django.http import (
     Http404,
@@ -23,6 +22,7 @@ from eloket.common.errors import ApplicationError
 from eloket.tenants.catalogue import catalogue_for
 from eloket.tenants.decorators import tenant_page
 from eloket.tenants.links import tenant_reverse
+from eloket.tenants.middleware import remember_language
 from eloket.tenants.models import Municipality
 from eloket.tenants.selectors import municipality_list
 
@@ -64,14 +64,7 @@ def switch_language(request: HttpRequest, tenant: Municipality, code: str) -> Ht
     ):
         target = tenant_reverse(request, "web:home")
     response = HttpResponseRedirect(target)
-    response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME,
-        code,
-        max_age=settings.LANGUAGE_COOKIE_AGE,
-        samesite="Lax",
-        secure=getattr(settings, "LANGUAGE_COOKIE_SECURE", False),
-        httponly=True,
-    )
+    remember_language(response, code)
     return response
 
 
