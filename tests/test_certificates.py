@@ -687,6 +687,31 @@ class TestNamesInTheReadersLanguage:
         verify = Client().get(f"/verify/{document.code}", HTTP_ACCEPT_LANGUAGE="fr")
         assert "Composition de ménage" in verify.content.decode()
 
+    def test_the_order_page_reads_the_order_once(self, gent, family, seals, run_on_commit, client):
+        """Issue 11, point 11: the page's title came from a second read of the order row
+        on every request; `order_of` now links the order to its case."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        from eloket.certificates.models import CertificateOrder
+        from eloket.identity.sessions import SESSION_CITIZEN_AT
+
+        sofie = citizen_user(family["Sofie"])
+        about_lotte = order(gent, sofie, "birth_extract", family["Lotte"])
+        client.force_login(sofie)
+        session = client.session
+        session[SESSION_CITIZEN_AT] = ["gent"]
+        session.save()
+        url = f"/gent/orders/{about_lotte.tracking_code}"
+        client.get(url)  # warm-up
+        table = CertificateOrder._meta.db_table
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(url).content.decode()
+        assert "— Lotte Peeters</h1>" in page
+        reads = [q["sql"] for q in queries.captured_queries if f'FROM "{table}"' in q["sql"]]
+        assert len(reads) == 1, reads
+        assert len(queries) <= 12, [q["sql"] for q in queries.captured_queries]
+
     def test_a_name_inside_a_timeline_sentence(self, gent, family, seals, run_on_commit):
         """German nouns keep their capital inside a sentence; French and English names
         are written in lower case there."""

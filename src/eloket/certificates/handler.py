@@ -150,11 +150,15 @@ class CertificateOrderHandler(CaseHandler):
         only when it is someone else, so lists need no look-up of the requester."""
         from eloket.certificates.models import CertificateOrder
 
-        order = (
-            CertificateOrder.objects.select_related("certificate_type", "subject")
-            .filter(case_id=case.pk)
-            .first()
-        )
+        order: CertificateOrder | None
+        if type(case).order.is_cached(case):  # `order_of` linked it: no second query
+            order = getattr(case, "order", None)  # None when cached as absent
+        else:
+            order = (
+                CertificateOrder.objects.select_related("certificate_type", "subject")
+                .filter(case_id=case.pk)
+                .first()
+            )
         if order is None:
             return case.title
         if TITLE_SEPARATOR in case.title:

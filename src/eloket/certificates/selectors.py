@@ -75,6 +75,9 @@ def order_of(*, municipality: Any, case: Case) -> CertificateOrder:
     )
     if order is None:
         raise NotFound(_("There is no certificate order with this tracking code here."))
+    # Both ends of the one-to-one in hand: the case's title (`case.display_title`) reads
+    # `case.order` and would otherwise fetch this row again on every order page.
+    order.case = case
     return order
 
 
