@@ -578,3 +578,26 @@ class TestHostilePolisExports:
     def test_a_sound_export_still_imports(self, gent):
         topic = import_files(gent, {"comments.csv": COMMENTS, "votes.csv": VOTES})
         assert topic.opinion_count == 1 and topic.vote_count == 1
+
+
+def test_a_multipart_body_django_cannot_read_gets_the_apis_json_400(client, db, django_user_model):
+    """The schemathesis negative run sent a multipart part with a thousand header lines:
+    Django's parser refuses it (MultiPartParserError), and the API answered with Django's
+    HTML 'Bad Request' page instead of its documented JSON error."""
+    from conftest import bearer
+
+    user = django_user_model.objects.create(username="multipart")
+    boundary = "45e415ca83f622b307481689abd5e86b"
+    part = b'Content-Disposition: form-data; name="a"\r\n' * 1000
+    body = (
+        b"--" + boundary.encode() + b"\r\n" + part + b"\r\nx\r\n--" + boundary.encode() + b"--\r\n"
+    )
+    response = client.post(
+        "/api/v1/m/gent/forum/import-polis",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+        **bearer(user),
+    )
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["code"] == "malformed_body"
