@@ -3,20 +3,15 @@ Chromium (no JavaScript needed anywhere)."""
 
 import pytest
 
-from test_browser import CHROMIUM, FLAGS, axe_serious, login_citizen, login_officer
+from test_browser import axe_serious, login_citizen, login_officer
 from test_browser import pytestmark as browser_marks
 
 pytestmark = browser_marks
 
 
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
+import test_browser  # noqa: E402
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
+browser = test_browser.browser  # the same Chromium fixture
 
 
 GENT_TOPIC = "Een autovrije Korenmarkt en Veldstraat?"

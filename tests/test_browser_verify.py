@@ -5,7 +5,7 @@ language switch, with JavaScript off."""
 
 import pytest
 
-from test_browser import AXE, CHROMIUM, FLAGS, axe_serious
+from test_browser import AXE, CHROMIUM, axe_serious
 
 pytestmark = [
     pytest.mark.browser,
@@ -13,14 +13,9 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
+import test_browser  # noqa: E402
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()
+browser = test_browser.browser  # the same Chromium fixture
 
 
 @pytest.fixture
