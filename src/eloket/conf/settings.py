@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "eloket.cases",
     "eloket.documents",
     "eloket.certificates",
+    "eloket.services",
     "eloket.notifications",
     "eloket.forum",
     "eloket.petitions",

@@ -28,7 +28,7 @@ from eloket.cases.display import history_text
 from eloket.cases.models import Case
 from eloket.cases.selectors import messages_of, timeline
 from eloket.certificates import services
-from eloket.certificates.catalogue import format_fee
+from eloket.common.money import format_fee
 from eloket.certificates.handler import OrderStatus
 from eloket.certificates.models import CertificateOrder
 from eloket.certificates.selectors import (
