@@ -1,0 +1,353 @@
+"""Attachments (issue 12, point 5): files checked by their content, size and count, with
+nothing stored when one is refused; served only to the applicant and the officers who
+handle the request (everyone else 404), an officer's read in the access log, in a
+sandbox; drafts' files claimed by their case and cleaned up when abandoned."""
+
+import datetime as dt
+import hashlib
+import io
+import struct
+import zlib
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from conftest import citizen_user
+from eloket.attachments.checks import FileTooLarge, FileTypeRefused, TooManyFiles, clean_name
+from eloket.attachments.models import Attachment
+from eloket.attachments.services import (
+    attachment_store,
+    attachments_claim_draft,
+    attachments_cleanup,
+    attachments_store,
+)
+from eloket.attachments.storage import attachment_storage
+from eloket.cases.services import case_create, case_message_add
+from eloket.common.errors import ApplicationError, NotFound
+from eloket.common.files import MESSAGE_FILE_RULES, PDF, PNG, FileRules
+from eloket.common.text import HiddenCharacter
+from eloket.identity.selectors import citizen_actor_of
+from test_case_engine import HOUSING, officer
+
+DRAFT = "d" * 32
+
+
+def pdf_bytes() -> bytes:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def png_bytes() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
+        + chunk(b"IEND", b"")
+    )
+
+
+HTML = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200
+ZIP = b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + b"\x00" * 100
+
+
+def upload(name: str, data: bytes, claimed: str = "application/pdf") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data, content_type=claimed)
+
+
+def stored_files() -> list[str]:
+    found = []
+    try:
+        folders, files = attachment_storage.listdir("")
+    except FileNotFoundError:
+        return []
+    found += files
+    for folder in folders:
+        found += [f"{folder}/{f}" for f in attachment_storage.listdir(folder)[1]]
+    return found
+
+
+@pytest.fixture(autouse=True)
+def private_storage(settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "attachments")},
+        },
+    }
+    return tmp_path / "attachments"
+
+
+@pytest.fixture
+def housing(gent):
+    from eloket.cases.services import case_type_publish
+
+    _user, admin = officer(gent, "gent.admin", role="admin")
+    return case_type_publish(
+        actor=admin,
+        municipality=gent,
+        code="housing_information",
+        names={"en": "Housing information", "nl": "Woninginlichtingen"},
+        definition=HOUSING,
+        department="housing",
+    )
+
+
+@pytest.fixture
+def jan(family):
+    return citizen_user(family["Jan"])
+
+
+@pytest.fixture
+def case(gent, jan, housing):
+    return case_create(
+        actor=citizen_actor_of(jan),
+        municipality=gent,
+        case_type=housing.code,
+        requester_id=jan.pk,
+        title="Pre-emption right?",
+        language="en",
+    )
+
+
+RULES = FileRules(accept=(PDF, PNG), max_bytes=100_000, max_files=2)
+
+
+def store(gent, jan, case, *files, rules=RULES, question="plans"):
+    return attachments_store(
+        actor=citizen_actor_of(jan),
+        municipality=gent,
+        uploads=list(files),
+        rules=rules,
+        case=case,
+        question=question,
+    )
+
+
+class TestChecks:
+    def test_a_real_pdf_and_png_are_accepted_with_their_sha256(self, gent, jan, case):
+        pdf, png = pdf_bytes(), png_bytes()
+        stored = store(gent, jan, case, upload("plan.pdf", pdf), upload("photo", png, "x/y"))
+        assert [(a.content_type, a.size) for a in stored] == [(PDF, len(pdf)), (PNG, len(png))]
+        assert stored[0].sha256 == hashlib.sha256(pdf).hexdigest()
+        assert stored[1].sha256 == hashlib.sha256(png).hexdigest()
+        assert stored[1].name == "photo"
+        assert len(stored_files()) == 2
+        # Stored under a name of ours, nothing of the sender's.
+        assert all("plan" not in path for path in stored_files())
+        with stored[0].file.open("rb") as f:
+            assert f.read() == pdf
+
+    @pytest.mark.parametrize(
+        "data",
+        [HTML, EXE, ZIP, b"%PDF-1.7\n this is no PDF at all", b"\x00" * 50],
+        ids=["html", "exe", "zip", "fake-pdf-header", "zeros"],
+    )
+    def test_a_pdf_that_is_not_one_is_refused_and_nothing_is_stored(self, gent, jan, case, data):
+        with pytest.raises(FileTypeRefused) as refused:
+            store(gent, jan, case, upload("plan.pdf", pdf_bytes()), upload("evil.pdf", data))
+        assert refused.value.code == "file_type_refused"
+        assert "evil.pdf" in str(refused.value)
+        assert Attachment.objects.count() == 0
+        assert stored_files() == []
+
+    def test_oversized_is_refused(self, gent, jan, case):
+        big = pdf_bytes() + b"\n%" + b"x" * 100_000
+        with pytest.raises(FileTooLarge) as refused:
+            store(gent, jan, case, upload("big.pdf", big))
+        assert refused.value.code == "file_too_large"
+        assert Attachment.objects.count() == 0
+        assert stored_files() == []
+
+    def test_too_many_are_refused_counting_those_already_sent(self, gent, jan, case):
+        with pytest.raises(TooManyFiles):
+            store(gent, jan, case, *[upload(f"{n}.pdf", pdf_bytes()) for n in range(3)])
+        assert Attachment.objects.count() == 0
+        store(gent, jan, case, upload("1.pdf", pdf_bytes()))
+        with pytest.raises(TooManyFiles) as refused:
+            store(gent, jan, case, upload("2.pdf", pdf_bytes()), upload("3.png", png_bytes()))
+        assert refused.value.code == "too_many_files"
+        assert Attachment.objects.count() == 1
+        assert len(stored_files()) == 1
+        # Another question counts apart.
+        store(gent, jan, case, upload("4.pdf", pdf_bytes()), question="photos")
+        assert Attachment.objects.count() == 2
+
+    def test_a_failure_after_storing_removes_the_files(self, gent, jan, case, monkeypatch):
+        import eloket.attachments.services as services
+
+        def broken(**kwargs):
+            raise RuntimeError("audit down")
+
+        monkeypatch.setattr(services, "audit_record", broken)
+        with pytest.raises(RuntimeError):
+            store(gent, jan, case, upload("1.pdf", pdf_bytes()))
+        assert Attachment.objects.count() == 0
+        assert stored_files() == []
+
+    def test_names_lose_their_folders_and_hidden_characters(self):
+        assert clean_name("../../etc/passwd") == "passwd"
+        assert clean_name("C:\\Users\\jan\\plan.pdf") == "plan.pdf"
+        assert clean_name(".hidden.pdf") == "hidden.pdf"
+        assert clean_name("a\u200bb\u0007.pdf") == "ab.pdf"
+        assert clean_name("") == "file"
+        with pytest.raises(HiddenCharacter):
+            clean_name("invoice\u202efdp.exe")
+
+    def test_an_audit_event_without_contents(self, gent, jan, case):
+        from eloket.audit.models import AuditEvent
+
+        stored = store(gent, jan, case, upload("plan.pdf", pdf_bytes()))
+        event = AuditEvent.objects.get(action="attachment.store")
+        assert event.object_ref == case.tracking_code
+        assert event.data["files"][0]["sha256"] == stored[0].sha256
+        assert "%PDF" not in str(event.data)
+
+
+class TestRights:
+    def test_another_citizen_or_an_officer_elsewhere_may_not_attach(
+        self, gent, brugge, jan, family, case
+    ):
+        sofie = citizen_user(family["Sofie"])
+        with pytest.raises(NotFound):
+            store(gent, sofie, case, upload("1.pdf", pdf_bytes()))
+        _user, other_department = officer(gent, "gent.events", department="events")
+        with pytest.raises(ApplicationError):
+            attachment_store(
+                actor=other_department,
+                municipality=gent,
+                upload=upload("1.pdf", pdf_bytes()),
+                rules=RULES,
+                case=case,
+                question="plans",
+            )
+        _user, clerk = officer(gent, "gent.housing", department="housing")
+        attachment_store(
+            actor=clerk,
+            municipality=gent,
+            upload=upload("1.pdf", pdf_bytes()),
+            rules=RULES,
+            case=case,
+            question="plans",
+        )
+        assert Attachment.objects.count() == 1
+
+
+class TestDrafts:
+    def test_a_draft_is_claimed_by_its_case(self, gent, jan, family, housing):
+        actor = citizen_actor_of(jan)
+        stored = attachment_store(
+            actor=actor,
+            municipality=gent,
+            upload=upload("plan.pdf", pdf_bytes()),
+            rules=RULES,
+            draft_token=DRAFT,
+            question="plans",
+        )
+        assert stored.case is None and stored.uploaded_by == jan
+        # Another citizen cannot add to (or take) Jan's draft.
+        sofie = citizen_user(family["Sofie"])
+        with pytest.raises(NotFound):
+            attachment_store(
+                actor=citizen_actor_of(sofie),
+                municipality=gent,
+                upload=upload("x.pdf", pdf_bytes()),
+                rules=RULES,
+                draft_token=DRAFT,
+                question="plans",
+            )
+        case = case_create(
+            actor=actor,
+            municipality=gent,
+            case_type=housing.code,
+            requester_id=jan.pk,
+            title="With plans",
+            language="en",
+        )
+        assert attachments_claim_draft(draft_token=DRAFT, case=case, user=jan) == 1
+        stored.refresh_from_db()
+        assert stored.case == case and stored.draft_token == "" and stored.question == "plans"
+        # The draft is spent: nothing more to claim.
+        assert attachments_claim_draft(draft_token=DRAFT, case=case, user=jan) == 0
+
+    def test_cleanup_removes_abandoned_drafts_from_storage(
+        self, gent, jan, case, private_storage, django_capture_on_commit_callbacks
+    ):
+        actor = citizen_actor_of(jan)
+        old = attachment_store(
+            actor=actor,
+            municipality=gent,
+            upload=upload("old.pdf", pdf_bytes()),
+            rules=RULES,
+            draft_token=DRAFT,
+            question="plans",
+        )
+        Attachment.objects.filter(pk=old.pk).update(
+            uploaded_at=timezone.now() - dt.timedelta(days=40)
+        )
+        fresh = attachment_store(
+            actor=actor,
+            municipality=gent,
+            upload=upload("new.pdf", pdf_bytes()),
+            rules=RULES,
+            draft_token="e" * 32,
+            question="plans",
+        )
+        kept = store(gent, jan, case, upload("case.pdf", pdf_bytes()))[0]
+        assert len(stored_files()) == 3
+        with django_capture_on_commit_callbacks(execute=True):
+            removed = attachments_cleanup(days=30)
+        assert removed == 1
+        assert set(Attachment.objects.values_list("pk", flat=True)) == {fresh.pk, kept.pk}
+        assert sorted(stored_files()) == sorted([fresh.file.name, kept.file.name])
+        # A file no row names, old enough, goes too.
+        orphan = private_storage / str(gent.pk) / "orphan"
+        orphan.write_bytes(b"left behind")
+        import os
+
+        past = (timezone.now() - dt.timedelta(days=1)).timestamp()
+        os.utime(orphan, (past, past))
+        assert attachments_cleanup(days=30) == 1
+        assert not orphan.exists()
+
+
+class TestMessages:
+    def test_a_message_with_files_or_nothing(self, gent, jan, case):
+        actor = citizen_actor_of(jan)
+        message = case_message_add(
+            actor=actor,
+            municipality=gent,
+            case=case,
+            text="Here are the plans.",
+            files=[upload("plan.pdf", pdf_bytes()), upload("photo.png", png_bytes())],
+        )
+        assert [a.name for a in message.attachments.all()] == ["plan.pdf", "photo.png"]
+        count = case.messages.count()
+        with pytest.raises(FileTypeRefused):
+            case_message_add(
+                actor=actor,
+                municipality=gent,
+                case=case,
+                text="And this",
+                files=[upload("plan.pdf", pdf_bytes()), upload("x.pdf", HTML)],
+            )
+        assert case.messages.count() == count  # the message went with its files
+        assert Attachment.objects.count() == 2 and len(stored_files()) == 2
+        too_many = [
+            upload(f"{n}.pdf", pdf_bytes()) for n in range(MESSAGE_FILE_RULES.max_files + 1)
+        ]
+        with pytest.raises(TooManyFiles):
+            case_message_add(actor=actor, municipality=gent, case=case, text="", files=too_many)
+        assert case.messages.count() == count
