@@ -13,7 +13,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from conftest import citizen_user
+from conftest import citizen_user, officer_login_client
 from eloket.attachments.checks import FileTooLarge, FileTypeRefused, TooManyFiles, clean_name
 from eloket.attachments.models import Attachment
 from eloket.attachments.services import (
@@ -28,6 +28,7 @@ from eloket.common.errors import ApplicationError, NotFound
 from eloket.common.files import MESSAGE_FILE_RULES, PDF, PNG, FileRules
 from eloket.common.text import HiddenCharacter
 from eloket.identity.selectors import citizen_actor_of
+from eloket.register.models import AccessLogEntry
 from test_case_engine import HOUSING, officer
 
 DRAFT = "d" * 32
@@ -203,6 +204,7 @@ class TestChecks:
         assert clean_name(".hidden.pdf") == "hidden.pdf"
         assert clean_name("a\u200bb\u0007.pdf") == "ab.pdf"
         assert clean_name("") == "file"
+        assert clean_name('a"b<c>.pdf') == "a_b_c_.pdf"
         with pytest.raises(HiddenCharacter):
             clean_name("invoice\u202efdp.exe")
 
@@ -351,3 +353,126 @@ class TestMessages:
         with pytest.raises(TooManyFiles):
             case_message_add(actor=actor, municipality=gent, case=case, text="", files=too_many)
         assert case.messages.count() == count
+
+
+def file_url(case, attachment, officer=False):
+    where = "backoffice/requests" if officer else "requests"
+    return f"/gent/{where}/{case.tracking_code}/files/{attachment.public_id}"
+
+
+class TestServing:
+    def test_the_applicant_opens_a_pdf_in_place_in_a_sandbox(self, client, gent, jan, case):
+        pdf = pdf_bytes()
+        attachment = store(gent, jan, case, upload('my <plan>".pdf', pdf, "text/html"))[0]
+        client.force_login(jan)
+        response = client.get(file_url(case, attachment))
+        assert response.status_code == 200
+        assert b"".join(response.streaming_content) == pdf
+        assert response["Content-Type"] == "application/pdf"  # read, not the claim
+        assert response["X-Content-Type-Options"] == "nosniff"
+        assert response["Content-Security-Policy"].startswith("sandbox")
+        assert response["Content-Disposition"].startswith("inline")
+        assert response["Content-Disposition"] == 'inline; filename="my _plan__.pdf"'
+        assert "no-store" in response["Cache-Control"]
+        assert AccessLogEntry.objects.count() == 0  # one's own file is not logged
+
+    def test_anyone_else_gets_404(self, client, gent, brugge, jan, family, case, make_officer):
+        attachment = store(gent, jan, case, upload("plan.pdf", pdf_bytes()))[0]
+        url = file_url(case, attachment)
+        client.force_login(citizen_user(family["Sofie"]))
+        assert client.get(url).status_code == 404
+        # A file id that does not exist, or of another case, is the same 404.
+        client.force_login(jan)
+        assert client.get(url.replace(str(attachment.public_id)[:8], "ffffffff")).status_code == 404
+        client.logout()
+        officer_url = file_url(case, attachment, officer=True)
+        # An officer of another municipality.
+        elsewhere = make_officer("brugge.clerk", brugge)
+        officer_login_client(client, elsewhere)
+        assert client.get(officer_url).status_code == 404
+        client.logout()
+        # A clerk of another department of Gent.
+        events, _actor = officer(gent, "gent.events", department="events")
+        officer_login_client(client, events)
+        assert client.get(officer_url).status_code == 404
+        assert AccessLogEntry.objects.count() == 0
+        client.logout()
+        # A citizen at the back-office address.
+        client.force_login(jan)
+        assert client.get(officer_url).status_code == 404
+
+    def test_an_officer_read_writes_the_access_log(self, client, gent, jan, family, case):
+        png = png_bytes()
+        attachment = store(gent, jan, case, upload("photo.png", png))[0]
+        clerk, _actor = officer(gent, "gent.housing", department="housing")
+        officer_login_client(client, clerk)
+        response = client.get(file_url(case, attachment, officer=True))
+        assert response.status_code == 200
+        assert response["Content-Type"] == "image/png"
+        assert response["Content-Security-Policy"].startswith("sandbox")
+        assert b"".join(response.streaming_content) == png
+        entry = AccessLogEntry.objects.get()
+        assert entry.person == family["Jan"]
+        assert entry.actor_user == clerk
+        assert entry.data == ["attachments"]
+        assert entry.case_ref == f"case:{case.tracking_code}"
+        assert case.display_code in entry.purpose
+
+    def test_other_types_are_downloads(self, client, gent, jan, case):
+        from eloket.attachments.views import file_response
+
+        attachment = store(gent, jan, case, upload("plan.pdf", pdf_bytes()))[0]
+        attachment.content_type = "application/zip"
+        response = file_response(attachment)
+        assert response["Content-Disposition"].startswith("attachment")
+        assert response["Content-Type"] == "application/zip"
+
+
+class TestMessagePages:
+    def test_the_citizen_answers_with_files_without_javascript(self, client, gent, jan, case):
+        client.force_login(jan)
+        page = client.get(f"/gent/requests/{case.tracking_code}", HTTP_ACCEPT_LANGUAGE="en")
+        html = page.content.decode()
+        assert 'enctype="multipart/form-data"' in html and 'type="file"' in html
+        sent = client.post(
+            f"/gent/requests/{case.tracking_code}/act",
+            {
+                "action": "message",
+                "text": "The plans",
+                "files": [upload("plan.pdf", pdf_bytes()), upload("photo.png", png_bytes())],
+            },
+        )
+        assert sent.status_code == 302
+        message = case.messages.get()
+        assert [a.name for a in message.attachments.all()] == ["plan.pdf", "photo.png"]
+        page = client.get(f"/gent/requests/{case.tracking_code}", HTTP_ACCEPT_LANGUAGE="en")
+        html = page.content.decode()
+        for attachment in message.attachments.all():
+            assert file_url(case, attachment) in html
+        # A refused file: the message is not sent either, and the error says why.
+        refused = client.post(
+            f"/gent/requests/{case.tracking_code}/act",
+            {"action": "message", "text": "More", "files": [upload("x.pdf", HTML)]},
+            follow=True,
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+        assert "x.pdf" in refused.content.decode()
+        assert case.messages.count() == 1 and Attachment.objects.count() == 2
+
+    def test_the_officer_sends_files_and_sees_the_citizens(self, client, gent, jan, case):
+        store(gent, jan, case, upload("plan.pdf", pdf_bytes()))
+        clerk, _actor = officer(gent, "gent.housing", department="housing")
+        officer_login_client(client, clerk)
+        url = f"/gent/backoffice/requests/{case.tracking_code}"
+        html = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        form_file = Attachment.objects.get()
+        assert file_url(case, form_file, officer=True) in html
+        assert 'type="file"' in html
+        sent = client.post(
+            f"{url}/act",
+            {"action": "message", "text": "", "files": [upload("answer.pdf", pdf_bytes())]},
+        )
+        assert sent.status_code == 302
+        message = case.messages.get()
+        assert message.author == "officer"
+        assert [a.name for a in message.attachments.all()] == ["answer.pdf"]

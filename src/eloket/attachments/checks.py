@@ -20,11 +20,10 @@ from eloket.common.uploads import megabytes
 
 CHUNK = 64 * 1024
 NAME_MAX = 150
+UNSAFE_IN_NAMES = str.maketrans(dict.fromkeys('"<>:|?*', "_"))
 
 # Shown in the browser (in a sandbox); anything else is offered as a download.
 INLINE_TYPES = frozenset({PDF, PNG, JPEG, "image/gif", "image/webp"})
-# The names of the types, for the person told what is accepted.
-TYPE_NAMES = {PDF: "PDF", PNG: "PNG", JPEG: "JPEG", "image/gif": "GIF", "image/webp": "WebP"}
 SIGNATURES = {PDF: b"%PDF-", PNG: b"\x89PNG\r\n\x1a\n", JPEG: b"\xff\xd8\xff"}
 
 
@@ -57,10 +56,6 @@ class CheckedFile:
     sha256: str
 
 
-def accepted_words(rules: FileRules) -> str:
-    return ", ".join(TYPE_NAMES.get(t, t) for t in rules.accept)
-
-
 def clean_name(raw: str) -> str:
     """The sender's file name without folders, control or invisible characters, or a
     leading dot, at most NAME_MAX characters (the extension kept). Characters that turn
@@ -68,7 +63,9 @@ def clean_name(raw: str) -> str:
     refuse_hidden_characters(raw)
     name = unicodedata.normalize("NFC", raw).replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(c for c in name if unicodedata.category(c) not in {"Cc", "Cf", "Zl", "Zp"})
-    name = name.strip().lstrip(".").strip()
+    # Characters that end a quoted header value or that no file system accepts, so
+    # that the name offered on opening it is one the reader's computer can save.
+    name = name.translate(UNSAFE_IN_NAMES).strip().lstrip(".").strip()
     if len(name) > NAME_MAX:
         stem, ext = os.path.splitext(name)
         ext = ext if len(ext) <= 10 else ""
@@ -79,7 +76,7 @@ def clean_name(raw: str) -> str:
 def _refused(name: str, rules: FileRules) -> FileTypeRefused:
     return FileTypeRefused(
         _("“%(name)s” is not a file of an accepted type (%(types)s). Nothing was saved.")
-        % {"name": name, "types": accepted_words(rules)},
+        % {"name": name, "types": rules.accept_words},
         details={"name": name, "accept": list(rules.accept)},
     )
 
