@@ -13,7 +13,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from conftest import citizen_user, officer_login_client
+from conftest import bearer, citizen_user, officer_login_client
 from eloket.attachments.checks import FileTooLarge, FileTypeRefused, TooManyFiles, clean_name
 from eloket.attachments.models import Attachment
 from eloket.attachments.services import (
@@ -476,3 +476,60 @@ class TestMessagePages:
         message = case.messages.get()
         assert message.author == "officer"
         assert [a.name for a in message.attachments.all()] == ["answer.pdf"]
+
+
+class TestApi:
+    @pytest.fixture(autouse=True)
+    def plans_question(self, monkeypatch):
+        from eloket.cases.handlers import GenericHandler
+
+        def file_rules(self, case, question):
+            return {"plans": RULES, "": MESSAGE_FILE_RULES}.get(question)
+
+        monkeypatch.setattr(GenericHandler, "file_rules", file_rules)
+
+    def test_send_files_for_a_question_and_list_them(self, client, gent, jan, case):
+        url = f"/api/v1/requests/{case.tracking_code}/attachments"
+        pdf = pdf_bytes()
+        sent = client.post(
+            url,
+            {"plans": [upload("plan.pdf", pdf), upload("photo.png", png_bytes())]},
+            **bearer(jan),
+        )
+        assert sent.status_code == 201, sent.content
+        body = sent.json()
+        assert [(a["question"], a["name"], a["content_type"]) for a in body] == [
+            ("plans", "plan.pdf", "application/pdf"),
+            ("plans", "photo.png", "image/png"),
+        ]
+        assert body[0]["sha256"] == hashlib.sha256(pdf).hexdigest()
+        assert body[0]["url"].endswith(f"/gent/requests/{case.tracking_code}/files/{body[0]['id']}")
+        opened = client.get(f"/api/v1/requests/{case.tracking_code}", **bearer(jan)).json()
+        assert [a["id"] for a in opened["attachments"]] == [a["id"] for a in body]
+        # The file at its url, for its requester.
+        client.force_login(jan)
+        assert client.get(body[0]["url"].split("testserver", 1)[-1]).status_code == 200
+
+    def test_refusals_store_nothing(self, client, gent, jan, family, case):
+        url = f"/api/v1/requests/{case.tracking_code}/attachments"
+        unknown = client.post(url, {"other": [upload("plan.pdf", pdf_bytes())]}, **bearer(jan))
+        assert unknown.status_code == 400 and unknown.json()["code"] == "unknown_question"
+        fake = client.post(url, {"plans": [upload("plan.pdf", EXE)]}, **bearer(jan))
+        assert fake.status_code == 400 and fake.json()["code"] == "file_type_refused"
+        many = client.post(
+            url, {"plans": [upload(f"{n}.pdf", pdf_bytes()) for n in range(3)]}, **bearer(jan)
+        )
+        assert many.status_code == 400 and many.json()["code"] == "too_many_files"
+        empty = client.post(url, {}, **bearer(jan))
+        assert empty.status_code == 400
+        sofie = citizen_user(family["Sofie"])
+        theirs = client.post(url, {"plans": [upload("plan.pdf", pdf_bytes())]}, **bearer(sofie))
+        assert theirs.status_code == 404
+        assert Attachment.objects.count() == 0 and stored_files() == []
+
+    def test_in_the_openapi_schema(self, client, db):
+        schema = client.get("/api/v1/openapi.json").json()
+        operation = schema["paths"]["/api/v1/requests/{tracking_code}/attachments"]["post"]
+        assert "multipart/form-data" in operation["requestBody"]["content"]
+        request_out = schema["components"]["schemas"]["RequestOut"]
+        assert "attachments" in request_out["properties"]

@@ -11,7 +11,7 @@ orphan file, which `attachments_cleanup` removes.
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -321,3 +321,47 @@ def attachments_cleanup(*, now: dt.datetime | None = None, days: int | None = No
     orphans = _orphan_files(now)
     _delete_files(orphans)
     return removed + len(orphans)
+
+
+class UnknownQuestion(ApplicationError):
+    code = "unknown_question"
+    status = 400
+
+
+def attachments_store_answers(
+    *, actor: Actor, municipality: Any, case: Case, files: Mapping[str, Sequence[Any]]
+) -> list[Attachment]:
+    """Files for the questions of `case`'s form, by question name (the API's multipart
+    fields): each question's rules come from the case's handler; a question its form
+    does not ask, or a refused file, refuses them all (nothing stored)."""
+    from eloket.cases.handlers import case_handlers
+
+    check_may_attach(actor, municipality, case)
+    handler = case_handlers[case.case_type.handler]
+    rules: dict[str, FileRules] = {}
+    for question in files:
+        found = handler.file_rules(case, question) if question.strip() else None
+        if found is None:
+            raise UnknownQuestion(
+                _("This request asks no file question “%(name)s”.") % {"name": question[:100]},
+                details={"question": question[:100]},
+            )
+        rules[question] = found
+    if not any(files.values()):
+        raise ApplicationError(_("Choose a file first."), code="file_required")
+    stored: list[Attachment] = []
+    try:
+        with transaction.atomic():
+            for question, uploads in files.items():
+                stored += attachments_store(
+                    actor=actor,
+                    municipality=municipality,
+                    uploads=uploads,
+                    rules=rules[question],
+                    case=case,
+                    question=question,
+                )
+    except BaseException:
+        _delete_files([a.file.name for a in stored])
+        raise
+    return stored
