@@ -24,6 +24,7 @@ from eloket.attachments.services import (
 )
 from eloket.attachments.storage import attachment_storage
 from eloket.cases.services import case_create, case_message_add
+from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError, NotFound
 from eloket.common.files import MESSAGE_FILE_RULES, PDF, PNG, FileRules
 from eloket.common.text import HiddenCharacter
@@ -278,11 +279,17 @@ class TestDrafts:
             title="With plans",
             language="en",
         )
-        assert attachments_claim_draft(draft_token=DRAFT, case=case, user=jan) == 1
+        assert (
+            attachments_claim_draft(actor=actor, municipality=gent, draft_token=DRAFT, case=case)
+            == 1
+        )
         stored.refresh_from_db()
         assert stored.case == case and stored.draft_token == "" and stored.question == "plans"
         # The draft is spent: nothing more to claim.
-        assert attachments_claim_draft(draft_token=DRAFT, case=case, user=jan) == 0
+        assert (
+            attachments_claim_draft(actor=actor, municipality=gent, draft_token=DRAFT, case=case)
+            == 0
+        )
 
     def test_cleanup_removes_abandoned_drafts_from_storage(
         self, gent, jan, case, private_storage, django_capture_on_commit_callbacks
@@ -309,8 +316,9 @@ class TestDrafts:
         )
         kept = store(gent, jan, case, upload("case.pdf", pdf_bytes()))[0]
         assert len(stored_files()) == 3
+        system = Actor.system("test", gent)
         with django_capture_on_commit_callbacks(execute=True):
-            removed = attachments_cleanup(days=30)
+            removed = attachments_cleanup(actor=system, municipality=gent, days=30)
         assert removed == 1
         assert set(Attachment.objects.values_list("pk", flat=True)) == {fresh.pk, kept.pk}
         assert sorted(stored_files()) == sorted([fresh.file.name, kept.file.name])
@@ -321,7 +329,7 @@ class TestDrafts:
 
         past = (timezone.now() - dt.timedelta(days=1)).timestamp()
         os.utime(orphan, (past, past))
-        assert attachments_cleanup(days=30) == 1
+        assert attachments_cleanup(actor=system, municipality=gent, days=30) == 1
         assert not orphan.exists()
 
 

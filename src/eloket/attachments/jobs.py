@@ -12,5 +12,14 @@ class AttachmentsCleanup(PeriodicJob):
 
     def run(self, now: dt.datetime) -> int:
         from eloket.attachments.services import attachments_cleanup
+        from eloket.common.actors import Actor
+        from eloket.tenants.models import Municipality
 
-        return attachments_cleanup(now=now)
+        return sum(
+            attachments_cleanup(
+                actor=Actor.system("attachments cleanup", municipality),
+                municipality=municipality,
+                now=now,
+            )
+            for municipality in Municipality.objects.all()
+        )

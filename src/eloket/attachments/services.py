@@ -22,17 +22,17 @@ from django.utils.translation import gettext as _
 
 from eloket.attachments.checks import CheckedFile, check_file, too_many
 from eloket.attachments.models import Attachment
+from eloket.attachments.rights import check_may_attach, check_may_attach_to_draft
 from eloket.attachments.storage import attachment_storage
 from eloket.audit.services import audit_record
 from eloket.cases.models import Case, CaseMessage
-from eloket.common.actors import Actor, ActorKind
+from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError, NotFound
 from eloket.common.files import FileRules
-from eloket.common.permissions import Permission, PermissionDenied, authorize, same_municipality
+from eloket.common.permissions import Permission, PermissionDenied, authorize
 
 log = logging.getLogger(__name__)
 
-DRAFT_TOKEN_MIN = 16
 # A file on storage without its row is an orphan once it is this old (a transaction that
 # stored it and then rolled back; a crash between the two).
 ORPHAN_AGE = dt.timedelta(hours=6)
@@ -41,35 +41,6 @@ ORPHAN_AGE = dt.timedelta(hours=6)
 class DraftClosed(ApplicationError):
     code = "draft_closed"
     status = 409
-
-
-def _not_yours() -> NotFound:
-    return NotFound(_("You have no request with this tracking code."))
-
-
-def check_may_attach(actor: Actor, municipality: Any, case: Case) -> None:
-    """The case's requester, or an officer who may handle its type (else NotFound for a
-    citizen, who is not told whether the case exists, PermissionDenied for an officer)."""
-    same_municipality(municipality, case)
-    if actor.kind == ActorKind.CITIZEN:
-        authorize(actor, municipality, Permission.REQUEST)
-        if actor.user_id is None or actor.user_id != case.requester_id:
-            raise _not_yours()
-        return
-    authorize(actor, municipality, Permission.CASE_HANDLE, department=case.case_type.department)
-
-
-def _check_draft(actor: Actor, municipality: Any, draft_token: str) -> None:
-    """A draft's files belong to the citizen who fills it in, at one municipality."""
-    if actor.kind != ActorKind.CITIZEN or actor.user_id is None:
-        raise PermissionDenied(_("This is for citizens logged in with their eID."))
-    if len(draft_token) < DRAFT_TOKEN_MIN:
-        raise ApplicationError(_("This draft is unknown."), code="unknown_draft")
-    others = Attachment.objects.filter(draft_token=draft_token).exclude(
-        municipality=municipality, uploaded_by_id=actor.user_id, case__isnull=True
-    )
-    if others.exists():
-        raise NotFound(_("This draft is unknown."))
 
 
 def _store_one(
@@ -144,7 +115,7 @@ def attachments_store(
                 code="wrong_state",
             )
     else:
-        _check_draft(actor, municipality, draft_token)
+        check_may_attach_to_draft(actor, municipality, draft_token)
     uploads = [u for u in uploads if u is not None]
     if not uploads:
         return []
@@ -234,25 +205,28 @@ def attachment_store(
     )[0]
 
 
-def attachments_claim_draft(*, draft_token: str, case: Case, user: Any) -> int:
-    """Move the files of `user`'s draft onto `case`, which the draft became (call it in
-    the transaction that creates the case). Returns how many files moved."""
+def attachments_claim_draft(
+    *, actor: Actor, municipality: Any, draft_token: str, case: Case
+) -> int:
+    """Move the files of the citizen's draft onto `case`, which the draft became (call
+    it in the transaction that creates the case). Returns how many files moved."""
     draft_token = draft_token.strip()
     if not draft_token:
         return 0
-    if case.requester_id != getattr(user, "pk", None):
+    check_may_attach(actor, municipality, case)
+    if actor.user_id != case.requester_id:
         raise PermissionDenied(_("You make requests in your own name."))
     with transaction.atomic():
         rows = Attachment.objects.select_for_update().filter(
-            municipality_id=case.municipality_id, draft_token=draft_token, case__isnull=True
+            municipality=municipality, draft_token=draft_token, case__isnull=True
         )
-        if rows.exclude(uploaded_by=user).exists():
+        if rows.exclude(uploaded_by_id=actor.user_id).exists():
             raise NotFound(_("This draft is unknown."))
         moved = rows.update(case=case, draft_token="")
         if moved:
             audit_record(
-                actor=Actor(kind=ActorKind.CITIZEN, label=str(user), user_id=user.pk),
-                municipality=case.municipality,
+                actor=actor,
+                municipality=municipality,
                 action="attachment.claim",
                 object_type="case",
                 object_ref=case.tracking_code,
@@ -270,55 +244,70 @@ def _remove(attachments: Any) -> int:
     return count
 
 
-def attachments_discard_draft(*, draft_token: str, user: Any) -> int:
+def attachments_discard_draft(*, actor: Actor, municipality: Any, draft_token: str) -> int:
     """Remove the files of a draft its citizen deleted (or that expired)."""
+    authorize(actor, municipality, Permission.REQUEST)
     rows = list(
-        Attachment.objects.filter(draft_token=draft_token, case__isnull=True, uploaded_by=user)
+        Attachment.objects.filter(
+            municipality=municipality,
+            draft_token=draft_token,
+            case__isnull=True,
+            uploaded_by_id=actor.user_id,
+        )
     )
     return _remove(rows) if rows else 0
 
 
-def _orphan_files(now: dt.datetime) -> list[str]:
-    """Files on storage that no row names, older than ORPHAN_AGE."""
+def _orphan_files(municipality: Any, now: dt.datetime) -> list[str]:
+    """Files of the municipality's folder on storage that no row names, older than
+    ORPHAN_AGE."""
     storage = attachment_storage
-    known = set(Attachment.objects.values_list("file", flat=True))
+    known = set(Attachment.objects.filter(municipality=municipality).values_list("file", flat=True))
     orphans: list[str] = []
+    folder = str(municipality.pk)
     try:
-        folders, _files = storage.listdir("")
+        names = storage.listdir(folder)[1]
     except (FileNotFoundError, NotImplementedError):
         return []
-    for folder in folders:
-        for name in storage.listdir(folder)[1]:
-            path = f"{folder}/{name}"
-            if path in known:
-                continue
-            try:
-                modified = storage.get_modified_time(path)
-            except (NotImplementedError, OSError):
-                continue
-            if now - modified > ORPHAN_AGE:
-                orphans.append(path)
+    for name in names:
+        path = f"{folder}/{name}"
+        if path in known:
+            continue
+        try:
+            modified = storage.get_modified_time(path)
+        except (NotImplementedError, OSError):
+            continue
+        if now - modified > ORPHAN_AGE:
+            orphans.append(path)
     return orphans
 
 
-def attachments_cleanup(*, now: dt.datetime | None = None, days: int | None = None) -> int:
-    """Remove the files of drafts nobody submitted: a draft whose last file was sent
-    more than `days` (ELOKET_ATTACHMENTS_DRAFT_DAYS) ago is abandoned, and all its files
-    go, rows and storage; and files on storage that no row names. Returns how many."""
+def attachments_cleanup(
+    *, actor: Actor, municipality: Any, now: dt.datetime | None = None, days: int | None = None
+) -> int:
+    """Remove the municipality's files of drafts nobody submitted: a draft whose last
+    file was sent more than `days` (ELOKET_ATTACHMENTS_DRAFT_DAYS) ago is abandoned, and
+    all its files go, rows and storage; and files on storage that no row names. Returns
+    how many."""
+    authorize(actor, municipality, Permission.CASE_HANDLE)
     now = now or timezone.now()
     days = settings.ELOKET_ATTACHMENTS_DRAFT_DAYS if days is None else days
     cutoff = now - dt.timedelta(days=days)
     expired = (
-        Attachment.objects.filter(case__isnull=True)
+        Attachment.objects.filter(municipality=municipality, case__isnull=True)
         .exclude(draft_token="")
         .values("draft_token")
         .annotate(last=Max("uploaded_at"))
         .filter(last__lt=cutoff)
         .values_list("draft_token", flat=True)
     )
-    rows = list(Attachment.objects.filter(case__isnull=True, draft_token__in=list(expired)))
+    rows = list(
+        Attachment.objects.filter(
+            municipality=municipality, case__isnull=True, draft_token__in=list(expired)
+        )
+    )
     removed = _remove(rows) if rows else 0
-    orphans = _orphan_files(now)
+    orphans = _orphan_files(municipality, now)
     _delete_files(orphans)
     return removed + len(orphans)
 

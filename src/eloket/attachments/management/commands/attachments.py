@@ -21,6 +21,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         from eloket.attachments.services import attachments_cleanup
+        from eloket.common.actors import Actor
+        from eloket.tenants.models import Municipality
 
-        removed = attachments_cleanup(days=options.get("days"))
+        removed = sum(
+            attachments_cleanup(
+                actor=Actor.system("eloket attachments cleanup", municipality),
+                municipality=municipality,
+                days=options.get("days"),
+            )
+            for municipality in Municipality.objects.all()
+        )
         self.stdout.write(f"{removed} file{'' if removed == 1 else 's'} removed")
