@@ -11,7 +11,6 @@ from typing import Any
 
 import puremagic
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from eloket.common.errors import ApplicationError
 from eloket.common.files import JPEG, PDF, PNG, FileRules
@@ -161,11 +160,7 @@ def check_file(upload: Any, rules: FileRules) -> CheckedFile:
 
 def too_many(rules: FileRules, already: int) -> TooManyFiles:
     return TooManyFiles(
-        ngettext(
-            "At most %(n)d file is accepted here (%(already)d already sent). Nothing was saved.",
-            "At most %(n)d files are accepted here (%(already)d already sent). Nothing was saved.",
-            rules.max_files,
-        )
+        _("Too many files: at most %(n)d here (%(already)d already sent). Nothing was saved.")
         % {"n": rules.max_files, "already": already},
         details={"max_files": rules.max_files, "already": already},
     )
