@@ -65,6 +65,19 @@ def draft_get(*, municipality: Any, user: Any, token: str) -> Draft:
     return draft
 
 
+def request_from_draft(*, municipality: Any, user: Any, token: str) -> Case | None:
+    """The request a submitted draft became (its token was the idempotency key): a second
+    click on "Submit" finds it, when the draft itself is gone."""
+    from eloket.cases.models import IdempotencyRecord
+
+    record = (
+        IdempotencyRecord.objects.select_related("case")
+        .filter(municipality=municipality, user=user, key=str(token)[:100])
+        .first()
+    )
+    return record.case if record is not None else None
+
+
 def service_request_of(*, municipality: Any, case: Case) -> ServiceRequest | None:
     if case.case_type.handler != HANDLER or case.municipality_id != municipality.pk:
         return None
