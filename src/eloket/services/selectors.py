@@ -110,7 +110,8 @@ def prefill(*, actor: Actor, municipality: Any, form: Form) -> dict[str, Any]:
 
     from eloket.identity.selectors import citizen_person_in
 
-    wanted = {f.prefill: f for f in form.fields.values() if f.prefill}
+    # Several questions may ask the same (the organiser and the bar's manager: a name).
+    wanted = [f for f in form.fields.values() if f.prefill]
     if not wanted:
         return {}
     person = citizen_person_in(actor, municipality)
@@ -134,7 +135,8 @@ def prefill(*, actor: Actor, municipality: Any, form: Form) -> dict[str, Any]:
     if user is not None and user.email:
         values["email"] = user.email
     answers: dict[str, Any] = {}
-    for key, f in wanted.items():
+    for f in wanted:
+        key = f.prefill
         value = values.get(key)
         if value is None:
             continue
