@@ -460,7 +460,6 @@ def _file_problems(draft: Draft, step: Any) -> dict[str, str]:
 
 def _own_draft(actor: Actor, municipality: Any, draft: Draft) -> None:
     same_municipality(municipality, draft)
-    authorize(actor, municipality, Permission.REQUEST)
     if draft.user_id != actor.user_id:
         raise NotFound(_("There is no such draft."))
 
@@ -470,6 +469,7 @@ def draft_set_on_behalf(
 ) -> None:
     """For whom the draft is filled in: None for oneself, else {"name", "ground"} with a
     ground the service offers (checked again when it is submitted)."""
+    authorize(actor, municipality, Permission.REQUEST)
     _own_draft(actor, municipality, draft)
     name, ground = _check_on_behalf(draft.case_type, on_behalf)
     Draft.objects.filter(pk=draft.pk).update(
@@ -483,6 +483,7 @@ def draft_set_contact(*, actor: Actor, municipality: Any, draft: Draft, contact_
     from django.core.exceptions import ValidationError
     from django.core.validators import validate_email
 
+    authorize(actor, municipality, Permission.REQUEST)
     _own_draft(actor, municipality, draft)
     contact_email = contact_email.strip()
     if contact_email:
@@ -498,6 +499,7 @@ def draft_set_contact(*, actor: Actor, municipality: Any, draft: Draft, contact_
 
 def draft_delete(*, actor: Actor, municipality: Any, draft: Draft) -> None:
     """The citizen gives up a draft: it goes, with the files added to it."""
+    authorize(actor, municipality, Permission.REQUEST)
     _own_draft(actor, municipality, draft)
     try:
         from eloket.attachments.services import attachments_drop_draft
