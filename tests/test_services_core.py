@@ -546,3 +546,20 @@ def test_an_officer_files_a_request_at_the_counter(gent, family, published, make
             answers=GOOD,
             channel="counter",
         )
+
+
+def test_drafts_expire_after_the_configured_days(gent, family, published, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from eloket.common.schedule import periodic_jobs
+
+    settings.ELOKET_DRAFT_DAYS = 2
+    jan = citizen_actor_of(citizen_user(family["Jan"]))
+    draft = draft_start(actor=jan, municipality=gent, code="every_type")
+    assert draft.expires_at - timezone.now() < dt.timedelta(days=2, minutes=1)
+    job = periodic_jobs["service_drafts_expire"]
+    assert job.run(timezone.now() + dt.timedelta(days=1)) == 0
+    assert job.run(timezone.now() + dt.timedelta(days=3)) == 1
+    assert not Draft.objects.exists()

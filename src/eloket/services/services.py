@@ -370,7 +370,7 @@ def service_request_file_for(
 
 
 def _draft_lifetime() -> dt.timedelta:
-    return dt.timedelta(days=int(getattr(settings, "ELOKET_DRAFT_DAYS", 30)))
+    return dt.timedelta(days=settings.ELOKET_DRAFT_DAYS)
 
 
 def draft_start(
