@@ -502,11 +502,13 @@ def draft_delete(*, actor: Actor, municipality: Any, draft: Draft) -> None:
     authorize(actor, municipality, Permission.REQUEST)
     _own_draft(actor, municipality, draft)
     try:
-        from eloket.attachments.services import attachments_drop_draft
+        from eloket.attachments.services import attachments_discard_draft
     except ImportError:  # pragma: no cover (the attachments app is installed with this one)
-        attachments_drop_draft = None
-    if attachments_drop_draft is not None:
-        attachments_drop_draft(draft_token=str(draft.token))
+        pass
+    else:
+        attachments_discard_draft(
+            actor=actor, municipality=municipality, draft_token=str(draft.token)
+        )
     Draft.objects.filter(pk=draft.pk).delete()
 
 

@@ -313,7 +313,7 @@ def step_page(
         for name, value in prefill(actor=actor, municipality=tenant, form=form).items():
             if name in {f.name for f in spec.fields}:
                 answers.setdefault(name, value)
-    files = _files_of(draft, spec)
+    files = _draft_files(request, draft) if any(f.is_file for f in spec.fields) else {}
     widgets = [
         _widget(f, answers.get(f.name), problems.get(f.name, ""), language, household, files)
         for f in spec.fields
@@ -425,40 +425,51 @@ def _posted_values(request: HttpRequest, step: Step) -> tuple[dict[str, Any], di
 def _store_files(
     request: HttpRequest, actor: Actor, tenant: Municipality, draft: Draft, step: Step
 ) -> dict[str, str]:
+    """The files sent with the step, per question: all of a question's files or none
+    (the attachments app checks their content, size and count)."""
     file_fields = [f for f in step.fields if f.is_file and f.shown(draft.answers)]
     if not file_fields:
         return {}
     try:
-        from eloket.attachments.services import attachment_store
+        from eloket.attachments.services import attachments_store
+        from eloket.common.files import FileRules
     except ImportError:  # pragma: no cover (the attachments app is installed with this one)
         return {}
     problems: dict[str, str] = {}
     for f in file_fields:
-        for upload in request.FILES.getlist(f.name):
-            try:
-                attachment_store(
-                    actor=actor,
-                    municipality=tenant,
-                    upload=upload,
-                    draft_token=str(draft.token),
-                    question=f.name,
-                )
-            except ApplicationError as exc:
-                problems[f.name] = str(exc)
-                break
+        uploads = [u for u in request.FILES.getlist(f.name) if u.size or u.name]
+        if not uploads:
+            continue
+        rules = FileRules(
+            accept=f.accept, max_bytes=f.max_size_mb * 1024 * 1024, max_files=f.max_files
+        )
+        try:
+            attachments_store(
+                actor=actor,
+                municipality=tenant,
+                uploads=uploads,
+                rules=rules,
+                draft_token=str(draft.token),
+                question=f.name,
+            )
+        except ApplicationError as exc:
+            problems[f.name] = str(exc)
     return problems
 
 
-def _files_of(draft: Draft, step: Step) -> dict[str, list[str]]:
-    if not any(f.is_file for f in step.fields):
+def _draft_files(request: HttpRequest, draft: Draft) -> dict[str, list[str]]:
+    """The names of the files added to the draft so far, per question."""
+    if not any(f.is_file for f in form_of(draft.case_type).fields.values()):
         return {}
     try:
         from eloket.attachments.selectors import attachments_of_draft
     except ImportError:  # pragma: no cover
         return {}
     found: dict[str, list[str]] = {}
-    for attachment in attachments_of_draft(municipality=draft.municipality, draft=draft):
-        found.setdefault(attachment.question, []).append(attachment.filename)
+    for attachment in attachments_of_draft(
+        municipality=draft.municipality, user=request.user, draft_token=str(draft.token)
+    ):
+        found.setdefault(attachment.question, []).append(attachment.name)
     return found
 
 
@@ -586,6 +597,17 @@ def _widget(
     return w
 
 
+def _anchor(f: Field) -> str:
+    """The id of the first input of a field: where its error and "Change" link lead."""
+    if f.type in ("address", "location"):
+        return f"q-{f.name}-street"
+    if f.type in ("yes_no", "household_member") or (
+        f.type == "choice" and (f.multiple or len(f.options) <= RADIOS_AT_MOST)
+    ):
+        return f"q-{f.name}-0"
+    return f"q-{f.name}"
+
+
 # --- Check your answers, submit
 
 
@@ -641,7 +663,9 @@ def check(request: HttpRequest, tenant: Municipality, code: str, token: UUID) ->
     )
     for section in summary:
         section["change_url"] = _step_url(request, draft, section["step"], returning=True)
-    files = _draft_files(draft)
+        for row in section["rows"]:
+            row["anchor"] = _anchor(form.fields[row["name"]])
+    files = _draft_files(request, draft)
     for section in summary:
         for f in form.step(section["step"]).fields if form.step(section["step"]) else ():
             if f.is_file and f.shown(draft.answers):
@@ -651,6 +675,7 @@ def check(request: HttpRequest, tenant: Municipality, code: str, token: UUID) ->
                         "label": f.label(language),
                         "value": ", ".join(files.get(f.name, [])) or _("No file"),
                         "type": "file",
+                        "anchor": f"q-{f.name}",
                     }
                 )
     return render(
@@ -685,17 +710,6 @@ def _labels(actor: Actor, tenant: Municipality, draft: Draft, form: Form) -> dic
         for f in members
         if f.name in draft.answers
     }
-
-
-def _draft_files(draft: Draft) -> dict[str, list[str]]:
-    try:
-        from eloket.attachments.selectors import attachments_of_draft
-    except ImportError:  # pragma: no cover
-        return {}
-    found: dict[str, list[str]] = {}
-    for attachment in attachments_of_draft(municipality=draft.municipality, draft=draft):
-        found.setdefault(attachment.question, []).append(attachment.filename)
-    return found
 
 
 def _on_behalf_text(draft: Draft) -> str:
