@@ -317,3 +317,73 @@ def test_the_check_page_sends_to_a_step_not_done(permit, jan):
     answer = jan.post(f"{base}/check", {"email": ""})
     assert answer["Location"] == f"{base}/place"
     assert not Case.objects.exists()
+
+
+def test_every_field_type_on_the_page(gent, family):
+    """Each type drawn with its own input (and autocomplete), put together from the page's
+    strings (an address from its parts, coordinates, several choices, a household
+    member) and kept as the JSON answer."""
+    from test_services_core import EVERY_TYPE
+
+    service_publish(actor=Actor.system("test", gent), municipality=gent, definition=EVERY_TYPE)
+    jan = as_citizen(family["Jan"])
+    location = start(jan, "/gent/services/every_type")
+    assert location.endswith("/for-whom")
+    base = draft_base(location)
+    assert jan.post(location, {"whom": "self"})["Location"] == f"{base}/first"
+    page = text(jan.get(f"{base}/first"))
+    assert 'type="checkbox" id="q-extras-0" name="extras"' in page
+    assert 'type="radio" id="q-colour-0" name="colour"' in page
+    assert 'type="email" id="q-mail"' in page and 'autocomplete="email"' in page
+    assert 'type="tel" id="q-tel"' in page and 'inputmode="decimal"' in page
+    answer = jan.post(
+        f"{base}/first",
+        {
+            "title": "Party",
+            "count": "3",
+            "share": "1,5",
+            "when": "2027-06-21",
+            "colour": "red",
+            "extras": ["tent", "stage"],
+            "outdoor": "yes",
+        },
+    )
+    assert answer["Location"] == f"{base}/second"
+    page = text(jan.get(f"{base}/second"))
+    assert 'value="Veldstraat"' in page  # the address from the register
+    assert "Lotte Peeters" in page and "Pieter" not in page  # the household only
+    assert 'id="q-tent_size"' in page  # shown: the extras include a tent
+    assert 'type="file"' in page and 'enctype="multipart/form-data"' in page
+    lotte = family["Lotte"]
+    second = {
+        "home.street": "Veldstraat",
+        "home.number": "1",
+        "home.postcode": "9000",
+        "home.city": "Gent",
+        "site.street": "Kouter",
+        "site.number": "2",
+        "site.postcode": "9000",
+        "site.city": "Gent",
+        "site.lat": "north",
+        "member": str(lotte.pk),
+        "agree": "yes",
+        "tent_size": "40",
+    }
+    answer = jan.post(f"{base}/second", second)
+    assert answer.status_code == 400 and "coordinates as numbers" in text(answer)
+    answer = jan.post(f"{base}/second", {**second, "site.lat": "51,05", "site.lon": "3.72"})
+    assert answer["Location"] == f"{base}/outside"
+    jan.post(f"{base}/outside", {"rain_plan": "A tent"})
+    check = text(jan.get(f"{base}/check"))
+    assert "Lotte Peeters" in check and "Tent, Stage" in check and "51.05000" in check
+    assert "Myself" in check
+    assert jan.post(f"{base}/check", {"email": ""}).status_code == 302
+    record = ServiceRequest.objects.get()
+    assert record.answers["share"] == 1.5 and record.answers["extras"] == ["tent", "stage"]
+    assert record.answers["site"] == {
+        "address": {"street": "Kouter", "number": "2", "postcode": "9000", "city": "Gent"},
+        "lat": 51.05,
+        "lon": 3.72,
+    }
+    assert record.answers["outdoor"] is True and record.answers["agree"] is True
+    assert record.labels == {"member": lotte.full_name}
