@@ -387,3 +387,35 @@ def test_every_field_type_on_the_page(gent, family):
     }
     assert record.answers["outdoor"] is True and record.answers["agree"] is True
     assert record.labels == {"member": lotte.full_name}
+
+
+def test_a_file_question_on_a_step(permit, family, settings, tmp_path):
+    """The traffic plan (a PDF, at most two) goes to the draft through the attachments
+    app: a file that is not a PDF is refused at its field and nothing is kept; a real one
+    is listed on the step and on "check your answers", and becomes the request's."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from eloket.attachments.models import Attachment
+    from test_attachments import pdf_bytes
+
+    jan = as_citizen(family["Jan"])
+    base = draft_base(start(jan))
+    jan.post(f"{base}/event", {**EVENT, "visitors": "10"})
+    assert jan.post(f"{base}/place", {**PLACE, "road_closure": "yes"})["Location"] == (
+        f"{base}/road"
+    )
+    page = text(jan.get(f"{base}/road"))
+    assert 'enctype="multipart/form-data"' in page and 'accept="application/pdf"' in page
+    fake = SimpleUploadedFile("plan.pdf", b"<html>no pdf</html>", content_type="application/pdf")
+    answer = jan.post(f"{base}/road", {"closed_streets": "Sleepstraat", "traffic_plan": fake})
+    assert answer.status_code == 400 and 'href="#q-traffic_plan"' in text(answer)
+    assert not Attachment.objects.exists()
+    plan = SimpleUploadedFile("plan.pdf", pdf_bytes(), content_type="application/pdf")
+    answer = jan.post(f"{base}/road", {"closed_streets": "Sleepstraat", "traffic_plan": plan})
+    assert answer["Location"] == f"{base}/contact"
+    assert "plan.pdf" in text(jan.get(f"{base}/road"))
+    jan.post(f"{base}/contact", CONTACT)
+    assert "plan.pdf" in text(jan.get(f"{base}/check"))
+    assert jan.post(f"{base}/check", {"email": ""}).status_code == 302
+    case = Case.objects.get()
+    assert Attachment.objects.get().case == case

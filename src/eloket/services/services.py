@@ -225,7 +225,7 @@ def service_request_submit(
                 on_behalf_ground=ground,
             )
             if draft is not None:
-                _claim_draft_files(draft, case, user_id)
+                _claim_draft_files(actor, municipality, draft, case)
                 Draft.objects.filter(pk=draft.pk).delete()
             if key:
                 IdempotencyRecord.objects.create(
@@ -243,12 +243,14 @@ def service_request_submit(
     return case, True
 
 
-def _claim_draft_files(draft: Draft, case: Case, user_id: int) -> None:
+def _claim_draft_files(actor: Actor, municipality: Any, draft: Draft, case: Case) -> None:
     try:
         from eloket.attachments.services import attachments_claim_draft
     except ImportError:  # pragma: no cover (the attachments app is installed with this one)
         return
-    attachments_claim_draft(draft_token=str(draft.token), case=case, user_id=user_id)
+    attachments_claim_draft(
+        actor=actor, municipality=municipality, draft_token=str(draft.token), case=case
+    )
 
 
 def _open(

@@ -24,6 +24,7 @@ from eloket.cases.selectors import case_for_requester
 from eloket.cases.texts import localized
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
+from eloket.common.uploads import upload_limit
 from eloket.identity.selectors import citizen_actor_of
 from eloket.services.display import answers_summary, fee_label
 from eloket.services.form import TEXT_LIMIT, Field, Form, Step
@@ -270,6 +271,7 @@ def for_whom(request: HttpRequest, tenant: Municipality, code: str, token: UUID)
 # --- One step
 
 
+@upload_limit("ELOKET_ATTACHMENTS_UPLOAD_MAX_BYTES")
 @require_http_methods(["GET", "POST"])
 @never_cache
 @tenant_page
