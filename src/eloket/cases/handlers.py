@@ -38,6 +38,12 @@ class CaseHandler(Plugin):
         """{"names", "definition", "processing_days", "department"} of the built-in type."""
         return None
 
+    def catalogue_entry(self, case_type: Any) -> Any:
+        """The municipality's catalogue entry for a current, offered case type of this
+        handler (a `tenants.catalogue.CatalogueEntry`), or None for kinds citizens do not
+        start from the catalogue. One query lists every kind for all handlers."""
+        return None
+
     def citizen_path(self, case: "Case") -> str:
         """The requester's page, relative to the municipality's home."""
         return f"requests/{case.tracking_code}"
@@ -139,6 +145,20 @@ class GenericHandler(CaseHandler):
 
     verbose_name = "generic request"
     started_by_citizens = True
+
+    def catalogue_entry(self, case_type: Any) -> Any:
+        from django.utils.translation import gettext as _
+
+        from eloket.tenants.catalogue import CatalogueEntry
+
+        days = {"n": case_type.processing_days}
+        return CatalogueEntry(
+            title=case_type.name(),
+            description=_("Answered within %(n)d days.") % days
+            if case_type.audience == "anyone"
+            else _("For residents; answered within %(n)d days.") % days,
+            url=f"ask/{case_type.code}",
+        )
 
     def title(self, case: "Case") -> str:
         # Started on the "ask" page, such a request is titled with its kind's name (the

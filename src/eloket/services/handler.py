@@ -112,6 +112,22 @@ class ServiceHandler(CaseHandler):
             where, problem = problems[0]
             raise InvalidOptions(f"{where}: {problem}", details={"path": where})
 
+    def catalogue_entry(self, case_type: Any) -> Any:
+        from django.utils.translation import gettext as _
+
+        from eloket.cases.texts import localized
+        from eloket.services.display import fee_label
+        from eloket.tenants.catalogue import CatalogueEntry
+
+        first_line = localized(case_type.options.get("help", {})).split("\n")[0][:200]
+        days = _("Answered within %(n)d days.") % {"n": case_type.processing_days}
+        return CatalogueEntry(
+            title=case_type.name(),
+            description=f"{first_line} {days}".strip(),
+            url=f"services/{case_type.code}",
+            fee=fee_label(case_type),
+        )
+
     def citizen_path(self, case: "Case") -> str:
         return f"requests/{case.tracking_code}"
 
