@@ -2,6 +2,8 @@
 pages.py) read little, and what they keep in the cache changes the moment the data does,
 never carrying one visitor's state to another."""
 
+# ruff: noqa: F811  (the forum's and petitions' fixtures, imported below, as arguments)
+
 import re
 
 import pytest
@@ -159,7 +161,7 @@ class TestOrderPage:
         assert "— Lotte Peeters</h1>" in html
 
     def test_someone_elses_code_is_not_found(self, jan_client, family):
-        client, _sofie, url = jan_client
+        _client, _sofie, url = jan_client
         other = Client()
         other.force_login(citizen_user(family["Lotte"]))
         assert other.get(url).status_code == 404
