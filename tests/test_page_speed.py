@@ -173,3 +173,48 @@ class TestOrderPage:
         assert "/gent/backoffice/" in page(client, url)
         role.delete()
         assert "/gent/backoffice/" not in page(client, url)
+
+    def test_the_written_out_reads_are_the_orms(self, jan_client, gent):
+        """`order_for_requester` and `order_history` in SQL give what the ORM gives."""
+        from django.forms.models import model_to_dict
+
+        from eloket.cases.models import CaseMessage, StatusChange
+        from eloket.certificates import services
+        from eloket.certificates.models import CertificateOrder
+        from eloket.certificates.selectors import order_for_requester, order_history
+        from eloket.identity.selectors import citizen_actor_of
+
+        _client, sofie, url = jan_client
+        code = url.rsplit("/", 1)[1]
+        case, _order = order_for_requester(municipality=gent, user=sofie, tracking_code=code)
+        if case.is_open:
+            services.order_reply(
+                actor=citizen_actor_of(sofie), municipality=gent, case=case, text="Dank u"
+            )
+        case, order = order_for_requester(municipality=gent, user=sofie, tracking_code=code)
+        expected = CertificateOrder.objects.select_related(
+            "case__case_type", "certificate_type", "subject"
+        ).get(case__tracking_code=code)
+
+        def same(a, b):
+            assert type(a) is type(b) and a.pk == b.pk
+            assert model_to_dict(a) == model_to_dict(b)
+            for field in a._meta.concrete_fields:
+                assert getattr(a, field.attname) == getattr(b, field.attname), field.name
+
+        same(order, expected)
+        same(case, expected.case)
+        same(case.case_type, expected.case.case_type)
+        same(order.certificate_type, expected.certificate_type)
+        same(order.subject, expected.subject)
+        assert case.order is order and order.case is case
+        steps, thread = order_history(municipality=gent, case=case)
+        assert [s.pk for s in steps] == [
+            s.pk for s in StatusChange.objects.filter(case=case).order_by("at", "id")
+        ]
+        for step in steps:
+            same(step, StatusChange.objects.get(pk=step.pk))
+        assert thread or not case.is_open
+        assert thread == list(CaseMessage.objects.filter(case=case).order_by("at", "id"))
+        for message in thread:
+            same(message, CaseMessage.objects.get(pk=message.pk))
