@@ -218,3 +218,25 @@ class TestOrderPage:
         assert thread == list(CaseMessage.objects.filter(case=case).order_by("at", "id"))
         for message in thread:
             same(message, CaseMessage.objects.get(pk=message.pk))
+
+
+class TestSessionRead:
+    """The session's read in SQL (identity/session_store.py) keeps Django's meaning."""
+
+    def test_a_live_session_is_read_and_an_expired_one_is_not(self, client, gent, family):
+        import datetime as dt
+
+        from django.contrib.sessions.models import Session
+        from django.utils import timezone
+
+        from eloket.identity.session_store import SessionStore
+
+        client.force_login(citizen_user(family["Sofie"]))
+        key = client.session.session_key
+        assert SessionStore(key).load().get("_auth_user_id")
+        Session.objects.filter(session_key=key).update(
+            expire_date=timezone.now() - dt.timedelta(seconds=1)
+        )
+        expired = SessionStore(key)
+        assert expired.load() == {} and expired.session_key is None
+        assert SessionStore("no-such-session-key-at-all-here").load() == {}
