@@ -118,7 +118,7 @@ def _order_page_statement(alias: str) -> tuple[str, tuple[_Columns, ...]]:
     selected, joins, parts = [], [], []
     for model, short, join in _ORDER_PAGE_TABLES:
         fields = model._meta.concrete_fields
-        selected += [f"{short}.{quote(field.column)}" for field in fields]
+        selected += [f"{short}.{quote(str(field.column))}" for field in fields]
         if join:
             joins.append(join.format(table=quote(model._meta.db_table)))
         converters = []
@@ -129,7 +129,7 @@ def _order_page_statement(alias: str) -> tuple[str, tuple[_Columns, ...]]:
         parts.append(_Columns(model, [field.attname for field in fields], converters))
     # The models' own table and column names only: every value is a parameter.
     sql = (
-        f"SELECT {', '.join(selected)} FROM {quote(CertificateOrder._meta.db_table)} o "  # noqa: S608
+        f"SELECT {', '.join(selected)} FROM {quote(CertificateOrder._meta.db_table)} o "  # noqa: S608  # nosec B608
         + " ".join(joins)
         + " WHERE o.municipality_id = %s AND k.municipality_id = %s"
         " AND k.tracking_code = %s AND k.requester_id = %s"
@@ -182,7 +182,7 @@ def order_history(*, municipality: Any, case: Case) -> tuple[list[StatusChange],
     quote = connections[router.db_for_read(StatusChange)].ops.quote_name
     params = [municipality.pk, case.pk]
     read = (
-        "SELECT * FROM {table} WHERE municipality_id = %s AND case_id = %s"  # noqa: S608
+        "SELECT * FROM {table} WHERE municipality_id = %s AND case_id = %s"  # noqa: S608  # nosec B608
         f" ORDER BY {quote('at')}, {quote('id')}"
     )
     steps = list(
@@ -191,8 +191,10 @@ def order_history(*, municipality: Any, case: Case) -> tuple[list[StatusChange],
     thread = list(
         CaseMessage.objects.raw(read.format(table=quote(CaseMessage._meta.db_table)), params)
     )
-    for item in (*steps, *thread):
-        item.case = case
+    for step in steps:
+        step.case = case
+    for message in thread:
+        message.case = case
     return steps, thread
 
 

@@ -237,7 +237,7 @@ def _opinions_list(
         )
         found: tuple[str, bool] | None = cache.get(key)
         if found is not None:
-            return Markup(found[0]), found[1]  # noqa: S704 (made by the template below)
+            return Markup(found[0]), found[1]  # noqa: S704  # nosec B704 (made below)
     rows, more = selectors.opinions_page(
         municipality=tenant, topic=topic, viewer=request.user, order=order, page=page
     )
@@ -254,7 +254,7 @@ def _opinions_list(
     )
     if key is not None:
         cache.set(key, (str(html), more), timeout=OPINIONS_SECONDS)
-    return Markup(html), more  # noqa: S704 (autoescaped by the template)
+    return Markup(html), more  # noqa: S704  # nosec B704 (autoescaped template)
 
 
 @tenant_page(module=Module.PARTICIPATION)

@@ -18,7 +18,7 @@ class SessionStore(db.SessionStore):
         quote = connection.ops.quote_name
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {quote('session_data')} FROM {quote(self.model._meta.db_table)}"  # noqa: S608 (names only)
+                f"SELECT {quote('session_data')} FROM {quote(self.model._meta.db_table)}"  # noqa: S608  # nosec B608
                 f" WHERE {quote('session_key')} = %s AND {quote('expire_date')} > %s",
                 [self.session_key, connection.ops.adapt_datetimefield_value(timezone.now())],
             )
