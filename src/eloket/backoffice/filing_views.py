@@ -241,7 +241,10 @@ def _answers_context(
         "channel_label": Channel(channel).label,
         "steps": _field_rows(form, answers),
         "household": household,
-        "problems": problems or {},
+        # In the order of the form, as the error summary lists them.
+        "problems": {
+            name: (problems or {})[name] for name in ["", *form.fields] if name in (problems or {})
+        },
         "language": get_language(),
     }
 
