@@ -7,10 +7,12 @@ import datetime as dt
 import re
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
 from conftest import bearer, citizen_user, officer_login_client
+from eloket.attachments.models import Attachment
 from eloket.cases.models import Case, CaseNote, StatusChange
 from eloket.cases.selectors import cases_of_municipality
 from eloket.cases.services import case_note_add
@@ -46,6 +48,7 @@ def definition(code, department, **extra):
                         _text("outdoor", "yes_no", required=True),
                         _text("venue", "address"),
                         _text("member", "household_member"),
+                        _text("plan", "file", accept=["application/pdf"], max_files=2),
                     ],
                 },
                 {
@@ -67,6 +70,29 @@ def definition(code, department, **extra):
 
 
 ANSWERS = {"title": "Street party", "visitors": 120, "outdoor": False}
+
+
+@pytest.fixture(autouse=True)
+def private_storage(settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "attachments")},
+        },
+    }
+
+
+def a_pdf(name="plan.pdf"):
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+    out = io.BytesIO()
+    writer.write(out)
+    return SimpleUploadedFile(name, out.getvalue(), content_type="application/pdf")
 
 
 @pytest.fixture
@@ -335,6 +361,7 @@ def test_counter_filing_for_a_citizen(client, gent, services, people, family):
             "outdoor": "yes",
             "rain_plan": "Tent",
             "member": str(family["Lotte"].pk),
+            "plan": a_pdf(),
         },
     )
     assert filed.status_code == 302
@@ -343,6 +370,9 @@ def test_counter_filing_for_a_citizen(client, gent, services, people, family):
     assert (record.channel, record.filed_by_id) == ("phone", clerk.pk)
     assert record.answers["rain_plan"] == "Tent" and record.answers["visitors"] == 40
     assert record.labels == {"member": family["Lotte"].full_name}
+    assert [(a.question, a.name) for a in Attachment.objects.filter(case=case)] == [
+        ("plan", "plan.pdf")
+    ]
     citizen = Citizen.objects.get(national_id=sofie.national_id)
     assert case.requester_id == citizen.user_id
     assert citizen.last_login_method == ""  # no login happened
@@ -374,3 +404,20 @@ def test_counter_filing_refuses_another_departments_service_and_forged_subjects(
         {"action": "file", "subject": "x:y:z", "title": "Party", "outdoor": "no"},
     )
     assert forged.status_code == 400 and not Case.objects.exists()
+
+
+def test_officer_adds_the_files_a_citizen_handed_in_and_opens_them(client, gent, services, people):
+    case = _submit(gent, people["jan"])
+    officer_login_client(client, people["events"][0])
+    act = f"/gent/backoffice/requests/{case.tracking_code}/act"
+    client.post(act, {"action": "files", "plan": a_pdf("site.pdf")})
+    attachment = Attachment.objects.get(case=case)
+    assert attachment.question == "plan" and attachment.uploaded_by_id == people["events"][0].pk
+    page = client.get(f"/gent/backoffice/requests/{case.tracking_code}").content.decode()
+    link = f"/gent/backoffice/requests/{case.tracking_code}/files/{attachment.public_id}"
+    assert link in page
+    opened = client.get(link)
+    assert opened.status_code == 200 and opened["Content-Type"] == "application/pdf"
+    # A question the form does not ask: refused, nothing stored.
+    client.post(act, {"action": "files", "other": a_pdf()})
+    assert Attachment.objects.filter(case=case).count() == 1

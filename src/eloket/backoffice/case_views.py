@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from eloket.attachments.selectors import attachments_of_case
+from eloket.attachments.services import attachments_store_answers
 from eloket.cases.display import case_path, timeline_rows
 from eloket.cases.handlers import case_handlers
 from eloket.cases.models import Case, CaseType
@@ -229,14 +230,15 @@ def request_detail(
     ]
     context = {**case_context(request, tenant, actor, case), "actions": actions}
     if case.case_type.handler == SERVICE_HANDLER:
-        context.update(_service_context(tenant, case, actions))
+        context.update(_service_context(tenant, case, actions, context["files"]))
     return render(request, "backoffice/request.html", context)
 
 
-def _service_context(tenant: Municipality, case: Case, actions: list) -> dict:
+def _service_context(tenant: Municipality, case: Case, actions: list, files: list) -> dict:
     """What a service request's page adds: the answers as the version the case was
-    made with reads them, how and for whom it was filed, the fee, the file questions,
-    and the three decisions apart from the workflow's other steps."""
+    made with reads them, how and for whom it was filed, the fee, each file question
+    with its files (opened in place), and the three decisions apart from the workflow's
+    other steps."""
     record = service_request_of(municipality=tenant, case=case)
     if record is None:
         return {}
@@ -252,7 +254,13 @@ def _service_context(tenant: Municipality, case: Case, actions: list) -> dict:
         "filed_by": (record.filed_by.get_full_name() or record.filed_by.username)
         if record.filed_by
         else "",
-        "file_questions": [f for f in form.fields.values() if f.is_file],
+        "file_questions": [
+            (f, [a for a in files if a.question == f.name])
+            for f in form.fields.values()
+            if f.is_file
+        ],
+        # The form's files are listed under their questions; "Files" keeps the others.
+        "files": [a for a in files if a.question not in form.fields],
         "decisions": {t.action: t for t in actions if t.action in DECISIONS},
         "actions": [t for t in actions if t.action not in DECISIONS],
     }
@@ -299,7 +307,19 @@ def request_act(
     case = _officer_case(tenant, actor, code)
     action = request.POST.get("action", "")
     try:
-        if not _common_action(request, tenant, actor, case, action):
+        if action == "files":
+            stored = attachments_store_answers(
+                actor=actor,
+                municipality=tenant,
+                case=case,
+                files={
+                    name: request.FILES.getlist(name)
+                    for name in request.FILES
+                    if request.FILES.getlist(name)
+                },
+            )
+            messages.success(request, _("%(n)d files were added.") % {"n": len(stored)})
+        elif not _common_action(request, tenant, actor, case, action):
             case_act(
                 actor=actor,
                 municipality=tenant,

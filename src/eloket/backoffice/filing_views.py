@@ -19,6 +19,7 @@ from eloket.cases.models import CaseType
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.common.permissions import Permission, may
+from eloket.common.uploads import upload_limit
 from eloket.identity.access import officer_page
 from eloket.register.models import DataCategory, Person
 from eloket.register.selectors import household_members, person_in_register, person_record
@@ -150,6 +151,7 @@ def _field_rows(form: Form, answers: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+@upload_limit("ELOKET_ATTACHMENTS_UPLOAD_MAX_BYTES")
 @require_http_methods(["GET", "POST"])
 @never_cache
 @officer_page()
@@ -281,6 +283,11 @@ def _file(
             answers=answers,
             channel=channel,
             contact_email=context["contact_email"],
+            files={
+                f.name: request.FILES.getlist(f.name)
+                for f in form.fields.values()
+                if f.is_file and f.shown(answers)
+            },
         )
     except InvalidAnswers as exc:
         problems = exc.problems

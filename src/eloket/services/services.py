@@ -5,6 +5,7 @@ an officer for a citizen at the counter, on the phone or by letter)."""
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -385,10 +386,12 @@ def service_request_file_for_person(
     answers: Any,
     channel: str,
     contact_email: str = "",
+    files: Mapping[str, Sequence[Any]] | None = None,
 ) -> Case:
     """`service_request_file_for` for a resident of the register, found by the officer
     (whose look-up wrote the access log): their account, made now if they never logged
-    in, is the requester. Refused answers leave no account behind."""
+    in, is the requester. `files`: what the citizen handed in, per file question.
+    Refused answers or files leave nothing behind (no account, no case)."""
     from eloket.identity.services import citizen_account_for_filing
     from eloket.register.selectors import household_members
 
@@ -398,7 +401,7 @@ def service_request_file_for_person(
         user = citizen_account_for_filing(
             actor=actor, municipality=municipality, person=person, channel=channel
         )
-        return service_request_file_for(
+        case = service_request_file_for(
             actor=actor,
             municipality=municipality,
             code=code,
@@ -408,6 +411,14 @@ def service_request_file_for_person(
             contact_email=contact_email,
             household=household,
         )
+        handed_in = {name: list(uploads) for name, uploads in (files or {}).items() if uploads}
+        if handed_in:
+            from eloket.attachments.services import attachments_store_answers
+
+            attachments_store_answers(
+                actor=actor, municipality=municipality, case=case, files=handed_in
+            )
+    return case
 
 
 # --- Drafts
