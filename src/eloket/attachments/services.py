@@ -258,6 +258,19 @@ def attachments_discard_draft(*, actor: Actor, municipality: Any, draft_token: s
     return _remove(rows) if rows else 0
 
 
+def attachments_discard_expired_drafts(
+    *, actor: Actor, municipality: Any, draft_tokens: Sequence[str]
+) -> int:
+    """Remove the files of drafts that expired (the services' daily job names them)."""
+    authorize(actor, municipality, Permission.CASE_HANDLE)
+    rows = list(
+        Attachment.objects.filter(
+            municipality=municipality, draft_token__in=list(draft_tokens), case__isnull=True
+        )
+    )
+    return _remove(rows) if rows else 0
+
+
 def _orphan_files(municipality: Any, now: dt.datetime) -> list[str]:
     """Files of the municipality's folder on storage that no row names, older than
     ORPHAN_AGE."""

@@ -293,7 +293,11 @@ else:
 ELOKET_ATTACHMENTS_UPLOAD_MAX_BYTES = env_int(
     "ELOKET_ATTACHMENTS_UPLOAD_MAX_BYTES", 60 * 1024 * 1024
 )
-ELOKET_ATTACHMENTS_DRAFT_DAYS = env_int("ELOKET_ATTACHMENTS_DRAFT_DAYS", 30)
+# A safety net behind the services' expired-drafts job, which removes a draft's files with
+# the draft: files of a draft that no longer exists, by the age of their last upload.
+ELOKET_ATTACHMENTS_DRAFT_DAYS = env_int(
+    "ELOKET_ATTACHMENTS_DRAFT_DAYS", env_int("ELOKET_DRAFT_DAYS", 30) + 30
+)
 MEDIA_URL = "/media/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Uploads are counted while they arrive and refused (413) once their files pass the limit,
