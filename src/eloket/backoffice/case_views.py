@@ -318,7 +318,7 @@ def request_act(
                     if request.FILES.getlist(name)
                 },
             )
-            messages.success(request, _("%(n)d files were added.") % {"n": len(stored)})
+            messages.success(request, _("Files added: %(n)d.") % {"n": len(stored)})
         elif not _common_action(request, tenant, actor, case, action):
             case_act(
                 actor=actor,
