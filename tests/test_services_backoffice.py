@@ -190,6 +190,9 @@ def test_queue_page_filters_and_isolation(client, gent, services, people):
     # A clerk cannot pick another department: the parameter is ignored.
     other = client.get("/gent/backoffice/requests/?department=planning").content.decode()
     assert planning.display_code not in other
+    # Nor its kind on the back office's front page.
+    home = client.get("/gent/backoffice/").content.decode()
+    assert "Event permit" in home and "Building permit" not in home
     # Another department's request is not there at all.
     assert client.get(f"/gent/backoffice/requests/{planning.tracking_code}").status_code == 404
     response = client.post(
