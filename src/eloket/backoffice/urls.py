@@ -1,6 +1,13 @@
 from django.urls import path
 
-from eloket.backoffice import case_views, forum_views, outbox_views, petition_views, views
+from eloket.backoffice import (
+    case_views,
+    filing_views,
+    forum_views,
+    outbox_views,
+    petition_views,
+    views,
+)
 
 app_name = "backoffice"
 
@@ -8,6 +15,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("persons/", views.person_lookup, name="person-lookup"),
     path("requests/", case_views.requests, name="requests"),
+    path("requests/new", filing_views.request_new, name="request-new"),
     path("requests/<str:code>", case_views.request_detail, name="request"),
     path("requests/<str:code>/act", case_views.request_act, name="request-act"),
     path("orders/", case_views.orders, name="orders"),

@@ -5,6 +5,7 @@ an officer for a citizen at the counter, on the phone or by letter)."""
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -332,9 +333,12 @@ def service_request_file_for(
     answers: Any,
     channel: str,
     contact_email: str = "",
+    household: dict[str, str] | None = None,
 ) -> Case:
     """An officer files a request for a citizen who came to the counter, phoned or wrote:
-    the channel and the officer are recorded, and the citizen sees it in "My requests"."""
+    the channel and the officer are recorded, and the citizen sees it in "My requests".
+    `household`: the citizen's household (reference → name), which a household-member
+    question must choose from."""
     from eloket.services.selectors import service_current
 
     case_type = service_current(municipality=municipality, code=code)
@@ -347,10 +351,17 @@ def service_request_file_for(
             code="invalid_channel",
         )
     form = form_of(case_type)
-    problems = form.answers_problems(answers)
+    problems = form.answers_problems(
+        answers, household=set(household) if household is not None else None
+    )
     if problems:
         raise InvalidAnswers(problems)
     refuse_hidden_characters(answers, contact_email)
+    labels = {
+        f.name: household[answers[f.name]]
+        for f in form.fields.values()
+        if household and f.type == "household_member" and answers.get(f.name) in household
+    }
     with transaction.atomic():
         return _open(
             actor=actor,
@@ -360,10 +371,54 @@ def service_request_file_for(
             language=municipality.default_language,
             contact_email=contact_email.strip(),
             answers=answers,
-            labels={},
+            labels=labels,
             channel=channel,
             filed_by=actor.user_id,
         )
+
+
+def service_request_file_for_person(
+    *,
+    actor: Actor,
+    municipality: Any,
+    code: str,
+    person: Any,
+    answers: Any,
+    channel: str,
+    contact_email: str = "",
+    files: Mapping[str, Sequence[Any]] | None = None,
+) -> Case:
+    """`service_request_file_for` for a resident of the register, found by the officer
+    (whose look-up wrote the access log): their account, made now if they never logged
+    in, is the requester. `files`: what the citizen handed in, per file question.
+    Refused answers or files leave nothing behind (no account, no case)."""
+    from eloket.identity.services import citizen_account_for_filing
+    from eloket.register.selectors import household_members
+
+    same_municipality(municipality, person)
+    household = {str(m.person.pk): m.person.full_name for m in household_members(person=person)}
+    with transaction.atomic():
+        user = citizen_account_for_filing(
+            actor=actor, municipality=municipality, person=person, channel=channel
+        )
+        case = service_request_file_for(
+            actor=actor,
+            municipality=municipality,
+            code=code,
+            citizen_user_id=user.pk,
+            answers=answers,
+            channel=channel,
+            contact_email=contact_email,
+            household=household,
+        )
+        handed_in = {name: list(uploads) for name, uploads in (files or {}).items() if uploads}
+        if handed_in:
+            from eloket.attachments.services import attachments_store_answers
+
+            attachments_store_answers(
+                actor=actor, municipality=municipality, case=case, files=handed_in
+            )
+    return case
 
 
 # --- Drafts
