@@ -237,7 +237,7 @@ def attachments_claim_draft(
 
 def _remove(attachments: Any) -> int:
     """Delete the rows, then (after the commit) their files."""
-    paths = [a.file.name for a in attachments]
+    paths = [a.file.name for a in attachments if a.file.name]
     with transaction.atomic():
         count, _by_model = Attachment.objects.filter(pk__in=[a.pk for a in attachments]).delete()
         transaction.on_commit(lambda: _delete_files(paths))
@@ -351,6 +351,6 @@ def attachments_store_answers(
                     question=question,
                 )
     except BaseException:
-        _delete_files([a.file.name for a in stored])
+        _delete_files([a.file.name for a in stored if a.file.name])
         raise
     return stored
