@@ -541,3 +541,30 @@ class TestApi:
         assert "multipart/form-data" in operation["requestBody"]["content"]
         request_out = schema["components"]["schemas"]["RequestOut"]
         assert "attachments" in request_out["properties"]
+
+
+def test_the_cleanup_command_and_the_access_log_words(gent, jan, case, client, family):
+    from django.core.management import call_command
+
+    from eloket.register.access_log import access_refs
+
+    actor = citizen_actor_of(jan)
+    old = attachment_store(
+        actor=actor,
+        municipality=gent,
+        upload=upload("old.pdf", pdf_bytes()),
+        rules=RULES,
+        draft_token=DRAFT,
+        question="plans",
+    )
+    Attachment.objects.filter(pk=old.pk).update(uploaded_at=timezone.now() - dt.timedelta(days=9))
+    out = io.StringIO()
+    call_command("attachments", "cleanup", "--days", "30", stdout=out)
+    assert Attachment.objects.filter(pk=old.pk).exists()
+    call_command("attachments", "cleanup", "--days", "7", stdout=out)
+    assert not Attachment.objects.filter(pk=old.pk).exists()
+    assert "1 file removed" in out.getvalue()
+    # What "case:<code>" stands for in the requester's access log.
+    words = access_refs["case"].describe([case.tracking_code], reader_user_id=jan.pk)
+    assert case.display_code in words[case.tracking_code].text
+    assert words[case.tracking_code].path == f"requests/{case.tracking_code}"
