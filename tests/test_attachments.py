@@ -595,3 +595,32 @@ def test_a_large_file_through_the_page_is_stored_whole(client, gent, jan, case):
     assert attachment.sha256 == hashlib.sha256(big).hexdigest()
     response = client.get(file_url(case, attachment))
     assert b"".join(response.streaming_content) == big
+
+
+def test_the_calls_the_services_app_makes(gent, jan, housing):
+    """The service submission passes the requester alone; the drafts' expiry the token."""
+    from eloket.attachments.rules import FileRules as Rules
+    from eloket.attachments.services import attachments_drop_draft
+
+    assert Rules is FileRules
+    actor = citizen_actor_of(jan)
+    for token in (DRAFT, "e" * 32):
+        attachment_store(
+            actor=actor,
+            municipality=gent,
+            upload=upload("plan.pdf", pdf_bytes()),
+            rules=RULES,
+            draft_token=token,
+            question="plans",
+        )
+    case = case_create(
+        actor=actor,
+        municipality=gent,
+        case_type=housing.code,
+        requester_id=jan.pk,
+        title="With plans",
+        language="en",
+    )
+    assert attachments_claim_draft(draft_token=DRAFT, case=case, user_id=jan.pk) == 1
+    assert attachments_drop_draft(draft_token="e" * 32) == 1
+    assert list(Attachment.objects.values_list("case", flat=True)) == [case.pk]
