@@ -45,6 +45,10 @@ ALLOWED: dict[str, str] = {
         "itself; its writes of tenant data go through the domain services with a system "
         "actor bound to each municipality"
     ),
+    "eloket.services.services.drafts_expire": (
+        "the platform's housekeeping: deletes the expired drafts of every municipality "
+        "(and their files); nobody acts, nothing is read"
+    ),
     "eloket.audit.services.audit_record": (
         "writes the audit event of a change inside that change's transaction: its caller "
         "checked the actor before changing anything"

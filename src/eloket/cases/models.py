@@ -25,6 +25,7 @@ TRACKING_ALPHABET = "23456789BCDFGHJKMNPQRSTVWXZ"
 class Audience(models.TextChoices):
     RESIDENTS = "residents", _("residents of the municipality")
     ANYONE = "anyone", _("anyone with an eID")
+    ADULT_RESIDENTS = "adult_residents", _("residents of 18 and over")
 
 
 class CaseType(TenantOwnedModel, TimeStampedModel):
@@ -55,6 +56,8 @@ class CaseType(TenantOwnedModel, TimeStampedModel):
         help_text="Who may start one: the municipality's residents, or anyone with an eID "
         "(a visitor from another municipality too).",
     )
+    # A kind the municipality no longer offers: no new requests; those made go on.
+    active = models.BooleanField(default=True, help_text="Whether new requests may be made.")
 
     class Meta:
         ordering = ["municipality", "code", "-version"]

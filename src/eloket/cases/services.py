@@ -98,6 +98,8 @@ def case_type_publish(
                 definition=definition,
                 options=options or {},
                 audience=audience,
+                # Publishing a change does not offer again what was taken off the offer.
+                active=previous.active if previous is not None else True,
             )
         )
         if previous is not None:

@@ -5,6 +5,7 @@ from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext as _
 
 from eloket.common.actors import Actor
+from eloket.common.money import format_fee
 from eloket.tenants.catalogue import (
     CatalogueEntry,
     CatalogueProvider,
@@ -13,14 +14,6 @@ from eloket.tenants.catalogue import (
 )
 from eloket.tenants.models import Module, Municipality
 from eloket.tenants.services import MunicipalitySetup, municipality_setups
-
-
-def format_fee(cents: int, currency: str) -> str:
-    if cents == 0:
-        return _("free")
-    if currency == "KRW":
-        return f"₩{cents // 100:,}"
-    return f"€ {cents // 100},{cents % 100:02d}"
 
 
 @catalogue_providers.register("certificates")

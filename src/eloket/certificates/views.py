@@ -15,7 +15,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from eloket.cases.display import timeline_rows
 from eloket.cases.selectors import messages_of, timeline
 from eloket.certificates import services
-from eloket.certificates.catalogue import format_fee
 from eloket.certificates.eligibility import orderable_subjects
 from eloket.certificates.handler import OrderStatus
 from eloket.certificates.models import Delivery, Requester
@@ -27,6 +26,7 @@ from eloket.certificates.selectors import (
     order_for_requester,
 )
 from eloket.common.errors import ApplicationError
+from eloket.common.money import format_fee
 from eloket.identity.selectors import citizen_actor_of, citizen_person
 from eloket.tenants.decorators import tenant_page
 from eloket.tenants.links import tenant_reverse

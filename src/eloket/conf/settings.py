@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "eloket.attachments",
     "eloket.documents",
     "eloket.certificates",
+    "eloket.services",
     "eloket.notifications",
     "eloket.forum",
     "eloket.petitions",
@@ -343,6 +344,9 @@ ELOKET_SESSION_ABSOLUTE_SECONDS = env_int("ELOKET_SESSION_ABSOLUTE_SECONDS", 12 
 SESSION_COOKIE_AGE = ELOKET_SESSION_ABSOLUTE_SECONDS
 # API bearer tokens: how long a new one lives unless asked for less (days).
 ELOKET_API_TOKEN_DAYS = env_int("ELOKET_API_TOKEN_DAYS", 30)
+# A service form's draft is kept this long after it was last saved, then deleted with its
+# files (a daily job).
+ELOKET_DRAFT_DAYS = env_int("ELOKET_DRAFT_DAYS", 30)
 # An officer's token stands in for the second factor: a working day at most.
 ELOKET_OFFICER_TOKEN_HOURS = env_int("ELOKET_OFFICER_TOKEN_HOURS", 8)
 # A status e-mail waits this long; steps in that time make one e-mail (notifications).

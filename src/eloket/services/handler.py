@@ -1,0 +1,148 @@
+"""Services on the case engine: the `service` handler, which every municipality's
+service (a case type whose form, documents and fee are its options) uses, and the default
+workflow a definition file gets when it states none."""
+
+from typing import TYPE_CHECKING, Any
+
+from django.utils.translation import gettext_noop
+
+from eloket.cases.handlers import CaseHandler, case_handlers
+from eloket.services import messages as texts
+from eloket.services.definition import as_form, form_problems, options_schema
+
+if TYPE_CHECKING:
+    from eloket.cases.models import Case, StatusChange
+    from eloket.services.form import Form
+
+
+def _msg(msgid: str) -> dict[str, str]:
+    return {"msgid": msgid}
+
+
+SUBMITTED, IN_REVIEW, NEEDS_INFORMATION = "submitted", "in_review", "needs_information"
+APPROVED, REJECTED, WITHDRAWN = "approved", "rejected", "withdrawn"
+OPEN = [SUBMITTED, IN_REVIEW, NEEDS_INFORMATION]
+# The officer's three decisions of the API (`POST .../decision`), as actions.
+DECISIONS = ("approve", "reject", "request_info")
+
+DEFAULT_WORKFLOW: dict[str, Any] = {
+    "statuses": [
+        {"code": SUBMITTED, "names": _msg(gettext_noop("submitted")), "initial": True},
+        {"code": IN_REVIEW, "names": _msg(gettext_noop("in review"))},
+        {
+            "code": NEEDS_INFORMATION,
+            "names": _msg(gettext_noop("needs information")),
+            "waiting_for": "requester",
+        },
+        {"code": APPROVED, "names": _msg(gettext_noop("approved")), "final": True},
+        {"code": REJECTED, "names": _msg(gettext_noop("rejected")), "final": True},
+        {"code": WITHDRAWN, "names": _msg(gettext_noop("withdrawn")), "final": True},
+    ],
+    "transitions": [
+        {
+            "action": "take_up",
+            "from": [SUBMITTED],
+            "to": IN_REVIEW,
+            "by": ["clerk"],
+            "names": _msg(gettext_noop("Start working on it")),
+            "texts": _msg(texts.IN_REVIEW),
+        },
+        {
+            "action": "request_info",
+            "from": [SUBMITTED, IN_REVIEW],
+            "to": NEEDS_INFORMATION,
+            "by": ["clerk"],
+            "names": _msg(gettext_noop("Ask for information")),
+            "texts": _msg(texts.NEEDS_INFORMATION),
+            "reason_required": True,
+        },
+        {
+            "action": "reply",
+            "from": [NEEDS_INFORMATION],
+            "to": IN_REVIEW,
+            "by": ["requester"],
+            "names": _msg(gettext_noop("Send my answer")),
+            "texts": _msg(texts.INFORMATION_RECEIVED),
+        },
+        {
+            "action": "approve",
+            "from": [SUBMITTED, IN_REVIEW],
+            "to": APPROVED,
+            "by": ["clerk"],
+            "names": _msg(gettext_noop("Approve")),
+            "texts": _msg(texts.APPROVED),
+        },
+        {
+            "action": "reject",
+            "from": [SUBMITTED, IN_REVIEW, NEEDS_INFORMATION],
+            "to": REJECTED,
+            "by": ["clerk"],
+            "names": _msg(gettext_noop("Reject")),
+            "texts": _msg(texts.REJECTED),
+            "reason_required": True,
+        },
+        {
+            "action": "withdraw",
+            "from": OPEN,
+            "to": WITHDRAWN,
+            "by": ["requester"],
+            "names": _msg(gettext_noop("Withdraw this request")),
+            "texts": _msg(texts.WITHDRAWN),
+        },
+    ],
+}
+
+
+@case_handlers.register("service")
+class ServiceHandler(CaseHandler):
+    """A request made with a service's form. The definition's workflow is the case type's;
+    the form, help texts, fee and documents are this handler's options."""
+
+    verbose_name = "service with a form"
+    # The decision API maps onto these; a workflow of one's own must keep them.
+    required_actions = DECISIONS
+    hooks = frozenset({SUBMITTED, APPROVED, REJECTED})
+    options_schema = options_schema()
+
+    def check_options(self, options: dict[str, Any]) -> None:
+        from eloket.common.registry import InvalidOptions
+
+        problems = form_problems(options["form"])
+        if problems:
+            where, problem = problems[0]
+            raise InvalidOptions(f"{where}: {problem}", details={"path": where})
+
+    def citizen_path(self, case: "Case") -> str:
+        return f"requests/{case.tracking_code}"
+
+    def title(self, case: "Case") -> str:
+        return case.case_type.name() or case.title
+
+    def form(self, case: "Case") -> "Form":
+        return form_of(case.case_type)
+
+    def file_rules(self, case: "Case", question: str) -> Any:
+        from eloket.attachments.rules import FileRules
+
+        if not question:
+            return super().file_rules(case, question)
+        f = form_of(case.case_type).fields.get(question)
+        if f is None or not f.is_file:
+            return None
+        return FileRules(
+            accept=f.accept, max_bytes=f.max_size_mb * 1024 * 1024, max_files=f.max_files
+        )
+
+    def on_enter(self, case: "Case", change: "StatusChange") -> None:
+        from eloket.services.documents import service_document_for
+
+        service_document_for(case, change)
+
+
+def form_of(case_type: Any) -> "Form":
+    """The form of a case type version, parsed once per loaded case type."""
+    form = getattr(case_type, "_service_form", None)
+    if form is None:
+        form = as_form(case_type.options)
+        case_type._service_form = form
+    return form
