@@ -624,3 +624,35 @@ def test_the_calls_the_services_app_makes(gent, jan, housing):
     assert attachments_claim_draft(draft_token=DRAFT, case=case, user_id=jan.pk) == 1
     assert attachments_drop_draft(draft_token="e" * 32) == 1
     assert list(Attachment.objects.values_list("case", flat=True)) == [case.pk]
+
+
+def test_a_service_drafts_file_goes_with_its_request(gent, family, private_storage):
+    """With the services app: a file sent for the draft's file question moves onto the
+    request when the draft is submitted, and the question's rules come from its form."""
+    from eloket.cases.handlers import case_handlers
+    from eloket.services.services import draft_save_step, draft_start, draft_submit, service_publish
+    from test_services_core import EVERY_TYPE
+
+    service_publish(actor=Actor.system("test", gent), municipality=gent, definition=EVERY_TYPE)
+    jan = citizen_actor_of(citizen_user(family["Jan"]))
+    draft = draft_start(actor=jan, municipality=gent, code="every_type")
+    first = {"title": "Party", "count": "3", "when": "2027-06-21", "colour": "red", "outdoor": "no"}
+    draft_save_step(actor=jan, municipality=gent, draft=draft, step="first", values=first)
+    draft_save_step(
+        actor=jan, municipality=gent, draft=draft, step="second", values={"agree": "yes"}
+    )
+    rules = FileRules(accept=(PDF,), max_bytes=MESSAGE_FILE_RULES.max_bytes, max_files=2)
+    stored = attachment_store(
+        actor=jan,
+        municipality=gent,
+        upload=upload("plans.pdf", pdf_bytes()),
+        rules=rules,
+        draft_token=str(draft.token),
+        question="plans",
+    )
+    case, _new = draft_submit(actor=jan, municipality=gent, draft=draft)
+    stored.refresh_from_db()
+    assert stored.case == case and stored.draft_token == ""
+    handler = case_handlers[case.case_type.handler]
+    assert tuple(handler.file_rules(case, "plans").accept) == ("application/pdf",)
+    assert handler.file_rules(case, "title") is None
