@@ -38,7 +38,9 @@ from eloket.common.errors import ApplicationError, NotFound
 from eloket.common.forms import id_of
 from eloket.common.permissions import Permission, may
 from eloket.documents.models import IssuedDocument
+from eloket.documents.selectors import case_document, case_documents
 from eloket.documents.services import document_revoke
+from eloket.documents.views import document_download
 from eloket.identity.access import officer_page
 from eloket.identity.models import OfficerRole
 from eloket.outbox.kinds import outbox_kinds
@@ -146,8 +148,27 @@ def request_detail(
     return render(
         request,
         "backoffice/request.html",
-        {**case_context(request, tenant, actor, case), "actions": actions},
+        {
+            **case_context(request, tenant, actor, case),
+            "actions": actions,
+            "documents": list(case_documents(municipality=tenant, case=case)),
+        },
     )
+
+
+@require_GET
+@officer_page()
+def request_document(
+    request: HttpRequest, tenant: Municipality, actor: Actor, code: str, document: str
+) -> HttpResponse:
+    """A document made for a request (a service's receipt or decision), for the officers
+    who may handle the request (of its department), as if absent for the others."""
+    case = _officer_case(tenant, actor, code)
+    try:
+        found = case_document(municipality=tenant, case=case, code=document)
+    except ApplicationError as exc:
+        raise Http404(str(exc)) from exc
+    return document_download(found)
 
 
 def _common_action(

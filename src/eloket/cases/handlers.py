@@ -89,6 +89,11 @@ class CaseHandler(Plugin):
         """Work that follows entering a status in `hooks`; runs once, after the commit,
         in its own transaction (retried by the outbox when it fails)."""
 
+    def makes_document_on(self, case: "Case", status: str) -> bool:
+        """Whether entering `status` makes a document the requester downloads from the
+        request's page (the status e-mail says so; the document follows the commit)."""
+        return False
+
     def deliverables(self, case: "Case") -> list[tuple[str, str]]:
         """What a delivery sends: (attachment source, reference) pairs."""
         return []

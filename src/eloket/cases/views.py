@@ -22,6 +22,8 @@ from eloket.cases.selectors import (
 )
 from eloket.cases.services import case_act, case_message_add, case_request_start
 from eloket.common.errors import ApplicationError
+from eloket.documents.selectors import case_document, case_documents
+from eloket.documents.views import document_download
 from eloket.identity.selectors import citizen_actor_of
 from eloket.tenants.decorators import tenant_page
 from eloket.tenants.links import tenant_reverse
@@ -138,6 +140,7 @@ def request_page(request: HttpRequest, tenant: Municipality, code: str) -> HttpR
             "steps": timeline_rows(list(timeline(municipality=tenant, case=case)), case),
             "thread": list(messages_of(municipality=tenant, case=case)),
             "actions": actions,
+            "documents": list(case_documents(municipality=tenant, case=case)),
             "links": [
                 (label, home + path)
                 for label, path in case_handlers[case.case_type.handler].links(case)
@@ -145,6 +148,24 @@ def request_page(request: HttpRequest, tenant: Municipality, code: str) -> HttpR
             "active": "my",
         },
     )
+
+
+@require_GET
+@never_cache
+@tenant_page
+def request_document(
+    request: HttpRequest, tenant: Municipality, code: str, document: str
+) -> HttpResponse:
+    """A document made for the request (a service's receipt or decision), for its
+    requester; officers open it from the back office."""
+    if not request.user.is_authenticated:
+        return _login_redirect(request)
+    case = _own_case(request, tenant, code)
+    try:
+        found = case_document(municipality=tenant, case=case, code=document)
+    except ApplicationError as exc:
+        raise Http404(str(exc)) from exc
+    return document_download(found)
 
 
 @require_POST

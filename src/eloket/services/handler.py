@@ -133,6 +133,12 @@ class ServiceHandler(CaseHandler):
             accept=f.accept, max_bytes=f.max_size_mb * 1024 * 1024, max_files=f.max_files
         )
 
+    def makes_document_on(self, case: "Case", status: str) -> bool:
+        from eloket.services.documents import ROLE_ON_ENTERING
+
+        role = ROLE_ON_ENTERING.get(status)
+        return bool(role and (case.case_type.options.get("documents") or {}).get(role))
+
     def on_enter(self, case: "Case", change: "StatusChange") -> None:
         from eloket.services.documents import service_document_for
 
