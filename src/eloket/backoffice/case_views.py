@@ -38,7 +38,7 @@ from eloket.common.errors import ApplicationError, NotFound
 from eloket.common.forms import id_of
 from eloket.common.permissions import Permission, may
 from eloket.documents.models import IssuedDocument
-from eloket.documents.selectors import case_document, case_documents
+from eloket.documents.selectors import case_document_opened, case_documents
 from eloket.documents.services import document_revoke
 from eloket.documents.views import document_download
 from eloket.identity.access import officer_page
@@ -151,7 +151,7 @@ def request_detail(
         {
             **case_context(request, tenant, actor, case),
             "actions": actions,
-            "documents": list(case_documents(municipality=tenant, case=case)),
+            "documents": case_documents(municipality=tenant, case=case),
         },
     )
 
@@ -165,7 +165,7 @@ def request_document(
     who may handle the request (of its department), as if absent for the others."""
     case = _officer_case(tenant, actor, code)
     try:
-        found = case_document(municipality=tenant, case=case, code=document)
+        found = case_document_opened(municipality=tenant, actor=actor, case=case, code=document)
     except ApplicationError as exc:
         raise Http404(str(exc)) from exc
     return document_download(found)

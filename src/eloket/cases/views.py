@@ -22,7 +22,7 @@ from eloket.cases.selectors import (
 )
 from eloket.cases.services import case_act, case_message_add, case_request_start
 from eloket.common.errors import ApplicationError
-from eloket.documents.selectors import case_document, case_documents
+from eloket.documents.selectors import case_document_opened, case_documents
 from eloket.documents.views import document_download
 from eloket.identity.selectors import citizen_actor_of
 from eloket.tenants.decorators import tenant_page
@@ -140,7 +140,7 @@ def request_page(request: HttpRequest, tenant: Municipality, code: str) -> HttpR
             "steps": timeline_rows(list(timeline(municipality=tenant, case=case)), case),
             "thread": list(messages_of(municipality=tenant, case=case)),
             "actions": actions,
-            "documents": list(case_documents(municipality=tenant, case=case)),
+            "documents": case_documents(municipality=tenant, case=case),
             "links": [
                 (label, home + path)
                 for label, path in case_handlers[case.case_type.handler].links(case)
@@ -161,8 +161,11 @@ def request_document(
     if not request.user.is_authenticated:
         return _login_redirect(request)
     case = _own_case(request, tenant, code)
+    actor = citizen_actor_of(request.user)
     try:
-        found = case_document(municipality=tenant, case=case, code=document)
+        if actor is None:
+            raise ApplicationError(_("This page is for citizens logged in with their eID."))
+        found = case_document_opened(municipality=tenant, actor=actor, case=case, code=document)
     except ApplicationError as exc:
         raise Http404(str(exc)) from exc
     return document_download(found)
