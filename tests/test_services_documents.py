@@ -18,6 +18,7 @@ from eloket.documents.models import SERVICE_KINDS, IssuedDocument
 from eloket.documents.verify import Outcome, verify_code, verify_pdf
 from eloket.identity.models import OfficerRole
 from eloket.identity.selectors import citizen_actor_of, officer_actor
+from eloket.outbox.models import OutboxMessage
 from eloket.services import documents
 from eloket.services.services import service_publish, service_request_submit
 
@@ -189,6 +190,9 @@ def test_an_outbox_retry_makes_no_second_document(gent, family, seals, clerk):
     publish(gent)
     case = decide(gent, clerk, submit(gent, family["Jan"]), "approve")
     assert IssuedDocument.objects.filter(case=case).count() == 2
+    # Made by the task worker: the citizen's answer does not wait for typst and the seal.
+    hooks = OutboxMessage.objects.filter(ref=f"case:{case.tracking_code}", kind__startswith="case.")
+    assert {m.kind for m in hooks} == {"case.hook.background"} and hooks.count() == 2
     for change in StatusChange.objects.filter(case=case, to_status__in=["submitted", "approved"]):
         # What the outbox runs again when it could not mark the first run done.
         again = documents.service_document_for(case, change)

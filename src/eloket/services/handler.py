@@ -102,6 +102,9 @@ class ServiceHandler(CaseHandler):
     # The decision API maps onto these; a workflow of one's own must keep them.
     required_actions = DECISIONS
     hooks = frozenset({SUBMITTED, APPROVED, REJECTED})
+    # Typst and the seal take longer than the rest of a submission: the receipt and the
+    # decision are made by the task worker, the citizen's answer does not wait for them.
+    background_hooks = hooks
     options_schema = options_schema()
 
     def check_options(self, options: dict[str, Any]) -> None:
