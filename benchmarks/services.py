@@ -516,7 +516,7 @@ def main() -> None:
             f"{'bare view: FileField upload, one INSERT (same project)':<58}{base * 1000:>12.2f}{1:>8.2f}"
         )
         for name, key in (
-            ("  request, answers checked, receipt sealed (1st call)", "submit"),
+            ("  request, answers checked, receipt left to the worker (1st call)", "submit"),
             ("  the PDF: checked, hashed, stored (2nd call)", "attach"),
             ("  request, answers checked, no receipt (1st call)", "plain"),
             ("request with its attachment, no receipt (both calls)", "plain_both"),
