@@ -179,6 +179,16 @@ def test_the_decision_on_approval_and_on_rejection_with_the_reason(gent, family,
     assert IssuedDocument.objects.filter(case=rejected).count() == 2  # receipt, decision
 
 
+def test_an_information_sheet_as_the_decision(gent, family, seals, clerk):
+    documents_ = {"decision": {"template": "information_sheet"}}
+    publish(gent, documents=documents_)
+    case = decide(gent, clerk, submit(gent, family["Jan"]), "approve")
+    sheet = IssuedDocument.objects.get(case=case)
+    assert sheet.api_kind == "decision"
+    text = pdf_text(sheet)
+    assert "Information sheet" in text and "Veldstraat" in text
+
+
 def test_no_document_when_the_definition_asks_for_none(gent, family, seals, clerk):
     publish(gent, documents={})
     case = decide(gent, clerk, submit(gent, family["Jan"]), "reject", reason="No.")
