@@ -2,12 +2,13 @@
 back office's queue over 100,000 service requests, each against a bare Django view.
 
 Submitting: the API's two calls a client makes, `POST /api/v1/m/gent/services/{code}/
-requests` (JSON answers, an Idempotency-Key; the sealed receipt is made after the commit,
-in the same request, as the outbox runs it inline) and `POST /api/v1/requests/{tracking_
-code}/attachments` (multipart, a 5 MB PDF of scanned plans: type read from the content,
-the PDF opened, SHA-256, private storage). The baseline is a bare view in the same project,
-under the same settings, middleware and authentication header, that takes the same
-multipart body into a model's plain `FileField` (Django's file storage) with one INSERT.
+requests` (JSON answers, an Idempotency-Key; the sealed receipt is left to the task
+worker, none runs here) and `POST /api/v1/requests/{tracking_code}/attachments`
+(multipart, a 5 MB PDF of scanned plans: type read from the content, the PDF opened,
+SHA-256, private storage). The same service without documents is timed too. The baseline
+is a bare view in the same project, under the same settings, middleware and
+authentication header, that takes the same multipart body into a model's plain
+`FileField` (Django's file storage) with one INSERT.
 
 Queue: the back office's list of requests for the clerk of the service's department,
 over 100,000 requests of the service (70% open). The baseline is a bare view in the same
