@@ -52,6 +52,21 @@ class CaseHandler(Plugin):
         """More (label, relative path) links shown on the generic request page."""
         return []
 
+    def facts(self, case: "Case") -> list[tuple[str, str]]:
+        """More (label, value) facts about the request on its requester's page (a fee,
+        for whom it was filed), in the reader's language."""
+        return []
+
+    def sections(self, case: "Case") -> list[dict[str, Any]]:
+        """What was asked, read-only, as [{"title", "rows": [{"label", "value"}]}]."""
+        return []
+
+    def drafts(self, *, municipality: Any, user: Any) -> list[dict[str, Any]]:
+        """Requests of this kind the user began and did not send yet, for "My requests":
+        [{"title", "path" (to continue, relative to the municipality's home),
+        "delete_path", "updated_at", "expires_at"}]."""
+        return []
+
     def summary(self, case: "Case", language: str | None = None) -> str:
         return case.title
 

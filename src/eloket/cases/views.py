@@ -53,11 +53,18 @@ def my_requests(request: HttpRequest, tenant: Municipality) -> HttpResponse:
     if citizen_actor_of(request.user) is None:
         raise Http404(_("This page is for citizens logged in with their eID."))
     cases = list(cases_of_requester(user=request.user)[:100])
+    home = tenant_reverse(request, "web:home")
+    drafts = [
+        {**draft, "url": home + draft["path"], "delete_url": home + draft["delete_path"]}
+        for handler in case_handlers
+        for draft in handler.drafts(municipality=tenant, user=request.user)
+    ]
     return render(
         request,
         "cases/my_requests.html",
         {
             "rows": [(case, here(request, case)) for case in cases],
+            "drafts": drafts,
             "active": "my",
             "subpage": "orders",
         },
@@ -133,6 +140,7 @@ def request_page(request: HttpRequest, tenant: Municipality, code: str) -> HttpR
         if actor is not None and may_make(actor, tenant, case, t)
     ]
     home = tenant_reverse(request, "web:home")
+    handler = case_handlers[case.case_type.handler]
     return render(
         request,
         "cases/request.html",
@@ -147,10 +155,9 @@ def request_page(request: HttpRequest, tenant: Municipality, code: str) -> HttpR
             "message_files": case_handlers[case.case_type.handler].file_rules(case, ""),
             "actions": actions,
             "documents": case_documents(municipality=tenant, case=case),
-            "links": [
-                (label, home + path)
-                for label, path in case_handlers[case.case_type.handler].links(case)
-            ],
+            "links": [(label, home + path) for label, path in handler.links(case)],
+            "facts": handler.facts(case),
+            "sections": handler.sections(case),
             "active": "my",
         },
     )

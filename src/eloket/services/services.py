@@ -458,6 +458,60 @@ def _file_problems(draft: Draft, step: Any) -> dict[str, str]:
     }
 
 
+def _own_draft(actor: Actor, municipality: Any, draft: Draft) -> None:
+    same_municipality(municipality, draft)
+    if draft.user_id != actor.user_id:
+        raise NotFound(_("There is no such draft."))
+
+
+def draft_set_on_behalf(
+    *, actor: Actor, municipality: Any, draft: Draft, on_behalf: dict[str, str] | None
+) -> None:
+    """For whom the draft is filled in: None for oneself, else {"name", "ground"} with a
+    ground the service offers (checked again when it is submitted)."""
+    authorize(actor, municipality, Permission.REQUEST)
+    _own_draft(actor, municipality, draft)
+    name, ground = _check_on_behalf(draft.case_type, on_behalf)
+    Draft.objects.filter(pk=draft.pk).update(
+        on_behalf_name=name, on_behalf_ground=ground, updated_at=timezone.now()
+    )
+    draft.on_behalf_name, draft.on_behalf_ground = name, ground
+
+
+def draft_set_contact(*, actor: Actor, municipality: Any, draft: Draft, contact_email: str) -> None:
+    """The e-mail address news about the request goes to (optional)."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    authorize(actor, municipality, Permission.REQUEST)
+    _own_draft(actor, municipality, draft)
+    contact_email = contact_email.strip()
+    if contact_email:
+        try:
+            validate_email(contact_email)
+        except ValidationError:
+            raise ApplicationError(
+                _("Enter an e-mail address, like name@example.org."), code="invalid_email"
+            ) from None
+    Draft.objects.filter(pk=draft.pk).update(contact_email=contact_email, updated_at=timezone.now())
+    draft.contact_email = contact_email
+
+
+def draft_delete(*, actor: Actor, municipality: Any, draft: Draft) -> None:
+    """The citizen gives up a draft: it goes, with the files added to it."""
+    authorize(actor, municipality, Permission.REQUEST)
+    _own_draft(actor, municipality, draft)
+    try:
+        from eloket.attachments.services import attachments_discard_draft
+    except ImportError:  # pragma: no cover (the attachments app is installed with this one)
+        pass
+    else:
+        attachments_discard_draft(
+            actor=actor, municipality=municipality, draft_token=str(draft.token)
+        )
+    Draft.objects.filter(pk=draft.pk).delete()
+
+
 def draft_submit(*, actor: Actor, municipality: Any, draft: Draft) -> tuple[Case, bool]:
     """Submit a draft whose steps are all done (the "check your answers" page's button)."""
     same_municipality(municipality, draft)
