@@ -40,8 +40,9 @@ from eloket.common.errors import ApplicationError, NotFound
 from eloket.common.forms import id_of
 from eloket.common.permissions import Permission, may
 from eloket.common.uploads import upload_limit
+from eloket.documents.access import case_document_opened
 from eloket.documents.models import IssuedDocument
-from eloket.documents.selectors import case_document_opened, case_documents
+from eloket.documents.selectors import case_documents
 from eloket.documents.services import document_revoke
 from eloket.documents.views import document_download
 from eloket.identity.access import officer_page

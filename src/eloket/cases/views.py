@@ -23,7 +23,8 @@ from eloket.cases.selectors import (
 from eloket.cases.services import case_act, case_message_add, case_request_start
 from eloket.common.errors import ApplicationError
 from eloket.common.uploads import upload_limit
-from eloket.documents.selectors import case_document_opened, case_documents
+from eloket.documents.access import case_document_opened
+from eloket.documents.selectors import case_documents
 from eloket.documents.views import document_download
 from eloket.identity.selectors import citizen_actor_of
 from eloket.tenants.decorators import tenant_page
