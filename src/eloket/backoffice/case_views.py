@@ -47,8 +47,11 @@ from eloket.common.forms import id_of
 from eloket.common.money import format_fee
 from eloket.common.permissions import Permission, may, role_at_least
 from eloket.common.uploads import upload_limit
+from eloket.documents.access import case_document_opened
 from eloket.documents.models import IssuedDocument
+from eloket.documents.selectors import case_documents
 from eloket.documents.services import document_revoke
+from eloket.documents.views import document_download
 from eloket.identity.access import officer_page
 from eloket.identity.models import OfficerRole
 from eloket.outbox.kinds import outbox_kinds
@@ -228,7 +231,11 @@ def request_detail(
         for t in case.case_type.spec.transitions_from(case.status)
         if may_make(actor, tenant, case, t)
     ]
-    context = {**case_context(request, tenant, actor, case), "actions": actions}
+    context = {
+        **case_context(request, tenant, actor, case),
+        "actions": actions,
+        "documents": case_documents(municipality=tenant, case=case),
+    }
     if case.case_type.handler == SERVICE_HANDLER:
         context.update(_service_context(tenant, case, actions, context["files"]))
     return render(request, "backoffice/request.html", context)
@@ -264,6 +271,21 @@ def _service_context(tenant: Municipality, case: Case, actions: list, files: lis
         "decisions": {t.action: t for t in actions if t.action in DECISIONS},
         "actions": [t for t in actions if t.action not in DECISIONS],
     }
+
+
+@require_GET
+@officer_page()
+def request_document(
+    request: HttpRequest, tenant: Municipality, actor: Actor, code: str, document: str
+) -> HttpResponse:
+    """A document made for a request (a service's receipt or decision), for the officers
+    who may handle the request (of its department), as if absent for the others."""
+    case = _officer_case(tenant, actor, code)
+    try:
+        found = case_document_opened(municipality=tenant, actor=actor, case=case, code=document)
+    except ApplicationError as exc:
+        raise Http404(str(exc)) from exc
+    return document_download(found)
 
 
 def _common_action(

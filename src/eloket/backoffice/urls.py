@@ -18,6 +18,11 @@ urlpatterns = [
     path("requests/new", filing_views.request_new, name="request-new"),
     path("requests/<str:code>", case_views.request_detail, name="request"),
     path("requests/<str:code>/act", case_views.request_act, name="request-act"),
+    path(
+        "requests/<str:code>/documents/<str:document>.pdf",
+        case_views.request_document,
+        name="request-document",
+    ),
     path("orders/", case_views.orders, name="orders"),
     path("orders/<str:code>", case_views.order_detail, name="order"),
     path("orders/<str:code>/act", case_views.order_act, name="order-act"),

@@ -28,8 +28,11 @@ class CaseHandler(Plugin):
     # use), and the actions its code relies on (a new version must keep them).
     builtin_code: ClassVar[str] = ""
     required_actions: ClassVar[tuple[str, ...]] = ()
-    # Statuses whose entering runs `on_enter` after the commit.
+    # Statuses whose entering runs `on_enter` after the commit: in the process that made
+    # the step, before it answers (what the person waits for, like an instant
+    # certificate), or for those also in `background_hooks`, by the task worker.
     hooks: ClassVar[frozenset[str]] = frozenset()
+    background_hooks: ClassVar[frozenset[str]] = frozenset()
     # Whether citizens start its requests on the generic "ask" page (certificates have
     # their own order form; a petition's answer is opened by the platform).
     started_by_citizens: ClassVar[bool] = False
@@ -110,6 +113,11 @@ class CaseHandler(Plugin):
     def on_enter(self, case: "Case", change: "StatusChange") -> None:
         """Work that follows entering a status in `hooks`; runs once, after the commit,
         in its own transaction (retried by the outbox when it fails)."""
+
+    def makes_document_on(self, case: "Case", status: str) -> bool:
+        """Whether entering `status` makes a document the requester downloads from the
+        request's page (the status e-mail says so; the document follows the commit)."""
+        return False
 
     def deliverables(self, case: "Case") -> list[tuple[str, str]]:
         """What a delivery sends: (attachment source, reference) pairs."""

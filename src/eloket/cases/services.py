@@ -180,10 +180,11 @@ def _history(
     )
     for listener in case_listeners:
         listener.changed(case, change, requester_told=requester_told)
-    if case.status in case_handlers[case.case_type.handler].hooks:
+    handler = case_handlers[case.case_type.handler]
+    if case.status in handler.hooks:
         outbox_put(
             municipality=case.municipality,
-            kind="case.hook",
+            kind="case.hook.background" if case.status in handler.background_hooks else "case.hook",
             ref=f"case:{case.tracking_code}",
             payload={"change": change.pk},
         )

@@ -23,6 +23,9 @@ from eloket.cases.selectors import (
 from eloket.cases.services import case_act, case_message_add, case_request_start
 from eloket.common.errors import ApplicationError
 from eloket.common.uploads import upload_limit
+from eloket.documents.access import case_document_opened
+from eloket.documents.selectors import case_documents
+from eloket.documents.views import document_download
 from eloket.identity.selectors import citizen_actor_of
 from eloket.tenants.decorators import tenant_page
 from eloket.tenants.links import tenant_reverse
@@ -152,12 +155,34 @@ def request_page(request: HttpRequest, tenant: Municipality, code: str) -> HttpR
             "files": list(case.attachments.filter(message__isnull=True)),
             "message_files": case_handlers[case.case_type.handler].file_rules(case, ""),
             "actions": actions,
+            "documents": case_documents(municipality=tenant, case=case),
             "links": [(label, home + path) for label, path in handler.links(case)],
             "facts": handler.facts(case),
             "sections": handler.sections(case),
             "active": "my",
         },
     )
+
+
+@require_GET
+@never_cache
+@tenant_page
+def request_document(
+    request: HttpRequest, tenant: Municipality, code: str, document: str
+) -> HttpResponse:
+    """A document made for the request (a service's receipt or decision), for its
+    requester; officers open it from the back office."""
+    if not request.user.is_authenticated:
+        return _login_redirect(request)
+    case = _own_case(request, tenant, code)
+    actor = citizen_actor_of(request.user)
+    try:
+        if actor is None:
+            raise ApplicationError(_("This page is for citizens logged in with their eID."))
+        found = case_document_opened(municipality=tenant, actor=actor, case=case, code=document)
+    except ApplicationError as exc:
+        raise Http404(str(exc)) from exc
+    return document_download(found)
 
 
 @upload_limit("ELOKET_ATTACHMENTS_UPLOAD_MAX_BYTES")

@@ -102,6 +102,9 @@ class ServiceHandler(CaseHandler):
     # The decision API maps onto these; a workflow of one's own must keep them.
     required_actions = DECISIONS
     hooks = frozenset({SUBMITTED, APPROVED, REJECTED})
+    # Typst and the seal take longer than the rest of a submission: the receipt and the
+    # decision are made by the task worker, the citizen's answer does not wait for them.
+    background_hooks = hooks
     options_schema = options_schema()
 
     def check_options(self, options: dict[str, Any]) -> None:
@@ -148,6 +151,12 @@ class ServiceHandler(CaseHandler):
         return FileRules(
             accept=f.accept, max_bytes=f.max_size_mb * 1024 * 1024, max_files=f.max_files
         )
+
+    def makes_document_on(self, case: "Case", status: str) -> bool:
+        from eloket.services.documents import ROLE_ON_ENTERING
+
+        role = ROLE_ON_ENTERING.get(status)
+        return bool(role and (case.case_type.options.get("documents") or {}).get(role))
 
     def facts(self, case: "Case") -> list[tuple[str, str]]:
         from django.utils.translation import gettext as _
