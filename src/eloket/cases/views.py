@@ -3,6 +3,7 @@ handler gives), and the generic page of a request (its timeline, messages and th
 actions its type lets the requester take). Thin: the services decide."""
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -199,19 +200,24 @@ def request_act(request: HttpRequest, tenant: Municipality, code: str) -> HttpRe
         action = request.POST.get("action", "")
         text = request.POST.get("text", "").strip()
         files = request.FILES.getlist("files")
-        if action == "message" or text or files:  # words typed go along with any button
-            case_message_add(actor=actor, municipality=tenant, case=case, text=text, files=files)
-        if action == "message":
-            messages.success(request, _("Your message was sent."))
-        else:
-            case_act(
-                actor=actor,
-                municipality=tenant,
-                case=case,
-                action=action,
-                reason=request.POST.get("reason", ""),
-            )
-            messages.success(request, _("Done."))
+        # The message and the step go together, or neither (a refused step keeps no
+        # message that says it was taken).
+        with transaction.atomic():
+            if action == "message" or text or files:  # words typed go along with any button
+                case_message_add(
+                    actor=actor, municipality=tenant, case=case, text=text, files=files
+                )
+            if action != "message":
+                case_act(
+                    actor=actor,
+                    municipality=tenant,
+                    case=case,
+                    action=action,
+                    reason=request.POST.get("reason", ""),
+                )
+        messages.success(
+            request, _("Your message was sent.") if action == "message" else _("Done.")
+        )
     except ApplicationError as exc:
         messages.error(request, str(exc))
     return HttpResponseRedirect(here(request, case))
