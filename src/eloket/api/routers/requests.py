@@ -3,12 +3,18 @@ with its status and timeline, and act on it (the actions its type allows the cal
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from eloket.api.auth import AUTH
-from eloket.api.schemas import Error, RequestActionIn, RequestOut, RequestStartIn
+from eloket.api.schemas import (
+    Error,
+    MessageIn,
+    RequestActionIn,
+    RequestOut,
+    RequestStartIn,
+)
 from eloket.cases.display import case_url, history_text
 from eloket.cases.models import Case
 from eloket.cases.rights import may_make
@@ -19,13 +25,17 @@ from eloket.cases.selectors import (
     messages_of,
     timeline,
 )
-from eloket.cases.services import case_act, case_request_start
+from eloket.cases.services import case_act, case_reply, case_request_start
 from eloket.common.actors import Actor
 from eloket.common.errors import NotFound
 from eloket.common.permissions import PermissionDenied
+from eloket.documents.codes import verification_url
+from eloket.documents.models import IssuedDocument
+from eloket.documents.selectors import case_document_opened, case_documents
 from eloket.identity.access import officer_access
 from eloket.identity.selectors import citizen_actor_of, officer_role_in
 from eloket.identity.sessions import login_reaches
+from eloket.services.selectors import service_request_of
 from eloket.tenants.models import Municipality
 from eloket.tenants.selectors import municipality_get
 
@@ -116,6 +126,49 @@ def request_out(request: HttpRequest, actor: Actor, case: Case) -> dict[str, Any
             for t in case.case_type.spec.transitions_from(case.status)
             if may_make(actor, municipality, case, t)
         ],
+        **service_part(case),
+        "documents": [
+            document_out(request, case, document)
+            for document in case_documents(municipality=municipality, case=case)
+        ],
+    }
+
+
+def service_part(case: Case) -> dict[str, Any]:
+    """A service request's answers and for whom it was filed (other kinds have none)."""
+    record = service_request_of(municipality=case.municipality, case=case)
+    if record is None:
+        return {"answers": None, "on_behalf": None}
+    return {
+        "answers": record.answers,
+        "on_behalf": {"name": record.on_behalf_name, "ground": record.on_behalf_ground}
+        if record.on_behalf_ground
+        else None,
+    }
+
+
+# What a document is to the person who reads the request, whatever its kind's own code
+# (a service's "service_receipt", a certificate's type code).
+PUBLIC_DOCUMENT_KINDS = ("receipt", "decision")
+
+
+def document_kind(case: Case, document: IssuedDocument) -> str:
+    for kind in PUBLIC_DOCUMENT_KINDS:
+        if document.kind == kind or document.kind.endswith(f"_{kind}"):
+            return kind
+    if case.kind == "certificate_order":
+        return "certificate"
+    return document.kind
+
+
+def document_out(request: HttpRequest, case: Case, document: IssuedDocument) -> dict[str, Any]:
+    return {
+        "code": document.display_code,
+        "kind": document_kind(case, document),
+        "status": document.status,
+        "issued_at": document.issued_at,
+        "url": f"{_base(request)}/api/v1/requests/{case.tracking_code}/documents/{document.code}",
+        "verify_url": verification_url(document.code),
     }
 
 
@@ -153,6 +206,53 @@ def request_act(request: HttpRequest, tracking_code: str, payload: RequestAction
     )
     case.refresh_from_db()
     return request_out(request, actor, case)
+
+
+@router.post(
+    "/{tracking_code}/messages",
+    response={201: RequestOut, **ERRORS},
+    summary="Write about a request; the requester's answer when the municipality asked",
+    description=(
+        "For its requester and the officers who handle it. When the request waits for its "
+        "requester (status needs_information), the requester's message is their answer: "
+        "the request returns to the municipality's queue in the same step. 409 wrong_state "
+        "when the request is closed."
+    ),
+)
+def request_message(request: HttpRequest, tracking_code: str, payload: MessageIn) -> Any:
+    actor, case = caller_and_case(request, tracking_code)
+    case = case_reply(actor=actor, municipality=case.municipality, case=case, text=payload.text)
+    return Status(201, request_out(request, actor, case))
+
+
+@router.get(
+    "/{tracking_code}/documents/{document_code}",
+    response={200: None, **ERRORS},
+    summary="A document issued for a request (its sealed PDF)",
+    description=(
+        "For its requester and the officers who handle the request. A document about a "
+        "person is written to their access log when someone else opens it."
+    ),
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "The PDF",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def request_document(request: HttpRequest, tracking_code: str, document_code: str) -> HttpResponse:
+    actor, case = caller_and_case(request, tracking_code)
+    document = case_document_opened(
+        municipality=case.municipality, actor=actor, case=case, code=document_code
+    )
+    response = HttpResponse(bytes(document.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{document.kind}-{document.display_code}.pdf"'
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @start_router.post(
