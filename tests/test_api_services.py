@@ -487,3 +487,9 @@ def test_the_served_answers_schema_accepts_exactly_what_post_accepts(client, jan
     answer = submit(client, jan, answers)
     assert (answer.status_code == 201) == valid, (answers, answer.content)
     assert Case.objects.count() == before + (1 if valid else 0)
+
+
+def test_a_contact_address_that_is_no_email_address_is_refused(client, gent, jan, published):
+    answer = submit(client, jan, GOOD, contact_email="not an address", lang="nl")
+    assert answer.status_code == 400 and answer.json()["code"] == "invalid_email"
+    assert not Case.objects.exists()
