@@ -400,7 +400,9 @@ class RequestActionOut(Schema):
 
 class RequestDocumentOut(Schema):
     code: str = Field(..., description="The document's verification code.")
-    kind: str = Field(..., description="receipt, decision, certificate, …")
+    kind: str = Field(
+        ..., description="receipt or decision (a service's), else a certificate type's code"
+    )
     status: str = Field(..., description="valid, revoked or superseded")
     issued_at: dt.datetime
     url: str = Field(..., description="Where its requester (or an officer) downloads the PDF.")

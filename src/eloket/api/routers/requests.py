@@ -29,9 +29,10 @@ from eloket.cases.services import case_act, case_reply, case_request_start
 from eloket.common.actors import Actor
 from eloket.common.errors import NotFound
 from eloket.common.permissions import PermissionDenied
+from eloket.documents.access import case_document_opened
 from eloket.documents.codes import verification_url
 from eloket.documents.models import IssuedDocument
-from eloket.documents.selectors import case_document_opened, case_documents
+from eloket.documents.selectors import case_documents
 from eloket.identity.access import officer_access
 from eloket.identity.selectors import citizen_actor_of, officer_role_in
 from eloket.identity.sessions import login_reaches
@@ -147,24 +148,20 @@ def service_part(case: Case) -> dict[str, Any]:
     }
 
 
-# What a document is to the person who reads the request, whatever its kind's own code
-# (a service's "service_receipt", a certificate's type code).
-PUBLIC_DOCUMENT_KINDS = ("receipt", "decision")
+# The kind the API names a document by: a service's receipt or decision, else the stored
+# kind (a certificate type's code). The same as `IssuedDocument.api_kind` of the documents
+# work of issue 12 (documents.models.SERVICE_KINDS).
+SERVICE_DOCUMENT_KINDS = {"service_receipt": "receipt", "service_decision": "decision"}
 
 
-def document_kind(case: Case, document: IssuedDocument) -> str:
-    for kind in PUBLIC_DOCUMENT_KINDS:
-        if document.kind == kind or document.kind.endswith(f"_{kind}"):
-            return kind
-    if case.kind == "certificate_order":
-        return "certificate"
-    return document.kind
+def document_kind(document: IssuedDocument) -> str:
+    return SERVICE_DOCUMENT_KINDS.get(document.kind, document.kind)
 
 
 def document_out(request: HttpRequest, case: Case, document: IssuedDocument) -> dict[str, Any]:
     return {
         "code": document.display_code,
-        "kind": document_kind(case, document),
+        "kind": document_kind(document),
         "status": document.status,
         "issued_at": document.issued_at,
         "url": f"{_base(request)}/api/v1/requests/{case.tracking_code}/documents/{document.code}",
