@@ -392,12 +392,6 @@ class RequestStepOut(Schema):
     reason: str
 
 
-class RequestActionOut(Schema):
-    action: str
-    name: str
-    reason_required: bool
-
-
 class RequestDocumentOut(Schema):
     code: str = Field(..., description="The document's verification code.")
     kind: str = Field(
@@ -409,6 +403,12 @@ class RequestDocumentOut(Schema):
     verify_url: str
 
 
+class RequestActionOut(Schema):
+    action: str
+    name: str
+    reason_required: bool
+
+
 class RequestOut(RequestSummaryOut):
     version: int = Field(..., description="The version of the case type it was made under.")
     due_at: dt.datetime
@@ -416,9 +416,6 @@ class RequestOut(RequestSummaryOut):
     overdue: bool
     timeline: list[RequestStepOut]
     messages: list[MessageOut]
-    actions: list[RequestActionOut] = Field(
-        ..., description="What the caller may do now (POST …/actions)."
-    )
     answers: dict[str, Any] | None = Field(
         None, description="A service request's answers (as sent); none for other kinds."
     )
@@ -427,6 +424,9 @@ class RequestOut(RequestSummaryOut):
     )
     documents: list[RequestDocumentOut] = Field(
         ..., description="What the municipality issued for it: a receipt, a decision, …"
+    )
+    actions: list[RequestActionOut] = Field(
+        ..., description="What the caller may do now (POST …/actions)."
     )
 
 
@@ -562,10 +562,6 @@ class BackofficeDecisionIn(Schema):
     reason: FreeText = Field(
         "", max_length=4000, description="Required to reject or to ask for information."
     )
-
-
-class MessageIn(Schema):
-    text: FreeText = Field(..., max_length=4000)
 
 
 class BackofficeRequestOut(RequestOut):

@@ -5,16 +5,10 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Router, Status
+from ninja import Field, Router, Schema, Status
 
 from eloket.api.auth import AUTH
-from eloket.api.schemas import (
-    Error,
-    MessageIn,
-    RequestActionIn,
-    RequestOut,
-    RequestStartIn,
-)
+from eloket.api.schemas import Error, FreeText, RequestActionIn, RequestOut, RequestStartIn
 from eloket.cases.display import case_url, history_text
 from eloket.cases.models import Case
 from eloket.cases.rights import may_make
@@ -44,6 +38,10 @@ router = Router(tags=["requests"], auth=AUTH)
 # Starting one is per municipality (/api/v1/m/{slug}/requests).
 start_router = Router(tags=["requests"], auth=AUTH)
 ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error, 422: Error}
+
+
+class MessageIn(Schema):
+    text: FreeText = Field(..., max_length=4000)
 
 
 def _base(request: HttpRequest) -> str:
@@ -122,15 +120,15 @@ def request_out(request: HttpRequest, actor: Actor, case: Case) -> dict[str, Any
             {"at": m.at, "author": m.author, "text": m.text}
             for m in messages_of(municipality=municipality, case=case)
         ],
-        "actions": [
-            {"action": t.action, "name": t.name(), "reason_required": t.reason_required}
-            for t in case.case_type.spec.transitions_from(case.status)
-            if may_make(actor, municipality, case, t)
-        ],
         **service_part(case),
         "documents": [
             document_out(request, case, document)
             for document in case_documents(municipality=municipality, case=case)
+        ],
+        "actions": [
+            {"action": t.action, "name": t.name(), "reason_required": t.reason_required}
+            for t in case.case_type.spec.transitions_from(case.status)
+            if may_make(actor, municipality, case, t)
         ],
     }
 
