@@ -19,7 +19,7 @@ def case_document_opened(
     """The caller has checked that `actor` may see the case (its requester, or an
     officer who may handle it)."""
     document = case_document(municipality=municipality, case=case, code=code)
-    if document.subject_id is not None:
+    if document.subject is not None:
         record_read_elsewhere(
             municipality=municipality,
             actor=actor,
