@@ -493,3 +493,33 @@ def test_a_contact_address_that_is_no_email_address_is_refused(client, gent, jan
     answer = submit(client, jan, GOOD, contact_email="not an address", lang="nl")
     assert answer.status_code == 400 and answer.json()["code"] == "invalid_email"
     assert not Case.objects.exists()
+
+
+def test_answers_agree_with_the_openapi_schema(client, queue, jan):
+    """What the new operations answer is what their schema says (schemathesis, on demo
+    data, mostly meets 404s here)."""
+    schema = client.get("/api/v1/openapi.json").json()
+    components = schema["components"]["schemas"]
+
+    def check(body, name):
+        jsonschema.validate(body, {"components": schema["components"], **components[name]})
+
+    officer = bearer(queue["general"])
+    detail = f"/api/v1/m/gent/backoffice/requests/{queue['code']}"
+    check(client.get(detail, **officer).json(), "BackofficeRequestOut")
+    check(client.get(f"/api/v1/requests/{queue['code']}", **bearer(jan)).json(), "RequestOut")
+    for row in client.get("/api/v1/m/gent/backoffice/requests", **officer).json()["results"]:
+        check(row, "BackofficeRequestItemOut")
+    for row in client.get("/api/v1/m/gent/services").json():
+        check(row, "ServiceOut")
+    check(client.get("/api/v1/m/gent/services/every_type").json(), "ServiceDefinitionOut")
+    # Free text says which characters are refused, as elsewhere in the API.
+    from eloket.common.text import FREE_TEXT_PATTERN
+
+    for name, field in [
+        ("ServiceRequestIn", "contact_email"),
+        ("OnBehalfIn", "name"),
+        ("BackofficeDecisionIn", "reason"),
+        ("MessageIn", "text"),
+    ]:
+        assert components[name]["properties"][field]["pattern"] == FREE_TEXT_PATTERN, name
