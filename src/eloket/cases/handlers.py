@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from django.utils.translation import get_language
 
 from eloket.common.actors import Actor
+from eloket.common.files import MESSAGE_FILE_RULES, FileRules
 from eloket.common.registry import Plugin, Registry
 
 if TYPE_CHECKING:
@@ -37,6 +38,12 @@ class CaseHandler(Plugin):
         """{"names", "definition", "processing_days", "department"} of the built-in type."""
         return None
 
+    def catalogue_entry(self, case_type: Any) -> Any:
+        """The municipality's catalogue entry for a current, offered case type of this
+        handler (a `tenants.catalogue.CatalogueEntry`), or None for kinds citizens do not
+        start from the catalogue. One query lists every kind for all handlers."""
+        return None
+
     def citizen_path(self, case: "Case") -> str:
         """The requester's page, relative to the municipality's home."""
         return f"requests/{case.tracking_code}"
@@ -46,6 +53,21 @@ class CaseHandler(Plugin):
 
     def links(self, case: "Case") -> list[tuple[str, str]]:
         """More (label, relative path) links shown on the generic request page."""
+        return []
+
+    def facts(self, case: "Case") -> list[tuple[str, str]]:
+        """More (label, value) facts about the request on its requester's page (a fee,
+        for whom it was filed), in the reader's language."""
+        return []
+
+    def sections(self, case: "Case") -> list[dict[str, Any]]:
+        """What was asked, read-only, as [{"title", "rows": [{"label", "value"}]}]."""
+        return []
+
+    def drafts(self, *, municipality: Any, user: Any) -> list[dict[str, Any]]:
+        """Requests of this kind the user began and did not send yet, for "My requests":
+        [{"title", "path" (to continue, relative to the municipality's home),
+        "delete_path", "updated_at", "expires_at"}]."""
         return []
 
     def summary(self, case: "Case", language: str | None = None) -> str:
@@ -93,6 +115,14 @@ class CaseHandler(Plugin):
         """What a delivery sends: (attachment source, reference) pairs."""
         return []
 
+    def file_rules(self, case: "Case", question: str) -> FileRules | None:
+        """What files `question` of the case's form takes (types, size, count), or None
+        when its form asks no such file question. The question "" is a message of the
+        case's thread: PDFs and images by default."""
+        if question:
+            return None
+        return MESSAGE_FILE_RULES
+
     def missing_actions(self, definition: "Definition") -> list[str]:
         return [a for a in self.required_actions if not definition.has_action(a)]
 
@@ -115,6 +145,20 @@ class GenericHandler(CaseHandler):
 
     verbose_name = "generic request"
     started_by_citizens = True
+
+    def catalogue_entry(self, case_type: Any) -> Any:
+        from django.utils.translation import gettext as _
+
+        from eloket.tenants.catalogue import CatalogueEntry
+
+        days = {"n": case_type.processing_days}
+        return CatalogueEntry(
+            title=case_type.name(),
+            description=_("Answered within %(n)d days.") % days
+            if case_type.audience == "anyone"
+            else _("For residents; answered within %(n)d days.") % days,
+            url=f"ask/{case_type.code}",
+        )
 
     def title(self, case: "Case") -> str:
         # Started on the "ask" page, such a request is titled with its kind's name (the

@@ -22,6 +22,7 @@ from eloket.cases.selectors import (
 )
 from eloket.cases.services import case_act, case_message_add, case_request_start
 from eloket.common.errors import ApplicationError
+from eloket.common.uploads import upload_limit
 from eloket.identity.selectors import citizen_actor_of
 from eloket.tenants.decorators import tenant_page
 from eloket.tenants.links import tenant_reverse
@@ -50,11 +51,18 @@ def my_requests(request: HttpRequest, tenant: Municipality) -> HttpResponse:
     if citizen_actor_of(request.user) is None:
         raise Http404(_("This page is for citizens logged in with their eID."))
     cases = list(cases_of_requester(user=request.user)[:100])
+    home = tenant_reverse(request, "web:home")
+    drafts = [
+        {**draft, "url": home + draft["path"], "delete_url": home + draft["delete_path"]}
+        for handler in case_handlers
+        for draft in handler.drafts(municipality=tenant, user=request.user)
+    ]
     return render(
         request,
         "cases/my_requests.html",
         {
             "rows": [(case, here(request, case)) for case in cases],
+            "drafts": drafts,
             "active": "my",
             "subpage": "orders",
         },
@@ -130,23 +138,29 @@ def request_page(request: HttpRequest, tenant: Municipality, code: str) -> HttpR
         if actor is not None and may_make(actor, tenant, case, t)
     ]
     home = tenant_reverse(request, "web:home")
+    handler = case_handlers[case.case_type.handler]
     return render(
         request,
         "cases/request.html",
         {
             "case": case,
             "steps": timeline_rows(list(timeline(municipality=tenant, case=case)), case),
-            "thread": list(messages_of(municipality=tenant, case=case)),
+            "thread": list(
+                messages_of(municipality=tenant, case=case).prefetch_related("attachments")
+            ),
+            # The form's files (the thread's are listed under their messages).
+            "files": list(case.attachments.filter(message__isnull=True)),
+            "message_files": case_handlers[case.case_type.handler].file_rules(case, ""),
             "actions": actions,
-            "links": [
-                (label, home + path)
-                for label, path in case_handlers[case.case_type.handler].links(case)
-            ],
+            "links": [(label, home + path) for label, path in handler.links(case)],
+            "facts": handler.facts(case),
+            "sections": handler.sections(case),
             "active": "my",
         },
     )
 
 
+@upload_limit("ELOKET_ATTACHMENTS_UPLOAD_MAX_BYTES")
 @require_POST
 @tenant_page
 def request_act(request: HttpRequest, tenant: Municipality, code: str) -> HttpResponse:
@@ -159,8 +173,9 @@ def request_act(request: HttpRequest, tenant: Municipality, code: str) -> HttpRe
             raise ApplicationError(_("This is for citizens logged in with their eID."))
         action = request.POST.get("action", "")
         text = request.POST.get("text", "").strip()
-        if action == "message" or text:  # words typed go along with any button
-            case_message_add(actor=actor, municipality=tenant, case=case, text=text)
+        files = request.FILES.getlist("files")
+        if action == "message" or text or files:  # words typed go along with any button
+            case_message_add(actor=actor, municipality=tenant, case=case, text=text, files=files)
         if action == "message":
             messages.success(request, _("Your message was sent."))
         else:
