@@ -22,6 +22,7 @@ from eloket.api.routers import (
     municipalities,
     petitions,
     requests,
+    services,
 )
 from eloket.common.errors import ApplicationError
 from eloket.common.uploads import too_large
@@ -46,6 +47,8 @@ api.add_router("/requests", requests.router)
 api.add_router("/requests", attachments.router)
 api.add_router("", requests.start_router)
 api.add_router("/m", backoffice.router)
+api.add_router("", services.router)
+api.add_router("", services.backoffice_router)
 api.add_router("/demo", demo.router)
 api.add_router("", certificates.router)
 api.add_router("", forum.router)

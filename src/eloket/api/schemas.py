@@ -2,7 +2,7 @@
 
 import datetime as dt
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
 from pydantic import BeforeValidator
@@ -393,6 +393,17 @@ class RequestStepOut(Schema):
     reason: str
 
 
+class RequestDocumentOut(Schema):
+    code: str = Field(..., description="The document's verification code.")
+    kind: str = Field(
+        ..., description="receipt or decision (a service's), else a certificate type's code"
+    )
+    status: str = Field(..., description="valid, revoked or superseded")
+    issued_at: dt.datetime
+    url: str = Field(..., description="Where its requester (or an officer) downloads the PDF.")
+    verify_url: str
+
+
 class RequestActionOut(Schema):
     action: str
     name: str
@@ -418,6 +429,15 @@ class RequestOut(RequestSummaryOut):
     overdue: bool
     timeline: list[RequestStepOut]
     messages: list[MessageOut]
+    answers: dict[str, Any] | None = Field(
+        None, description="A service request's answers (as sent); none for other kinds."
+    )
+    on_behalf: dict[str, str] | None = Field(
+        None, description="{name, ground} when it was filed for someone else."
+    )
+    documents: list[RequestDocumentOut] = Field(
+        ..., description="What the municipality issued for it: a receipt, a decision, …"
+    )
     actions: list[RequestActionOut] = Field(
         ..., description="What the caller may do now (POST …/actions)."
     )
@@ -436,3 +456,134 @@ class RequestStartIn(Schema):
 class RequestActionIn(Schema):
     action: str = Field(..., max_length=40)
     reason: FreeText = Field("", max_length=4000, description="Required by some actions.")
+
+
+# --- Services (issue 12): a municipality's requests defined as data
+
+
+class FeeOut(Schema):
+    amount: float = Field(..., description="0 when the service is free.")
+    currency: str = Field(..., description="EUR or KRW; empty when the service is free.")
+    label: str = Field(..., description="The fee as people read it, in the request's language.")
+
+
+class ServiceOut(Schema):
+    code: str
+    name: str = Field(..., description="In the request's language.")
+    version: int = Field(..., description="The current version; a request keeps its own.")
+    fee: FeeOut
+    processing_days: int = Field(..., description="The statutory time to answer, in days.")
+    url: str = Field(..., description="The form's page, for people.")
+
+
+class ServiceDefinitionOut(Schema):
+    """The definition file of the current version (as `GET .../schemas/service-definition`
+    describes it), with its name in the request's language, its version and the JSON
+    Schema of its answers."""
+
+    code: str
+    name: str
+    version: int
+    names: dict[str, str]
+    department: str
+    processing_days: int
+    audience: str = Field(..., description="residents, adult_residents or anyone")
+    workflow: dict[str, Any] | None = Field(
+        None, description="Only when the service has a workflow of its own."
+    )
+    help: dict[str, str] | None = None
+    fee: dict[str, Any] | None = Field(None, description="{amount, currency}; none when free.")
+    documents: dict[str, Any] | None = None
+    form: dict[str, Any]
+    on_behalf: dict[str, Any] | None = Field(
+        None, description="{grounds}: the grounds on which one may file it for someone else."
+    )
+    answers_schema: dict[str, Any] = Field(
+        ...,
+        description="The JSON Schema (2020-12) of `answers`: every constraint the server "
+        'enforces. File questions carry "x-eloket-file": true (their files go to POST '
+        "/requests/{tracking_code}/attachments); household members "
+        '"x-eloket-source": "household" (a reference from GET /me).',
+    )
+
+
+class OnBehalfIn(Schema):
+    name: FreeText = Field(..., max_length=200, description="For whom the request is filed.")
+    ground: str = Field(
+        ..., max_length=20, description="parent, guardian, notary, architect or mandate"
+    )
+
+
+class ServiceRequestIn(Schema):
+    answers: dict[str, Any] = Field(
+        ..., description="The answers, valid against the service's answers_schema."
+    )
+    contact_email: FreeText = Field("", max_length=254, description="For news about it.")
+    on_behalf: OnBehalfIn | None = Field(
+        None, description="When you file it for someone else (if the service allows it)."
+    )
+
+
+class ServiceRequestCreatedOut(Schema):
+    tracking_code: str
+    status: str
+    url: str = Field(..., description="The request in the API (GET /requests/{tracking_code}).")
+
+
+class BackofficeRequestItemOut(Schema):
+    tracking_code: str
+    kind: str = Field(..., description="The service's (case type's) code.")
+    kind_name: str
+    version: int
+    status: str
+    status_name: str
+    title: str
+    created_at: dt.datetime
+    due_at: dt.datetime
+    overdue: bool
+    assigned_to: str | None = Field(..., description="The officer who handles it.")
+
+    # Read from the case itself, so that a page of the queue is one query (and a count).
+    @staticmethod
+    def resolve_kind_name(obj: Any) -> str:
+        return str(obj.case_type.name())
+
+    @staticmethod
+    def resolve_version(obj: Any) -> int:
+        return int(obj.case_type.version)
+
+    @staticmethod
+    def resolve_status_name(obj: Any) -> str:
+        return str(obj.status_name())
+
+    @staticmethod
+    def resolve_title(obj: Any) -> str:
+        return str(obj.display_title)
+
+    @staticmethod
+    def resolve_overdue(obj: Any) -> bool:
+        return bool(obj.is_overdue)
+
+    @staticmethod
+    def resolve_assigned_to(obj: Any) -> str | None:
+        return obj.assigned_to.username if obj.assigned_to_id else None
+
+
+class BackofficeRequestQuery(Schema):
+    service: str = Field("", max_length=40, description="A service's code, or empty for all.")
+    status: str = Field("", max_length=40, description="A status, or empty for all.")
+
+
+class BackofficeDecisionIn(Schema):
+    decision: Literal["approve", "reject", "request_info"]
+    reason: FreeText = Field(
+        "", max_length=4000, description="Required to reject or to ask for information."
+    )
+
+
+class BackofficeRequestOut(RequestOut):
+    requester: str = Field(..., description="The requester's name.")
+    channel: str | None = Field(
+        None, description="How a service request came in: online, counter, phone or letter."
+    )
+    assigned_to: str | None = Field(..., description="The officer who handles it.")

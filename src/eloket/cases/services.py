@@ -499,6 +499,34 @@ def case_note_add(*, actor: Actor, municipality: Any, case: Case, text: str) -> 
     return note
 
 
+def case_reply(*, actor: Actor, municipality: Any, case: Case, text: str) -> Case:
+    """The requester writes to the municipality. When the case waits for them (an officer
+    asked for information), the message is their answer: the step their workflow gives
+    the requester from that status back to the municipality is made with it, and the
+    case returns to the queue. One transaction: both or neither."""
+    same_municipality(municipality, case)
+    with transaction.atomic():
+        case_message_add(actor=actor, municipality=municipality, case=case, text=text)
+        answer = _answer_transition(case) if actor.kind == ActorKind.CITIZEN else None
+        if answer is not None:
+            case_transition(actor=actor, municipality=municipality, case=case, action=answer)
+    case.refresh_from_db()
+    return case
+
+
+def _answer_transition(case: Case) -> str | None:
+    """The requester's way back from a status that waits for them (a service's `reply`,
+    a certificate order's `resume`): a step to a status the municipality acts on."""
+    spec = case.case_type.spec
+    status = spec.statuses.get(case.status)
+    if status is None or status.final or status.waiting_for != "requester":
+        return None
+    for transition in spec.transitions_from(case.status):
+        if "requester" in transition.by and spec.waits_for_municipality(transition.to):
+            return transition.action
+    return None
+
+
 def case_assign(
     *, actor: Actor, municipality: Any, case: Case, assignee: User | None = None
 ) -> Case:

@@ -145,6 +145,19 @@ def _fingerprint(answers: dict[str, Any], on_behalf: dict[str, str] | None) -> s
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+def _check_email(contact_email: str) -> None:
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    if contact_email.strip():
+        try:
+            validate_email(contact_email.strip())
+        except ValidationError as exc:
+            raise ApplicationError(
+                _("This is not an e-mail address."), code="invalid_email"
+            ) from exc
+
+
 def _check_on_behalf(case_type: CaseType, on_behalf: dict[str, str] | None) -> tuple[str, str]:
     if not on_behalf:
         return "", ""
@@ -203,6 +216,7 @@ def service_request_submit(
     if problems:
         raise InvalidAnswers(problems)
     refuse_hidden_characters(answers, contact_email)
+    _check_email(contact_email)
     on_behalf_name, ground = _check_on_behalf(case_type, on_behalf)
     labels = {
         f.name: household[answers[f.name]]

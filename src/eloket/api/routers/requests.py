@@ -3,12 +3,12 @@ with its status and timeline, and act on it (the actions its type allows the cal
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Router, Status
+from ninja import Field, Router, Schema, Status
 
 from eloket.api.auth import AUTH
-from eloket.api.schemas import Error, RequestActionIn, RequestOut, RequestStartIn
+from eloket.api.schemas import Error, FreeText, RequestActionIn, RequestOut, RequestStartIn
 from eloket.attachments.models import Attachment
 from eloket.attachments.selectors import attachments_of_case
 from eloket.cases.display import case_url, history_text
@@ -21,13 +21,18 @@ from eloket.cases.selectors import (
     messages_of,
     timeline,
 )
-from eloket.cases.services import case_act, case_request_start
+from eloket.cases.services import case_act, case_reply, case_request_start
 from eloket.common.actors import Actor
 from eloket.common.errors import NotFound
 from eloket.common.permissions import PermissionDenied
+from eloket.documents.access import case_document_opened
+from eloket.documents.codes import verification_url
+from eloket.documents.models import IssuedDocument
+from eloket.documents.selectors import case_documents
 from eloket.identity.access import officer_access
 from eloket.identity.selectors import citizen_actor_of, officer_role_in
 from eloket.identity.sessions import login_reaches
+from eloket.services.selectors import service_request_of
 from eloket.tenants.links import municipality_base_url
 from eloket.tenants.models import Municipality
 from eloket.tenants.selectors import municipality_get
@@ -36,6 +41,10 @@ router = Router(tags=["requests"], auth=AUTH)
 # Starting one is per municipality (/api/v1/m/{slug}/requests).
 start_router = Router(tags=["requests"], auth=AUTH)
 ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error, 422: Error}
+
+
+class MessageIn(Schema):
+    text: FreeText = Field(..., max_length=4000)
 
 
 def _base(request: HttpRequest) -> str:
@@ -141,12 +150,51 @@ def request_out(request: HttpRequest, actor: Actor, case: Case) -> dict[str, Any
             {"at": m.at, "author": m.author, "text": m.text}
             for m in messages_of(municipality=municipality, case=case)
         ],
+        **service_part(case),
+        "documents": [
+            document_out(request, case, document)
+            for document in case_documents(municipality=municipality, case=case)
+        ],
         "actions": [
             {"action": t.action, "name": t.name(), "reason_required": t.reason_required}
             for t in case.case_type.spec.transitions_from(case.status)
             if may_make(actor, municipality, case, t)
         ],
         "attachments": attachments_out(request, case, officer=officer),
+    }
+
+
+def service_part(case: Case) -> dict[str, Any]:
+    """A service request's answers and for whom it was filed (other kinds have none)."""
+    record = service_request_of(municipality=case.municipality, case=case)
+    if record is None:
+        return {"answers": None, "on_behalf": None}
+    return {
+        "answers": record.answers,
+        "on_behalf": {"name": record.on_behalf_name, "ground": record.on_behalf_ground}
+        if record.on_behalf_ground
+        else None,
+    }
+
+
+# The kind the API names a document by: a service's receipt or decision, else the stored
+# kind (a certificate type's code). The same as `IssuedDocument.api_kind` of the documents
+# work of issue 12 (documents.models.SERVICE_KINDS).
+SERVICE_DOCUMENT_KINDS = {"service_receipt": "receipt", "service_decision": "decision"}
+
+
+def document_kind(document: IssuedDocument) -> str:
+    return SERVICE_DOCUMENT_KINDS.get(document.kind, document.kind)
+
+
+def document_out(request: HttpRequest, case: Case, document: IssuedDocument) -> dict[str, Any]:
+    return {
+        "code": document.display_code,
+        "kind": document_kind(document),
+        "status": document.status,
+        "issued_at": document.issued_at,
+        "url": f"{_base(request)}/api/v1/requests/{case.tracking_code}/documents/{document.code}",
+        "verify_url": verification_url(document.code),
     }
 
 
@@ -184,6 +232,53 @@ def request_act(request: HttpRequest, tracking_code: str, payload: RequestAction
     )
     case.refresh_from_db()
     return request_out(request, actor, case)
+
+
+@router.post(
+    "/{tracking_code}/messages",
+    response={201: RequestOut, **ERRORS},
+    summary="Write about a request; the requester's answer when the municipality asked",
+    description=(
+        "For its requester and the officers who handle it. When the request waits for its "
+        "requester (status needs_information), the requester's message is their answer: "
+        "the request returns to the municipality's queue in the same step. 409 wrong_state "
+        "when the request is closed."
+    ),
+)
+def request_message(request: HttpRequest, tracking_code: str, payload: MessageIn) -> Any:
+    actor, case = caller_and_case(request, tracking_code)
+    case = case_reply(actor=actor, municipality=case.municipality, case=case, text=payload.text)
+    return Status(201, request_out(request, actor, case))
+
+
+@router.get(
+    "/{tracking_code}/documents/{document_code}",
+    response={200: None, **ERRORS},
+    summary="A document issued for a request (its sealed PDF)",
+    description=(
+        "For its requester and the officers who handle the request. A document about a "
+        "person is written to their access log when someone else opens it."
+    ),
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "The PDF",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def request_document(request: HttpRequest, tracking_code: str, document_code: str) -> HttpResponse:
+    actor, case = caller_and_case(request, tracking_code)
+    document = case_document_opened(
+        municipality=case.municipality, actor=actor, case=case, code=document_code
+    )
+    response = HttpResponse(bytes(document.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{document.kind}-{document.display_code}.pdf"'
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @start_router.post(
