@@ -43,9 +43,7 @@ def check_axe(context, browser, url):  # noqa: F811
     return found
 
 
-def test_an_event_permit_from_the_form_to_a_verified_decision(
-    gent_services, demo_idp, browser, tmp_path
-):
+def test_event_permit_to_a_verified_decision(gent_services, demo_idp, browser, tmp_path):  # noqa: F811
     base = demo_idp
     citizen = browser.new_context(locale="en-GB", java_script_enabled=False, accept_downloads=True)
     page = citizen.new_page()

@@ -180,11 +180,8 @@ def service_part(case: Case) -> dict[str, Any]:
 # The kind the API names a document by: a service's receipt or decision, else the stored
 # kind (a certificate type's code). The same as `IssuedDocument.api_kind` of the documents
 # work of issue 12 (documents.models.SERVICE_KINDS).
-SERVICE_DOCUMENT_KINDS = {"service_receipt": "receipt", "service_decision": "decision"}
-
-
 def document_kind(document: IssuedDocument) -> str:
-    return SERVICE_DOCUMENT_KINDS.get(document.kind, document.kind)
+    return document.api_kind
 
 
 def document_out(request: HttpRequest, case: Case, document: IssuedDocument) -> dict[str, Any]:
