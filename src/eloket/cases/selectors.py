@@ -117,9 +117,7 @@ def case_types_citizens_start(*, municipality: Any) -> list[CaseType]:
     from eloket.cases.handlers import case_handlers
 
     starting = [h.id for h in case_handlers if h.started_by_citizens]
-    kinds = list(
-        case_types_of(municipality=municipality).filter(handler__in=starting, active=True)
-    )
+    kinds = list(case_types_of(municipality=municipality).filter(handler__in=starting, active=True))
     return sorted(kinds, key=lambda kind: kind.name().casefold())
 
 

@@ -28,7 +28,6 @@ from eloket.cases.display import history_text
 from eloket.cases.models import Case
 from eloket.cases.selectors import messages_of, timeline
 from eloket.certificates import services
-from eloket.common.money import format_fee
 from eloket.certificates.handler import OrderStatus
 from eloket.certificates.models import CertificateOrder
 from eloket.certificates.selectors import (
@@ -44,6 +43,7 @@ from eloket.certificates.selectors import (
 )
 from eloket.certificates.views import pdf_response
 from eloket.common.errors import NotFound
+from eloket.common.money import format_fee
 from eloket.common.uploads import read_body
 from eloket.documents.codes import verification_url
 from eloket.documents.ratelimit import check_rate, check_upload_rate

@@ -4,20 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0007_idempotency_per_municipality'),
+        ("cases", "0007_idempotency_per_municipality"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='casetype',
-            name='active',
-            field=models.BooleanField(default=True, help_text='Whether new requests may be made.'),
+            model_name="casetype",
+            name="active",
+            field=models.BooleanField(default=True, help_text="Whether new requests may be made."),
         ),
         migrations.AlterField(
-            model_name='casetype',
-            name='audience',
-            field=models.CharField(choices=[('residents', 'residents of the municipality'), ('anyone', 'anyone with an eID'), ('adult_residents', 'residents of 18 and over')], default='residents', help_text="Who may start one: the municipality's residents, or anyone with an eID (a visitor from another municipality too).", max_length=20),
+            model_name="casetype",
+            name="audience",
+            field=models.CharField(
+                choices=[
+                    ("residents", "residents of the municipality"),
+                    ("anyone", "anyone with an eID"),
+                    ("adult_residents", "residents of 18 and over"),
+                ],
+                default="residents",
+                help_text="Who may start one: the municipality's residents, or anyone with an eID (a visitor from another municipality too).",
+                max_length=20,
+            ),
         ),
     ]

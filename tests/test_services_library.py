@@ -1,0 +1,216 @@
+"""The shipped library of service definitions (issue 12, points 2 and 3): every one
+validates and survives an export/import round trip; `eloket services` and the admin's
+Services pages enable, export and import them, each within its municipality."""
+
+import json
+from io import StringIO
+from pathlib import Path
+
+import pytest
+import yaml
+from django.core.management import CommandError, call_command
+
+from eloket.cases.models import CaseType
+from eloket.common.actors import Actor
+from eloket.services.definition import (
+    service_file_dump,
+    service_file_parse,
+    service_file_problems,
+)
+from eloket.services.library import library_codes, library_definition
+from eloket.services.selectors import service_file, service_version_current
+from eloket.services.services import service_import, service_library_enable
+
+ROOT = Path(__file__).resolve().parents[1]
+LANGUAGES = {"en", "nl", "fr", "de", "ko"}
+SHIPPED = [
+    "building_permit",
+    "bulky_waste_pickup",
+    "civil_complaint",
+    "environmental_permit",
+    "event_permit",
+    "housing_information",
+    "resident_parking_card",
+]
+
+
+def _texts(node, path=""):
+    """Every per-language text object of a definition, with its path."""
+    if isinstance(node, dict):
+        if node and set(node) <= LANGUAGES and all(isinstance(v, str) for v in node.values()):
+            yield path, node
+            return
+        for key, value in node.items():
+            yield from _texts(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _texts(value, f"{path}/{i}")
+
+
+def test_the_library_ships_at_least_seven_definitions():
+    assert set(SHIPPED) <= set(library_codes())
+
+
+@pytest.mark.parametrize("code", SHIPPED)
+def test_every_shipped_definition_validates_in_every_language(code):
+    definition = library_definition(code)
+    assert definition["code"] == code
+    assert service_file_problems(definition) == []
+    texts = list(_texts(definition))
+    assert texts
+    for path, text in texts:
+        assert set(text) == LANGUAGES, f"{code}{path} lacks {LANGUAGES - set(text)}"
+
+
+def test_what_the_issue_asks_of_each_definition():
+    housing = library_definition("housing_information")
+    assert housing["on_behalf"] == {"grounds": ["notary"]}
+    assert housing["documents"]["decision"]["template"] == "information_sheet"
+    fields = {
+        code: {f["name"]: f for s in library_definition(code)["form"]["steps"] for f in s["fields"]}
+        for code in SHIPPED
+    }
+    assert "parcel" in fields["housing_information"]
+    building = library_definition("building_permit")
+    assert building["department"] == "urban_planning"
+    assert fields["building_permit"]["plans"]["type"] == "file"
+    assert fields["building_permit"]["plans"]["max_files"] > 1
+    assert fields["building_permit"]["location"]["coordinates"] is True
+    assert any("condition" in s for s in building["form"]["steps"])
+    assert library_definition("environmental_permit")["department"] == "environment"
+    parking = fields["resident_parking_card"]
+    assert parking["licence_plate"]["pattern"] and parking["licence_plate"]["pattern_help"]
+    assert parking["holder"]["type"] == "household_member"
+    assert library_definition("resident_parking_card")["audience"] == "residents"
+    waste = library_definition("bulky_waste_pickup")
+    assert waste["department"] == "waste" and waste["fee"]["currency"] == "EUR"
+    assert fields["bulky_waste_pickup"]["items"]["multiple"] is True
+    assert fields["bulky_waste_pickup"]["address"]["prefill"] == "address"
+    complaint = library_definition("civil_complaint")
+    assert complaint["department"] == "civil_affairs" and complaint["processing_days"] == 7
+    assert "fee" not in complaint and set(complaint["documents"]) == {"receipt"}
+    assert next(iter(complaint["names"])) == "ko"  # Korean first: Seoul's own service
+
+
+@pytest.mark.parametrize("code", SHIPPED)
+@pytest.mark.parametrize("as_yaml", [False, True])
+def test_round_trip_of_every_shipped_definition(gent, code, as_yaml):
+    actor = Actor.system("test", gent)
+    first, published = service_library_enable(actor=actor, municipality=gent, code=code)
+    assert published and first.version == 1
+    exported = service_file(municipality=gent, case_type=first)
+    text = service_file_dump(exported, as_yaml=as_yaml)
+    parsed, problems = service_file_parse(text, name="x.yaml" if as_yaml else "x.json")
+    assert problems == [] and parsed == exported
+    second = service_import(actor=actor, municipality=gent, content=text.encode())
+    assert second.version == 2 and second.current
+    again = service_file(municipality=gent, case_type=second)
+    assert again == exported
+    # The shipped file comes back as it went in (the case type's defaults filled in).
+    shipped = library_definition(code)
+    assert {k: v for k, v in again.items() if k in shipped} == shipped
+
+
+def test_enable_twice_publishes_once_and_enables_again(gent):
+    actor = Actor.system("test", gent)
+    service_library_enable(actor=actor, municipality=gent, code="event_permit")
+    kind, published = service_library_enable(actor=actor, municipality=gent, code="event_permit")
+    assert not published and kind.version == 1
+    CaseType.objects.filter(pk=kind.pk).update(active=False)
+    kind, published = service_library_enable(actor=actor, municipality=gent, code="event_permit")
+    assert not published and kind.active and kind.version == 1
+
+
+def test_a_citizen_or_clerk_cannot_enable(gent, make_officer):
+    from eloket.common.permissions import PermissionDenied
+    from eloket.identity.models import OfficerRole
+    from eloket.identity.selectors import officer_actor
+
+    clerk = make_officer("clerk", gent)
+    actor = officer_actor(OfficerRole.objects.get(user=clerk))
+    with pytest.raises(PermissionDenied):
+        service_library_enable(actor=actor, municipality=gent, code="event_permit")
+    assert not CaseType.objects.filter(municipality=gent, code="event_permit").exists()
+
+
+def test_an_unreadable_file_names_the_reason():
+    assert service_file_parse(b"")[1][0][0] == "/"
+    assert "JSON" in service_file_parse(b'{"code": ', name="a.json")[1][0][1]
+    assert service_file_parse(b"code: [unclosed", name="a.yaml")[1]
+    assert service_file_parse(b"\xff\xfe", name="a.json")[1]
+
+
+# --- The command line
+
+
+def _run(*args):
+    out, err = StringIO(), StringIO()
+    call_command("services", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_cli_enable_list_export_disable(gent, brugge):
+    out, _err = _run("enable", "event_permit", "--municipality", "gent")
+    assert "Published event_permit (version 1)" in out
+    out, _err = _run("enable", "event_permit", "--municipality", "gent")
+    assert "Enabled event_permit (version 1)" in out
+    out, _err = _run("list", "--municipality", "gent")
+    assert "event_permit" in out and "active" in out
+    out, _err = _run("list")
+    assert "civil_complaint" in out and "gent" in out
+    out, _err = _run("export", "event_permit", "--municipality", "gent")
+    assert json.loads(out)["code"] == "event_permit"
+    out, _err = _run("export", "event_permit", "--municipality", "gent", "--yaml")
+    assert yaml.safe_load(out)["department"] == "events"
+    _run("disable", "event_permit", "--municipality", "gent")
+    assert not service_version_current(municipality=gent, code="event_permit").active
+    _run("enable", "event_permit", "--municipality", "gent")
+    assert service_version_current(municipality=gent, code="event_permit").active
+    # Brugge has none of it.
+    with pytest.raises(CommandError):
+        _run("export", "event_permit", "--municipality", "brugge")
+    with pytest.raises(CommandError):
+        _run("enable", "no_such_service", "--municipality", "gent")
+
+
+def test_cli_import_publishes_the_next_version(gent, tmp_path):
+    _run("enable", "bulky_waste_pickup", "--municipality", "gent")
+    out, _err = _run("export", "bulky_waste_pickup", "--municipality", "gent", "--yaml")
+    edited = yaml.safe_load(out)
+    edited["fee"]["amount"] = 35
+    path = tmp_path / "waste.yaml"
+    path.write_text(yaml.safe_dump(edited, allow_unicode=True), encoding="utf-8")
+    out, _err = _run("import", str(path), "--municipality", "gent")
+    assert "version 2" in out
+    current = service_version_current(municipality=gent, code="bulky_waste_pickup")
+    assert current.version == 2 and current.options["fee"]["amount"] == 35
+
+
+def test_cli_import_of_an_invalid_file_writes_nothing(gent, tmp_path):
+    definition = library_definition("event_permit")
+    definition["processing_days"] = 0
+    definition["form"]["steps"][0]["fields"][0]["type"] = "colour"
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(definition), encoding="utf-8")
+    before = CaseType.objects.count()
+    out, err = StringIO(), StringIO()
+    with pytest.raises(CommandError, match="Nothing was published"):
+        call_command(
+            "services", "import", str(path), "--municipality", "gent", stdout=out, stderr=err
+        )
+    assert "/processing_days:" in err.getvalue()
+    assert "/form/steps/0/fields/0/type:" in err.getvalue()
+    assert CaseType.objects.count() == before
+
+
+def test_cli_exit_status_is_not_zero_for_an_invalid_file(gent, tmp_path):
+    from eloket.services.management.commands.services import Command
+
+    path = tmp_path / "bad.json"
+    path.write_text("{}", encoding="utf-8")
+    with pytest.raises(SystemExit) as exited:
+        Command().run_from_argv(
+            ["eloket", "services", "import", str(path), "--municipality", "gent"]
+        )
+    assert exited.value.code == 1
+    assert not CaseType.objects.filter(municipality=gent).exists()
