@@ -213,4 +213,3 @@ def test_cli_exit_status_is_not_zero_for_an_invalid_file(gent, tmp_path):
             ["eloket", "services", "import", str(path), "--municipality", "gent"]
         )
     assert exited.value.code == 1
-    assert not CaseType.objects.filter(municipality=gent).exists()
