@@ -10,6 +10,7 @@ import pytest
 import yaml
 from django.core.management import CommandError, call_command
 
+from conftest import officer_login_client
 from eloket.cases.models import CaseType
 from eloket.common.actors import Actor
 from eloket.services.definition import (
@@ -213,3 +214,116 @@ def test_cli_exit_status_is_not_zero_for_an_invalid_file(gent, tmp_path):
             ["eloket", "services", "import", str(path), "--municipality", "gent"]
         )
     assert exited.value.code == 1
+
+
+# --- The admin
+
+
+@pytest.fixture
+def admins(gent, brugge, make_officer):
+    return {
+        "gent": make_officer("gent.admin", gent, role="admin"),
+        "brugge": make_officer("brugge.admin", brugge, role="admin"),
+    }
+
+
+def test_admin_library_enables_with_one_click(client, gent, brugge, admins):
+    officer_login_client(client, admins["gent"])
+    page = client.get("/admin/services/service/library/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    for code in SHIPPED:
+        assert f'value="{code}"' in html
+    answer = client.post(
+        "/admin/services/service/library/", {"municipality": gent.pk, "code": "event_permit"}
+    )
+    assert answer.status_code == 302
+    assert service_version_current(municipality=gent, code="event_permit").active
+    listing = client.get("/admin/services/service/").content.decode()
+    assert "event_permit" in listing and "25" in listing
+    # Brugge's library is not Gent's administrator's to use.
+    refused = client.post(
+        "/admin/services/service/library/", {"municipality": brugge.pk, "code": "event_permit"}
+    )
+    assert refused.status_code == 404
+    assert not CaseType.objects.filter(municipality=brugge).exists()
+    assert (
+        client.get(f"/admin/services/service/library/?municipality={brugge.pk}").status_code == 404
+    )
+
+
+def test_admin_import_lists_every_problem_with_its_path(client, gent, admins):
+    officer_login_client(client, admins["gent"])
+    definition = library_definition("bulky_waste_pickup")
+    definition["processing_days"] = 0
+    answer = client.post(
+        "/admin/services/service/import/",
+        {"municipality": gent.pk, "text": json.dumps(definition)},
+    )
+    assert answer.status_code == 200
+    html = answer.content.decode()
+    assert "<code>/processing_days</code>" in html
+    assert not CaseType.objects.filter(municipality=gent).exists()
+    definition["processing_days"] = 14
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile(
+        "waste.yaml", yaml.safe_dump(definition, allow_unicode=True).encode(), "application/yaml"
+    )
+    answer = client.post(
+        "/admin/services/service/import/", {"municipality": gent.pk, "file": upload}
+    )
+    assert answer.status_code == 302
+    assert service_version_current(municipality=gent, code="bulky_waste_pickup").version == 1
+
+
+def test_admin_edit_publishes_a_new_version_and_exports(client, gent, brugge, admins):
+    actor_gent = Actor.system("test", gent)
+    service, _new = service_library_enable(
+        actor=actor_gent, municipality=gent, code="resident_parking_card"
+    )
+    theirs, _new = service_library_enable(
+        actor=Actor.system("test", brugge), municipality=brugge, code="resident_parking_card"
+    )
+    officer_login_client(client, admins["gent"])
+    page = client.get(f"/admin/services/service/{service.pk}/change/")
+    assert page.status_code == 200 and "licence_plate" in page.content.decode()
+    exported = client.get(f"/admin/services/service/{service.pk}/export/")
+    assert exported["Content-Disposition"].startswith("attachment;")
+    definition = json.loads(exported.content)
+    assert definition == service_file(municipality=gent, case_type=service)
+    definition["processing_days"] = 5
+    answer = client.post(
+        f"/admin/services/service/{service.pk}/change/",
+        {"municipality": gent.pk, "text": json.dumps(definition)},
+    )
+    assert answer.status_code == 302
+    current = service_version_current(municipality=gent, code="resident_parking_card")
+    assert current.version == 2 and current.processing_days == 5
+    # Brugge's service: not found for Gent's administrator, whatever the page.
+    for url in ("change/", "export/"):
+        assert client.get(f"/admin/services/service/{theirs.pk}/{url}").status_code in (302, 404)
+    assert "brugge" not in client.get("/admin/services/service/").content.decode().lower()
+    # Posting Brugge as the municipality of Gent's own service changes nothing of Brugge's.
+    client.post(
+        f"/admin/services/service/{current.pk}/change/",
+        {"municipality": brugge.pk, "text": json.dumps(definition)},
+    )
+    assert service_version_current(municipality=brugge, code="resident_parking_card").version == 1
+
+
+def test_admin_disables_and_enables(client, gent, admins):
+    service, _new = service_library_enable(
+        actor=Actor.system("test", gent), municipality=gent, code="event_permit"
+    )
+    officer_login_client(client, admins["gent"])
+    client.post(
+        "/admin/services/service/",
+        {"action": "disable", "_selected_action": [service.pk]},
+    )
+    assert not service_version_current(municipality=gent, code="event_permit").active
+    client.post(
+        "/admin/services/service/",
+        {"action": "enable", "_selected_action": [service.pk]},
+    )
+    assert service_version_current(municipality=gent, code="event_permit").active
