@@ -327,3 +327,50 @@ def test_admin_disables_and_enables(client, gent, admins):
         {"action": "enable", "_selected_action": [service.pk]},
     )
     assert service_version_current(municipality=gent, code="event_permit").active
+
+
+# --- The demo
+
+
+def test_demo_municipalities_offer_library_services_with_department_clerks(db):
+    """Issue 12, point 3: at least seven services, six in Gent, Seoul's civil complaint;
+    every service's department has a demo clerk (whose queue it reaches), the first
+    demo officers keep their logins, and loading again changes nothing."""
+    from eloket.demo.data import MUNICIPALITIES
+    from eloket.demo.offered import DEMO_SERVICES, demo_services_ensure
+    from eloket.demo.services import (
+        _municipality_for,
+        demo_made,
+        demo_officer_list,
+        demo_officers_ensure,
+    )
+    from eloket.identity.models import OfficerRole
+
+    specs = [spec for spec in MUNICIPALITIES if spec.slug in DEMO_SERVICES]
+    for _round in range(2):
+        for spec in specs:
+            municipality, _created = _municipality_for(spec)
+            demo_officers_ensure(municipality)
+            demo_services_ensure(municipality)
+    services = CaseType.objects.filter(handler="service", current=True, active=True)
+    assert services.count() >= 7 and not services.filter(version__gt=1).exists()
+    gent = services.filter(municipality__slug="gent")
+    assert {s.code for s in gent} >= {
+        "event_permit",
+        "building_permit",
+        "environmental_permit",
+        "housing_information",
+        "resident_parking_card",
+        "bulky_waste_pickup",
+    }
+    assert services.filter(municipality__slug="seoul", code="civil_complaint").exists()
+    for service in services:
+        clerks = OfficerRole.objects.filter(
+            municipality=service.municipality, role="clerk", department=service.department
+        )
+        assert clerks.exists(), service.code
+        assert all(demo_made(role.user) for role in clerks)
+    gent_officers = demo_officer_list(gent.first().municipality)
+    usernames = {o["username"] for o in gent_officers}
+    assert {"gent.clerk", "gent.head", "gent.admin", "gent.events", "gent.planning"} <= usernames
+    assert {o["department"] for o in gent_officers} >= {"events", "urban_planning"}
