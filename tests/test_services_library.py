@@ -17,6 +17,7 @@ from eloket.services.definition import (
     service_file_dump,
     service_file_parse,
     service_file_problems,
+    service_file_schema,
 )
 from eloket.services.library import library_codes, library_definition
 from eloket.services.selectors import service_file, service_version_current
@@ -374,3 +375,30 @@ def test_demo_municipalities_offer_library_services_with_department_clerks(db):
     usernames = {o["username"] for o in gent_officers}
     assert {"gent.clerk", "gent.head", "gent.admin", "gent.events", "gent.planning"} <= usernames
     assert {o["department"] for o in gent_officers} >= {"events", "urban_planning"}
+
+
+def test_the_published_json_schema_is_up_to_date():
+    """docs/service-definition.schema.json is `eloket services schema`'s output: run it
+    again after changing services/definition.py."""
+    published = json.loads((ROOT / "docs" / "service-definition.schema.json").read_text())
+    assert published == service_file_schema()
+    out, _err = _run("schema")
+    assert json.loads(out) == published
+
+
+def test_docs_describe_every_key_of_the_format():
+    text = (ROOT / "docs" / "services.md").read_text()
+    schema = service_file_schema()
+    field_keys = schema["properties"]["form"]["properties"]["steps"]["items"]["properties"][
+        "fields"
+    ]["items"]["properties"]
+    for key in [*schema["properties"], *field_keys]:
+        assert f"`{key}`" in text, key
+    from eloket.services.form import FIELD_TYPES
+
+    for field_type in FIELD_TYPES:
+        assert f"`{field_type}`" in text, field_type
+    for code in library_codes():
+        assert f"`{code}`" in text, code
+    readme = (ROOT / "README.md").read_text()
+    assert "docs/services.md" in readme

@@ -2,6 +2,7 @@
 the command line, acting as the platform for that municipality (like `eloket register
 import`). The admin's "Services" pages do the same for a municipality's administrator."""
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
-from eloket.services.definition import service_file_dump
+from eloket.services.definition import service_file_dump, service_file_schema
 from eloket.services.library import library_codes, library_definition
 from eloket.services.selectors import service_file, services_all
 from eloket.services.services import (
@@ -21,6 +22,11 @@ from eloket.services.services import (
 )
 from eloket.tenants.models import Municipality
 from eloket.tenants.selectors import municipality_get, municipality_list
+
+
+def service_schema_text() -> str:
+    """The JSON Schema as docs/service-definition.schema.json holds it."""
+    return json.dumps(service_file_schema(), ensure_ascii=False, indent=2) + "\n"
 
 
 def _municipality(slug: str) -> Municipality:
@@ -55,6 +61,10 @@ class Command(BaseCommand):
         )
         imported.add_argument("file", help="A .json, .yaml or .yml file; - reads stdin.")
         imported.add_argument("--municipality", required=True)
+        sub.add_parser(
+            "schema",
+            help="Print the JSON Schema of a definition file (docs/service-definition.schema.json).",
+        )
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         getattr(self, f"handle_{action}")(**options)
@@ -133,6 +143,9 @@ class Command(BaseCommand):
         except ApplicationError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(service_file_dump(exported, as_yaml=options["yaml"]), ending="")
+
+    def handle_schema(self, **options: Any) -> None:
+        self.stdout.write(service_schema_text(), ending="")
 
     def handle_import(self, **options: Any) -> None:
         municipality = _municipality(options["municipality"])
