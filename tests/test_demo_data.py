@@ -106,6 +106,11 @@ def test_demo_load_is_idempotent(db):
         assert OfficerRole.objects.filter(
             municipality=service.municipality, role="clerk", department=service.department
         ).exists(), service.code
+    # Jan's street party waits in the events queue, once however often the demo loads.
+    from eloket.cases.models import Case
+
+    party = Case.objects.filter(municipality=gent, case_type__code="event_permit")
+    assert party.count() == 1 and party.get().case_type.department == "events"
 
 
 def test_readme_lists_the_real_demo_citizens():
