@@ -256,7 +256,9 @@ def demo_officer_list(municipality: Municipality) -> list[dict[str, str]]:
         .select_related("user")
         .order_by("user__username")
     )
-    order = {"clerk": 0, "head": 1, "admin": 2}
+    # The population office's clerk, head and administrator first; then the clerks of
+    # the departments of its services (issue 12), by username.
+    standard = {f"{municipality.slug}.{suffix}": i for i, (suffix, _r) in enumerate(OFFICER_ROLES)}
     return sorted(
         (
             {
@@ -267,7 +269,7 @@ def demo_officer_list(municipality: Municipality) -> list[dict[str, str]]:
             }
             for r in roles
         ),
-        key=lambda o: order.get(o["role"], 9),
+        key=lambda o: (standard.get(o["username"], len(standard)), o["username"]),
     )
 
 
