@@ -301,6 +301,14 @@ def test_admin_edit_publishes_a_new_version_and_exports(client, gent, brugge, ad
     assert answer.status_code == 302
     current = service_version_current(municipality=gent, code="resident_parking_card")
     assert current.version == 2 and current.processing_days == 5
+    # The edit page keeps the service's code: another code is an import.
+    renamed = {**definition, "code": "parking_card"}
+    answer = client.post(
+        f"/admin/services/service/{current.pk}/change/",
+        {"municipality": gent.pk, "text": json.dumps(renamed)},
+    )
+    assert answer.status_code == 200 and "<code>/code</code>" in answer.content.decode()
+    assert not CaseType.objects.filter(code="parking_card").exists()
     # Brugge's service: not found for Gent's administrator, whatever the page.
     for url in ("change/", "export/"):
         assert client.get(f"/admin/services/service/{theirs.pk}/{url}").status_code in (302, 404)

@@ -21,7 +21,7 @@ from eloket.common.errors import ApplicationError
 from eloket.identity.access import admin_actor
 from eloket.identity.admin import ScopedToMunicipality
 from eloket.identity.admin_site import administered_municipalities
-from eloket.services.definition import service_file_dump
+from eloket.services.definition import service_file_dump, service_file_parse
 from eloket.services.display import fee_label
 from eloket.services.library import library_definitions
 from eloket.services.models import Service
@@ -235,11 +235,27 @@ class ServiceAdmin(ScopedToMunicipality, admin.ModelAdmin):
             )
         problems: list[dict[str, str]] = []
         if request.method == "POST" and form.is_valid():
-            published, problems = self._publish(request, form)
-            if published is not None:
-                return HttpResponseRedirect(
-                    reverse("admin:services_service_change", args=[published.pk])
-                )
+            edited, _unreadable = service_file_parse(form.cleaned_data["text"])
+            if isinstance(edited, dict) and edited.get("code", service.code) != service.code:
+                # Another code is another service: that is an import, not an edit.
+                problems = [
+                    {
+                        "path": "/code",
+                        "message": str(
+                            _(
+                                "A published service keeps its code “%(code)s”: import a "
+                                "definition with another code as a new service."
+                            )
+                            % {"code": service.code}
+                        ),
+                    }
+                ]
+            else:
+                published, problems = self._publish(request, form)
+                if published is not None:
+                    return HttpResponseRedirect(
+                        reverse("admin:services_service_change", args=[published.pk])
+                    )
         return TemplateResponse(
             request,
             "admin/services/service/definition.html",
