@@ -332,6 +332,7 @@ class ServiceAdmin(ScopedToMunicipality, admin.ModelAdmin):
                     "service": service,
                 }
             )
+        entries.sort(key=lambda entry: entry["name"].casefold())
         return TemplateResponse(
             request,
             "admin/services/service/library.html",
