@@ -383,6 +383,21 @@ def test_demo_municipalities_offer_library_services_with_department_clerks(db):
     usernames = {o["username"] for o in gent_officers}
     assert {"gent.clerk", "gent.head", "gent.admin", "gent.events", "gent.planning"} <= usernames
     assert {o["department"] for o in gent_officers} >= {"events", "urban_planning"}
+    # The event permit reaches the events clerk's queue, not the population office's.
+    from eloket.cases.selectors import handled_types
+    from eloket.identity.selectors import officer_actor
+
+    town = gent.first().municipality
+
+    def handles(username):
+        role = OfficerRole.objects.get(user__username=username, municipality=town)
+        kinds = handled_types(municipality=town, actor=officer_actor(role))
+        return set(kinds.filter(handler="service").values_list("code", flat=True))
+
+    assert handles("gent.events") == {"event_permit"}
+    assert handles("gent.planning") == {"building_permit", "housing_information"}
+    assert handles("gent.clerk") == set()
+    assert len(handles("gent.head")) == 6
 
 
 def test_the_published_json_schema_is_up_to_date():
