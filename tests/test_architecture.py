@@ -87,6 +87,8 @@ CHECKS = {
     "authorize": "eloket.common.permissions",
     "authorize_platform": "eloket.common.permissions",
     "check_may_make": "eloket.cases.rights",
+    "check_may_attach": "eloket.attachments.rights",
+    "check_may_attach_to_draft": "eloket.attachments.rights",
     "eligible_person": "eloket.forum.eligibility",
     "petition_eligibility": "eloket.petitions.eligibility",
 }

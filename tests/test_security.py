@@ -1414,21 +1414,22 @@ class TestTheSampleNginxConfiguration:
         )
         # The application's limit and room for the multipart envelope, not more than 1 MB.
         assert largest < int(limit.group(1)) * 1024 * 1024 <= largest + ENVELOPE_BYTES
-        # The Polis imports and the admin's register upload: their own limits, with the
-        # same room.
+        # The Polis imports, the admin's register upload and a request's files: their
+        # own limits, with the same room.
         sizes = [
             int(size) * 1024 * 1024 for size in re.findall(r"client_max_body_size (\d+)m;", main)
         ]
         own_limits = (
             settings.ELOKET_POLIS_UPLOAD_MAX_BYTES,
             settings.ELOKET_REGISTER_UPLOAD_MAX_BYTES,
+            settings.ELOKET_ATTACHMENTS_UPLOAD_MAX_BYTES,
         )
         assert all(
             any(own < size <= own + ENVELOPE_BYTES for own in own_limits)
             for size in sizes
             if size > largest + ENVELOPE_BYTES
         )
-        assert len(sizes) == 4
+        assert len(sizes) == 6
 
     def test_the_docs_point_to_it(self):
         docs = repository() / "docs"

@@ -546,3 +546,60 @@ def test_an_officer_files_a_request_at_the_counter(gent, family, published, make
             answers=GOOD,
             channel="counter",
         )
+
+
+def test_drafts_expire_after_the_configured_days(gent, family, published, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from eloket.common.schedule import periodic_jobs
+
+    settings.ELOKET_DRAFT_DAYS = 2
+    jan = citizen_actor_of(citizen_user(family["Jan"]))
+    draft = draft_start(actor=jan, municipality=gent, code="every_type")
+    assert draft.expires_at - timezone.now() < dt.timedelta(days=2, minutes=1)
+    job = periodic_jobs["service_drafts_expire"]
+    assert job.run(timezone.now() + dt.timedelta(days=1)) == 0
+    assert job.run(timezone.now() + dt.timedelta(days=3)) == 1
+    assert not Draft.objects.exists()
+
+
+def test_an_expired_drafts_files_go_with_it(
+    gent, family, published, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from eloket.attachments.models import Attachment
+    from eloket.attachments.services import attachment_store
+    from test_attachments import pdf_bytes, stored_files, upload
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
+    jan = citizen_actor_of(citizen_user(family["Jan"]))
+    draft = draft_start(actor=jan, municipality=gent, code="every_type")
+    rules = form_of(draft.case_type).file_fields()[0]
+    from eloket.common.files import FileRules
+
+    attachment_store(
+        actor=jan,
+        municipality=gent,
+        upload=upload("plans.pdf", pdf_bytes()),
+        rules=FileRules(accept=rules.accept, max_bytes=10 * 2**20, max_files=2),
+        draft_token=str(draft.token),
+        question="plans",
+    )
+    assert stored_files()
+    with django_capture_on_commit_callbacks(execute=True):
+        from eloket.services.services import drafts_expire
+
+        assert drafts_expire(now=timezone.now() + dt.timedelta(days=31)) == 1
+    assert not Attachment.objects.exists()
+    assert stored_files() == []

@@ -13,6 +13,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from eloket.api.routers import (
+    attachments,
     backoffice,
     certificates,
     demo,
@@ -42,6 +43,7 @@ api = NinjaAPI(
 api.add_router("/municipalities", municipalities.router)
 api.add_router("/me", me.router)
 api.add_router("/requests", requests.router)
+api.add_router("/requests", attachments.router)
 api.add_router("", requests.start_router)
 api.add_router("/m", backoffice.router)
 api.add_router("/demo", demo.router)

@@ -1,6 +1,7 @@
 """Shapes of the API's requests and answers (also the OpenAPI components)."""
 
 import datetime as dt
+import uuid
 from typing import Annotated, Any
 
 from ninja import Field, Schema
@@ -399,6 +400,18 @@ class RequestActionOut(Schema):
     reason_required: bool
 
 
+class AttachmentOut(Schema):
+    id: uuid.UUID
+    question: str = Field(..., description="The form question's name; empty for a message's file.")
+    message: bool = Field(..., description="Whether it came with a message of the thread.")
+    name: str = Field(..., description="The sender's file name, cleaned.")
+    content_type: str = Field(..., description="Read from the content, not the sender's claim.")
+    size: int
+    sha256: str
+    uploaded_at: dt.datetime
+    url: str = Field(..., description="Opens it (for the requester, or the officers' address).")
+
+
 class RequestOut(RequestSummaryOut):
     version: int = Field(..., description="The version of the case type it was made under.")
     due_at: dt.datetime
@@ -408,6 +421,10 @@ class RequestOut(RequestSummaryOut):
     messages: list[MessageOut]
     actions: list[RequestActionOut] = Field(
         ..., description="What the caller may do now (POST …/actions)."
+    )
+    attachments: list[AttachmentOut] = Field(
+        default_factory=list,
+        description="The request's files: its form's and its messages' (POST …/attachments).",
     )
 
 

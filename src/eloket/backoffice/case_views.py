@@ -10,7 +10,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from eloket.attachments.selectors import attachments_of_case
 from eloket.cases.display import case_path, timeline_rows
+from eloket.cases.handlers import case_handlers
 from eloket.cases.models import Case
 from eloket.cases.rights import may_make
 from eloket.cases.selectors import (
@@ -37,6 +39,7 @@ from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError, NotFound
 from eloket.common.forms import id_of
 from eloket.common.permissions import Permission, may
+from eloket.common.uploads import upload_limit
 from eloket.documents.models import IssuedDocument
 from eloket.documents.services import document_revoke
 from eloket.identity.access import officer_page
@@ -115,7 +118,9 @@ def case_context(request: HttpRequest, tenant: Municipality, actor: Actor, case:
         "case": case,
         "steps": timeline_rows(list(timeline(municipality=tenant, case=case)), case),
         "show_actor": True,
-        "thread": list(messages_of(municipality=tenant, case=case)),
+        "thread": list(messages_of(municipality=tenant, case=case).prefetch_related("attachments")),
+        "files": list(attachments_of_case(municipality=tenant, case=case).filter(message=None)),
+        "message_files": case_handlers[case.case_type.handler].file_rules(case, ""),
         "is_open": case.is_open,
         "can_assign": may(actor, tenant, Permission.CASE_ASSIGN),
         "colleagues": _colleagues(tenant),
@@ -156,7 +161,11 @@ def _common_action(
     """Messages and assignment, the same for every kind. False for any other action."""
     if action == "message":
         case_message_add(
-            actor=actor, municipality=tenant, case=case, text=request.POST.get("text", "")
+            actor=actor,
+            municipality=tenant,
+            case=case,
+            text=request.POST.get("text", ""),
+            files=request.FILES.getlist("files"),
         )
         messages.success(request, _("Your message was sent."))
     elif action == "claim":
@@ -173,6 +182,7 @@ def _common_action(
     return True
 
 
+@upload_limit("ELOKET_ATTACHMENTS_UPLOAD_MAX_BYTES")
 @require_POST
 @officer_page()
 def request_act(
@@ -262,6 +272,7 @@ def order_detail(
     )
 
 
+@upload_limit("ELOKET_ATTACHMENTS_UPLOAD_MAX_BYTES")
 @officer_page(module=Module.CERTIFICATES)
 @require_POST
 def order_act(request: HttpRequest, tenant: Municipality, actor: Actor, code: str) -> HttpResponse:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from django.utils.translation import get_language
 
 from eloket.common.actors import Actor
+from eloket.common.files import MESSAGE_FILE_RULES, FileRules
 from eloket.common.registry import Plugin, Registry
 
 if TYPE_CHECKING:
@@ -92,6 +93,14 @@ class CaseHandler(Plugin):
     def deliverables(self, case: "Case") -> list[tuple[str, str]]:
         """What a delivery sends: (attachment source, reference) pairs."""
         return []
+
+    def file_rules(self, case: "Case", question: str) -> FileRules | None:
+        """What files `question` of the case's form takes (types, size, count), or None
+        when its form asks no such file question. The question "" is a message of the
+        case's thread: PDFs and images by default."""
+        if question:
+            return None
+        return MESSAGE_FILE_RULES
 
     def missing_actions(self, definition: "Definition") -> list[str]:
         return [a for a in self.required_actions if not definition.has_action(a)]

@@ -9,6 +9,7 @@ all in one transaction: the hook and the e-mails run after the commit, and are n
 """
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -21,7 +22,7 @@ from django.utils.translation import gettext as _
 from eloket.audit.services import audit_record
 from eloket.cases import messages as texts
 from eloket.cases.codes import new_tracking_code
-from eloket.cases.events import case_listeners
+from eloket.cases.events import case_listeners, message_attachers
 from eloket.cases.handlers import case_handlers
 from eloket.cases.models import Author, Case, CaseMessage, CaseType, StatusChange
 from eloket.cases.rights import check_may_make
@@ -415,8 +416,12 @@ def case_request_start(
 # --- Messages and assignment
 
 
-def case_message_add(*, actor: Actor, municipality: Any, case: Case, text: str) -> CaseMessage:
-    """A message in the case's thread, by its requester or an officer who handles it."""
+def case_message_add(
+    *, actor: Actor, municipality: Any, case: Case, text: str, files: Sequence[Any] = ()
+) -> CaseMessage:
+    """A message in the case's thread, by its requester or an officer who handles it,
+    with `files` (uploads) as its attachments: the message and its files are written
+    together, or nothing is (a refused file refuses the message)."""
     same_municipality(municipality, case)
     if actor.kind == ActorKind.CITIZEN:
         authorize(actor, municipality, Permission.REQUEST)
@@ -430,22 +435,32 @@ def case_message_add(*, actor: Actor, municipality: Any, case: Case, text: str) 
         raise WrongState(_("This request is closed; you can no longer write about it."))
     text = text.strip()
     refuse_hidden_characters(text)
-    if not text:
+    files = [f for f in files if f is not None]
+    if not text and not files:
         raise ApplicationError(_("Write a message first."), code="empty_message")
     if len(text) > MAX_MESSAGE:
         raise ApplicationError(
             _("A message is at most %(n)d characters.") % {"n": MAX_MESSAGE},
             code="message_too_long",
         )
-    return CaseMessage.objects.create(
-        municipality_id=case.municipality_id,
-        case=case,
-        at=timezone.now(),
-        author=author,
-        author_user_id=actor.user_id,
-        author_label=actor.label[:200],
-        text=text,
-    )
+    with transaction.atomic():
+        message = CaseMessage.objects.create(
+            municipality_id=case.municipality_id,
+            case=case,
+            at=timezone.now(),
+            author=author,
+            author_user_id=actor.user_id,
+            author_label=actor.label[:200],
+            text=text,
+        )
+        if files:
+            attacher = message_attachers.get("attachments")
+            if attacher is None:  # pragma: no cover (the attachments app is installed)
+                raise ApplicationError(_("Files cannot be sent here."), code="no_attachments")
+            attacher.attach(
+                actor=actor, municipality=municipality, case=case, message=message, files=files
+            )
+    return message
 
 
 def case_assign(

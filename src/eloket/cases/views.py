@@ -22,6 +22,7 @@ from eloket.cases.selectors import (
 )
 from eloket.cases.services import case_act, case_message_add, case_request_start
 from eloket.common.errors import ApplicationError
+from eloket.common.uploads import upload_limit
 from eloket.identity.selectors import citizen_actor_of
 from eloket.tenants.decorators import tenant_page
 from eloket.tenants.links import tenant_reverse
@@ -136,7 +137,12 @@ def request_page(request: HttpRequest, tenant: Municipality, code: str) -> HttpR
         {
             "case": case,
             "steps": timeline_rows(list(timeline(municipality=tenant, case=case)), case),
-            "thread": list(messages_of(municipality=tenant, case=case)),
+            "thread": list(
+                messages_of(municipality=tenant, case=case).prefetch_related("attachments")
+            ),
+            # The form's files (the thread's are listed under their messages).
+            "files": list(case.attachments.filter(message__isnull=True)),
+            "message_files": case_handlers[case.case_type.handler].file_rules(case, ""),
             "actions": actions,
             "links": [
                 (label, home + path)
@@ -147,6 +153,7 @@ def request_page(request: HttpRequest, tenant: Municipality, code: str) -> HttpR
     )
 
 
+@upload_limit("ELOKET_ATTACHMENTS_UPLOAD_MAX_BYTES")
 @require_POST
 @tenant_page
 def request_act(request: HttpRequest, tenant: Municipality, code: str) -> HttpResponse:
@@ -159,8 +166,9 @@ def request_act(request: HttpRequest, tenant: Municipality, code: str) -> HttpRe
             raise ApplicationError(_("This is for citizens logged in with their eID."))
         action = request.POST.get("action", "")
         text = request.POST.get("text", "").strip()
-        if action == "message" or text:  # words typed go along with any button
-            case_message_add(actor=actor, municipality=tenant, case=case, text=text)
+        files = request.FILES.getlist("files")
+        if action == "message" or text or files:  # words typed go along with any button
+            case_message_add(actor=actor, municipality=tenant, case=case, text=text, files=files)
         if action == "message":
             messages.success(request, _("Your message was sent."))
         else:

@@ -5,6 +5,7 @@ with `ELOKET_DEMO=1`) or `production`. Tests use `eloket.conf.test`, which build
 See docs/configuration.md for every variable.
 """
 
+import importlib.util
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -107,6 +108,7 @@ INSTALLED_APPS = [
     "eloket.register",
     "eloket.identity",
     "eloket.cases",
+    "eloket.attachments",
     "eloket.documents",
     "eloket.certificates",
     "eloket.services",
@@ -244,6 +246,58 @@ WHITENOISE_MAX_AGE = 365 * 24 * 3600 if PRODUCTION else 60
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
+
+# --- Attachments (files citizens and officers send with a request: docs/attachments.md).
+# Private storage, never under MEDIA_URL or any public address: only the attachments
+# views serve them, to the applicant and the officers who handle the request. Local files
+# under var/attachments by default; an S3-compatible bucket when ELOKET_ATTACHMENTS_S3_BUCKET
+# is set (needs the optional extra: pip install 'eloket[s3]').
+ELOKET_ATTACHMENTS_ROOT = Path(env_str("ELOKET_ATTACHMENTS_ROOT") or VAR_DIR / "attachments")
+ELOKET_ATTACHMENTS_S3_BUCKET = env_str("ELOKET_ATTACHMENTS_S3_BUCKET")
+if ELOKET_ATTACHMENTS_S3_BUCKET:
+    if importlib.util.find_spec("storages") is None:
+        raise ImproperlyConfigured(
+            "ELOKET_ATTACHMENTS_S3_BUCKET is set but django-storages is not installed: "
+            "install Eloket with its s3 extra (pip install 'eloket[s3]')."
+        )
+    STORAGES["attachments"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": ELOKET_ATTACHMENTS_S3_BUCKET,
+            "endpoint_url": env_str("ELOKET_ATTACHMENTS_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("ELOKET_ATTACHMENTS_S3_REGION") or None,
+            "access_key": env_str("ELOKET_ATTACHMENTS_S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("ELOKET_ATTACHMENTS_S3_SECRET_ACCESS_KEY") or None,
+            "location": env_str("ELOKET_ATTACHMENTS_S3_PREFIX", "attachments"),
+            # Private objects; never a public or a signed address handed out: the views
+            # stream them after their own checks.
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    STORAGES["attachments"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": str(ELOKET_ATTACHMENTS_ROOT),
+            # An address no URL pattern serves: .url() of an attachment leads nowhere.
+            "base_url": "/attachments-are-not-public/",
+            "directory_permissions_mode": 0o700,
+            "file_permissions_mode": 0o600,
+        },
+    }
+# What one request may upload to the attachment forms and endpoints (all its files
+# together; each file's own limit is its question's), and how long the files of a form
+# draft nobody submits are kept.
+ELOKET_ATTACHMENTS_UPLOAD_MAX_BYTES = env_int(
+    "ELOKET_ATTACHMENTS_UPLOAD_MAX_BYTES", 60 * 1024 * 1024
+)
+# A safety net behind the services' expired-drafts job, which removes a draft's files with
+# the draft: files of a draft that no longer exists, by the age of their last upload.
+ELOKET_ATTACHMENTS_DRAFT_DAYS = env_int(
+    "ELOKET_ATTACHMENTS_DRAFT_DAYS", env_int("ELOKET_DRAFT_DAYS", 30) + 30
+)
 MEDIA_URL = "/media/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Uploads are counted while they arrive and refused (413) once their files pass the limit,
@@ -294,6 +348,9 @@ ELOKET_SESSION_ABSOLUTE_SECONDS = env_int("ELOKET_SESSION_ABSOLUTE_SECONDS", 12 
 SESSION_COOKIE_AGE = ELOKET_SESSION_ABSOLUTE_SECONDS
 # API bearer tokens: how long a new one lives unless asked for less (days).
 ELOKET_API_TOKEN_DAYS = env_int("ELOKET_API_TOKEN_DAYS", 30)
+# A service form's draft is kept this long after it was last saved, then deleted with its
+# files (a daily job).
+ELOKET_DRAFT_DAYS = env_int("ELOKET_DRAFT_DAYS", 30)
 # An officer's token stands in for the second factor: a working day at most.
 ELOKET_OFFICER_TOKEN_HOURS = env_int("ELOKET_OFFICER_TOKEN_HOURS", 8)
 # A status e-mail waits this long; steps in that time make one e-mail (notifications).

@@ -196,6 +196,7 @@ class DataCategory(models.TextChoices):
     HOUSEHOLD = "household", _("household composition")
     EVENTS = "events", _("civil-status acts")
     CERTIFICATE = "certificate", _("data for a certificate")
+    ATTACHMENTS = "attachments", _("files sent with a request")
 
 
 class AccessLogEntry(TenantOwnedModel, AppendOnlyModel):

@@ -122,7 +122,7 @@ class ServiceHandler(CaseHandler):
         return form_of(case.case_type)
 
     def file_rules(self, case: "Case", question: str) -> Any:
-        from eloket.attachments.rules import FileRules
+        from eloket.common.files import FileRules
 
         if not question:
             return super().file_rules(case, question)

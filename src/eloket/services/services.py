@@ -272,7 +272,7 @@ def service_request_submit(
                 on_behalf_ground=ground,
             )
             if draft is not None:
-                _claim_draft_files(draft, case, user_id)
+                _claim_draft_files(actor, municipality, draft, case)
                 Draft.objects.filter(pk=draft.pk).delete()
             if key:
                 IdempotencyRecord.objects.create(
@@ -290,12 +290,12 @@ def service_request_submit(
     return case, True
 
 
-def _claim_draft_files(draft: Draft, case: Case, user_id: int) -> None:
-    try:
-        from eloket.attachments.services import attachments_claim_draft
-    except ImportError:  # pragma: no cover (the attachments app is installed with this one)
-        return
-    attachments_claim_draft(draft_token=str(draft.token), case=case, user_id=user_id)
+def _claim_draft_files(actor: Actor, municipality: Any, draft: Draft, case: Case) -> None:
+    from eloket.attachments.services import attachments_claim_draft
+
+    attachments_claim_draft(
+        actor=actor, municipality=municipality, draft_token=str(draft.token), case=case
+    )
 
 
 def _open(
@@ -417,7 +417,7 @@ def service_request_file_for(
 
 
 def _draft_lifetime() -> dt.timedelta:
-    return dt.timedelta(days=int(getattr(settings, "ELOKET_DRAFT_DAYS", 30)))
+    return dt.timedelta(days=settings.ELOKET_DRAFT_DAYS)
 
 
 def draft_start(
@@ -491,12 +491,12 @@ def draft_save_step(
 
 def _file_problems(draft: Draft, step: Any) -> dict[str, str]:
     """A required file question with no file yet."""
-    try:
-        from eloket.attachments.models import Attachment
-    except ImportError:  # pragma: no cover
-        return {}
+    from eloket.attachments.models import Attachment
+
     have = set(
-        Attachment.objects.filter(draft_token=str(draft.token)).values_list("question", flat=True)
+        Attachment.objects.filter(
+            municipality_id=draft.municipality_id, draft_token=str(draft.token)
+        ).values_list("question", flat=True)
     )
     return {
         f.name: _("Add a file for “%(label)s”.") % {"label": f.label()}
@@ -541,15 +541,21 @@ def draft_submit(*, actor: Actor, municipality: Any, draft: Draft) -> tuple[Case
 
 
 def drafts_expire(*, now: dt.datetime | None = None) -> int:
-    """Delete drafts past their time (and their files); returns how many."""
+    """Delete drafts past their time, and their files; returns how many drafts."""
+    from eloket.attachments.services import attachments_discard_expired_drafts
+    from eloket.tenants.models import Municipality
+
     now = now or timezone.now()
-    expired = list(Draft.objects.filter(expires_at__lt=now).values_list("pk", "token"))
-    try:
-        from eloket.attachments.services import attachments_drop_draft
-    except ImportError:  # pragma: no cover
-        attachments_drop_draft = None
-    for pk, token in expired:
-        if attachments_drop_draft is not None:
-            attachments_drop_draft(draft_token=str(token))
-        Draft.objects.filter(pk=pk).delete()
-    return len(expired)
+    expired = Draft.objects.filter(expires_at__lt=now)
+    count = 0
+    for municipality_id in set(expired.values_list("municipality_id", flat=True)):
+        municipality = Municipality.objects.get(pk=municipality_id)
+        rows = expired.filter(municipality=municipality)
+        tokens = [str(t) for t in rows.values_list("token", flat=True)]
+        attachments_discard_expired_drafts(
+            actor=Actor.system("expired drafts", municipality),
+            municipality=municipality,
+            draft_tokens=tokens,
+        )
+        count += rows.delete()[1].get("services.Draft", 0)
+    return count

@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -86,5 +87,5 @@ def environment(**options: Any) -> Environment:
             "language_name": language_name,
         }
     )
-    env.filters.update({"date": date_filter})
+    env.filters.update({"date": date_filter, "filesize": filesizeformat})
     return env

@@ -9,6 +9,8 @@ from ninja import Router, Status
 
 from eloket.api.auth import AUTH
 from eloket.api.schemas import Error, RequestActionIn, RequestOut, RequestStartIn
+from eloket.attachments.models import Attachment
+from eloket.attachments.selectors import attachments_of_case
 from eloket.cases.display import case_url, history_text
 from eloket.cases.models import Case
 from eloket.cases.rights import may_make
@@ -26,6 +28,7 @@ from eloket.common.permissions import PermissionDenied
 from eloket.identity.access import officer_access
 from eloket.identity.selectors import citizen_actor_of, officer_role_in
 from eloket.identity.sessions import login_reaches
+from eloket.tenants.links import municipality_base_url
 from eloket.tenants.models import Municipality
 from eloket.tenants.selectors import municipality_get
 
@@ -87,6 +90,33 @@ def summary_out(request: HttpRequest, case: Case, *, officer: bool = False) -> d
     }
 
 
+def attachment_out(
+    request: HttpRequest, case: Case, attachment: Attachment, *, officer: bool
+) -> dict[str, Any]:
+    home = municipality_base_url(
+        case.municipality, platform_base_url=f"{request.scheme}://{request.get_host()}"
+    )
+    where = "backoffice/requests" if officer else "requests"
+    return {
+        "id": attachment.public_id,
+        "question": attachment.question,
+        "message": attachment.message_id is not None,
+        "name": attachment.name,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "sha256": attachment.sha256,
+        "uploaded_at": attachment.uploaded_at,
+        "url": f"{home}{where}/{case.tracking_code}/files/{attachment.public_id}",
+    }
+
+
+def attachments_out(request: HttpRequest, case: Case, *, officer: bool) -> list[dict[str, Any]]:
+    return [
+        attachment_out(request, case, a, officer=officer)
+        for a in attachments_of_case(municipality=case.municipality, case=case)
+    ]
+
+
 def request_out(request: HttpRequest, actor: Actor, case: Case) -> dict[str, Any]:
     municipality = case.municipality
     officer = actor.kind == "officer"
@@ -116,6 +146,7 @@ def request_out(request: HttpRequest, actor: Actor, case: Case) -> dict[str, Any
             for t in case.case_type.spec.transitions_from(case.status)
             if may_make(actor, municipality, case, t)
         ],
+        "attachments": attachments_out(request, case, officer=officer),
     }
 
 
