@@ -425,3 +425,110 @@ def test_docs_describe_every_key_of_the_format():
         assert f"`{code}`" in text, code
     readme = (ROOT / "README.md").read_text()
     assert "docs/services.md" in readme
+
+
+ADDRESS = {"street": "Sleepstraat", "number": "12", "postcode": "9000", "city": "Gent"}
+# A complete, valid request for each shipped definition (files aside: attachments).
+EXAMPLES = {
+    "event_permit": {
+        "event_name": "Buurtfeest",
+        "event_kind": "street_party",
+        "event_date": "2027-06-19",
+        "visitors": 150,
+        "location": {"address": ADDRESS},
+        "road_closure": False,
+        "alcohol": True,
+        "strong_drinks": False,
+        "bar_manager": "Jan Peeters",
+        "organiser": "Buurtcomité",
+        "phone": "+32 9 210 10 10",
+        "truthful": True,
+    },
+    "building_permit": {
+        "works_kind": "demolition",
+        "description": "Afbraak van een garage achteraan.",
+        "architect_involved": True,
+        "location": {"address": ADDRESS, "lat": 51.06, "lon": 3.72},
+        "heritage": False,
+        "demolished_volume": 120,
+        "architect_name": "Ilse Martens",
+        "applicant": "Jan Peeters",
+        "phone": "09 210 10 10",
+        "truthful": True,
+    },
+    "environmental_permit": {
+        "company": "Garage Peeters bv",
+        "enterprise_number": "0123.456.789",
+        "activities": ["fuel_storage", "vehicle_repair"],
+        "new_or_change": "new",
+        "installed_power_kw": 45.5,
+        "storage_litres": 5000,
+        "location": {"address": ADDRESS},
+        "neighbours_within_100m": True,
+        "contact_person": "Jan Peeters",
+        "phone": "+32 9 210 10 10",
+        "email": "jan@example.org",
+        "truthful": True,
+    },
+    "housing_information": {
+        "property_address": {"address": ADDRESS},
+        "parcel": "44021A0123/00B000",
+        "property_kind": "house",
+        "owner": "Marcel Goossens",
+        "office_name": "Notariskantoor Maes",
+        "office_address": ADDRESS,
+        "office_email": "notaris@example.org",
+    },
+    "resident_parking_card": {
+        "holder": "7",
+        "licence_plate": "1-ABC-123",
+        "company_car": False,
+        "home": ADDRESS,
+    },
+    "bulky_waste_pickup": {
+        "items": ["furniture", "mattress"],
+        "item_count": 3,
+        "address": ADDRESS,
+        "preferred_date": "2027-01-12",
+    },
+    "civil_complaint": {
+        "category": "noise",
+        "subject": "야간 공사 소음",
+        "details": "매일 밤 11시 이후에도 공사 소음이 계속됩니다.",
+        "has_place": True,
+        "location": {"address": {**ADDRESS, "city": "서울"}},
+        "name": "김민준",
+        "reply_by": "online",
+        "privacy": True,
+    },
+}
+
+
+@pytest.mark.parametrize("code", SHIPPED)
+def test_every_shipped_form_takes_a_complete_request(code):
+    from eloket.services.form import Form
+
+    form = Form(library_definition(code)["form"])
+    assert form.answers_problems(EXAMPLES[code], household={"7"}) == {}
+
+
+def test_shipped_patterns_refuse_what_they_should():
+    from eloket.services.form import Form
+
+    parking = Form(library_definition("resident_parking_card")["form"])
+    wrong = {**EXAMPLES["resident_parking_card"], "licence_plate": "ABCDEFG"}
+    from django.utils import translation
+
+    with translation.override("nl"):
+        problems = parking.answers_problems(wrong, household={"7"})
+    assert problems == {
+        "licence_plate": "Vul de nummerplaat in zoals op het inschrijvingsbewijs, "
+        "bijvoorbeeld 1-ABC-123."
+    }
+    housing = Form(library_definition("housing_information")["form"])
+    wrong = {**EXAMPLES["housing_information"], "parcel": "perceel 12"}
+    assert set(housing.answers_problems(wrong)) == {"parcel"}
+    # A question shown only for a demolition is refused for an extension.
+    building = Form(library_definition("building_permit")["form"])
+    wrong = {**EXAMPLES["building_permit"], "works_kind": "extension"}
+    assert "demolished_volume" in building.answers_problems(wrong)
