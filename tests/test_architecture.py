@@ -64,6 +64,10 @@ ALLOWED: dict[str, str] = {
         "it (officer_role_in, citizen_person_in)"
     ),
     "eloket.tenants.selectors": "municipalities are the tenants themselves",
+    "eloket.petitions.selectors.petitions_changed": (
+        "reads nothing: forgets one municipality's cached petitions list, named by its id "
+        "(called from signals, which have the row, not the municipality)"
+    ),
     "eloket.cases.selectors.case_municipality_id": (
         "tells only which municipality a tracking code belongs to, for addresses without "
         "one (/api/v1/requests/{code}); the case is then read with that municipality"

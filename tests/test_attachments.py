@@ -541,3 +541,89 @@ class TestApi:
         assert "multipart/form-data" in operation["requestBody"]["content"]
         request_out = schema["components"]["schemas"]["RequestOut"]
         assert "attachments" in request_out["properties"]
+
+
+def test_the_cleanup_command_and_the_access_log_words(gent, jan, case, client, family):
+    from django.core.management import call_command
+
+    from eloket.register.access_log import access_refs
+
+    actor = citizen_actor_of(jan)
+    old = attachment_store(
+        actor=actor,
+        municipality=gent,
+        upload=upload("old.pdf", pdf_bytes()),
+        rules=RULES,
+        draft_token=DRAFT,
+        question="plans",
+    )
+    Attachment.objects.filter(pk=old.pk).update(uploaded_at=timezone.now() - dt.timedelta(days=9))
+    out = io.StringIO()
+    call_command("attachments", "cleanup", "--days", "30", stdout=out)
+    assert Attachment.objects.filter(pk=old.pk).exists()
+    call_command("attachments", "cleanup", "--days", "7", stdout=out)
+    assert not Attachment.objects.filter(pk=old.pk).exists()
+    assert "1 file removed" in out.getvalue()
+    # What "case:<code>" stands for in the requester's access log.
+    words = access_refs["case"].describe([case.tracking_code], reader_user_id=jan.pk)
+    assert case.display_code in words[case.tracking_code].text
+    assert words[case.tracking_code].path == f"requests/{case.tracking_code}"
+
+
+def test_a_large_file_through_the_page_is_stored_whole(client, gent, jan, case):
+    """Over Django's in-memory limit (2.5 MB) an upload is a temporary file, which the
+    storage moves into place: checked, hashed and stored all the same."""
+    import os
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+    writer.add_attachment("noise.bin", os.urandom(3 * 1024 * 1024))
+    out = io.BytesIO()
+    writer.write(out)
+    big = out.getvalue()
+    assert len(big) > 3 * 1024 * 1024
+    client.force_login(jan)
+    sent = client.post(
+        f"/gent/requests/{case.tracking_code}/act",
+        {"action": "message", "text": "Big plan", "files": [upload("big.pdf", big)]},
+    )
+    assert sent.status_code == 302
+    attachment = Attachment.objects.get()
+    assert attachment.size == len(big)
+    assert attachment.sha256 == hashlib.sha256(big).hexdigest()
+    response = client.get(file_url(case, attachment))
+    assert b"".join(response.streaming_content) == big
+
+
+def test_a_service_drafts_file_goes_with_its_request(gent, family, private_storage):
+    """With the services app: a file sent for the draft's file question moves onto the
+    request when the draft is submitted, and the question's rules come from its form."""
+    from eloket.cases.handlers import case_handlers
+    from eloket.services.services import draft_save_step, draft_start, draft_submit, service_publish
+    from test_services_core import EVERY_TYPE
+
+    service_publish(actor=Actor.system("test", gent), municipality=gent, definition=EVERY_TYPE)
+    jan = citizen_actor_of(citizen_user(family["Jan"]))
+    draft = draft_start(actor=jan, municipality=gent, code="every_type")
+    first = {"title": "Party", "count": "3", "when": "2027-06-21", "colour": "red", "outdoor": "no"}
+    draft_save_step(actor=jan, municipality=gent, draft=draft, step="first", values=first)
+    draft_save_step(
+        actor=jan, municipality=gent, draft=draft, step="second", values={"agree": "yes"}
+    )
+    rules = FileRules(accept=(PDF,), max_bytes=MESSAGE_FILE_RULES.max_bytes, max_files=2)
+    stored = attachment_store(
+        actor=jan,
+        municipality=gent,
+        upload=upload("plans.pdf", pdf_bytes()),
+        rules=rules,
+        draft_token=str(draft.token),
+        question="plans",
+    )
+    case, _new = draft_submit(actor=jan, municipality=gent, draft=draft)
+    stored.refresh_from_db()
+    assert stored.case == case and stored.draft_token == ""
+    handler = case_handlers[case.case_type.handler]
+    assert tuple(handler.file_rules(case, "plans").accept) == ("application/pdf",)
+    assert handler.file_rules(case, "title") is None

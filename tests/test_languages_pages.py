@@ -44,7 +44,7 @@ READ_ATTRIBUTES = {"alt", "title", "placeholder", "aria-label"}
 # Words every page may hold whatever its language: the platform's name, units, and the
 # languages' own names in the language switch.
 ALWAYS_ALLOWED = {"eloket", "kb", "pdf", "eid", "nederlands", "français", "deutsch"}
-ALWAYS_ALLOWED |= {"english", "한국어", "itsme", "csv", "json", "svg", "png"}
+ALWAYS_ALLOWED |= {"english", "한국어", "itsme", "csv", "json", "svg", "png", "jpeg", "gif", "webp"}
 
 
 def pseudo(text, language):

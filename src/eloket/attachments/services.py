@@ -26,7 +26,7 @@ from eloket.attachments.rights import check_may_attach, check_may_attach_to_draf
 from eloket.attachments.storage import attachment_storage
 from eloket.audit.services import audit_record
 from eloket.cases.models import Case, CaseMessage
-from eloket.common.actors import Actor
+from eloket.common.actors import Actor, ActorKind
 from eloket.common.errors import ApplicationError, NotFound
 from eloket.common.files import FileRules
 from eloket.common.permissions import Permission, PermissionDenied, authorize
@@ -206,11 +206,26 @@ def attachment_store(
 
 
 def attachments_claim_draft(
-    *, actor: Actor, municipality: Any, draft_token: str, case: Case
+    *,
+    draft_token: str,
+    case: Case,
+    actor: Actor | None = None,
+    municipality: Any = None,
+    user_id: int | None = None,
 ) -> int:
-    """Move the files of the citizen's draft onto `case`, which the draft became (call
-    it in the transaction that creates the case). Returns how many files moved."""
+    """Move the files of a citizen's draft onto `case`, which the draft became: call it
+    in the transaction that creates the case. The files must be the requester's own
+    (sent by `actor`, or by `user_id` when the submitting service passes the requester
+    alone). Returns how many files moved."""
     draft_token = draft_token.strip()
+    municipality = municipality if municipality is not None else case.municipality
+    if actor is None:
+        requester = case.requester
+        actor = Actor(
+            kind=ActorKind.CITIZEN,
+            label=requester.get_full_name() or requester.get_username(),
+            user_id=user_id,
+        )
     if not draft_token:
         return 0
     check_may_attach(actor, municipality, case)
@@ -237,7 +252,7 @@ def attachments_claim_draft(
 
 def _remove(attachments: Any) -> int:
     """Delete the rows, then (after the commit) their files."""
-    paths = [a.file.name for a in attachments]
+    paths = [a.file.name for a in attachments if a.file.name]
     with transaction.atomic():
         count, _by_model = Attachment.objects.filter(pk__in=[a.pk for a in attachments]).delete()
         transaction.on_commit(lambda: _delete_files(paths))
@@ -245,7 +260,7 @@ def _remove(attachments: Any) -> int:
 
 
 def attachments_discard_draft(*, actor: Actor, municipality: Any, draft_token: str) -> int:
-    """Remove the files of a draft its citizen deleted (or that expired)."""
+    """Remove the files of a draft its citizen deleted: theirs only."""
     authorize(actor, municipality, Permission.REQUEST)
     rows = list(
         Attachment.objects.filter(
@@ -364,6 +379,6 @@ def attachments_store_answers(
                     question=question,
                 )
     except BaseException:
-        _delete_files([a.file.name for a in stored])
+        _delete_files([a.file.name for a in stored if a.file.name])
         raise
     return stored

@@ -4,6 +4,8 @@ the request or the file exists or not. The file is streamed with the type read f
 content (never the sender's claim), `nosniff`, and a sandboxing Content-Security-Policy:
 a PDF or an image opens in place, anything else is a download."""
 
+from typing import cast
+
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -60,7 +62,8 @@ def citizen_file(
         )
     except ApplicationError as exc:
         raise Http404(str(exc)) from exc
-    return file_response(attachment)
+    # A streaming response: the decorators' types know only HttpResponse.
+    return cast(HttpResponse, file_response(attachment))
 
 
 @require_GET
@@ -85,4 +88,5 @@ def officer_file(
         )
     except ApplicationError as exc:
         raise Http404(str(exc)) from exc
-    return file_response(attachment)
+    # A streaming response: the decorators' types know only HttpResponse.
+    return cast(HttpResponse, file_response(attachment))

@@ -2,27 +2,33 @@
 page of a request (its type's actions as buttons), and certificate orders with their
 subject's register data, decisions, documents and the postal batch."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from eloket.attachments.selectors import attachments_of_case
+from eloket.attachments.services import attachments_store_answers
 from eloket.cases.display import case_path, timeline_rows
 from eloket.cases.handlers import case_handlers
-from eloket.cases.models import Case
+from eloket.cases.models import Case, CaseType
 from eloket.cases.rights import may_make
 from eloket.cases.selectors import (
     case_for_officer,
-    case_types_of,
     cases_of_municipality,
+    departments_of,
+    handled_types,
     messages_of,
+    notes_of,
     timeline,
 )
-from eloket.cases.services import case_act, case_assign, case_message_add
+from eloket.cases.services import case_act, case_assign, case_message_add, case_note_add
 from eloket.certificates import services as certificates
 from eloket.certificates.models import CertificateKind
 from eloket.certificates.selectors import (
@@ -38,15 +44,23 @@ from eloket.certificates.views import pdf_response
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError, NotFound
 from eloket.common.forms import id_of
-from eloket.common.permissions import Permission, may
+from eloket.common.money import format_fee
+from eloket.common.permissions import Permission, may, role_at_least
 from eloket.common.uploads import upload_limit
+from eloket.documents.access import case_document_opened
 from eloket.documents.models import IssuedDocument
+from eloket.documents.selectors import case_documents
 from eloket.documents.services import document_revoke
+from eloket.documents.views import document_download
 from eloket.identity.access import officer_page
 from eloket.identity.models import OfficerRole
 from eloket.outbox.kinds import outbox_kinds
 from eloket.outbox.models import OutboxMessage
 from eloket.outbox.selectors import outbox_messages
+from eloket.services.display import answers_summary
+from eloket.services.handler import DECISIONS, form_of
+from eloket.services.selectors import HANDLER as SERVICE_HANDLER
+from eloket.services.selectors import service_request_of
 from eloket.tenants.links import tenant_reverse
 from eloket.tenants.models import Module, Municipality
 
@@ -76,36 +90,103 @@ def _officer_case(tenant: Municipality, actor: Actor, code: str) -> Case:
 # --- Every kind of request
 
 
+PAGE_SIZE = 25
+
+
+def _page_number(request: HttpRequest) -> int:
+    raw = request.GET.get("page", "1")
+    return max(1, min(int(raw), 10_000)) if raw.isdigit() else 1
+
+
 @require_GET
 @never_cache
 @officer_page()
 def requests(request: HttpRequest, tenant: Municipality, actor: Actor) -> HttpResponse:
+    """The queue: every kind of request the officer may handle, filtered by department
+    (heads and administrators choose; a clerk sees their own department's), service,
+    status, age, overdue and "mine"; 25 rows a page, read in one query."""
+    sees_all = role_at_least(actor.role, "head")
+    handled = list(handled_types(municipality=tenant, actor=actor).filter(current=True))
+    departments = departments_of(municipality=tenant) if sees_all else []
+    department = request.GET.get("department", "")
+    if department not in departments:
+        department = ""
+    kinds = sorted(
+        {t.code: t for t in handled if not department or t.department == department}.values(),
+        key=lambda t: t.name().casefold(),
+    )
     kind = request.GET.get("kind", "")
+    chosen = next((t for t in kinds if t.code == kind), None)
+    kind = chosen.code if chosen else ""
     status = request.GET.get("status", "open")
-    queue = cases_of_municipality(
-        municipality=tenant,
-        actor=actor,
-        kinds=[kind] if kind else None,
-        open_only=status == "open",
-        older_than_days=_age(request),
-        assigned_to=request.user if request.GET.get("mine") == "1" else None,  # type: ignore[arg-type]
-    ).order_by("due_at")
-    home = tenant_reverse(request, "web:home")
+    statuses = list(chosen.spec.statuses) if chosen else []
+    if status not in ("open", "all", *statuses):
+        status = "open"
+    overdue = request.GET.get("overdue") == "1"
+    mine = request.GET.get("mine") == "1"
+    page = _page_number(request)
+    queue = (
+        cases_of_municipality(
+            municipality=tenant,
+            actor=actor,
+            kinds=[kind] if kind else None,
+            statuses=[status] if status in statuses else None,
+            open_only=status == "open",
+            older_than_days=_age(request),
+            assigned_to=request.user if mine else None,  # type: ignore[arg-type]
+            department=department or None,
+            overdue=overdue,
+        )
+        # A certificate order's title names its certificate: read with the row.
+        .select_related("order__certificate_type", "order__subject")
+        .order_by("due_at", "pk")
+    )
+    # One more row than shown tells whether there is a next page, without counting.
+    cases = list(queue[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1])
+    has_next = len(cases) > PAGE_SIZE
+    cases = cases[:PAGE_SIZE]
+    filters = {
+        "department": department,
+        "kind": kind,
+        "status": status,
+        "age": request.GET.get("age", "") if _age(request) else "",
+        "overdue": overdue,
+        "mine": mine,
+    }
+    query = {k: ("1" if v is True else v) for k, v in filters.items() if v}
     return render(
         request,
         "backoffice/requests.html",
         {
-            "rows": [(case, home + case_path(case, officer=True)) for case in queue[:200]],
-            "kinds": [(t.code, t.name()) for t in case_types_of(municipality=tenant)],
-            "filters": {
-                "kind": kind,
-                "status": status,
-                "age": request.GET.get("age", ""),
-                "mine": request.GET.get("mine") == "1",
-            },
+            "rows": [
+                (
+                    case,
+                    tenant_reverse(request, "backoffice:request", code=case.tracking_code),
+                    case.is_overdue,
+                )
+                for case in _sharing_case_types(cases)
+            ],
+            "kinds": [(t.code, t.name()) for t in kinds],
+            "statuses": [(code, chosen.status_name(code)) for code in statuses] if chosen else [],
+            "departments": departments,
+            "own_department": "" if sees_all else actor.department,
+            "filters": filters,
+            "page": page,
+            "previous_url": f"?{urlencode({**query, 'page': page - 1})}" if page > 1 else "",
+            "next_url": f"?{urlencode({**query, 'page': page + 1})}" if has_next else "",
+            "can_file": bool(handled),
             "active": "backoffice",
         },
     )
+
+
+def _sharing_case_types(cases: list[Case]) -> list[Case]:
+    """Rows of the same case type share one CaseType object, so that its definition is
+    parsed once per page rather than once per row."""
+    shared: dict[int, CaseType] = {}
+    for case in cases:
+        case.case_type = shared.setdefault(case.case_type_id, case.case_type)
+    return cases
 
 
 def _described(message: OutboxMessage) -> str:
@@ -121,6 +202,8 @@ def case_context(request: HttpRequest, tenant: Municipality, actor: Actor, case:
         "thread": list(messages_of(municipality=tenant, case=case).prefetch_related("attachments")),
         "files": list(attachments_of_case(municipality=tenant, case=case).filter(message=None)),
         "message_files": case_handlers[case.case_type.handler].file_rules(case, ""),
+        # Internal: officers' pages only, never the citizen's pages or the API.
+        "notes": list(notes_of(municipality=tenant, case=case)),
         "is_open": case.is_open,
         "can_assign": may(actor, tenant, Permission.CASE_ASSIGN),
         "colleagues": _colleagues(tenant),
@@ -148,11 +231,61 @@ def request_detail(
         for t in case.case_type.spec.transitions_from(case.status)
         if may_make(actor, tenant, case, t)
     ]
-    return render(
-        request,
-        "backoffice/request.html",
-        {**case_context(request, tenant, actor, case), "actions": actions},
-    )
+    context = {
+        **case_context(request, tenant, actor, case),
+        "actions": actions,
+        "documents": case_documents(municipality=tenant, case=case),
+    }
+    if case.case_type.handler == SERVICE_HANDLER:
+        context.update(_service_context(tenant, case, actions, context["files"]))
+    return render(request, "backoffice/request.html", context)
+
+
+def _service_context(tenant: Municipality, case: Case, actions: list, files: list) -> dict:
+    """What a service request's page adds: the answers as the version the case was
+    made with reads them, how and for whom it was filed, the fee, each file question
+    with its files (opened in place), and the three decisions apart from the workflow's
+    other steps."""
+    record = service_request_of(municipality=tenant, case=case)
+    if record is None:
+        return {}
+    form = form_of(case.case_type)
+    language = get_language()
+    fee_cents = int(record.fee_amount * 100)
+    return {
+        "service": record,
+        "summary": answers_summary(
+            form=form, answers=record.answers, labels=record.labels, language=language
+        ),
+        "fee": format_fee(fee_cents, record.fee_currency) if fee_cents else "",
+        "filed_by": (record.filed_by.get_full_name() or record.filed_by.username)
+        if record.filed_by
+        else "",
+        "file_questions": [
+            (f, [a for a in files if a.question == f.name])
+            for f in form.fields.values()
+            if f.is_file
+        ],
+        # The form's files are listed under their questions; "Files" keeps the others.
+        "files": [a for a in files if a.question not in form.fields],
+        "decisions": {t.action: t for t in actions if t.action in DECISIONS},
+        "actions": [t for t in actions if t.action not in DECISIONS],
+    }
+
+
+@require_GET
+@officer_page()
+def request_document(
+    request: HttpRequest, tenant: Municipality, actor: Actor, code: str, document: str
+) -> HttpResponse:
+    """A document made for a request (a service's receipt or decision), for the officers
+    who may handle the request (of its department), as if absent for the others."""
+    case = _officer_case(tenant, actor, code)
+    try:
+        found = case_document_opened(municipality=tenant, actor=actor, case=case, code=document)
+    except ApplicationError as exc:
+        raise Http404(str(exc)) from exc
+    return document_download(found)
 
 
 def _common_action(
@@ -168,6 +301,11 @@ def _common_action(
             files=request.FILES.getlist("files"),
         )
         messages.success(request, _("Your message was sent."))
+    elif action == "note":
+        case_note_add(
+            actor=actor, municipality=tenant, case=case, text=request.POST.get("note", "")
+        )
+        messages.success(request, _("Your note was added. Only colleagues read it."))
     elif action == "claim":
         case_assign(actor=actor, municipality=tenant, case=case)
         messages.success(request, _("You handle this request now."))
@@ -191,7 +329,19 @@ def request_act(
     case = _officer_case(tenant, actor, code)
     action = request.POST.get("action", "")
     try:
-        if not _common_action(request, tenant, actor, case, action):
+        if action == "files":
+            stored = attachments_store_answers(
+                actor=actor,
+                municipality=tenant,
+                case=case,
+                files={
+                    name: request.FILES.getlist(name)
+                    for name in request.FILES
+                    if request.FILES.getlist(name)
+                },
+            )
+            messages.success(request, _("Files added: %(n)d.") % {"n": len(stored)})
+        elif not _common_action(request, tenant, actor, case, action):
             case_act(
                 actor=actor,
                 municipality=tenant,

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from eloket.backoffice import case_views, forum_views, outbox_views, petition_views, views
+from eloket.backoffice import (
+    case_views,
+    filing_views,
+    forum_views,
+    outbox_views,
+    petition_views,
+    views,
+)
 
 app_name = "backoffice"
 
@@ -8,8 +15,14 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("persons/", views.person_lookup, name="person-lookup"),
     path("requests/", case_views.requests, name="requests"),
+    path("requests/new", filing_views.request_new, name="request-new"),
     path("requests/<str:code>", case_views.request_detail, name="request"),
     path("requests/<str:code>/act", case_views.request_act, name="request-act"),
+    path(
+        "requests/<str:code>/documents/<str:document>.pdf",
+        case_views.request_document,
+        name="request-document",
+    ),
     path("orders/", case_views.orders, name="orders"),
     path("orders/<str:code>", case_views.order_detail, name="order"),
     path("orders/<str:code>/act", case_views.order_act, name="order-act"),

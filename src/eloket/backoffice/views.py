@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from eloket.cases.selectors import case_types_of, open_counts_by_kind
+from eloket.cases.selectors import handled_types, open_counts_by_kind
 from eloket.certificates.selectors import postal_orders_pending, queue_counts
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
@@ -37,7 +37,10 @@ def home(request: HttpRequest, tenant: Municipality, actor: Actor) -> HttpRespon
             "counts": queue_counts(municipality=tenant, actor=actor) if certificates else {},
             "kinds": [
                 (case_type, open_counts.get(case_type.code, 0))
-                for case_type in case_types_of(municipality=tenant)
+                # Only the kinds this officer handles: another department's are not theirs.
+                for case_type in handled_types(municipality=tenant, actor=actor).filter(
+                    current=True
+                )
             ],
             "postal": (
                 postal_orders_pending(municipality=tenant, actor=actor).count()

@@ -1,8 +1,8 @@
-"""Kinds of request defined by data alone in the municipality's service catalogue: each
-current one a citizen may start links to its "ask" page."""
+"""Kinds of request defined by data in the municipality's service catalogue: each current,
+offered one links to where a citizen starts it (a generic request's "ask" page, a
+service's form), as its handler says (`CaseHandler.catalogue_entry`)."""
 
 from django.db.models.signals import post_delete, post_save
-from django.utils.translation import gettext as _
 
 from eloket.tenants.catalogue import (
     CatalogueEntry,
@@ -18,18 +18,18 @@ class Requests(CatalogueProvider):
     module = ""  # not a module of its own: listed whichever modules are on
 
     def entries(self, municipality: Municipality) -> list[CatalogueEntry]:
-        from eloket.cases.selectors import case_types_citizens_start
+        """Every current, offered kind whose handler gives it an entry (a generic
+        request's "ask" page, a service's form), by name, in one query."""
+        from eloket.cases.handlers import case_handlers
+        from eloket.cases.selectors import case_types_of
 
-        return [
-            CatalogueEntry(
-                title=kind.name(),
-                description=_("Answered within %(n)d days.") % {"n": kind.processing_days}
-                if kind.audience == "anyone"
-                else _("For residents; answered within %(n)d days.") % {"n": kind.processing_days},
-                url=f"ask/{kind.code}",
-            )
-            for kind in case_types_citizens_start(municipality=municipality)
-        ]
+        entries = []
+        for kind in case_types_of(municipality=municipality).filter(active=True):
+            handler = case_handlers.get(kind.handler)
+            entry = handler.catalogue_entry(kind) if handler is not None else None
+            if entry is not None:
+                entries.append(entry)
+        return sorted(entries, key=lambda entry: str(entry.title).casefold())
 
 
 # The catalogue lists these: a change shows on this process's next page at once.

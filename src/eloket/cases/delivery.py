@@ -215,3 +215,14 @@ class CaseHook(OutboxKind):
 
     def describe(self, message: OutboxMessage) -> str:
         return _("the next step of the request")
+
+
+@outbox_kinds.register("case.hook.background")
+class CaseHookInBackground(CaseHook):
+    """The same work, done by the task worker instead of before the answer to the request
+    that made the step: what nobody waits for on that answer (a service's sealed receipt
+    or decision, shown on the request's page a moment later). See
+    `CaseHandler.background_hooks`."""
+
+    verbose_name = "work after a status change, in the background"
+    inline = False

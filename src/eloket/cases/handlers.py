@@ -28,14 +28,23 @@ class CaseHandler(Plugin):
     # use), and the actions its code relies on (a new version must keep them).
     builtin_code: ClassVar[str] = ""
     required_actions: ClassVar[tuple[str, ...]] = ()
-    # Statuses whose entering runs `on_enter` after the commit.
+    # Statuses whose entering runs `on_enter` after the commit: in the process that made
+    # the step, before it answers (what the person waits for, like an instant
+    # certificate), or for those also in `background_hooks`, by the task worker.
     hooks: ClassVar[frozenset[str]] = frozenset()
+    background_hooks: ClassVar[frozenset[str]] = frozenset()
     # Whether citizens start its requests on the generic "ask" page (certificates have
     # their own order form; a petition's answer is opened by the platform).
     started_by_citizens: ClassVar[bool] = False
 
     def builtin(self) -> dict[str, Any] | None:
         """{"names", "definition", "processing_days", "department"} of the built-in type."""
+        return None
+
+    def catalogue_entry(self, case_type: Any) -> Any:
+        """The municipality's catalogue entry for a current, offered case type of this
+        handler (a `tenants.catalogue.CatalogueEntry`), or None for kinds citizens do not
+        start from the catalogue. One query lists every kind for all handlers."""
         return None
 
     def citizen_path(self, case: "Case") -> str:
@@ -47,6 +56,21 @@ class CaseHandler(Plugin):
 
     def links(self, case: "Case") -> list[tuple[str, str]]:
         """More (label, relative path) links shown on the generic request page."""
+        return []
+
+    def facts(self, case: "Case") -> list[tuple[str, str]]:
+        """More (label, value) facts about the request on its requester's page (a fee,
+        for whom it was filed), in the reader's language."""
+        return []
+
+    def sections(self, case: "Case") -> list[dict[str, Any]]:
+        """What was asked, read-only, as [{"title", "rows": [{"label", "value"}]}]."""
+        return []
+
+    def drafts(self, *, municipality: Any, user: Any) -> list[dict[str, Any]]:
+        """Requests of this kind the user began and did not send yet, for "My requests":
+        [{"title", "path" (to continue, relative to the municipality's home),
+        "delete_path", "updated_at", "expires_at"}]."""
         return []
 
     def summary(self, case: "Case", language: str | None = None) -> str:
@@ -90,6 +114,11 @@ class CaseHandler(Plugin):
         """Work that follows entering a status in `hooks`; runs once, after the commit,
         in its own transaction (retried by the outbox when it fails)."""
 
+    def makes_document_on(self, case: "Case", status: str) -> bool:
+        """Whether entering `status` makes a document the requester downloads from the
+        request's page (the status e-mail says so; the document follows the commit)."""
+        return False
+
     def deliverables(self, case: "Case") -> list[tuple[str, str]]:
         """What a delivery sends: (attachment source, reference) pairs."""
         return []
@@ -124,6 +153,20 @@ class GenericHandler(CaseHandler):
 
     verbose_name = "generic request"
     started_by_citizens = True
+
+    def catalogue_entry(self, case_type: Any) -> Any:
+        from django.utils.translation import gettext as _
+
+        from eloket.tenants.catalogue import CatalogueEntry
+
+        days = {"n": case_type.processing_days}
+        return CatalogueEntry(
+            title=case_type.name(),
+            description=_("Answered within %(n)d days.") % days
+            if case_type.audience == "anyone"
+            else _("For residents; answered within %(n)d days.") % days,
+            url=f"ask/{case_type.code}",
+        )
 
     def title(self, case: "Case") -> str:
         # Started on the "ask" page, such a request is titled with its kind's name (the

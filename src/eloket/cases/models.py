@@ -125,6 +125,14 @@ class Case(TenantOwnedModel, TimeStampedModel):
         indexes = [
             models.Index(fields=["municipality", "status", "created_at"]),
             models.Index(fields=["requester", "-created_at"]),
+            # The back office's queues: one service (kind) by status and age, and the
+            # open requests by due date (the default queue, and "overdue").
+            models.Index(fields=["municipality", "kind", "status", "created_at"]),
+            models.Index(
+                fields=["municipality", "due_at"],
+                condition=models.Q(closed_at__isnull=True),
+                name="case_open_by_due",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -206,6 +214,26 @@ class CaseMessage(TenantOwnedModel, AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.author} {self.at:%Y-%m-%d %H:%M}"
+
+
+class CaseNote(TenantOwnedModel, AppendOnlyModel):
+    """An officer's internal note on a case, for colleagues: never shown to the citizen
+    (not on their pages, not in the API, not in e-mails). Written once, like messages,
+    so that what a colleague read stays what was written."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    at = models.DateTimeField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_label = models.CharField(max_length=200)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"note {self.case_id} {self.at:%Y-%m-%d %H:%M}"
 
 
 class IdempotencyRecord(TenantOwnedModel):

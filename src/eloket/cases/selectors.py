@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from eloket.cases.codes import normalise_tracking_code
-from eloket.cases.models import Case, CaseMessage, CaseType, StatusChange
+from eloket.cases.definitions import Definition
+from eloket.cases.models import Case, CaseMessage, CaseNote, CaseType, StatusChange
 from eloket.common.actors import Actor, ActorKind
 from eloket.common.errors import NotFound
 from eloket.common.permissions import Permission, authorize, role_at_least
@@ -79,11 +80,17 @@ def cases_of_municipality(
     open_only: bool = False,
     older_than_days: int | None = None,
     assigned_to: User | None = None,
+    department: str | None = None,
+    overdue: bool = False,
 ) -> QuerySet[Case]:
-    """The municipality's requests; with an officer, only the kinds they may handle."""
+    """The municipality's requests; with an officer, only the kinds they may handle.
+    `department`: only the kinds that department handles; `overdue`: past their due
+    date while waiting for the municipality (`Case.is_overdue`, as a filter)."""
     qs = Case.objects.filter(municipality=municipality).select_related("assigned_to", "case_type")
     if actor is not None:
         qs = qs.filter(case_type__in=handled_types(municipality=municipality, actor=actor))
+    if department is not None:
+        qs = qs.filter(case_type__department=department)
     if kinds:
         qs = qs.filter(kind__in=kinds)
     if statuses:
@@ -94,7 +101,42 @@ def cases_of_municipality(
         qs = qs.filter(created_at__lte=timezone.now() - dt.timedelta(days=older_than_days))
     if assigned_to is not None:
         qs = qs.filter(assigned_to=assigned_to)
+    if overdue:
+        qs = qs.filter(
+            _waiting_for_municipality(municipality),
+            closed_at__isnull=True,
+            due_at__lt=timezone.now(),
+        )
     return qs
+
+
+def _waiting_for_municipality(municipality: Any) -> Q:
+    """The (case type, status) pairs in which a case waits for the municipality, read from
+    the case types' definitions (every version: a case keeps its own). Case types with the
+    same such statuses share one condition, so the filter stays short."""
+    by_statuses: dict[frozenset[str], list[int]] = {}
+    for pk, definition in CaseType.objects.filter(municipality=municipality).values_list(
+        "pk", "definition"
+    ):
+        spec = Definition(definition)
+        waiting = frozenset(code for code in spec.statuses if spec.waits_for_municipality(code))
+        if waiting:
+            by_statuses.setdefault(waiting, []).append(pk)
+    condition = Q(pk__in=[])  # no case type waits: nothing is overdue
+    for statuses, type_ids in by_statuses.items():
+        condition |= Q(case_type_id__in=type_ids, status__in=sorted(statuses))
+    return condition
+
+
+def departments_of(*, municipality: Any) -> list[str]:
+    """The departments whose queues the municipality's kinds of request go to."""
+    return sorted(
+        set(
+            CaseType.objects.filter(municipality=municipality)
+            .exclude(department="")
+            .values_list("department", flat=True)
+        )
+    )
 
 
 def open_counts_by_kind(*, municipality: Any, actor: Actor) -> dict[str, int]:
@@ -135,3 +177,8 @@ def timeline(*, municipality: Any, case: Case) -> QuerySet[StatusChange]:
 
 def messages_of(*, municipality: Any, case: Case) -> QuerySet[CaseMessage]:
     return CaseMessage.objects.filter(municipality=municipality, case=case)
+
+
+def notes_of(*, municipality: Any, case: Case) -> QuerySet[CaseNote]:
+    """The officers' internal notes on a case (never for the citizen's eyes)."""
+    return CaseNote.objects.filter(municipality=municipality, case=case).select_related("author")

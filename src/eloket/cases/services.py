@@ -24,7 +24,7 @@ from eloket.cases import messages as texts
 from eloket.cases.codes import new_tracking_code
 from eloket.cases.events import case_listeners, message_attachers
 from eloket.cases.handlers import case_handlers
-from eloket.cases.models import Author, Case, CaseMessage, CaseType, StatusChange
+from eloket.cases.models import Author, Case, CaseMessage, CaseNote, CaseType, StatusChange
 from eloket.cases.rights import check_may_make
 from eloket.common.actors import Actor, ActorKind
 from eloket.common.errors import ApplicationError, NotFound
@@ -180,10 +180,11 @@ def _history(
     )
     for listener in case_listeners:
         listener.changed(case, change, requester_told=requester_told)
-    if case.status in case_handlers[case.case_type.handler].hooks:
+    handler = case_handlers[case.case_type.handler]
+    if case.status in handler.hooks:
         outbox_put(
             municipality=case.municipality,
-            kind="case.hook",
+            kind="case.hook.background" if case.status in handler.background_hooks else "case.hook",
             ref=f"case:{case.tracking_code}",
             payload={"change": change.pk},
         )
@@ -461,6 +462,41 @@ def case_message_add(
                 actor=actor, municipality=municipality, case=case, message=message, files=files
             )
     return message
+
+
+def case_note_add(*, actor: Actor, municipality: Any, case: Case, text: str) -> CaseNote:
+    """An internal note for colleagues, by an officer who may handle the case. The citizen
+    never sees it; it may be written on a closed case too (why it was decided so)."""
+    same_municipality(municipality, case)
+    if actor.kind != ActorKind.OFFICER:
+        raise PermissionDenied(_("This is for the municipality's officers."))
+    authorize(actor, municipality, Permission.CASE_HANDLE, department=case.case_type.department)
+    text = text.strip()
+    refuse_hidden_characters(text)
+    if not text:
+        raise ApplicationError(_("Write a note first."), code="empty_note")
+    if len(text) > MAX_MESSAGE:
+        raise ApplicationError(
+            _("A note is at most %(n)d characters.") % {"n": MAX_MESSAGE},
+            code="note_too_long",
+        )
+    with transaction.atomic():
+        note = CaseNote.objects.create(
+            municipality_id=case.municipality_id,
+            case=case,
+            at=timezone.now(),
+            author_id=actor.user_id,
+            author_label=actor.label[:200],
+            text=text,
+        )
+        audit_record(
+            actor=actor,
+            municipality=municipality,
+            action="case.note",
+            object_type="case",
+            object_ref=case.tracking_code,
+        )
+    return note
 
 
 def case_assign(

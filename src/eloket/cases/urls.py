@@ -9,4 +9,9 @@ urlpatterns = [
     path("ask/<slug:kind>", views.request_start, name="ask"),
     path("requests/<str:code>", views.request_page, name="request"),
     path("requests/<str:code>/act", views.request_act, name="request-act"),
+    path(
+        "requests/<str:code>/documents/<str:document>.pdf",
+        views.request_document,
+        name="request-document",
+    ),
 ]

@@ -3,6 +3,7 @@ handler gives), and the generic page of a request (its timeline, messages and th
 actions its type lets the requester take). Thin: the services decide."""
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -23,6 +24,9 @@ from eloket.cases.selectors import (
 from eloket.cases.services import case_act, case_message_add, case_request_start
 from eloket.common.errors import ApplicationError
 from eloket.common.uploads import upload_limit
+from eloket.documents.access import case_document_opened
+from eloket.documents.selectors import case_documents
+from eloket.documents.views import document_download
 from eloket.identity.selectors import citizen_actor_of
 from eloket.tenants.decorators import tenant_page
 from eloket.tenants.links import tenant_reverse
@@ -51,11 +55,18 @@ def my_requests(request: HttpRequest, tenant: Municipality) -> HttpResponse:
     if citizen_actor_of(request.user) is None:
         raise Http404(_("This page is for citizens logged in with their eID."))
     cases = list(cases_of_requester(user=request.user)[:100])
+    home = tenant_reverse(request, "web:home")
+    drafts = [
+        {**draft, "url": home + draft["path"], "delete_url": home + draft["delete_path"]}
+        for handler in case_handlers
+        for draft in handler.drafts(municipality=tenant, user=request.user)
+    ]
     return render(
         request,
         "cases/my_requests.html",
         {
             "rows": [(case, here(request, case)) for case in cases],
+            "drafts": drafts,
             "active": "my",
             "subpage": "orders",
         },
@@ -131,6 +142,7 @@ def request_page(request: HttpRequest, tenant: Municipality, code: str) -> HttpR
         if actor is not None and may_make(actor, tenant, case, t)
     ]
     home = tenant_reverse(request, "web:home")
+    handler = case_handlers[case.case_type.handler]
     return render(
         request,
         "cases/request.html",
@@ -144,13 +156,34 @@ def request_page(request: HttpRequest, tenant: Municipality, code: str) -> HttpR
             "files": list(case.attachments.filter(message__isnull=True)),
             "message_files": case_handlers[case.case_type.handler].file_rules(case, ""),
             "actions": actions,
-            "links": [
-                (label, home + path)
-                for label, path in case_handlers[case.case_type.handler].links(case)
-            ],
+            "documents": case_documents(municipality=tenant, case=case),
+            "links": [(label, home + path) for label, path in handler.links(case)],
+            "facts": handler.facts(case),
+            "sections": handler.sections(case),
             "active": "my",
         },
     )
+
+
+@require_GET
+@never_cache
+@tenant_page
+def request_document(
+    request: HttpRequest, tenant: Municipality, code: str, document: str
+) -> HttpResponse:
+    """A document made for the request (a service's receipt or decision), for its
+    requester; officers open it from the back office."""
+    if not request.user.is_authenticated:
+        return _login_redirect(request)
+    case = _own_case(request, tenant, code)
+    actor = citizen_actor_of(request.user)
+    try:
+        if actor is None:
+            raise ApplicationError(_("This page is for citizens logged in with their eID."))
+        found = case_document_opened(municipality=tenant, actor=actor, case=case, code=document)
+    except ApplicationError as exc:
+        raise Http404(str(exc)) from exc
+    return document_download(found)
 
 
 @upload_limit("ELOKET_ATTACHMENTS_UPLOAD_MAX_BYTES")
@@ -167,19 +200,24 @@ def request_act(request: HttpRequest, tenant: Municipality, code: str) -> HttpRe
         action = request.POST.get("action", "")
         text = request.POST.get("text", "").strip()
         files = request.FILES.getlist("files")
-        if action == "message" or text or files:  # words typed go along with any button
-            case_message_add(actor=actor, municipality=tenant, case=case, text=text, files=files)
-        if action == "message":
-            messages.success(request, _("Your message was sent."))
-        else:
-            case_act(
-                actor=actor,
-                municipality=tenant,
-                case=case,
-                action=action,
-                reason=request.POST.get("reason", ""),
-            )
-            messages.success(request, _("Done."))
+        # The message and the step go together, or neither (a refused step keeps no
+        # message that says it was taken).
+        with transaction.atomic():
+            if action == "message" or text or files:  # words typed go along with any button
+                case_message_add(
+                    actor=actor, municipality=tenant, case=case, text=text, files=files
+                )
+            if action != "message":
+                case_act(
+                    actor=actor,
+                    municipality=tenant,
+                    case=case,
+                    action=action,
+                    reason=request.POST.get("reason", ""),
+                )
+        messages.success(
+            request, _("Your message was sent.") if action == "message" else _("Done.")
+        )
     except ApplicationError as exc:
         messages.error(request, str(exc))
     return HttpResponseRedirect(here(request, case))

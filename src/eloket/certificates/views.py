@@ -13,7 +13,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from eloket.cases.display import timeline_rows
-from eloket.cases.selectors import messages_of, timeline
 from eloket.certificates import services
 from eloket.certificates.eligibility import orderable_subjects
 from eloket.certificates.handler import OrderStatus
@@ -24,6 +23,7 @@ from eloket.certificates.selectors import (
     document_opened,
     offered_channels,
     order_for_requester,
+    order_history,
 )
 from eloket.common.errors import ApplicationError
 from eloket.common.money import format_fee
@@ -156,15 +156,15 @@ def order_page(request: HttpRequest, tenant: Municipality, code: str) -> HttpRes
     document = (
         document_of(municipality=tenant, case=case) if case.status in DOCUMENT_READY else None
     )
-    steps = timeline_rows(list(timeline(municipality=tenant, case=case)), case)
+    history, thread = order_history(municipality=tenant, case=case)
     return render(
         request,
         "certificates/order.html",
         {
             "case": case,
             "order": order,
-            "steps": steps,
-            "thread": list(messages_of(municipality=tenant, case=case)),
+            "steps": timeline_rows(history, case),
+            "thread": thread,
             "document": document,
             "is_open": case.is_open,
             "fee": format_fee(order.fee_cents, order.currency),

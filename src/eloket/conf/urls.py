@@ -19,6 +19,7 @@ urlpatterns = [
     path("<slug:municipality>/", include("eloket.web.urls")),
     path("<slug:municipality>/", include("eloket.identity.urls_tenant")),
     path("<slug:municipality>/", include("eloket.cases.urls")),
+    path("<slug:municipality>/", include("eloket.services.urls")),
     path("<slug:municipality>/", include("eloket.attachments.urls")),
     path("<slug:municipality>/", include("eloket.certificates.urls")),
     path("<slug:municipality>/", include("eloket.forum.urls")),

@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("eloket.web.urls")),
     path("", include("eloket.identity.urls_tenant")),
     path("", include("eloket.cases.urls")),
+    path("", include("eloket.services.urls")),
     path("", include("eloket.attachments.urls")),
     path("", include("eloket.certificates.urls")),
     path("", include("eloket.forum.urls")),

@@ -358,6 +358,7 @@ def gent_petition(municipality: Municipality) -> Any:
     from eloket.identity.selectors import citizen_actor_of
     from eloket.identity.services import citizen_account
     from eloket.petitions.models import CoInitiator, Petition, PetitionRules, Signature
+    from eloket.petitions.selectors import petitions_changed
     from eloket.petitions.services import petition_admit, petition_start, petition_submit
 
     if Petition.objects.filter(municipality=municipality).exists():
@@ -396,6 +397,7 @@ def gent_petition(municipality: Municipality) -> Any:
             municipality=municipality, petition=petition, user=user, person_ref=person.pk
         )
     Petition.objects.filter(pk=petition.pk).update(signature_count=37)
+    petitions_changed(petition.municipality_id)
     return petition
 
 

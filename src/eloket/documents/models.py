@@ -10,6 +10,11 @@ from eloket.common.models import ActedBy, AppendOnlyModel, TenantOwnedModel
 CODE_ALPHABET = "23456789BCDFGHJKMNPQRSTVWXZ"
 
 
+# The documents services produce (services/documents.py), by stored kind, and the kind
+# the API and the pages name them by; any other kind is a certificate type's code.
+SERVICE_KINDS = {"service_receipt": "receipt", "service_decision": "decision"}
+
+
 class DocumentStatus(models.TextChoices):
     VALID = "valid", _("valid")
     REVOKED = "revoked", _("revoked")
@@ -58,6 +63,11 @@ class IssuedDocument(TenantOwnedModel):
     @property
     def display_code(self) -> str:
         return "-".join(self.code[i : i + 4] for i in range(0, len(self.code), 4))
+
+    @property
+    def api_kind(self) -> str:
+        """`receipt`, `decision` (a service's documents) or a certificate type's code."""
+        return SERVICE_KINDS.get(self.kind, self.kind)
 
 
 class DocumentStatusChange(TenantOwnedModel, AppendOnlyModel, ActedBy):

@@ -1,7 +1,11 @@
-"""Certificates rendered with typst: one template per certificate type
-(`typst/certificates/<type>.typ`) on a common frame (`typst/base.typ`), with the wording of
-each language in `typst/lang/<language>.json`. PDF/A-2b, fonts bundled with typst, no
-network (no `@preview` packages).
+"""Documents rendered with typst: one template per certificate type
+(`typst/certificates/<type>.typ`) and per document a service produces
+(`typst/services/<template>.typ`: receipt, decision, information sheet), on a common frame
+(`typst/base.typ`), with the wording of each language in `typst/lang/<language>.json`.
+PDF/A-2b, no network (no `@preview` packages). Fonts: those embedded in typst (Libertinus
+Serif, DejaVu Sans Mono), which have no Hangul, and a subset of Noto Sans CJK KR
+(`typst/fonts/`, SIL OFL 1.1: Latin, Hangul syllables and jamo, about 1.4 MB a weight,
+made by scripts/korean_font_subset.py) that typst falls back to for Korean text.
 
 Compilers are kept warm, one per template, and used under a lock (a compiler is not
 meant for two threads at once).
@@ -10,6 +14,7 @@ meant for two threads at once).
 import base64
 import datetime as dt
 import json
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -21,19 +26,35 @@ from eloket.tenants.models import Municipality
 
 TEMPLATES = Path(__file__).resolve().parent / "typst"
 LANGUAGES = ("nl", "fr", "de", "en")
+FONTS = TEMPLATES / "fonts"
+# A template is a certificate type's code, or "<folder>/<name>" in one of these folders.
+TEMPLATE_NAME = re.compile(r"^(?:services/)?[a-z][a-z0-9_]{0,39}$")
 
 _compilers: dict[str, tuple[typst.Compiler, threading.Lock]] = {}
 _registry_lock = threading.Lock()
 
 
-def _compiler(kind: str) -> tuple[typst.Compiler, threading.Lock]:
+def template_path(template: str) -> Path:
+    """The typst file of a template: `residence` is a certificate's, `services/receipt`
+    one of the documents services produce."""
+    if not TEMPLATE_NAME.match(template):
+        raise ValueError(f"no template for {template!r}")
+    if "/" in template:
+        return TEMPLATES / f"{template}.typ"
+    return TEMPLATES / "certificates" / f"{template}.typ"
+
+
+def _compiler(template: str) -> tuple[typst.Compiler, threading.Lock]:
     with _registry_lock:
-        if kind not in _compilers:
-            path = TEMPLATES / "certificates" / f"{kind}.typ"
+        if template not in _compilers:
+            path = template_path(template)
             if not path.exists():
-                raise ValueError(f"no template for {kind!r}")
-            _compilers[kind] = (typst.Compiler(str(path), root=str(TEMPLATES)), threading.Lock())
-        return _compilers[kind]
+                raise ValueError(f"no template for {template!r}")
+            _compilers[template] = (
+                typst.Compiler(str(path), root=str(TEMPLATES), font_paths=[str(FONTS)]),
+                threading.Lock(),
+            )
+        return _compilers[template]
 
 
 def qr_svg(url: str) -> str:
@@ -59,9 +80,10 @@ def qr_svg(url: str) -> str:
     )
 
 
-def render_pdf(kind: str, data: dict[str, Any], *, issued_at: dt.datetime) -> bytes:
-    """A PDF/A-2b document of `kind` from `data` (see certificates/content.py)."""
-    compiler, lock = _compiler(kind)
+def render_pdf(template: str, data: dict[str, Any], *, issued_at: dt.datetime) -> bytes:
+    """A PDF/A-2b document from `template` (see `template_path`) and `data` (see
+    certificates/content.py, services/documents.py)."""
+    compiler, lock = _compiler(template)
     with lock:
         pdf = compiler.compile(
             sys_inputs={"data": json.dumps(data, ensure_ascii=False)},

@@ -41,8 +41,10 @@ def document_issue(
     summary: dict[str, Any],
     case: Any = None,
     reason: str,
+    template: str = "",
 ) -> IssuedDocument:
-    """Render, seal (with the municipality's signer) and store a document under a new
+    """Render `template` (by default the certificate template named `kind`), seal it
+    (with the municipality's signer) and store it as a document of `kind` under a new
     code. Inside the caller's transaction."""
     authorize(actor, municipality, Permission.CASE_HANDLE)
     issued_at = timezone.now().replace(microsecond=0)
@@ -55,7 +57,7 @@ def document_issue(
         "qr": qr_svg(verification_url(code)),
         "verify_base": f"{settings.ELOKET_BASE_URL}/verify",
     }
-    pdf = render_pdf(kind, data, issued_at=issued_at)
+    pdf = render_pdf(template or kind, data, issued_at=issued_at)
     signer = document_signers[
         plugin_chosen(municipality=municipality, registry="document_signers", default="pades")
     ]

@@ -27,6 +27,17 @@ from eloket.tenants.models import Municipality
 LANGUAGE_NAMES = dict(settings.LANGUAGES)
 
 
+def document_download(document: Any) -> HttpResponse:
+    """A document's PDF as a download, never cached by the way (the caller checked that
+    the reader may open it)."""
+    response = HttpResponse(bytes(document.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{document.api_kind}-{document.display_code}.pdf"'
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 @require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest, code: str = "") -> HttpResponse:
     result = None

@@ -9,11 +9,13 @@ from django.core.cache import cache
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from markupsafe import Markup
 
 from eloket.common.errors import ApplicationError
 from eloket.common.forms import id_of, page_of
@@ -33,7 +35,7 @@ from eloket.forum.services.participation import MAX_OPINION
 from eloket.identity.eligibility import participant_actor
 from eloket.identity.selectors import officer_role_here
 from eloket.tenants.decorators import tenant_page
-from eloket.tenants.links import tenant_reverse
+from eloket.tenants.links import link_base, tenant_reverse
 from eloket.tenants.models import Module, Municipality
 
 VIEW_BATCH = 20  # page views are written to the database 20 at a time
@@ -149,9 +151,6 @@ def _topic_response(
         count_view(topic)
     order = request.GET.get("order", "new")
     page = page_of(request.GET.get("page"))
-    rows, more = selectors.opinions_page(
-        municipality=tenant, topic=topic, viewer=request.user, order=order, page=page
-    )
     can_take_part, why_not = True, ""
     if topic.phase != Phase.OPEN or topic.imported:
         can_take_part = False
@@ -160,6 +159,9 @@ def _topic_response(
             eligible_person(topic, participant_actor(request.user))
         except ApplicationError as exc:
             can_take_part, why_not = False, str(exc)
+    opinions_html, more = _opinions_list(
+        request, tenant, topic, order=order, page=page, can_vote=can_take_part
+    )
     first = page == 1
     return render(
         request,
@@ -172,7 +174,7 @@ def _topic_response(
             "experts": list(topic.experts.all())
             if first and getattr(topic, "has_experts", True)
             else [],
-            "rows": rows,
+            "opinions_html": opinions_html,
             "more": more,
             "page": page,
             "order": order,
@@ -180,9 +182,6 @@ def _topic_response(
             "can_vote": can_take_part,
             "why_not": why_not,
             "following": getattr(topic, "following", False),
-            "support_only": topic.vote_mode == VoteMode.SUPPORT_ONLY,
-            "labels": opinion_labels(),
-            "in_list_form": True,
             "draft": draft,
             "error": error,
             **text_limit(),
@@ -190,6 +189,72 @@ def _topic_response(
         },
         status=400 if error else 200,
     )
+
+
+# The opinions of a topic's page, as visitors who are not logged in see them: the same for
+# all of them, and most of the page's time (a template per opinion, issue 11, point 11).
+# Kept in the shared cache under what they are made of: the topic's `data_version`, which
+# every opinion, vote, edit and moderator's decision counts up (forum/analysis_jobs.py,
+# `topic_changed`), its settings that change how they show, the page asked for and what
+# the text and links depend on (language, time zone, the municipality's address). A
+# logged-in visitor's list carries their own votes and opinions: it is never cached.
+OPINIONS_SECONDS = 600
+CACHED_PAGES = 5  # the pages visitors read; further ones are made when asked
+
+
+def _opinions_list(
+    request: HttpRequest,
+    tenant: Municipality,
+    topic: Topic,
+    *,
+    order: str,
+    page: int,
+    can_vote: bool,
+) -> tuple[Markup, bool]:
+    """The page's list of opinions (its `<li>` items) and whether another page follows."""
+    key = None
+    if not request.user.is_authenticated and order in selectors.ORDERS and page <= CACHED_PAGES:
+        urlconf, prefix = link_base(request)
+        key = ":".join(
+            str(part)
+            for part in (
+                "forum-opinions",
+                tenant.pk,
+                topic.pk,
+                topic.data_version,
+                topic.updated_at.timestamp(),
+                topic.vote_mode,
+                topic.identity_display,
+                can_vote,
+                order,
+                page,
+                translation.get_language(),
+                timezone.get_current_timezone_name(),
+                urlconf,
+                prefix,
+                getattr(request, "tenant_by_host", False),
+            )
+        )
+        found: tuple[str, bool] | None = cache.get(key)
+        if found is not None:
+            return Markup(found[0]), found[1]  # noqa: S704  # nosec B704 (made below)
+    rows, more = selectors.opinions_page(
+        municipality=tenant, topic=topic, viewer=request.user, order=order, page=page
+    )
+    html = render_to_string(
+        "forum/_opinions.html",
+        {
+            "rows": rows,
+            "can_vote": can_vote,
+            "support_only": topic.vote_mode == VoteMode.SUPPORT_ONLY,
+            "labels": opinion_labels(),
+            "in_list_form": True,
+        },
+        request,
+    )
+    if key is not None:
+        cache.set(key, (str(html), more), timeout=OPINIONS_SECONDS)
+    return Markup(html), more  # noqa: S704  # nosec B704 (autoescaped template)
 
 
 @tenant_page(module=Module.PARTICIPATION)

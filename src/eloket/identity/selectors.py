@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -92,6 +93,33 @@ def officer_role_here(request: HttpRequest, municipality: Municipality) -> Offic
     if municipality.pk not in memo:
         memo[municipality.pk] = officer_role_in(request.user, municipality)
     return memo[municipality.pk]
+
+
+# The navigation's "Back office" link, shown to officers on every page of their municipality:
+# a query per logged-in page for a fact that changes when a role is given or taken away.
+# Kept in the shared cache per user and municipality, forgotten when a role is written
+# (identity/signals.py). It only chooses a link: every back-office page asks
+# `officer_role_here` itself.
+OFFICER_LINK_SECONDS = 300
+
+
+def officer_link_key(user_id: int, municipality_id: int) -> str:
+    return f"officer-link:{user_id}:{municipality_id}"
+
+
+def shows_officer_link(request: HttpRequest, municipality: Municipality) -> bool:
+    """Whether the page's navigation leads the visitor to this municipality's back office."""
+    if not request.user.is_authenticated:
+        return False
+    asked: dict[int, OfficerRole | None] = request.__dict__.get("_officer_roles", {})
+    if municipality.pk in asked:  # the view asked already: no cache needed
+        return asked[municipality.pk] is not None
+    key = officer_link_key(request.user.pk, municipality.pk)
+    shown: bool | None = cache.get(key)
+    if shown is None:
+        shown = officer_role_here(request, municipality) is not None
+        cache.set(key, shown, timeout=OFFICER_LINK_SECONDS)
+    return shown
 
 
 def officer_actor(role: OfficerRole) -> Actor:

@@ -59,6 +59,48 @@ def citizen_identify(*, national_id: str) -> Person:
 
 def citizen_account(*, person: Person, method: str) -> User:
     """The user account of a person of the register, created at their first login."""
+    citizen = _citizen_of_person(person)
+    if not citizen.user.is_active:
+        raise LoginRefused(_("This account has been blocked."), code="blocked")
+    Citizen.objects.filter(pk=citizen.pk).update(last_login_method=method)
+    return citizen.user
+
+
+def citizen_account_for_filing(
+    *, actor: Actor, municipality: Municipality, person: Person, channel: str
+) -> User:
+    """The account of a resident an officer files a request for (at the counter, on the
+    phone, by letter), made now if they never logged in: it is the account their first
+    eID login finds (by national number), so the request waits in "My requests". No
+    login happened, so no login method is recorded; the audit trail says who made the
+    account and through which channel."""
+    authorize(actor, municipality, Permission.CASE_HANDLE)
+    if person.municipality_id != municipality.pk:
+        raise NotFound(
+            _("This person is not in the register of %(m)s.") % {"m": municipality.display_name()}
+        )
+    if person.is_deceased:
+        raise ApplicationError(
+            _("The population register records this person as deceased."), code="deceased_person"
+        )
+    existed = Citizen.objects.filter(country=person.country, national_id=person.national_id)
+    is_new = not existed.exists()
+    citizen = _citizen_of_person(person)
+    if not citizen.user.is_active:
+        raise ApplicationError(_("This account has been blocked."), code="blocked")
+    if is_new:
+        audit_record(
+            actor=actor,
+            municipality=municipality,
+            action="citizen.account_create",
+            object_type="user",
+            object_ref=str(citizen.user_id),
+            data={"channel": channel},
+        )
+    return citizen.user
+
+
+def _citizen_of_person(person: Person) -> Citizen:
     citizen = (
         Citizen.objects.select_related("user")
         .filter(country=person.country, national_id=person.national_id)
@@ -81,10 +123,7 @@ def citizen_account(*, person: Person, method: str) -> User:
             citizen = Citizen.objects.select_related("user").get(
                 country=person.country, national_id=person.national_id
             )
-    if not citizen.user.is_active:
-        raise LoginRefused(_("This account has been blocked."), code="blocked")
-    Citizen.objects.filter(pk=citizen.pk).update(last_login_method=method)
-    return citizen.user
+    return citizen
 
 
 def citizen_remember_language(*, user: User, language: str) -> None:

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from eloket.cases.display import case_url, history_text
 from eloket.cases.events import CaseListener, case_listeners
+from eloket.cases.handlers import case_handlers
 from eloket.cases.models import Case, StatusChange
 from eloket.common.actors import ActorKind
 from eloket.outbox.email import email_put
@@ -75,6 +76,9 @@ class StatusEmail(CaseListener):
                     "url": case_url(case),
                     "municipality": municipality,
                     "status": status,
+                    "document": case_handlers[case.case_type.handler].makes_document_on(
+                        case, change.to_status
+                    ),
                 },
             )
         email_put(

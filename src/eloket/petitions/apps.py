@@ -7,4 +7,10 @@ class PetitionsConfig(AppConfig):
 
     def ready(self) -> None:
         # Catalogue entries, the answer case's handler, the signers' e-mails, the job.
-        from eloket.petitions import catalogue, handler, jobs, notify  # noqa: F401
+        from eloket.petitions import (  # noqa: F401
+            catalogue,
+            handler,
+            jobs,
+            notify,
+            signals,
+        )

@@ -1,6 +1,9 @@
 import math
+import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import Case as When_
 from django.db.models import IntegerField, QuerySet, Value, When
 from django.utils.translation import gettext as _
@@ -44,6 +47,62 @@ def rules_of(*, municipality: Municipality) -> PetitionRules:
     return PetitionRules.objects.filter(municipality=municipality).first() or PetitionRules(
         municipality=municipality
     )
+
+
+# --- The public list, kept in the shared cache.
+#
+# The petitions list is read far more often than petitions change, and on each request
+# composing its two queries (the list, the rules) cost more than the page's template
+# (issue 11, point 11). Its public part (the petitions with their counts, the rules) is
+# kept per municipality under a generation token that every write of a petition, a
+# signature count or the rules replaces (`petitions_changed`, petitions/signals.py), so a
+# change shows on the next page in every process. Nothing of the visitor is in it: whether
+# they may take part is asked per request.
+LIST_SECONDS = 600
+LIST_SIZE = 100
+
+
+def _generation_key(municipality_id: int) -> str:
+    return f"petitions-generation:{municipality_id}"
+
+
+def petitions_changed(municipality_id: int) -> None:
+    """Forget the municipality's cached list and rules, now and again when the writing
+    transaction commits (a page read in between saw the rows as they were)."""
+    from django.db import transaction
+
+    def forget() -> None:
+        cache.set(_generation_key(municipality_id), uuid.uuid4().hex, timeout=None)
+
+    forget()
+    transaction.on_commit(forget)
+
+
+@dataclass(frozen=True)
+class PublicList:
+    petitions: list[Petition]
+    rules: PetitionRules
+
+
+def public_list(*, municipality: Municipality) -> PublicList:
+    """The public petitions (`petitions_of`, the first hundred) and the rules, as the list
+    page shows them: from the shared cache while none of them changed."""
+    generation_key = _generation_key(municipality.pk)
+    generation = cache.get(generation_key)
+    if generation is None:
+        cache.add(generation_key, uuid.uuid4().hex, timeout=None)
+        generation = cache.get(generation_key)
+    key = f"petitions-list:{municipality.pk}:{generation}"
+    found: PublicList | None = cache.get(key) if generation is not None else None
+    if found is None:
+        found = PublicList(
+            petitions=list(petitions_of(municipality=municipality)[:LIST_SIZE]),
+            rules=rules_of(municipality=municipality),
+        )
+        if generation is not None:
+            cache.set(key, found, timeout=LIST_SECONDS)
+    found.rules.municipality = municipality  # this request's, not the pickled copy
+    return found
 
 
 def threshold_for(*, municipality: Municipality) -> tuple[int, int]:

@@ -29,7 +29,7 @@ from eloket.petitions.models import (
     PetitionStatusChange,
     Signature,
 )
-from eloket.petitions.selectors import rules_of, threshold_for
+from eloket.petitions.selectors import petitions_changed, rules_of, threshold_for
 from eloket.tenants.models import Module, Municipality
 from eloket.tenants.modules import module_check
 
@@ -206,6 +206,7 @@ def petition_sign(*, actor: Actor, municipality: Municipality, petition: Petitio
                 person_ref=person.pk,
             )
             Petition.objects.filter(pk=petition.pk).update(signature_count=F("signature_count") + 1)
+            petitions_changed(petition.municipality_id)  # the list shows the count
             _open_case_if_reached(petition.pk)
     except IntegrityError:
         raise ApplicationError(

@@ -50,12 +50,13 @@ def petitions(request: HttpRequest, tenant: Municipality) -> HttpResponse:
             )
         except ApplicationError as exc:
             messages.error(request, str(exc))
+    shown = selectors.public_list(municipality=tenant)
     return render(
         request,
         "petitions/list.html",
         {
-            "petitions": list(selectors.petitions_of(municipality=tenant)[:100]),
-            "rules": selectors.rules_of(municipality=tenant),
+            "petitions": shown.petitions,
+            "rules": shown.rules,
             "why_not": selectors.why_not_take_part(municipality=tenant, user=request.user),
             "active": "petitions",
         },

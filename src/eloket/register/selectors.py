@@ -64,6 +64,17 @@ def person_get(*, municipality: Municipality, national_id: str) -> Person:
         ) from None
 
 
+def person_in_register(*, municipality: Municipality, pk: int) -> Person:
+    """A person of this municipality's register by their register id (a page that found
+    them already, through `person_record`, carries that id instead of the number)."""
+    person = Person.objects.filter(municipality=municipality, pk=pk).first()
+    if person is None:
+        raise NotFound(
+            _("This person is not in the register of %(m)s.") % {"m": municipality.display_name()}
+        )
+    return person
+
+
 def person_record(
     *,
     municipality: Municipality,

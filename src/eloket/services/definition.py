@@ -239,6 +239,10 @@ def _path(parts: Any) -> str:
     return "/" + "/".join(str(p) for p in parts)
 
 
+# The form's pages live at .../<step>; these addresses are the wizard's own pages.
+RESERVED_STEP_NAMES = frozenset({"check", "sent"})
+
+
 def form_problems(form: Any, *, at: str = "/form") -> list[tuple[str, str]]:
     """What the JSON Schema cannot say about a form, each with the path it is at."""
     problems: list[tuple[str, str]] = []
@@ -249,6 +253,8 @@ def form_problems(form: Any, *, at: str = "/form") -> list[tuple[str, str]]:
         where = f"{at}/steps/{i}"
         if step["name"] in step_names:
             problems.append((f"{where}/name", _("A step name is used twice.")))
+        if step["name"] in RESERVED_STEP_NAMES:
+            problems.append((f"{where}/name", _("This name is reserved: choose another one.")))
         step_names.add(step["name"])
         if "condition" in step:
             problems += _condition_problems(step["condition"], earlier, f"{where}/condition")

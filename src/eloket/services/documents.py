@@ -1,9 +1,178 @@
 """The documents a service produces: a receipt at submission and a decision at the end,
-each rendered from a shipped typst template and sealed like certificates."""
+each rendered from a shipped typst template (documents/typst/services/) and sealed like
+certificates.
+
+A definition asks for them under `documents`: `receipt` (made on entering `submitted`)
+and `decision` (on entering `approved` or `rejected`), each naming its `template`
+(`receipt`, `decision` or `information_sheet`) and a decision its wording per outcome
+(`texts.approve`, `texts.reject`, per language). The case handler's hook runs
+`service_document_for` once, after the commit, from the outbox; a retry makes no second
+document (one document of each kind per case).
+
+Stored kinds and the kinds the API and the pages name:
+
+    IssuedDocument.kind   what it is        API `kind`
+    service_receipt       the receipt       receipt
+    service_decision      the decision      decision  (whichever template it was made from)
+
+(`documents.models.SERVICE_KINDS`, `IssuedDocument.api_kind`.)
+
+The stored kinds are distinct from certificate type codes. A service's document has no
+`subject`: it attests no register data, so a change in the register never supersedes it.
+"""
 
 from typing import Any
 
+from django.db import transaction
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-def service_document_for(case: Any, change: Any) -> None:
+from eloket.cases.models import Case, StatusChange
+from eloket.certificates.content import document_frame
+from eloket.common.actors import Actor
+from eloket.common.money import format_fee
+from eloket.documents.models import IssuedDocument
+from eloket.documents.render import logo_for_pdf
+from eloket.documents.services import document_issue
+from eloket.services.display import answers_summary
+from eloket.services.handler import APPROVED, REJECTED, SUBMITTED, form_of
+from eloket.services.models import Ground, ServiceRequest
+
+RECEIPT, DECISION = "service_receipt", "service_decision"
+# Which document entering a status calls for, by its role in the definition.
+ROLE_ON_ENTERING = {SUBMITTED: "receipt", APPROVED: "decision", REJECTED: "decision"}
+KIND_OF_ROLE = {"receipt": RECEIPT, "decision": DECISION}
+# The languages the documents' wording exists in (documents/typst/lang/).
+DOCUMENT_LANGUAGES = ("nl", "fr", "de", "en", "ko")
+TITLES = {
+    "receipt": gettext_noop("Acknowledgement of receipt"),
+    "decision": gettext_noop("Decision"),
+}
+
+
+def document_language(case: Case) -> str:
+    """The case's language when the documents speak it, else the municipality's."""
+    for code in (case.language, case.municipality.default_language, "en"):
+        if code in DOCUMENT_LANGUAGES:
+            return code
+    return "en"
+
+
+def _texts(texts: dict[str, str], language: str) -> str:
+    """A definition's text in `language`, else in English, else in any language."""
+    if not texts:
+        return ""
+    return texts.get(language) or texts.get("en") or next(iter(texts.values()))
+
+
+def _date(value: Any) -> str:
+    return str(formats.date_format(timezone.localdate(value), "DATE_FORMAT"))
+
+
+def _on_behalf(record: ServiceRequest | None) -> str:
+    if record is None or not record.on_behalf_name:
+        return ""
+    if record.on_behalf_ground:
+        return f"{record.on_behalf_name} ({Ground(record.on_behalf_ground).label})"
+    return record.on_behalf_name
+
+
+def _fee(record: ServiceRequest | None) -> str:
+    if record is None:
+        return format_fee(0, "EUR")
+    return format_fee(round(record.fee_amount * 100), record.fee_currency or "EUR")
+
+
+def service_document_data(case: Case, change: StatusChange, role: str) -> dict[str, Any]:
+    """What the template lays out, in the document's language (`document_language`)."""
+    municipality = case.municipality
+    language = document_language(case)
+    record = ServiceRequest.objects.filter(case=case).first()
+    spec = case.case_type.options["documents"][role]
+    frame = document_frame(
+        municipality=municipality,
+        language=language,
+        purpose="",
+        issued_on=timezone.localdate(),
+        logo=logo_for_pdf(municipality),
+    )
+    with translation.override(language):
+        summary = answers_summary(
+            form=form_of(case.case_type),
+            answers=record.answers if record else {},
+            labels=record.labels if record else {},
+            language=language,
+        )
+        data: dict[str, Any] = {
+            **frame,
+            "service": {
+                "name": case.case_type.name(language),
+                "processing_days": case.case_type.processing_days,
+            },
+            "request": {
+                "code": case.display_code,
+                "requester": case.requester.get_full_name() or case.requester.username,
+                "on_behalf": _on_behalf(record),
+                "submitted_on": _date(case.created_at),
+                "fee": _fee(record),
+            },
+            "answers": [
+                {
+                    "title": step["title"],
+                    "rows": [{"label": r["label"], "value": r["value"]} for r in step["rows"]],
+                }
+                for step in summary
+            ],
+        }
+        if role == "decision":
+            outcome = "approve" if change.to_status == APPROVED else "reject"
+            data["decision"] = {
+                "outcome": change.to_status,
+                "text": _texts((spec.get("texts") or {}).get(outcome, {}), language),
+                "reason": change.reason,
+                "decided_on": _date(change.at),
+            }
+    return data
+
+
+def service_document_for(case: Case, change: StatusChange) -> IssuedDocument | None:
     """Issue the document that entering `change.to_status` calls for, if the definition
-    asks for one (filled in by the documents work of issue 12)."""
+    asks for one; once per case and kind (an outbox retry finds the first one)."""
+    role = ROLE_ON_ENTERING.get(change.to_status)
+    spec = (case.case_type.options.get("documents") or {}).get(role or "")
+    if role is None or not spec:
+        return None
+    kind = KIND_OF_ROLE[role]
+    municipality = case.municipality
+    with transaction.atomic():
+        # Two deliveries of the same hook at once wait here for each other.
+        Case.objects.select_for_update().filter(pk=case.pk).values_list("pk").get()
+        existing = IssuedDocument.objects.filter(case=case, kind=kind).defer("pdf").first()
+        if existing is not None:
+            return existing
+        data = service_document_data(case, change, role)
+        language = data["language"]
+        with translation.override(language):
+            title = _(TITLES[role])
+        # The verification page names the document in its reader's language from the
+        # message id; what it is about is the service and the request, never the person.
+        summary = {
+            "title": f"{title}: {data['service']['name']}",
+            "title_msgid": TITLES[role],
+            "subject": f"{data['service']['name']} · {data['request']['code']}",
+            "municipality": data["municipality"]["name"],
+        }
+        return document_issue(
+            actor=Actor.system("Eloket", municipality),
+            municipality=municipality,
+            kind=kind,
+            template=f"services/{spec['template']}",
+            language=language,
+            subject=None,
+            data=data,
+            attested={"case": case.tracking_code, "kind": kind, "status": change.to_status},
+            summary=summary,
+            case=case,
+            reason=f"{title}: {data['service']['name']} {case.display_code}",
+        )

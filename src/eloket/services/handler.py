@@ -102,6 +102,9 @@ class ServiceHandler(CaseHandler):
     # The decision API maps onto these; a workflow of one's own must keep them.
     required_actions = DECISIONS
     hooks = frozenset({SUBMITTED, APPROVED, REJECTED})
+    # Typst and the seal take longer than the rest of a submission: the receipt and the
+    # decision are made by the task worker, the citizen's answer does not wait for them.
+    background_hooks = hooks
     options_schema = options_schema()
 
     def check_options(self, options: dict[str, Any]) -> None:
@@ -111,6 +114,22 @@ class ServiceHandler(CaseHandler):
         if problems:
             where, problem = problems[0]
             raise InvalidOptions(f"{where}: {problem}", details={"path": where})
+
+    def catalogue_entry(self, case_type: Any) -> Any:
+        from django.utils.translation import gettext as _
+
+        from eloket.cases.texts import localized
+        from eloket.services.display import fee_label
+        from eloket.tenants.catalogue import CatalogueEntry
+
+        first_line = localized(case_type.options.get("help", {})).split("\n")[0][:200]
+        days = _("Answered within %(n)d days.") % {"n": case_type.processing_days}
+        return CatalogueEntry(
+            title=case_type.name(),
+            description=f"{first_line} {days}".strip(),
+            url=f"services/{case_type.code}",
+            fee=fee_label(case_type),
+        )
 
     def citizen_path(self, case: "Case") -> str:
         return f"requests/{case.tracking_code}"
@@ -132,6 +151,65 @@ class ServiceHandler(CaseHandler):
         return FileRules(
             accept=f.accept, max_bytes=f.max_size_mb * 1024 * 1024, max_files=f.max_files
         )
+
+    def makes_document_on(self, case: "Case", status: str) -> bool:
+        from eloket.services.documents import ROLE_ON_ENTERING
+
+        role = ROLE_ON_ENTERING.get(status)
+        return bool(role and (case.case_type.options.get("documents") or {}).get(role))
+
+    def facts(self, case: "Case") -> list[tuple[str, str]]:
+        from django.utils.translation import gettext as _
+
+        from eloket.common.money import format_fee
+        from eloket.services.models import Channel, FeeStatus, Ground
+        from eloket.services.selectors import service_request_of
+
+        record = service_request_of(municipality=case.municipality, case=case)
+        if record is None:
+            return []
+        cents = round(record.fee_amount * 100)
+        fee = format_fee(cents, record.fee_currency or "EUR")
+        if cents:
+            fee = f"{fee} ({FeeStatus(record.fee_status).label})"
+        facts = [(_("Fee"), fee)]
+        if record.channel != Channel.ONLINE:
+            facts.append((_("Filed"), str(Channel(record.channel).label)))
+        if record.on_behalf_ground:
+            ground = Ground(record.on_behalf_ground).label
+            facts.append((_("Filed for"), f"{record.on_behalf_name} ({ground})"))
+        return facts
+
+    def sections(self, case: "Case") -> list[dict[str, Any]]:
+        from django.utils.translation import get_language
+
+        from eloket.services.display import answers_summary
+        from eloket.services.selectors import service_request_of
+
+        record = service_request_of(municipality=case.municipality, case=case)
+        if record is None:
+            return []
+        # The form of the version the request was made with, not the current one.
+        return answers_summary(
+            form=form_of(case.case_type),
+            answers=record.answers,
+            labels=record.labels,
+            language=get_language(),
+        )
+
+    def drafts(self, *, municipality: Any, user: Any) -> list[dict[str, Any]]:
+        from eloket.services.selectors import drafts_of
+
+        return [
+            {
+                "title": draft.case_type.name(),
+                "path": f"services/{draft.case_type.code}/d/{draft.token}",
+                "delete_path": f"services/{draft.case_type.code}/d/{draft.token}/delete-draft",
+                "updated_at": draft.updated_at,
+                "expires_at": draft.expires_at,
+            }
+            for draft in drafts_of(municipality=municipality, user=user)
+        ]
 
     def on_enter(self, case: "Case", change: "StatusChange") -> None:
         from eloket.services.documents import service_document_for

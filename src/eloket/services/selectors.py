@@ -76,6 +76,19 @@ def draft_get(*, municipality: Any, user: Any, token: str) -> Draft:
     return draft
 
 
+def request_from_draft(*, municipality: Any, user: Any, token: str) -> Case | None:
+    """The request a submitted draft became (its token was the idempotency key): a second
+    click on "Submit" finds it, when the draft itself is gone."""
+    from eloket.cases.models import IdempotencyRecord
+
+    record = (
+        IdempotencyRecord.objects.select_related("case")
+        .filter(municipality=municipality, user=user, key=str(token)[:100])
+        .first()
+    )
+    return record.case if record is not None else None
+
+
 def service_request_of(*, municipality: Any, case: Case) -> ServiceRequest | None:
     if case.case_type.handler != HANDLER or case.municipality_id != municipality.pk:
         return None
@@ -108,7 +121,8 @@ def prefill(*, actor: Actor, municipality: Any, form: Form) -> dict[str, Any]:
 
     from eloket.identity.selectors import citizen_person_in
 
-    wanted = {f.prefill: f for f in form.fields.values() if f.prefill}
+    # Several questions may ask the same (the organiser and the bar's manager: a name).
+    wanted = [f for f in form.fields.values() if f.prefill]
     if not wanted:
         return {}
     person = citizen_person_in(actor, municipality)
@@ -132,7 +146,8 @@ def prefill(*, actor: Actor, municipality: Any, form: Form) -> dict[str, Any]:
     if user is not None and user.email:
         values["email"] = user.email
     answers: dict[str, Any] = {}
-    for key, f in wanted.items():
+    for f in wanted:
+        key = f.prefill
         value = values.get(key)
         if value is None:
             continue

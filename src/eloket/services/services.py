@@ -5,6 +5,7 @@ an officer for a citizen at the counter, on the phone or by letter)."""
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -379,9 +380,12 @@ def service_request_file_for(
     answers: Any,
     channel: str,
     contact_email: str = "",
+    household: dict[str, str] | None = None,
 ) -> Case:
     """An officer files a request for a citizen who came to the counter, phoned or wrote:
-    the channel and the officer are recorded, and the citizen sees it in "My requests"."""
+    the channel and the officer are recorded, and the citizen sees it in "My requests".
+    `household`: the citizen's household (reference → name), which a household-member
+    question must choose from."""
     from eloket.services.selectors import service_current
 
     case_type = service_current(municipality=municipality, code=code)
@@ -394,10 +398,17 @@ def service_request_file_for(
             code="invalid_channel",
         )
     form = form_of(case_type)
-    problems = form.answers_problems(answers)
+    problems = form.answers_problems(
+        answers, household=set(household) if household is not None else None
+    )
     if problems:
         raise InvalidAnswers(problems)
     refuse_hidden_characters(answers, contact_email)
+    labels = {
+        f.name: household[answers[f.name]]
+        for f in form.fields.values()
+        if household and f.type == "household_member" and answers.get(f.name) in household
+    }
     with transaction.atomic():
         return _open(
             actor=actor,
@@ -407,10 +418,54 @@ def service_request_file_for(
             language=municipality.default_language,
             contact_email=contact_email.strip(),
             answers=answers,
-            labels={},
+            labels=labels,
             channel=channel,
             filed_by=actor.user_id,
         )
+
+
+def service_request_file_for_person(
+    *,
+    actor: Actor,
+    municipality: Any,
+    code: str,
+    person: Any,
+    answers: Any,
+    channel: str,
+    contact_email: str = "",
+    files: Mapping[str, Sequence[Any]] | None = None,
+) -> Case:
+    """`service_request_file_for` for a resident of the register, found by the officer
+    (whose look-up wrote the access log): their account, made now if they never logged
+    in, is the requester. `files`: what the citizen handed in, per file question.
+    Refused answers or files leave nothing behind (no account, no case)."""
+    from eloket.identity.services import citizen_account_for_filing
+    from eloket.register.selectors import household_members
+
+    same_municipality(municipality, person)
+    household = {str(m.person.pk): m.person.full_name for m in household_members(person=person)}
+    with transaction.atomic():
+        user = citizen_account_for_filing(
+            actor=actor, municipality=municipality, person=person, channel=channel
+        )
+        case = service_request_file_for(
+            actor=actor,
+            municipality=municipality,
+            code=code,
+            citizen_user_id=user.pk,
+            answers=answers,
+            channel=channel,
+            contact_email=contact_email,
+            household=household,
+        )
+        handed_in = {name: list(uploads) for name, uploads in (files or {}).items() if uploads}
+        if handed_in:
+            from eloket.attachments.services import attachments_store_answers
+
+            attachments_store_answers(
+                actor=actor, municipality=municipality, case=case, files=handed_in
+            )
+    return case
 
 
 # --- Drafts
@@ -503,6 +558,60 @@ def _file_problems(draft: Draft, step: Any) -> dict[str, str]:
         for f in step.fields
         if f.is_file and f.required and f.shown(draft.answers) and f.name not in have
     }
+
+
+def _own_draft(actor: Actor, municipality: Any, draft: Draft) -> None:
+    same_municipality(municipality, draft)
+    if draft.user_id != actor.user_id:
+        raise NotFound(_("There is no such draft."))
+
+
+def draft_set_on_behalf(
+    *, actor: Actor, municipality: Any, draft: Draft, on_behalf: dict[str, str] | None
+) -> None:
+    """For whom the draft is filled in: None for oneself, else {"name", "ground"} with a
+    ground the service offers (checked again when it is submitted)."""
+    authorize(actor, municipality, Permission.REQUEST)
+    _own_draft(actor, municipality, draft)
+    name, ground = _check_on_behalf(draft.case_type, on_behalf)
+    Draft.objects.filter(pk=draft.pk).update(
+        on_behalf_name=name, on_behalf_ground=ground, updated_at=timezone.now()
+    )
+    draft.on_behalf_name, draft.on_behalf_ground = name, ground
+
+
+def draft_set_contact(*, actor: Actor, municipality: Any, draft: Draft, contact_email: str) -> None:
+    """The e-mail address news about the request goes to (optional)."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    authorize(actor, municipality, Permission.REQUEST)
+    _own_draft(actor, municipality, draft)
+    contact_email = contact_email.strip()
+    if contact_email:
+        try:
+            validate_email(contact_email)
+        except ValidationError:
+            raise ApplicationError(
+                _("Enter an e-mail address, like name@example.org."), code="invalid_email"
+            ) from None
+    Draft.objects.filter(pk=draft.pk).update(contact_email=contact_email, updated_at=timezone.now())
+    draft.contact_email = contact_email
+
+
+def draft_delete(*, actor: Actor, municipality: Any, draft: Draft) -> None:
+    """The citizen gives up a draft: it goes, with the files added to it."""
+    authorize(actor, municipality, Permission.REQUEST)
+    _own_draft(actor, municipality, draft)
+    try:
+        from eloket.attachments.services import attachments_discard_draft
+    except ImportError:  # pragma: no cover (the attachments app is installed with this one)
+        pass
+    else:
+        attachments_discard_draft(
+            actor=actor, municipality=municipality, draft_token=str(draft.token)
+        )
+    Draft.objects.filter(pk=draft.pk).delete()
 
 
 def draft_submit(*, actor: Actor, municipality: Any, draft: Draft) -> tuple[Case, bool]:

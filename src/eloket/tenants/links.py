@@ -45,7 +45,7 @@ def _reverse(
     return reverse(name, urlconf=urlconf, kwargs=dict(kwargs) or None)
 
 
-def _link_base(request: Any) -> tuple[str | None, str]:
+def link_base(request: Any) -> tuple[str | None, str]:
     """The URLconf and script prefix links are made against. Both are thread-local
     lookups; once the request's URL is resolved they no longer change, so a page with
     many links asks once."""
@@ -61,7 +61,7 @@ def tenant_reverse(request: Any, name: str, **kwargs: Any) -> str:
     tenant = getattr(request, "tenant", None)
     if tenant is not None and not getattr(request, "tenant_by_host", False):
         kwargs["municipality"] = tenant.slug
-    urlconf, prefix = _link_base(request)
+    urlconf, prefix = link_base(request)
     return _reverse(urlconf, prefix, name, tuple(sorted(kwargs.items())))
 
 
@@ -80,6 +80,6 @@ def municipality_reverse(request: Any, municipality: Municipality, name: str, **
             kwargs={**kwargs, "municipality": municipality.slug},
         )
         return settings.ELOKET_BASE_URL.rstrip("/") + path
-    urlconf, prefix = _link_base(request)
+    urlconf, prefix = link_base(request)
     kwargs["municipality"] = municipality.slug
     return _reverse(urlconf, prefix, name, tuple(sorted(kwargs.items())))

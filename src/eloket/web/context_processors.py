@@ -51,8 +51,6 @@ class CsrfInput:
 
 
 def _is_officer_here(request: HttpRequest, tenant: Any) -> bool:
-    from eloket.identity.selectors import officer_role_here
+    from eloket.identity.selectors import shows_officer_link
 
-    if tenant is None or not request.user.is_authenticated:
-        return False
-    return officer_role_here(request, tenant) is not None
+    return tenant is not None and shows_officer_link(request, tenant)

@@ -1,0 +1,242 @@
+"""Issue 11, point 11: the citizen pages that were far below the bare view (benchmarks/
+pages.py) read little, and what they keep in the cache changes the moment the data does,
+never carrying one visitor's state to another."""
+
+# ruff: noqa: F811  (the forum's and petitions' fixtures, imported below, as arguments)
+
+import re
+
+import pytest
+from django.test import Client
+
+from conftest import citizen_user
+from eloket.common.actors import Actor
+from eloket.forum.models import VoteMode
+from eloket.identity.models import OfficerRole, Role
+from eloket.identity.sessions import SESSION_CITIZEN_AT
+from eloket.petitions import services as petitions
+from eloket.petitions.models import PetitionRules
+from test_certificates import order
+from test_forum import cast, post, residents, topic  # noqa: F401 (fixtures)
+from test_petitions import open_petition, people, who  # noqa: F401 (fixtures)
+
+
+def page(client, url, **headers):
+    answer = client.get(url, **headers)
+    assert answer.status_code == 200, answer.status_code
+    return answer.content.decode()
+
+
+def counts(html: str) -> list[str]:
+    return re.findall(r'<span class="counts">(.*?)</span>', html)
+
+
+def pressed(html: str) -> int:
+    return html.count('aria-pressed="true"')
+
+
+class TestTopicPage:
+    def test_a_visitor_reads_the_topic_in_one_query(
+        self, client, topic, residents, django_assert_num_queries
+    ):
+        for i in range(3):
+            post(topic, residents[f"Gent{i}"], f"Mening {i}")
+        url = f"/gent/forum/{topic.pk}"
+        page(client, url)  # the opinions made once
+        with django_assert_num_queries(1):  # the topic; its opinions from the cache
+            html = page(client, url)
+        assert all(f"Mening {i}" in html for i in range(3))
+
+    def test_a_new_opinion_a_vote_and_a_hidden_one_show_at_once(self, client, topic, residents):
+        from eloket.forum import services
+        from test_forum import officer
+
+        url = f"/gent/forum/{topic.pk}"
+        first = post(topic, residents["Gent0"], "Eerste mening")
+        assert "Eerste mening" in page(client, url)
+        post(topic, residents["Gent1"], "Tweede mening")
+        assert "Tweede mening" in page(client, url)
+        before = counts(page(client, url))
+        cast(opinion=first, user=residents["Gent2"], value=1)
+        assert counts(page(client, url)) != before
+        services.opinion_moderate(
+            actor=officer(topic.municipality),
+            municipality=topic.municipality,
+            opinion=first,
+            action="hide",
+            reason="Reclame",
+        )
+        html = page(client, url)
+        assert "Eerste mening" not in html and "Tweede mening" in html
+
+    def test_a_changed_vote_mode_shows_at_once(self, client, topic, residents):
+        post(topic, residents["Gent0"], "Een mening")
+        url = f"/gent/forum/{topic.pk}"
+        assert 'value="disagree"' in page(client, url)
+        topic.vote_mode = VoteMode.SUPPORT_ONLY
+        topic.save()
+        assert 'value="disagree"' not in page(client, url)
+
+    def test_no_visitor_sees_another_ones_vote(self, client, topic, residents):
+        opinion = post(topic, residents["Gent0"], "Een mening")
+        voter = residents["Gent1"]
+        cast(opinion=opinion, user=voter, value=1)
+        url = f"/gent/forum/{topic.pk}"
+        assert pressed(page(client, url)) == 0  # a visitor's list, now cached
+        own = Client()
+        own.force_login(voter)
+        assert pressed(page(own, url)) == 1  # their own vote, not the visitors' list
+        other = Client()
+        other.force_login(residents["Gent2"])
+        assert pressed(page(other, url)) == 0
+        assert pressed(page(client, url)) == 0  # and nothing of theirs in the visitors'
+
+    def test_each_language_its_own_list(self, client, topic, residents):
+        post(topic, residents["Gent0"], "Een mening")
+        url = f"/gent/forum/{topic.pk}"
+        dutch = counts(page(client, url, HTTP_ACCEPT_LANGUAGE="nl"))
+        english = counts(page(Client(), url, HTTP_ACCEPT_LANGUAGE="en"))
+        assert dutch and english and dutch != english
+        assert counts(page(Client(), url, HTTP_ACCEPT_LANGUAGE="nl")) == dutch
+
+
+class TestPetitionsList:
+    def test_a_visitor_reads_the_list_without_a_query(
+        self, client, open_petition, django_assert_num_queries
+    ):
+        page(client, "/gent/petitions/")
+        with django_assert_num_queries(0):
+            html = page(client, "/gent/petitions/")
+        assert "Meer bomen" in html
+
+    def test_a_new_petition_a_signature_and_new_rules_show_at_once(
+        self, gent, people, open_petition
+    ):
+        client = Client(HTTP_ACCEPT_LANGUAGE="en")
+        assert "0 of 3 signatures" in page(client, "/gent/petitions/")
+        petitions.petition_sign(actor=who(people["R5"]), municipality=gent, petition=open_petition)
+        assert "1 of 3 signatures" in page(client, "/gent/petitions/")
+        rules = PetitionRules.objects.get(municipality=gent)
+        rules.answer_days = 77
+        rules.save()
+        assert "within 77 days" in page(client, "/gent/petitions/")
+        second = petitions.petition_start(
+            actor=who(people["R6"]), municipality=gent, title="Een speeltuin", text="Graag."
+        )
+        for name in ("R7", "R8"):
+            petitions.petition_join(actor=who(people[name]), municipality=gent, petition=second)
+        petitions.petition_submit(actor=who(people["R6"]), municipality=gent, petition=second)
+        assert "Een speeltuin" not in page(client, "/gent/petitions/")  # not yet public
+        petitions.petition_admit(
+            actor=Actor.for_municipality(gent), municipality=gent, petition=second, admissible=True
+        )
+        assert "Een speeltuin" in page(client, "/gent/petitions/")
+
+    def test_one_municipalitys_list_is_not_anothers(self, client, brugge, open_petition):
+        from eloket.tenants.models import Module
+
+        assert "Meer bomen" in page(client, "/gent/petitions/")
+        if Module.PETITIONS in brugge.modules:
+            assert "Meer bomen" not in page(client, "/brugge/petitions/")
+
+
+class TestOrderPage:
+    @pytest.fixture
+    def jan_client(self, client, gent, family, seals):
+        sofie = citizen_user(family["Sofie"])
+        placed = order(gent, sofie, "birth_extract", family["Lotte"])
+        client.force_login(sofie)
+        session = client.session
+        session[SESSION_CITIZEN_AT] = ["gent"]
+        session.save()
+        return client, sofie, f"/gent/orders/{placed.tracking_code}"
+
+    def test_five_queries(self, jan_client, django_assert_num_queries):
+        """The session, the user, the order with its case, its timeline, its messages: the
+        navigation's officer link from the cache once asked."""
+        client, _sofie, url = jan_client
+        page(client, url)
+        with django_assert_num_queries(5):
+            html = page(client, url)
+        assert "— Lotte Peeters</h1>" in html
+
+    def test_someone_elses_code_is_not_found(self, jan_client, family):
+        _client, _sofie, url = jan_client
+        other = Client()
+        other.force_login(citizen_user(family["Lotte"]))
+        assert other.get(url).status_code == 404
+
+    def test_a_role_given_or_taken_shows_in_the_navigation_at_once(self, jan_client, gent):
+        client, sofie, url = jan_client
+        assert "/gent/backoffice/" not in page(client, url)
+        role = OfficerRole.objects.create(user=sofie, municipality=gent, role=Role.CLERK)
+        assert "/gent/backoffice/" in page(client, url)
+        role.delete()
+        assert "/gent/backoffice/" not in page(client, url)
+
+    def test_the_written_out_reads_are_the_orms(self, jan_client, gent):
+        """`order_for_requester` and `order_history` in SQL give what the ORM gives."""
+        from django.forms.models import model_to_dict
+
+        from eloket.cases.models import CaseMessage, StatusChange
+        from eloket.certificates import services
+        from eloket.certificates.models import CertificateOrder
+        from eloket.certificates.selectors import order_for_requester, order_history
+        from eloket.identity.selectors import citizen_actor_of
+
+        _client, sofie, url = jan_client
+        code = url.rsplit("/", 1)[1]
+        case, _order = order_for_requester(municipality=gent, user=sofie, tracking_code=code)
+        if case.is_open:
+            services.order_reply(
+                actor=citizen_actor_of(sofie), municipality=gent, case=case, text="Dank u"
+            )
+        case, order = order_for_requester(municipality=gent, user=sofie, tracking_code=code)
+        expected = CertificateOrder.objects.select_related(
+            "case__case_type", "certificate_type", "subject"
+        ).get(case__tracking_code=code)
+
+        def same(a, b):
+            assert type(a) is type(b) and a.pk == b.pk
+            assert model_to_dict(a) == model_to_dict(b)
+            for field in a._meta.concrete_fields:
+                assert getattr(a, field.attname) == getattr(b, field.attname), field.name
+
+        same(order, expected)
+        same(case, expected.case)
+        same(case.case_type, expected.case.case_type)
+        same(order.certificate_type, expected.certificate_type)
+        same(order.subject, expected.subject)
+        assert case.order is order and order.case is case
+        steps, thread = order_history(municipality=gent, case=case)
+        assert [s.pk for s in steps] == [
+            s.pk for s in StatusChange.objects.filter(case=case).order_by("at", "id")
+        ]
+        for step in steps:
+            same(step, StatusChange.objects.get(pk=step.pk))
+        assert thread or not case.is_open
+        assert thread == list(CaseMessage.objects.filter(case=case).order_by("at", "id"))
+        for message in thread:
+            same(message, CaseMessage.objects.get(pk=message.pk))
+
+
+class TestSessionRead:
+    """The session's read in SQL (identity/session_store.py) keeps Django's meaning."""
+
+    def test_a_live_session_is_read_and_an_expired_one_is_not(self, client, gent, family):
+        import datetime as dt
+
+        from django.contrib.sessions.models import Session
+        from django.utils import timezone
+
+        from eloket.identity.session_store import SessionStore
+
+        client.force_login(citizen_user(family["Sofie"]))
+        key = client.session.session_key
+        assert SessionStore(key).load().get("_auth_user_id")
+        Session.objects.filter(session_key=key).update(
+            expire_date=timezone.now() - dt.timedelta(seconds=1)
+        )
+        expired = SessionStore(key)
+        assert expired.load() == {} and expired.session_key is None
+        assert SessionStore("no-such-session-key-at-all-here").load() == {}
