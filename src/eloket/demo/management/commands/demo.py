@@ -85,7 +85,6 @@ class Command(BaseCommand):
         names += list(departments)
         for username in names:
             secret = base64.b32encode(bytes.fromhex(totp_key(username))).decode().rstrip("=")
-            where = (
-                f"  (clerk, department {departments[username]})" if username in departments else ""
-            )
-            self.stdout.write(f"{username:<20} TOTP secret {secret}{where}")
+            # The secret last on the line, as for every officer (scripts read it there).
+            where = f"clerk of {departments[username]}, " if username in departments else ""
+            self.stdout.write(f"{username:<20} {where}TOTP secret {secret}")
