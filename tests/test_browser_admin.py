@@ -124,3 +124,38 @@ def test_a_clerk_who_opens_the_admin_is_told_and_shown_the_back_office(gent_admi
     page.get_by_role("link", name="Backoffice van Stad Gent").click()
     assert page.url.endswith("/gent/backoffice/")
     context.close()
+
+
+def test_gents_administrator_enables_imports_and_edits_services_without_javascript(
+    gent_admin_site, browser
+):
+    """Issue 12, point 2: the library's one click, an import with its problems listed by
+    path, the edit page publishing the next version; no serious axe-core violation."""
+    base = gent_admin_site["base"]
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    login_officer(page, base, "gent.admin")
+    page.goto(base + "/admin/services/service/")
+    assert page.get_by_role("link", name="event_permit").is_visible()  # the demo's six
+    page.get_by_role("link", name="Library of services").click()
+    # Gent offers six; the seventh, Seoul's civil complaint, is one click away.
+    page.get_by_role("button", name="Enable Civil complaint").click()
+    assert page.get_by_text("is published and offered in").is_visible()
+    row = page.get_by_role("row").filter(has_text="civil_complaint")
+    assert "Offered (version 1)" in row.inner_text()
+    page.goto(base + "/admin/services/service/import/")
+    page.get_by_label("Or the definition itself").fill(
+        '{"code": "pothole", "names": {"en": "Pothole"}, "processing_days": 0, "form": {}}'
+    )
+    page.get_by_role("button", name="Publish").click()
+    problems = page.locator("#definition-problems").inner_text()
+    assert "/processing_days" in problems and "/form" in problems
+    # Editing: the definition as JSON; publishing it makes version 2.
+    page.goto(base + "/admin/services/service/")
+    page.get_by_role("link", name="bulky_waste_pickup").click()
+    box = page.get_by_label("Definition")
+    box.fill(box.input_value().replace('"processing_days": 14', '"processing_days": 10'))
+    page.get_by_role("button", name="Publish").click()
+    assert page.get_by_text("Version 2 of bulky_waste_pickup is published").is_visible()
+    assert '"processing_days": 10' in page.get_by_label("Definition").input_value()
+    context.close()

@@ -32,7 +32,16 @@ def test_citizens_ordinary_first_then_personas(client, demo):
 
 def test_officers_and_tokens(client, demo):
     officers = client.get("/api/v1/demo/officers?municipality=gent").json()
-    assert [o["role"] for o in officers] == ["clerk", "head", "admin"]
+    assert [o["role"] for o in officers][:3] == ["clerk", "head", "admin"]
+    # Then a clerk per department of Gent's services (issue 12), each with a demo token.
+    departments = {o["username"]: o["department"] for o in officers[3:]}
+    assert departments["gent.events"] == "events"
+    assert departments["gent.planning"] == "urban_planning"
+    assert {o["role"] for o in officers[3:]} == {"clerk"}
+    events = client.post(
+        "/api/v1/demo/token", {"officer": "gent.events"}, content_type="application/json"
+    ).json()
+    assert events["kind"] == "officer"
     token = client.post(
         "/api/v1/demo/token", {"officer": "gent.clerk"}, content_type="application/json"
     ).json()

@@ -94,6 +94,23 @@ def test_demo_load_is_idempotent(db):
         municipality=gent, first_names="Jan", last_name="Peeters", birth_date=dt.date(1985, 7, 30)
     )
     assert jan.addresses.filter(valid_to__isnull=True).count() == 1
+    # Issue 12: the library's services, each once, with a clerk of its department.
+    from eloket.cases.models import CaseType
+    from eloket.identity.models import OfficerRole
+
+    services = CaseType.objects.filter(handler="service", current=True, active=True)
+    assert services.count() >= 7 and not services.filter(version__gt=1).exists()
+    gent_services = services.filter(municipality=gent)
+    assert gent_services.count() >= 6
+    for service in services:
+        assert OfficerRole.objects.filter(
+            municipality=service.municipality, role="clerk", department=service.department
+        ).exists(), service.code
+    # Jan's street party waits in the events queue, once however often the demo loads.
+    from eloket.cases.models import Case
+
+    party = Case.objects.filter(municipality=gent, case_type__code="event_permit")
+    assert party.count() == 1 and party.get().case_type.department == "events"
 
 
 def test_readme_lists_the_real_demo_citizens():

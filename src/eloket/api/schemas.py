@@ -234,6 +234,7 @@ class DemoOfficerOut(Schema):
     username: str
     name: str
     role: str
+    department: str = Field("", description="Whose requests a clerk handles (issue 12).")
 
 
 class DemoTokenIn(Schema):

@@ -1,7 +1,8 @@
 """Demo requests for the README's personas, one of every kind, made through the same
 services as a real citizen would: Jan Peeters's order of Lotte's birth extract waits for
 an officer; Sofie Claes's petition for a play street passed its threshold, and its
-answer case waits for the municipality. Idempotent."""
+answer case waits for the municipality; Jan's street party waits in the events
+department's queue. Idempotent."""
 
 from typing import Any
 
@@ -119,156 +120,49 @@ def petition_with_answer_case(municipality: Municipality) -> Any:
     return petition
 
 
-# A kind of request Gent defined as data (no code): what an administrator publishes in
-# the admin (docs/case-types.md), here so a tester finds it under Services.
-HOUSING_INFORMATION: dict[str, Any] = {
-    "names": {
-        "nl": "Woninginlichtingen",
-        "en": "Housing information",
-        "fr": "Renseignements sur un logement",
-        "de": "Auskunft über eine Wohnung",
+# Jan's street party: a service request (issue 12) in the events department's queue, for
+# `gent.events` to take up (and not for the population office's `gent.clerk`).
+STREET_PARTY = {
+    "event_name": "Buurtfeest Sleepstraat",
+    "event_kind": "street_party",
+    "event_date": "2027-06-19",
+    "visitors": 150,
+    "location": {
+        "address": {"street": "Sleepstraat", "number": "12", "postcode": "9000", "city": "Gent"}
     },
-    "definition": {
-        "statuses": [
-            {
-                "code": "received",
-                "names": {"nl": "ontvangen", "en": "received", "fr": "reçue", "de": "eingegangen"},
-                "initial": True,
-                "texts": {
-                    "nl": "We ontvingen uw vraag.",
-                    "en": "We received your question.",
-                    "fr": "Nous avons reçu votre question.",
-                    "de": "Wir haben Ihre Frage erhalten.",
-                },
-            },
-            {
-                "code": "looking",
-                "names": {
-                    "nl": "wordt opgezocht",
-                    "en": "being looked up",
-                    "fr": "en recherche",
-                    "de": "wird nachgeschlagen",
-                },
-            },
-            {
-                "code": "question",
-                "names": {
-                    "nl": "vraag aan u",
-                    "en": "question for you",
-                    "fr": "question pour vous",
-                    "de": "Rückfrage an Sie",
-                },
-                "waiting_for": "requester",
-            },
-            {
-                "code": "answered",
-                "names": {
-                    "nl": "beantwoord",
-                    "en": "answered",
-                    "fr": "répondue",
-                    "de": "beantwortet",
-                },
-                "final": True,
-            },
-            {
-                "code": "withdrawn",
-                "names": {
-                    "nl": "ingetrokken",
-                    "en": "withdrawn",
-                    "fr": "retirée",
-                    "de": "zurückgezogen",
-                },
-                "final": True,
-            },
-        ],
-        "transitions": [
-            {
-                "action": "look_up",
-                "from": ["received"],
-                "to": "looking",
-                "by": ["clerk"],
-                "names": {
-                    "nl": "Opzoeken",
-                    "en": "Look it up",
-                    "fr": "Rechercher",
-                    "de": "Nachschlagen",
-                },
-                "texts": {
-                    "nl": "Een ambtenaar zoekt het op.",
-                    "en": "An officer looks it up.",
-                    "fr": "Un agent fait la recherche.",
-                    "de": "Eine Sachbearbeiterin schlägt es nach.",
-                },
-            },
-            {
-                "action": "ask",
-                "from": ["looking"],
-                "to": "question",
-                "by": ["clerk"],
-                "reason_required": True,
-                "names": {
-                    "nl": "Vraag stellen",
-                    "en": "Ask a question",
-                    "fr": "Poser une question",
-                    "de": "Rückfrage stellen",
-                },
-            },
-            {
-                "action": "reply",
-                "from": ["question"],
-                "to": "looking",
-                "by": ["requester"],
-                "names": {"nl": "Antwoorden", "en": "Reply", "fr": "Répondre", "de": "Antworten"},
-            },
-            {
-                "action": "answer",
-                "from": ["looking"],
-                "to": "answered",
-                "by": ["clerk"],
-                "reason_required": True,
-                "names": {
-                    "nl": "Antwoord versturen",
-                    "en": "Send the answer",
-                    "fr": "Envoyer la réponse",
-                    "de": "Antwort senden",
-                },
-            },
-            {
-                "action": "withdraw",
-                "from": ["received", "looking", "question"],
-                "to": "withdrawn",
-                "by": ["requester"],
-                "names": {
-                    "nl": "Intrekken",
-                    "en": "Withdraw",
-                    "fr": "Retirer",
-                    "de": "Zurückziehen",
-                },
-            },
-        ],
-    },
+    "road_closure": True,
+    "alcohol": False,
+    "closed_streets": "Sleepstraat tussen de Tolhuislaan en de Gasmeterlaan, 14 tot 23 uur.",
+    "organiser": "Buurtcomité Sleepstraat",
+    "phone": "+32 9 210 10 10",
+    "truthful": True,
 }
 
 
-def housing_information_kind(municipality: Municipality) -> Any:
+def event_permit_request(municipality: Municipality) -> Any:
     from eloket.cases.models import CaseType
-    from eloket.cases.services import case_type_publish
+    from eloket.identity.selectors import citizen_actor_of
+    from eloket.services.services import service_request_submit
 
-    if CaseType.objects.filter(municipality=municipality, code="housing_information").exists():
+    offered = CaseType.objects.filter(
+        municipality=municipality, code="event_permit", handler="service", current=True
+    ).first()
+    jan = _persona_account(municipality, "jan")
+    if offered is None or not offered.active or jan is None:
         return None
-    return case_type_publish(
-        actor=Actor.for_municipality(municipality),
-        municipality=municipality,
-        code="housing_information",
-        names=HOUSING_INFORMATION["names"],
-        definition=HOUSING_INFORMATION["definition"],
-        processing_days=20,
-        audience="anyone",
-    )
+    with translation.override(municipality.default_language):
+        case, _new = service_request_submit(
+            actor=citizen_actor_of(jan),  # type: ignore[arg-type]
+            municipality=municipality,
+            code="event_permit",
+            answers=STREET_PARTY,
+            idempotency_key="demo:jan:event_permit",
+        )
+    return case
 
 
 def demo_cases_ensure(municipality: Municipality) -> None:
     if municipality.slug == "gent":
         certificate_order_in_review(municipality)
         petition_with_answer_case(municipality)
-        housing_information_kind(municipality)
+        event_permit_request(municipality)

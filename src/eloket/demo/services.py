@@ -112,6 +112,7 @@ def demo_load(*, say: Say | None = None, only: list[str] | None = None) -> LoadR
         )
         report.filled.append(spec.slug)
     from eloket.demo.cases import demo_cases_ensure
+    from eloket.demo.offered import demo_services_ensure
     from eloket.demo.participation import demo_participation_ensure
 
     for spec in MUNICIPALITIES:
@@ -119,6 +120,7 @@ def demo_load(*, say: Say | None = None, only: list[str] | None = None) -> LoadR
             continue
         municipality = Municipality.objects.get(slug=spec.slug)
         demo_officers_ensure(municipality)
+        demo_services_ensure(municipality)
         demo_participation_ensure(municipality)
         demo_cases_ensure(municipality)
     demo_operator_ensure()
@@ -189,14 +191,24 @@ def _demo_password_hash() -> str:
 
 
 def demo_officers_ensure(municipality: Municipality) -> list[User]:
-    """A clerk, a head of department and an administrator for the municipality (idempotent)."""
+    """A clerk, a head of department and an administrator for the municipality, and a
+    clerk for each department that handles one of its demo services (idempotent)."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
+    from eloket.demo.offered import DEPARTMENT_CLERKS
     from eloket.identity.models import OfficerRole
 
     names = OFFICER_NAMES.get(municipality.country, OFFICER_NAMES["BE"])
+    population = str(_("Population and civil affairs"))
+    officers = [
+        (suffix, role, first, last, population)
+        for (suffix, role), (first, last) in zip(OFFICER_ROLES, names, strict=True)
+    ] + [
+        (suffix, "clerk", first, last, department)
+        for suffix, department, (first, last) in DEPARTMENT_CLERKS.get(municipality.slug, [])
+    ]
     users = []
-    for (suffix, role), (first, last) in zip(OFFICER_ROLES, names, strict=True):
+    for suffix, role, first, last, department in officers:
         username = f"{municipality.slug}.{suffix}"
         with transaction.atomic():
             user, created = User.objects.get_or_create(
@@ -211,7 +223,7 @@ def demo_officers_ensure(municipality: Municipality) -> list[User]:
             OfficerRole.objects.get_or_create(
                 user=user,
                 municipality=municipality,
-                defaults={"role": role, "department": str(_("Population and civil affairs"))},
+                defaults={"role": role, "department": department},
             )
         users.append(user)
     return users
@@ -244,13 +256,20 @@ def demo_officer_list(municipality: Municipality) -> list[dict[str, str]]:
         .select_related("user")
         .order_by("user__username")
     )
-    order = {"clerk": 0, "head": 1, "admin": 2}
+    # The population office's clerk, head and administrator first; then the clerks of
+    # the departments of its services (issue 12), by username.
+    standard = {f"{municipality.slug}.{suffix}": i for i, (suffix, _r) in enumerate(OFFICER_ROLES)}
     return sorted(
         (
-            {"username": r.user.username, "name": r.user.get_full_name(), "role": r.role}
+            {
+                "username": r.user.username,
+                "name": r.user.get_full_name(),
+                "role": r.role,
+                "department": r.department,
+            }
             for r in roles
         ),
-        key=lambda o: order.get(o["role"], 9),
+        key=lambda o: (standard.get(o["username"], len(standard)), o["username"]),
     )
 
 
@@ -323,9 +342,11 @@ def demo_made(user: User) -> bool:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     slug, _dot, role = user.username.partition(".")
+    from eloket.demo.offered import department_clerk_suffixes
+
     demo_name = user.username == OPERATOR_USERNAME or (
         any(spec.slug == slug for spec in MUNICIPALITIES)
-        and role in {suffix for suffix, _role in OFFICER_ROLES}
+        and role in {suffix for suffix, _role in OFFICER_ROLES} | department_clerk_suffixes(slug)
     )
     return (
         demo_name

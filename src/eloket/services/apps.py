@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ServicesConfig(AppConfig):
     name = "eloket.services"
-    verbose_name = "Services (requests with a form)"
+    verbose_name = _("Services (requests with a form)")
 
     def ready(self) -> None:
         # The `service` case handler and the catalogue's entries.

@@ -9,9 +9,11 @@ type's own fields, the rest (help, fee, documents, form) its handler's options. 
 gives the same file back; importing publishes it as the next version.
 """
 
+import json
 from typing import Any
 
 import jsonschema
+import yaml
 from django.conf import settings
 from django.utils.translation import gettext as _
 
@@ -361,3 +363,53 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
 
 def as_form(options: dict[str, Any]) -> Form:
     return Form(options["form"])
+
+
+# A definition of thirty steps of sixty fields in five languages stays well under this.
+FILE_LIMIT_BYTES = 1024 * 1024
+
+
+def service_file_parse(
+    content: bytes | str, *, name: str = ""
+) -> tuple[Any, list[tuple[str, str]]]:
+    """A definition file's text (JSON, or YAML when it is not JSON) as data, or the
+    reason it cannot be read, at the path "/" (the file as a whole)."""
+    if isinstance(content, bytes):
+        if len(content) > FILE_LIMIT_BYTES:
+            return None, [("/", _("The file is over 1 MB: no definition is that long."))]
+        try:
+            content = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return None, [("/", _("The file is not UTF-8 text."))]
+    if len(content) > FILE_LIMIT_BYTES:
+        return None, [("/", _("The file is over 1 MB: no definition is that long."))]
+    if not content.strip():
+        return None, [("/", _("The file is empty."))]
+    try:
+        return json.loads(content), []
+    except ValueError as exc:
+        json_error = exc
+    if name.lower().endswith(".json") or content.lstrip().startswith(("{", "[")):
+        return None, [
+            (
+                "/",
+                _("The file is not valid JSON: %(error)s") % {"error": str(json_error)[:200]},
+            )
+        ]
+    try:
+        # safe_load: a definition is data, never objects to build.
+        return yaml.safe_load(content), []
+    except yaml.YAMLError as exc:
+        return None, [
+            (
+                "/",
+                _("The file is neither JSON nor valid YAML: %(error)s") % {"error": str(exc)[:200]},
+            )
+        ]
+
+
+def service_file_dump(definition: dict[str, Any], *, as_yaml: bool = False) -> str:
+    """A definition as a file to save, edit and import again."""
+    if as_yaml:
+        return yaml.safe_dump(definition, allow_unicode=True, sort_keys=False, width=100)
+    return json.dumps(definition, ensure_ascii=False, indent=2) + "\n"

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from eloket.cases.models import CaseType
 from eloket.common.models import TenantOwnedModel, TimeStampedModel
 
 
@@ -86,3 +87,13 @@ class Draft(TenantOwnedModel, TimeStampedModel):
 
     def __str__(self) -> str:
         return f"draft {self.token}"
+
+
+class Service(CaseType):
+    """The admin's view of a municipality's services: the current version of each case
+    type with the `service` handler (ADR 0004), apart from the other kinds of request."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("service")
+        verbose_name_plural = _("services")

@@ -41,6 +41,17 @@ def service_current(*, municipality: Any, code: str) -> CaseType:
     return found
 
 
+def service_version_current(*, municipality: Any, code: str) -> CaseType:
+    """The current version of a service, offered or not (the administrator exports or
+    enables it again), or NotFound."""
+    found = CaseType.objects.filter(
+        municipality=municipality, code=str(code)[:40], handler=HANDLER, current=True
+    ).first()
+    if found is None:
+        raise NotFound(_("There is no such service here."))
+    return found
+
+
 def drafts_of(*, municipality: Any, user: Any) -> list[Draft]:
     return list(
         Draft.objects.filter(

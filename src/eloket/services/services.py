@@ -76,6 +76,23 @@ def service_publish(*, actor: Actor, municipality: Any, definition: Any) -> Case
     )
 
 
+def service_import(
+    *, actor: Actor, municipality: Any, content: bytes | str, name: str = ""
+) -> CaseType:
+    """Publish a definition file as it was uploaded or pasted (JSON or YAML): the next
+    version of its service, or version 1 of a new one. A file that cannot be read or
+    does not validate is refused with every problem and its path; nothing is written."""
+    from eloket.services.definition import service_file_parse
+
+    authorize(actor, municipality, Permission.CONFIGURE)
+    definition, problems = service_file_parse(content, name=name)
+    if problems:
+        raise InvalidDefinition(
+            problems[0][1], details={"problems": [{"path": p, "message": m} for p, m in problems]}
+        )
+    return service_publish(actor=actor, municipality=municipality, definition=definition)
+
+
 def service_set_active(*, actor: Actor, municipality: Any, code: str, active: bool) -> CaseType:
     """Offer a service again, or stop offering it (requests already made go on)."""
     authorize(actor, municipality, Permission.CONFIGURE)
@@ -97,6 +114,36 @@ def service_set_active(*, actor: Actor, municipality: Any, code: str, active: bo
 
     catalogue_cache_clear()
     return case_type
+
+
+def service_library_enable(*, actor: Actor, municipality: Any, code: str) -> tuple[CaseType, bool]:
+    """Offer a service of the shipped library: publish its definition as version 1, or,
+    when the municipality has published it before, offer its current version again (a
+    municipality's own edits are kept). Returns the case type and whether it was
+    published now."""
+    from eloket.services.library import library_definition
+
+    authorize(actor, municipality, Permission.CONFIGURE)
+    definition = library_definition(code)
+    existing = CaseType.objects.filter(
+        municipality=municipality, code=definition["code"], current=True
+    ).first()
+    if existing is not None:
+        if existing.handler != HANDLER:
+            raise Conflict(
+                _("%(name)s already has a kind of request with the code “%(code)s”.")
+                % {"name": municipality.display_name(), "code": existing.code},
+                code="code_taken",
+            )
+        if existing.active:
+            return existing, False
+        return (
+            service_set_active(
+                actor=actor, municipality=municipality, code=existing.code, active=True
+            ),
+            False,
+        )
+    return service_publish(actor=actor, municipality=municipality, definition=definition), True
 
 
 # --- Who may apply

@@ -70,11 +70,21 @@ class Command(BaseCommand):
         import base64
 
         self.stdout.write(f"Password of every demo officer: {DEMO_PASSWORD}")
+        from eloket.demo.offered import DEPARTMENT_CLERKS
+
         names = [OPERATOR_USERNAME] + [
             f"{spec.slug}.{suffix}"
             for spec in MUNICIPALITIES
             for suffix in ("clerk", "head", "admin")
         ]
+        departments = {
+            f"{slug}.{suffix}": department
+            for slug, clerks in DEPARTMENT_CLERKS.items()
+            for suffix, department, _name in clerks
+        }
+        names += list(departments)
         for username in names:
             secret = base64.b32encode(bytes.fromhex(totp_key(username))).decode().rstrip("=")
-            self.stdout.write(f"{username:<20} TOTP secret {secret}")
+            # The secret last on the line, as for every officer (scripts read it there).
+            where = f"clerk of {departments[username]}, " if username in departments else ""
+            self.stdout.write(f"{username:<20} {where}TOTP secret {secret}")

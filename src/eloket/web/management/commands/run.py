@@ -17,12 +17,14 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 # The officers whose authenticator secrets `make run` prints (README): every role of Gent,
-# where the README's walk-through happens, one clerk elsewhere, and the platform operator.
-# `eloket demo officers` lists them all.
+# where the README's walk-through happens (with the events clerk, whose queue holds Jan's
+# street party), one clerk elsewhere, and the platform operator. `eloket demo officers`
+# lists them all.
 LISTED_OFFICERS = (
     "gent.clerk",
     "gent.head",
     "gent.admin",
+    "gent.events",
     "brugge.clerk",
     "seoul.clerk",
     "operator",
