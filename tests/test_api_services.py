@@ -523,3 +523,24 @@ def test_answers_agree_with_the_openapi_schema(client, queue, jan):
         ("MessageIn", "text"),
     ]:
         assert components[name]["properties"][field]["pattern"] == FREE_TEXT_PATTERN, name
+
+
+def test_nan_and_infinity_are_not_json(client, jan, published):
+    """Python's JSON reader takes them; the API does not (nothing is stored, 400)."""
+    from eloket.cases.models import Case
+
+    before = Case.objects.count()
+    import json
+
+    from test_services_core import GOOD
+
+    answers = json.dumps({**GOOD, "extras": ["tent"]})[:-1] + ', "tent_size": Infinity}'
+    body = '{"answers": ' + answers + "}"
+    response = client.post(
+        "/api/v1/m/gent/services/every_type/requests",
+        data=body,
+        content_type="application/json",
+        **bearer(jan),
+    )
+    assert response.status_code == 400
+    assert Case.objects.count() == before

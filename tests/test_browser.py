@@ -409,17 +409,36 @@ def test_every_kind_of_request_in_one_place_for_citizen_and_officer(gent_demo, d
     assert "elke woensdagnamiddag een speelstraat" in page.locator(".timeline").inner_text()
 
 
-def test_a_kind_made_from_data_asked_for_answered_and_replied_to(gent_demo, demo_idp, browser):
-    """Issue 9: Gent's "Housing information" (published as data, no code) is under
+@pytest.fixture
+def question_kind(gent_demo):
+    """A kind made from data alone, published for Gent as its administrator would."""
+    from eloket.cases.services import case_type_publish
+    from eloket.common.actors import Actor
+    from eloket.tenants.models import Municipality
+    from generic_kind import QUESTION_TO_THE_CITY
+
+    gent = Municipality.objects.get(slug="gent")
+    case_type_publish(
+        actor=Actor.system("test", gent),
+        municipality=gent,
+        code="question_to_the_city",
+        names=QUESTION_TO_THE_CITY["names"],
+        definition=QUESTION_TO_THE_CITY["definition"],
+    )
+    return gent_demo
+
+
+def test_a_kind_made_from_data_asked_for_answered_and_replied_to(question_kind, demo_idp, browser):
+    """Issue 9: Gent's "A question to the city" (published as data, no code) is under
     Services; Jan asks, the clerk asks him a question, Jan types his answer and presses
     Reply, and the clerk reads it."""
     base = demo_idp
     shots = Path("/tmp/eloket-shots")
     shots.mkdir(exist_ok=True)
     page = browser.new_context(locale="en-GB", bypass_csp=True).new_page()
-    login_citizen(page, base, gent_demo["name"])
+    login_citizen(page, base, question_kind["name"])
     page.goto(base + "/gent/services/")
-    page.get_by_role("link", name="Housing information").click()
+    page.get_by_role("link", name="A question to the city").click()
     assert axe_serious(page) == []
     page.get_by_label("Your request").fill("Is Veldstraat 1 in an area with a pre-emption right?")
     page.screenshot(path=str(shots / "ask.png"), full_page=True)
@@ -442,7 +461,7 @@ def test_a_kind_made_from_data_asked_for_answered_and_replied_to(gent_demo, demo
     assert "question for you" in page.locator(".status").first.inner_text()
     page.get_by_role("button", name="Log out").click()
 
-    login_citizen(page, base, gent_demo["name"])
+    login_citizen(page, base, question_kind["name"])
     page.goto(request_url)
     assert "Which parcel do you mean?" in page.locator(".timeline").inner_text()
     page.get_by_label("Write to the municipality").fill("Parcel 44021A0123, behind the church.")

@@ -19,7 +19,7 @@ from eloket.common.permissions import PermissionDenied
 from eloket.identity.models import OfficerRole
 from eloket.identity.selectors import citizen_actor_of, officer_actor
 from eloket.services.definition import service_file_problems, service_file_schema
-from eloket.services.form import Form
+from eloket.services.form import NUMBER_LIMIT, Form
 from eloket.services.handler import form_of
 from eloket.services.models import Draft, ServiceRequest
 from eloket.services.selectors import service_file
@@ -244,7 +244,9 @@ def _value_strategy(f):
     if t == "number":
         if f.integer:
             return st.integers(min_value=int(f.minimum), max_value=int(f.maximum))
-        return st.floats(min_value=f.minimum, max_value=f.maximum, allow_nan=False)
+        low = f.minimum if f.minimum is not None else -NUMBER_LIMIT
+        high = f.maximum if f.maximum is not None else NUMBER_LIMIT
+        return st.floats(min_value=low, max_value=high, allow_nan=False)
     if t == "date":
         return st.dates().map(lambda d: d.isoformat())
     if t == "choice":

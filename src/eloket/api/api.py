@@ -4,6 +4,9 @@ Endpoints are thin: parse, call a selector or service, return. Errors are JSON
 {"code", "message", "details"}; every operation documents its error answers.
 """
 
+import json
+from typing import Any, cast
+
 from django.conf import settings
 from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
@@ -11,6 +14,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
 from eloket.api.routers import (
     attachments,
@@ -27,8 +31,21 @@ from eloket.api.routers import (
 from eloket.common.errors import ApplicationError
 from eloket.common.uploads import too_large
 
+
+class StrictJSON(Parser):
+    """JSON as RFC 8259 has it: Python's reader also takes NaN and Infinity, which no
+    database stores and no other client sends; a body with them is refused (400)."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        def refuse(constant: str) -> None:
+            raise ValueError(f"{constant} is not JSON")
+
+        return cast(dict[str, Any], json.loads(request.body, parse_constant=refuse))
+
+
 api = NinjaAPI(
     title="Eloket API",
+    parser=StrictJSON(),
     version="1",
     description=(
         'Eloket\'s public REST API. Lists answer {"count": N, "results": [...]} and are '

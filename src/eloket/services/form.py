@@ -64,6 +64,7 @@ PHONE_PATTERN = r"^\+?[0-9][0-9 ().\-/]{5,24}$"
 DATE_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 NOT_BLANK = r"\S"
 MEMBER_PATTERN = r"^[0-9]{1,12}$"
+NUMBER_LIMIT = 1_000_000_000_000
 TEXT_LIMIT = {"text": 200, "long_text": 5000, "email": 254, "phone": 30}
 # The autocomplete tokens of WCAG 1.3.5 for what a field asks.
 AUTOCOMPLETE = {"email": "email", "phone": "tel"}
@@ -191,12 +192,13 @@ class Field:
                 parts.append({"pattern": self.pattern})
             return parts[0] if len(parts) == 1 else {"type": "string", "allOf": parts}
         if t == "number":
-            schema: dict[str, Any] = {"type": "integer" if self.integer else "number"}
-            if self.minimum is not None:
-                schema["minimum"] = self.minimum
-            if self.maximum is not None:
-                schema["maximum"] = self.maximum
-            return schema
+            # Bounds always: a number without them would take Infinity (which Python's
+            # JSON reader accepts and no database stores).
+            return {
+                "type": "integer" if self.integer else "number",
+                "minimum": self.minimum if self.minimum is not None else -NUMBER_LIMIT,
+                "maximum": self.maximum if self.maximum is not None else NUMBER_LIMIT,
+            }
         if t == "date":
             return {"type": "string", "format": "date", "pattern": DATE_PATTERN}
         if t == "choice":
@@ -450,9 +452,9 @@ class Form:
             if kind == "type":
                 return _("Enter a whole number.") if f.integer else _("Enter a number, like 12.")
             if kind == "minimum":
-                return _("Enter %(min)s or more.") % {"min": _number(f.minimum)}
+                return _("Enter %(min)s or more.") % {"min": _number(error.validator_value)}
             if kind == "maximum":
-                return _("Enter %(max)s or less.") % {"max": _number(f.maximum)}
+                return _("Enter %(max)s or less.") % {"max": _number(error.validator_value)}
         if f.type == "date":
             return _("Enter a real date, like 2027-03-31.")
         typed = value is not None and bool(str(value).strip())
