@@ -452,7 +452,7 @@ def test_a_kind_made_from_data_asked_for_answered_and_replied_to(question_kind, 
 
     login_officer(page, base, "gent.clerk")
     page.goto(f"{base}/gent/backoffice/requests/{code}")
-    assert "pre-emption right" in page.locator(".thread").inner_text()
+    assert "pre-emption right" in page.locator(".thread").first.inner_text()
     page.get_by_role("button", name="Look it up").click()
     page.get_by_label("Reason, question or answer (the citizen reads it)").fill(
         "Which parcel do you mean?"
@@ -468,7 +468,7 @@ def test_a_kind_made_from_data_asked_for_answered_and_replied_to(question_kind, 
     page.screenshot(path=str(shots / "reply.png"), full_page=True)
     page.get_by_role("button", name="Reply").click()
     assert page.locator(".status").first.inner_text() == "being looked up"
-    assert "Parcel 44021A0123" in page.locator(".thread").inner_text()
+    assert "Parcel 44021A0123" in page.locator(".thread").first.inner_text()
     assert axe_serious(page) == []
     page.screenshot(path=str(shots / "replied.png"), full_page=True)
 
