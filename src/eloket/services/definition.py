@@ -1,6 +1,6 @@
 """A service definition file: everything a municipality states about a kind of request
 with a form, as one JSON (or YAML) document, checked against a published JSON Schema
-(`service_file_schema`, at `/api/v1/service-definition.schema.json` and in
+(`service_file_schema`, at `/api/v1/schemas/service-definition.json` and in
 `docs/services.md`) and then for sense.
 
 A published service is a case type (ADR 0004) with the `service` handler: the file's
