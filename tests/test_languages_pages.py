@@ -141,6 +141,28 @@ def words(*texts):
     return {w.lower() for text in texts if text for w in WORD.findall(str(text))}
 
 
+def service_texts(value, language):
+    """Every text in a service's options or answers: per-language texts in `language`,
+    other strings as they are."""
+    from eloket.cases.texts import localized
+
+    if isinstance(value, dict):
+        if (
+            value
+            and all(len(k) == 2 for k in value)
+            and all(isinstance(v, str) for v in value.values())
+        ):
+            yield localized(value, language)
+            return
+        for item in value.values():
+            yield from service_texts(item, language)
+    elif isinstance(value, list):
+        for item in value:
+            yield from service_texts(item, language)
+    elif isinstance(value, str):
+        yield value
+
+
 def data_words(municipality, language):
     """Proper names and what people wrote, as the pages may show them in `language`."""
     from eloket.cases.models import Case, CaseMessage, CaseType
@@ -169,7 +191,23 @@ def data_words(municipality, language):
         allowed |= words(code[0][:4], code[0][4:], code[0])
     # Kinds of request the municipality defined, named in each of its languages.
     for case_type in CaseType.objects.filter(municipality=municipality):
-        allowed |= words(localized(case_type.names, language))
+        allowed |= words(localized(case_type.names, language), case_type.department)
+        # A service's own texts (help, steps, questions, options), as it wrote them.
+        allowed |= words(*service_texts(case_type.options, language))
+    from eloket.identity.models import OfficerRole
+    from eloket.outbox.models import OutboxMessage
+    from eloket.services.models import ServiceRequest
+
+    for row in OfficerRole.objects.filter(municipality=municipality).values_list("department"):
+        allowed |= words(*row)
+    # What applicants answered, and for whom they asked.
+    for answers, labels, name in ServiceRequest.objects.filter(
+        municipality=municipality
+    ).values_list("answers", "labels", "on_behalf_name"):
+        allowed |= words(*service_texts(answers, language), *service_texts(labels, language), name)
+    # A failed message's error, as the process that met it worded it.
+    for row in OutboxMessage.objects.filter(municipality=municipality).values_list("last_error"):
+        allowed |= words(*row)
     for topic in Topic.objects.filter(municipality=municipality):
         for field in ("title", "summary", "background"):
             allowed |= words(localized(getattr(topic, field, {}) or {}, language))

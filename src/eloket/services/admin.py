@@ -147,8 +147,15 @@ class ServiceAdmin(ScopedToMunicipality, admin.ModelAdmin):
         return own + super().get_urls()
 
     def _own(self, request: HttpRequest, pk: Any) -> Service:
-        """One of the administrator's services (404 for another municipality's)."""
-        service = self.get_queryset(request).filter(pk=pk).first()
+        """One of the administrator's services (404 for another municipality's, and for a
+        key that is no number or beyond the database's integers)."""
+        try:
+            key = int(str(pk))
+        except ValueError:
+            raise Http404 from None
+        if not 0 < key < 2**63:
+            raise Http404
+        service = self.get_queryset(request).filter(pk=key).first()
         if service is None or not self.has_view_permission(request, service):
             raise Http404
         return service

@@ -122,7 +122,8 @@ class ServiceHandler(CaseHandler):
         from eloket.services.display import fee_label
         from eloket.tenants.catalogue import CatalogueEntry
 
-        first_line = localized(case_type.options.get("help", {})).split("\n")[0][:200]
+        # The help's first paragraph: the municipality's own summary of the service.
+        first_line = localized(case_type.options.get("help", {})).split("\n")[0]
         days = _("Answered within %(n)d days.") % {"n": case_type.processing_days}
         return CatalogueEntry(
             title=case_type.name(),
