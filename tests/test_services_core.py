@@ -605,3 +605,25 @@ def test_an_expired_drafts_files_go_with_it(
         assert drafts_expire(now=timezone.now() + dt.timedelta(days=31)) == 1
     assert not Attachment.objects.exists()
     assert stored_files() == []
+
+
+def test_a_pattern_that_backtracks_without_end_refuses_in_time():
+    """An administrator's pattern runs on citizens' answers on a shared server: with
+    Python's `re`, `^(a|aa)+$` on 40 a's and a b takes longer than anyone waits."""
+    import time
+
+    raw = {
+        "steps": [
+            {
+                "name": "only",
+                "title": _label("Only"),
+                "fields": [field("code", "text", required=True, pattern="^(a|aa)+$")],
+            }
+        ]
+    }
+    form = Form(raw)
+    assert form.answers_problems({"code": "aaaa"}) == {}
+    begun = time.perf_counter()
+    found = form.answers_problems({"code": "a" * 40 + "b"})
+    assert time.perf_counter() - begun < 2
+    assert "form asked for" in found["code"]
