@@ -50,3 +50,36 @@ def check_may_make(actor: Actor, municipality: Any, case: Case, transition: Tran
     )
     if not role_at_least(actor.role, min(roles, key=ROLE_RANK.__getitem__)):
         raise PermissionDenied(_("Your role does not allow this."))
+
+
+def check_audience(actor: Actor, municipality: Any, case_type: Any) -> None:
+    """Whether a citizen may start a request of this kind: one open to anyone with an eID;
+    else they must live here (a citizen of another municipality is a visitor), and for
+    `adult_residents` be 18 or over."""
+    from django.utils import timezone
+
+    from eloket.cases.models import Audience
+    from eloket.identity.selectors import citizen_person_in
+
+    if case_type.audience == Audience.ANYONE:
+        return
+    person = citizen_person_in(actor, municipality)
+    if person is None or not getattr(person, "resident", False):
+        raise PermissionDenied(
+            _(
+                "%(kind)s is for residents of %(name)s. You do not live here, so you are a "
+                "visitor: you can verify documents and ask for what is open to anyone."
+            )
+            % {"kind": case_type.name(), "name": municipality.display_name()},
+            code="residents_only",
+        )
+    if case_type.audience == Audience.ADULT_RESIDENTS:
+        born, today = person.birth_date, timezone.localdate()
+        if (
+            born is None
+            or (today.year - born.year - ((today.month, today.day) < (born.month, born.day))) < 18
+        ):
+            raise PermissionDenied(
+                _("%(kind)s is for residents of 18 and over.") % {"kind": case_type.name()},
+                code="adults_only",
+            )

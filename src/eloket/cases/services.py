@@ -25,7 +25,7 @@ from eloket.cases.codes import new_tracking_code
 from eloket.cases.events import case_listeners, message_attachers
 from eloket.cases.handlers import case_handlers
 from eloket.cases.models import Author, Case, CaseMessage, CaseNote, CaseType, StatusChange
-from eloket.cases.rights import check_may_make
+from eloket.cases.rights import check_audience, check_may_make
 from eloket.common.actors import Actor, ActorKind
 from eloket.common.errors import ApplicationError, NotFound
 from eloket.common.permissions import (
@@ -191,26 +191,6 @@ def _history(
     return change
 
 
-def _check_audience(actor: Actor, municipality: Any, case_type: CaseType) -> None:
-    """A citizen of another municipality is a visitor here: they may start what is open
-    to anyone with an eID, not what is for residents."""
-    from eloket.cases.models import Audience
-    from eloket.identity.selectors import citizen_person_in
-
-    if case_type.audience == Audience.ANYONE:
-        return
-    person = citizen_person_in(actor, municipality)
-    if person is None or not getattr(person, "resident", False):
-        raise PermissionDenied(
-            _(
-                "%(kind)s is for residents of %(name)s. You do not live here, so you are a "
-                "visitor: you can verify documents and ask for what is open to anyone."
-            )
-            % {"kind": case_type.name(), "name": municipality.display_name()},
-            code="residents_only",
-        )
-
-
 def case_create(
     *,
     actor: Actor,
@@ -234,7 +214,7 @@ def case_create(
         authorize(actor, municipality, Permission.REQUEST)
         if actor.user_id != requester_id:
             raise PermissionDenied(_("You make requests in your own name."))
-        _check_audience(actor, municipality, case_type)
+        check_audience(actor, municipality, case_type)
     elif actor.kind == ActorKind.OFFICER:  # at the counter, for a citizen
         authorize(actor, municipality, Permission.CASE_HANDLE, department=case_type.department)
     else:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from eloket.audit.services import audit_record
 from eloket.cases.models import Case, CaseType, IdempotencyRecord
+from eloket.cases.rights import check_audience
 from eloket.cases.services import case_create, case_type_publish
 from eloket.common.actors import Actor, ActorKind
 from eloket.common.errors import ApplicationError, Conflict, NotFound
@@ -151,37 +152,13 @@ def service_library_enable(*, actor: Actor, municipality: Any, code: str) -> tup
 
 def check_may_apply(*, actor: Actor, municipality: Any, case_type: CaseType) -> None:
     """The service's audience: any resident, a resident of age, or anyone with an eID."""
-    from eloket.identity.selectors import citizen_person_in
-
     same_municipality(municipality, case_type)
     if not case_type.active or not case_type.current:
         raise NotFound(_("This service is not offered at the moment."))
     if actor.kind != ActorKind.CITIZEN or actor.user_id is None:
         raise PermissionDenied(_("This is for citizens logged in with their eID."))
     authorize(actor, municipality, Permission.REQUEST)
-    if case_type.audience == "anyone":
-        return
-    person = citizen_person_in(actor, municipality)
-    if person is None or not getattr(person, "resident", False):
-        raise PermissionDenied(
-            _(
-                "%(kind)s is for residents of %(name)s. You do not live here, so you are a "
-                "visitor: you can verify documents and ask for what is open to anyone."
-            )
-            % {"kind": case_type.name(), "name": municipality.display_name()},
-            code="residents_only",
-        )
-    if case_type.audience == "adult_residents":
-        born = person.birth_date
-        today = timezone.localdate()
-        if (
-            born is None
-            or (today.year - born.year - ((today.month, today.day) < (born.month, born.day))) < 18
-        ):
-            raise PermissionDenied(
-                _("%(kind)s is for residents of 18 and over.") % {"kind": case_type.name()},
-                code="adults_only",
-            )
+    check_audience(actor, municipality, case_type)
 
 
 # --- Submitting
