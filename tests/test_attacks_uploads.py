@@ -105,6 +105,16 @@ def stored(monkeypatch):
     return seen
 
 
+def one_byte_changed(pdf: bytes) -> bytes:
+    """A copy with one byte of the sealed content changed: half-way into the first revision's
+    objects, before its cross-reference table. Not a fixed fraction of the file, which can land
+    in the table (the copy is then unreadable, not changed) or on a hex digit of the signature
+    whose case flips (the same signature: an intact seal)."""
+    data = bytearray(pdf)
+    data[pdf.index(b"\nxref") // 2] ^= 0x20
+    return bytes(data)
+
+
 def sealed_pdf(gent, family):
     from eloket.certificates.services import OrderRequest, order_submit
     from eloket.documents.models import IssuedDocument

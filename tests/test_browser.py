@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from test_attacks_uploads import one_byte_changed
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
 FLAGS = [
@@ -272,9 +274,7 @@ def test_order_issue_review_approve_and_verify_as_people_would(
     assert page.get_by_role("heading", name="Authentic and valid", exact=True).is_visible()
     assert axe_serious(page) == []
     tampered = tmp_path / "tampered.pdf"
-    data = bytearray(genuine.read_bytes())
-    data[len(data) // 3] ^= 0x20
-    tampered.write_bytes(bytes(data))
+    tampered.write_bytes(one_byte_changed(genuine.read_bytes()))
     page.get_by_label("The PDF file").set_input_files(str(tampered))
     page.get_by_role("button", name="Check the file").click()
     assert page.get_by_role("heading", name="Changed after it was sealed").is_visible()

@@ -23,12 +23,10 @@ def files(transactional_db, live_server, gent, family, seals, tmp_path):
     """Gent's sealed residence certificate, a copy with one byte changed and a damaged
     one (made before the browser starts: Playwright's sync API runs an event loop)."""
     from eloket.documents.models import IssuedDocument
-    from test_attacks_uploads import sealed_pdf
+    from test_attacks_uploads import one_byte_changed, sealed_pdf
 
     pdf = sealed_pdf(gent, family)
-    changed = bytearray(pdf)
-    changed[len(changed) // 3] ^= 0x20
-    paths = {"genuine": pdf, "changed": bytes(changed), "damaged": pdf[: len(pdf) // 2]}
+    paths = {"genuine": pdf, "changed": one_byte_changed(pdf), "damaged": pdf[: len(pdf) // 2]}
     for name, data in paths.items():
         (tmp_path / f"{name}.pdf").write_bytes(data)
     code = IssuedDocument.objects.get().display_code

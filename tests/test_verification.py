@@ -22,7 +22,7 @@ from eloket.documents.verify import (
     verify_code,
     verify_pdf,
 )
-from test_attacks_uploads import sealed_pdf
+from test_attacks_uploads import one_byte_changed, sealed_pdf
 
 EXCEPTION_NAMES = ("PdfReadError", "Error", "Exception", "Traceback", "pyhanko")
 
@@ -31,12 +31,6 @@ EXCEPTION_NAMES = ("PdfReadError", "Error", "Exception", "Traceback", "pyhanko")
 def genuine(gent, family, seals):
     pdf = sealed_pdf(gent, family)
     return pdf, IssuedDocument.objects.get(sha256=hashlib.sha256(pdf).hexdigest())
-
-
-def one_byte_changed(pdf: bytes) -> bytes:
-    data = bytearray(pdf)
-    data[len(data) // 3] ^= 0x20
-    return bytes(data)
 
 
 def unsealed_pdf() -> bytes:
