@@ -127,6 +127,13 @@ def _order_page_statement(alias: str) -> tuple[str, tuple[_Columns, ...]]:
             found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
             converters.append([(converter, column) for converter in found])
         parts.append(_Columns(model, [field.attname for field in fields], converters))
+    # What else the page shows, as the newest row of each: the timeline and the messages
+    # only grow (append-only), and a document made again is a new row. With the rows above
+    # they name the page a requester sees (`page_row`, certificates/views.py).
+    for model in (StatusChange, CaseMessage, IssuedDocument):
+        selected.append(
+            f"(SELECT MAX(x.id) FROM {quote(model._meta.db_table)} x WHERE x.case_id = k.id)"  # noqa: S608  # nosec B608
+        )
     # The models' own table and column names only: every value is a parameter.
     sql = (
         f"SELECT {', '.join(selected)} FROM {quote(CertificateOrder._meta.db_table)} o "  # noqa: S608  # nosec B608
@@ -166,6 +173,9 @@ def order_for_requester(
                 values[i] = converter(values[i], expression, connection)
         made.append(part.model.from_db(alias, part.attnames, values))
     order, case, case_type, certificate_type, subject = made
+    # The row as read (every value of the five rows, and the newest step, message and
+    # document): what the requester's page shows, to name the page kept in the cache.
+    case.page_row = tuple(row)
     case.case_type = case_type
     case.municipality = municipality  # in hand: no join
     order.case = case

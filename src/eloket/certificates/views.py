@@ -8,6 +8,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -27,9 +29,10 @@ from eloket.certificates.selectors import (
 )
 from eloket.common.errors import ApplicationError
 from eloket.common.money import format_fee
-from eloket.identity.selectors import citizen_actor_of, citizen_person
+from eloket.common.pagecache import cached_page, page_key, page_store, without_messages
+from eloket.identity.selectors import citizen_actor_of, citizen_person, shows_officer_link
 from eloket.tenants.decorators import tenant_page
-from eloket.tenants.links import tenant_reverse
+from eloket.tenants.links import link_base, tenant_reverse
 from eloket.tenants.models import Module, Municipality
 
 DOCUMENT_READY = (OrderStatus.ISSUED, OrderStatus.DELIVERED)
@@ -153,11 +156,14 @@ def order_page(request: HttpRequest, tenant: Municipality, code: str) -> HttpRes
         )
     except ApplicationError as exc:
         raise Http404(str(exc)) from exc
+    key = _page_key(request, tenant, case) if without_messages(request) else None
+    if key is not None and (cached := cached_page(request, key)) is not None:
+        return cached
     document = (
         document_of(municipality=tenant, case=case) if case.status in DOCUMENT_READY else None
     )
     history, thread = order_history(municipality=tenant, case=case)
-    return render(
+    response = render(
         request,
         "certificates/order.html",
         {
@@ -170,6 +176,36 @@ def order_page(request: HttpRequest, tenant: Municipality, code: str) -> HttpRes
             "fee": format_fee(order.fee_cents, order.currency),
             "active": "my",
         },
+    )
+    if key is not None:
+        page_store(key, response, timeout=ORDER_PAGE_SECONDS)
+    return response
+
+
+# The requester's page of an order, kept in the shared cache for a short while under
+# everything it shows (common/pagecache.py; issue 11, point 11): the rows the one read of
+# `order_for_requester` brings, with the newest step, message and document of the case,
+# the requester, whether the navigation leads them to a back office, and what texts and
+# links depend on. It is served only after that read found the order to be theirs. A
+# flash message waiting (after a reply, a cancellation) makes the page anew.
+ORDER_PAGE_SECONDS = 120
+
+
+def _page_key(request: HttpRequest, tenant: Municipality, case: Any) -> str:
+    urlconf, prefix = link_base(request)
+    return page_key(
+        f"order-page:{tenant.pk}:{case.pk}",
+        case.page_row,
+        request.user.pk,
+        shows_officer_link(request, tenant),
+        tenant.updated_at.timestamp(),
+        request.get_full_path(),
+        get_language(),
+        timezone.get_current_timezone_name(),
+        timezone.localdate(),
+        urlconf,
+        prefix,
+        getattr(request, "tenant_by_host", False),
     )
 
 

@@ -344,6 +344,8 @@ CSRF_FAILURE_VIEW = "eloket.web.views.csrf_failure"
 SESSION_COOKIE_NAME = "eloket_session"
 # Django's database sessions, their read written out in SQL (identity/session_store.py).
 SESSION_ENGINE = "eloket.identity.session_store"
+# Django's ModelBackend with the session's user read in SQL (identity/backends.py).
+AUTHENTICATION_BACKENDS = ["eloket.identity.backends.UserBackend"]
 # A session ends after this long without a request, and in any case this long after login.
 ELOKET_SESSION_IDLE_SECONDS = env_int("ELOKET_SESSION_IDLE_SECONDS", 30 * 60)
 ELOKET_SESSION_ABSOLUTE_SECONDS = env_int("ELOKET_SESSION_ABSOLUTE_SECONDS", 12 * 3600)

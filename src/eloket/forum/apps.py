@@ -8,4 +8,4 @@ class ForumConfig(AppConfig):
     def ready(self) -> None:
         # Catalogue entries, the outbox kind of its e-mails and its periodic jobs (the
         # analysis's among them).
-        from eloket.forum import analysis_jobs, catalogue, notify  # noqa: F401
+        from eloket.forum import analysis_jobs, catalogue, notify, signals  # noqa: F401

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from eloket.common.errors import ApplicationError
 from eloket.common.forms import id_of, page_of
+from eloket.common.pagecache import cached_page, for_anonymous_visitor, page_key, page_store
 from eloket.forum import selectors, services
 from eloket.forum.display import display_name
 from eloket.forum.eligibility import eligible_person
@@ -125,6 +126,37 @@ def topic_page(request: HttpRequest, tenant: Municipality, topic_id: int) -> Htt
     return _topic_response(request, tenant, topic_id, count=True)
 
 
+# The whole page as visitors who are not logged in see it (common/pagecache.py): the same
+# for all of them but for the CSRF field. Kept under everything it is made of: the topic's
+# row (every column: a phase, a count, a text changed), whether it has attachments and
+# expert opinions (whose writes touch the topic's `updated_at`, forum/signals.py), the
+# municipality's row, the address asked for and what links and texts depend on.
+PAGE_SECONDS = 300
+
+
+def _page_key(
+    request: HttpRequest, tenant: Municipality, topic: Topic, *, order: str, page: int
+) -> str | None:
+    if not for_anonymous_visitor(request):
+        return None
+    if order not in selectors.ORDERS or page > CACHED_PAGES:
+        return None
+    urlconf, prefix = link_base(request)
+    return page_key(
+        f"forum-topic-page:{tenant.pk}:{topic.pk}",
+        [getattr(topic, field.attname) for field in Topic._meta.concrete_fields],
+        getattr(topic, "has_attachments", True),
+        getattr(topic, "has_experts", True),
+        tenant.updated_at.timestamp(),
+        request.get_full_path(),
+        translation.get_language(),
+        timezone.get_current_timezone_name(),
+        urlconf,
+        prefix,
+        getattr(request, "tenant_by_host", False),
+    )
+
+
 def _topic_response(
     request: HttpRequest,
     tenant: Municipality,
@@ -151,6 +183,9 @@ def _topic_response(
         count_view(topic)
     order = request.GET.get("order", "new")
     page = page_of(request.GET.get("page"))
+    page_key = None if draft or error else _page_key(request, tenant, topic, order=order, page=page)
+    if page_key is not None and (cached := cached_page(request, page_key)) is not None:
+        return cached
     can_take_part, why_not = True, ""
     if topic.phase != Phase.OPEN or topic.imported:
         can_take_part = False
@@ -163,7 +198,7 @@ def _topic_response(
         request, tenant, topic, order=order, page=page, can_vote=can_take_part
     )
     first = page == 1
-    return render(
+    response = render(
         request,
         "forum/topic.html",
         {
@@ -189,6 +224,9 @@ def _topic_response(
         },
         status=400 if error else 200,
     )
+    if page_key is not None:
+        page_store(page_key, response, timeout=PAGE_SECONDS)
+    return response
 
 
 # The opinions of a topic's page, as visitors who are not logged in see them: the same for

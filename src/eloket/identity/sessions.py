@@ -33,7 +33,7 @@ from eloket.identity.services import (
     citizen_remember_language,
 )
 
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+MODEL_BACKEND = "eloket.identity.backends.UserBackend"
 SESSION_AUTH_AT = "eloket_auth_at"
 SESSION_SEEN_AT = "eloket_seen_at"
 SESSION_METHOD = "eloket_login_method"
