@@ -155,8 +155,9 @@ def _dump_database(target: Path, say: Say) -> None:
     hash chains hash them); content types and permissions go by natural key, as `migrate`
     numbers them anew (on PostgreSQL a repeatable
     read snapshot; on SQLite the transaction holds the write lock, so writers wait)."""
+    outermost = not connection.in_atomic_block
     with transaction.atomic():
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and outermost:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         with gzip.open(target, "wt", encoding="utf-8") as stream:
