@@ -68,6 +68,8 @@ class JsonFormatter(_JsonFormatter):
 
     def process_log_record(self, log_record: dict[str, Any]) -> dict[str, Any]:
         record = super().process_log_record(log_record)
+        # Django's own `request` extra prints as its path, which the message has already.
+        record.pop("request", None)
         return {key: _redacted(value) for key, value in record.items()}
 
 
