@@ -295,3 +295,26 @@ def test_a_queued_task_runs_under_the_request_id_of_its_request(db, settings, ge
     assert DBTaskResult.objects.get(pk=result.id).status == "SUCCESSFUL"
     assert not TaskOrigin.objects.exists() and request_id_var.get() == ""
     assert ScheduleMark.objects.filter(name=HEARTBEAT).exists()
+
+
+def test_documents_issued_and_e_mails_sent_are_counted(gent, family, seals):
+    from django.core import mail
+    from django.test import TestCase
+    from prometheus_client import REGISTRY
+    from test_attacks_uploads import sealed_pdf
+
+    from eloket.outbox.email import email_put
+
+    def value(name, **labels):
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    issued = value("eloket_documents_issued_total", municipality="gent", kind="residence")
+    sent = value("eloket_outbox_sent_total", kind="email")
+    sealed_pdf(gent, family)
+    assert value("eloket_documents_issued_total", municipality="gent", kind="residence") == (
+        issued + 1
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        email_put(municipality=gent, to="jan@example.org", subject="Hello", body="Text")
+    assert len(mail.outbox) == 1
+    assert value("eloket_outbox_sent_total", kind="email") == sent + 1
