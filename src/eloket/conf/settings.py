@@ -119,9 +119,12 @@ INSTALLED_APPS = [
     "eloket.web",
     "eloket.api",
     "eloket.demo",
+    "eloket.ops",
 ]
 
 MIDDLEWARE = [
+    # Outermost: the request id (X-Request-ID) and the request metrics (docs/operations.md).
+    "eloket.ops.middleware.ObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -469,7 +472,7 @@ if PRODUCTION:
     # TLS ends at the reverse proxy, which tells us the original scheme.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
@@ -561,17 +564,38 @@ if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
     }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Eloket <no-reply@eloket.localhost>")
 
+# --- Operations (docs/operations.md): /readyz's limits, who may read /metrics, the logs.
+ELOKET_READYZ_HEARTBEAT_SECONDS = env_int("ELOKET_READYZ_HEARTBEAT_SECONDS", 15 * 60)
+ELOKET_READYZ_QUEUE_MAX_AGE_SECONDS = env_int("ELOKET_READYZ_QUEUE_MAX_AGE_SECONDS", 10 * 60)
+ELOKET_READYZ_QUEUE_MAX_DEPTH = env_int("ELOKET_READYZ_QUEUE_MAX_DEPTH", 10000)
+ELOKET_METRICS_TOKEN = env_str("ELOKET_METRICS_TOKEN")
+# `json` (one object a line, with the request id) or `plain`; JSON by default in production.
+LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "plain").strip().lower()
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "eloket.common.observability.RequestIdFilter"}},
     "formatters": {
         "plain": {
             # Every line without national numbers, in any notation (issue 10).
             "()": "eloket.common.redaction.RedactingFormatter",
             "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+        "json": {
+            "()": "eloket.common.observability.JsonFormatter",
+            "format": "%(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": True,
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id"],
         }
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -3,10 +3,13 @@ from django.urls import include, path
 
 from eloket.api import views as api_views
 from eloket.api.api import api
+from eloket.ops import views as ops_views
 from eloket.web import views as web_views
 
 urlpatterns = [
     path("healthz", web_views.healthz, name="healthz"),
+    path("readyz", ops_views.readyz, name="readyz"),
+    path("metrics", ops_views.metrics, name="metrics"),
     # Browsers ask for /favicon.ico on pages that do not name one (the demo provider's).
     path("favicon.ico", web_views.favicon),
     path("api/v1/docs", api_views.docs, name="api-docs"),

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from eloket.audit.services import audit_record
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
+from eloket.common.observability import CERTIFICATES_ISSUED
 from eloket.common.permissions import Permission, authorize, same_municipality
 from eloket.common.text import refuse_hidden_characters
 from eloket.documents.codes import (
@@ -69,7 +70,7 @@ def document_issue(
     )
     # A code drawn twice (1 in 27^12) would fail the unique index and with it the
     # caller's transaction; the outbox then runs the step again.
-    return IssuedDocument.objects.create(
+    document = IssuedDocument.objects.create(
         municipality=municipality,
         code=code,
         case=case,
@@ -83,6 +84,9 @@ def document_issue(
         attested_digest=attested_digest(attested),
         timestamped=timestamped,
     )
+    counted = CERTIFICATES_ISSUED.labels(municipality.slug, kind)
+    transaction.on_commit(counted.inc)
+    return document
 
 
 def _change_status(

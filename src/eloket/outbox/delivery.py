@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.tasks import task
 from django.utils import timezone
 
+from eloket.common.observability import OUTBOX_FAILED, OUTBOX_SENT
 from eloket.common.schedule import PeriodicJob, periodic_jobs
 from eloket.outbox.kinds import outbox_kinds
 from eloket.outbox.models import OutboxMessage, OutboxState
@@ -61,6 +62,7 @@ def _mark_sent(message: OutboxMessage) -> None:
         state=OutboxState.SENT, sent_at=timezone.now(), lease_until=None, last_error=""
     )
     message.state = OutboxState.SENT
+    OUTBOX_SENT.labels(message.kind).inc()
 
 
 ADDRESS = re.compile(r"[^\s<>()'\"@,;:]+@[^\s<>()'\",;:]+")
@@ -81,6 +83,7 @@ def _mark_failed(message: OutboxMessage, exc: Exception, *, permanent: bool) -> 
     message.lease_until = None
     message.last_error = redacted(f"{type(exc).__name__}: {exc}")[:1000]
     message.save(update_fields=["state", "next_attempt_at", "lease_until", "last_error"])
+    OUTBOX_FAILED.labels(message.kind, "yes" if final else "no").inc()
     # The message's id and kind only: its payload may hold personal data.
     log.warning(
         "outbox message %s (%s) attempt %s failed%s: %s",

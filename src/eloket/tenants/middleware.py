@@ -12,6 +12,8 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 from eloket.tenants.selectors import municipality_cached, municipality_for_request
 
 HOST_URLCONF = "eloket.conf.urls_host"
+# Paths that name no municipality on any host: no look-up of one (ops/views.py).
+PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 class TenantMiddleware:
@@ -25,6 +27,11 @@ class TenantMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info in PROBES:
+            # The load balancer's and Prometheus's: answered with the database down too.
+            request.tenant = None  # type: ignore[attr-defined]
+            request.tenant_by_host = False  # type: ignore[attr-defined]
+            return self.get_response(request)
         host = request.get_host().rsplit(":", 1)[0].lower() if request.get_host() else ""
         first = request.path_info.lstrip("/").split("/", 1)[0]
         tenant, by_host = municipality_for_request(host=host, first_path_segment=first)

@@ -17,6 +17,8 @@ RESERVED_SLUGS = frozenset(
         "admin",
         "api",
         "healthz",
+        "readyz",
+        "metrics",
         "static",
         "media",
         "accounts",
