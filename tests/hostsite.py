@@ -10,7 +10,7 @@ import eloket.demo
 
 SITE = Path(eloket.demo.__file__).parent / "sample_site"
 
-HOSTILE_CSS = b"""a, button, h1, form, input, label { all: unset; color: #f0f !important; font: 31px/3 fantasy;
+HOSTILE_CSS = b"""a, button, h1, form, input, label { all: unset; color: #f0f; font: 31px/3 fantasy;
   letter-spacing: 4px; text-transform: uppercase; border: 7px dotted red; margin: 40px; padding: 21px;
   background: yellow; display: block; }
 """

@@ -224,3 +224,57 @@ def test_sanitise_removes_what_runs_and_keeps_what_shows():
     assert result.scripts == ["https://www.town.example/a.js"]  # only the own host's
     assert result.inside_main and result.body_class == "home page"
     assert result.removed["script"] == 4 and result.removed["event handler"] == 3
+
+
+# --- Pages served inside the chrome.
+
+
+def test_citizen_pages_are_served_inside_the_host_chrome(client, gent, host_site):
+    run_cli("chrome", "gent", f"{host_site.base}/eloket.html")
+    for path in ("/gent/", "/gent/services/", "/gent/login/"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        html = response.content.decode()
+        assert 'class="site-header"' in html and 'class="site-footer"' in html, path
+        before, _sep, rest = html.partition('<div id="eloket"')
+        assert (
+            "data-eloket-content" in before.rsplit("<div", 1)[-1] or "data-eloket-content" in before
+        )
+        assert "site-footer" in rest and "site-header" not in rest
+        assert "<script" not in html, path
+        assert "eloket/embedded.css" in html and "eloket/base.css" not in html
+        csp = response["Content-Security-Policy"]
+        assert f"style-src 'self' {host_site.base}" in csp
+        assert host_site.base in csp.split("img-src")[1].split(";")[0]
+        assert host_site.base not in csp.split("script-src")[1].split(";")[0]
+    # The officers' pages keep Eloket's own chrome.
+    html = client.get("/auth/officer/login").content.decode()
+    assert "site-header" not in html
+    run_cli("chrome", "gent", "--off")
+    html = client.get("/gent/").content.decode()
+    assert "site-header" not in html and "eloket/base.css" in html
+
+
+def test_host_scripts_only_where_chosen_on_the_own_host_and_never_on_log_in(
+    client, make_municipality, host_site
+):
+    town = make_municipality("koksijde", host="127.0.0.1", website="http://127.0.0.1")
+    run_cli("chrome", "koksijde", f"{host_site.base}/eloket.html", "--keep-host-scripts")
+    script = f'<script src="{host_site.base}/js/site.js" defer></script>'
+    by_host = client.get("/", HTTP_HOST="127.0.0.1")
+    assert script in by_host.content.decode()
+    assert host_site.base in by_host["Content-Security-Policy"].split("script-src")[1].split(";")[0]
+    assert script not in client.get("/login/", HTTP_HOST="127.0.0.1").content.decode()
+    # At /<slug>/ on the platform's host name: never.
+    assert script not in client.get(f"/{town.slug}/", HTTP_HOST="testserver").content.decode()
+
+
+def test_the_embedded_stylesheet_is_made_from_base_css():
+    """static/eloket/embedded.css is generated (python -m eloket.web.embedded_css)."""
+    from eloket.web.embedded_css import STATIC, embedded_css
+
+    assert (STATIC / "embedded.css").read_text(encoding="utf-8") == embedded_css()
+    css = embedded_css()
+    assert ":root" not in css and "\nbody" not in css and "\nhtml" not in css
+    for line in css.splitlines()[2:]:
+        assert line.startswith(("#eloket#eloket", "a.eloket-skip", "@media")), line

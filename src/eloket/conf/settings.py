@@ -140,6 +140,8 @@ MIDDLEWARE = [
     "eloket.identity.middleware.CitizenScopeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # After the CSP middleware: widens the policy of a page served in a host's chrome.
+    "eloket.web.middleware.HostChromeCspMiddleware",
 ]
 
 ROOT_URLCONF = "eloket.conf.urls"
