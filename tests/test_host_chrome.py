@@ -278,3 +278,25 @@ def test_the_embedded_stylesheet_is_made_from_base_css():
     assert ":root" not in css and "\nbody" not in css and "\nhtml" not in css
     for line in css.splitlines()[2:]:
         assert line.startswith(("#eloket#eloket", "a.eloket-skip", "@media")), line
+
+
+def test_the_demo_sample_site_wraps_a_municipality(make_municipality):
+    """What `make run` does in demo mode: the sample site on its own port, and Koksijde
+    served inside it, with the site's links to Eloket pointing at Eloket."""
+    import threading
+
+    from eloket.demo.sample_site_server import serve
+
+    server = serve("127.0.0.1", 0, "http://127.0.0.1:8000")
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        town = make_municipality("koksijde")
+        port = server.server_address[1]
+        out = run_cli("chrome", "koksijde", f"http://127.0.0.1:{port}/eloket.html")
+        assert "Removed:" in out
+        parts = chrome_parts(town.pk)
+        assert 'href="http://127.0.0.1:8000/koksijde/"' in parts.before
+        assert "mega-panel" in parts.before and "site-footer" in parts.after
+    finally:
+        server.shutdown()
+        server.server_close()
