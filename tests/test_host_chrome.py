@@ -300,3 +300,61 @@ def test_the_demo_sample_site_wraps_a_municipality(make_municipality):
     finally:
         server.shutdown()
         server.server_close()
+
+
+# --- The admin: preview, "use it", switch.
+
+
+@pytest.fixture
+def gent_admin_client(client, gent, make_officer):
+    from conftest import officer_login_client
+
+    officer_login_client(client, make_officer("gent.admin", gent, role="admin"))
+    return client
+
+
+def test_the_admin_refuses_loopback_and_other_hosts(gent_admin_client, gent, host_site):
+    url = f"/admin/tenants/municipality/{gent.pk}/chrome/"
+    for template, reason in (
+        (f"{host_site.base}/eloket.html", "not one of"),  # 127.0.0.1 is not Gent's
+        ("http://169.254.169.254/latest", "not one of"),
+    ):
+        response = gent_admin_client.post(url, {"url": template, "action": "use"})
+        assert response.status_code == 200
+        assert reason in response.content.decode()
+    gent.website = f"http://localhost:{host_site.port}/"
+    gent.save()
+    response = gent_admin_client.post(
+        url, {"url": f"http://localhost:{host_site.port}/eloket.html", "action": "preview"}
+    )
+    assert "loopback" in response.content.decode()
+    assert not HostChrome.objects.filter(municipality=gent).exists()
+
+
+def test_the_admin_previews_uses_and_switches(gent_admin_client, gent, host_site, monkeypatch):
+    # The rule of the admin form, made to accept the loopback host site for this test only.
+    from eloket.tenants import services
+
+    monkeypatch.setattr(
+        services,
+        "_policy",
+        lambda municipality, *, operator: services.FetchPolicy(
+            hosts=frozenset({"127.0.0.1"}), allow_loopback=True
+        ),
+    )
+    url = f"/admin/tenants/municipality/{gent.pk}/chrome/"
+    template = f"{host_site.base}/eloket.html"
+    page = gent_admin_client.post(url, {"url": template, "action": "preview"}).content.decode()
+    assert 'id="chrome-report"' in page and "2 script" in page
+    assert not HostChrome.objects.filter(municipality=gent).exists()  # a preview keeps nothing
+    preview = gent_admin_client.get(url + "preview", {"url": template})
+    html = preview.content.decode()
+    assert "site-header" in html and 'id="eloket"' in html and "<script" not in html
+    assert host_site.base in preview["Content-Security-Policy"]
+    response = gent_admin_client.post(url, {"url": template, "action": "use"})
+    assert response.status_code == 302
+    assert chrome_parts(gent.pk) is not None
+    gent_admin_client.post(url, {"action": "off"})
+    assert chrome_parts(gent.pk) is None
+    gent_admin_client.post(url, {"action": "on"})
+    assert chrome_parts(gent.pk) is not None

@@ -474,6 +474,22 @@ class ChromeParts:
     version: str
 
 
+def chrome_parts_of(result: Sanitised) -> ChromeParts:
+    """A fetched page as pages read it, before it is kept (the admin's preview)."""
+    return ChromeParts(
+        head=result.head_html,
+        before=result.before_html,
+        after=result.after_html,
+        body_class=result.body_class,
+        inside_main=result.inside_main,
+        scripts=(),
+        style_origins=tuple(result.style_origins),
+        style_hashes=tuple(result.style_hashes),
+        keep_scripts=False,
+        version=result.version,
+    )
+
+
 CHROME_CACHE_SECONDS: float = getattr(settings, "ELOKET_TENANT_CACHE_SECONDS", 5.0)
 _cache: dict[int, tuple[ChromeParts | None, float]] = {}
 

@@ -41,6 +41,10 @@ def host_chrome(request: HttpRequest, tenant: Any) -> ChromeParts | None:
     own; noted on the request for the Content-Security-Policy (HostChromeCspMiddleware)."""
     if tenant is None:
         return None
+    preview = getattr(request, "eloket_chrome_preview", None)
+    if preview is not None:  # the admin's preview of a page not kept yet
+        request.eloket_chrome = preview  # type: ignore[attr-defined]
+        return preview
     match = getattr(request, "resolver_match", None)
     if match is not None and (
         match.namespace in NO_CHROME_NAMESPACES or (match.url_name or "").startswith("officer")
