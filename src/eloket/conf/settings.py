@@ -30,6 +30,8 @@ PRODUCTION = ELOKET_ENV == "production"
 # Demo mode: demo data, demo identities (and tokens for them). `make run` turns it on. A
 # production server with it would hand out tokens for demo accounts: it refuses to start.
 ELOKET_DEMO = env_bool("ELOKET_DEMO", False)
+# How often a municipality's template page (its own chrome, docs/embedding.md) is fetched again.
+ELOKET_CHROME_REFRESH_MINUTES = env_int("ELOKET_CHROME_REFRESH_MINUTES", 60)
 if PRODUCTION and ELOKET_DEMO:
     raise ImproperlyConfigured(
         "ELOKET_DEMO is set with ELOKET_ENV=production: demo mode (fictitious residents, demo "
@@ -141,6 +143,8 @@ MIDDLEWARE = [
     "eloket.identity.middleware.CitizenScopeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # After the CSP middleware: widens the policy of a page served in a host's chrome.
+    "eloket.web.middleware.HostChromeCspMiddleware",
 ]
 
 ROOT_URLCONF = "eloket.conf.urls"

@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils.translation import gettext_lazy as _
@@ -29,12 +30,20 @@ from eloket.identity.admin_site import administered_municipalities
 from eloket.identity.models import Officer, OfficerRole
 from eloket.register.selectors import register_counts
 from eloket.register.services import ImportRejected, register_import_upload
+from eloket.tenants.chrome import chrome_parts_of, host_names_of
 from eloket.tenants.models import (
     LOGO_TYPES,
     SUPPORTED_LANGUAGES,
+    HostChrome,
     Module,
     Municipality,
     PluginSetting,
+)
+from eloket.tenants.services import (
+    host_chrome_fetch,
+    host_chrome_refresh,
+    host_chrome_set,
+    host_chrome_switch,
 )
 
 
@@ -218,6 +227,25 @@ class MunicipalityForm(forms.ModelForm):
         return municipality
 
 
+class HostChromeForm(forms.Form):
+    url = forms.URLField(
+        label=_("Template page"),
+        max_length=500,
+        assume_scheme="https",
+        help_text=_(
+            "A page of the municipality's own site with one element marked "
+            "data-eloket-content, where Eloket's content goes."
+        ),
+    )
+    keep_host_scripts = forms.BooleanField(
+        label=_("Keep the host's scripts"),
+        required=False,
+        help_text=_(
+            "Only on the municipality's own host name, never on log-in, officer or admin pages."
+        ),
+    )
+
+
 @admin.register(Municipality)
 class MunicipalityAdmin(ScopedToMunicipality, admin.ModelAdmin):
     form = MunicipalityForm
@@ -274,9 +302,105 @@ class MunicipalityAdmin(ScopedToMunicipality, admin.ModelAdmin):
                 "<id:pk>/register/",
                 register_import,
                 name="tenants_municipality_register_import",
-            )
+            ),
+            path(
+                "<id:pk>/chrome/",
+                self.admin_site.admin_view(self.chrome_view),
+                name="tenants_municipality_chrome",
+            ),
+            path(
+                "<id:pk>/chrome/preview",
+                self.admin_site.admin_view(self.chrome_preview_view),
+                name="tenants_municipality_chrome_preview",
+            ),
         ]
         return own + super().get_urls()
+
+    def _administered(self, request: HttpRequest, pk: int) -> Municipality:
+        municipality = self.get_queryset(request).filter(pk=pk).first()
+        if municipality is None or not self.has_change_permission(request, municipality):
+            raise Http404
+        return municipality
+
+    def chrome_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The municipality's own web site around its pages (docs/embedding.md): a template
+        page previewed, used in one click, fetched again, or switched off and on."""
+        municipality = self._administered(request, pk)
+        current = HostChrome.objects.filter(municipality=municipality).first()
+        actor = admin_actor(request, municipality)
+        initial = {
+            "url": current.template_url if current else "",
+            "keep_host_scripts": current.keep_host_scripts if current else False,
+        }
+        form = HostChromeForm(request.POST or None, initial=initial)
+        preview = None
+        action = request.POST.get("action", "")
+        if request.method == "POST":
+            try:
+                if action in ("on", "off"):
+                    host_chrome_switch(actor=actor, municipality=municipality, on=action == "on")
+                    messages.success(
+                        request,
+                        _("Pages are served inside the host's chrome.")
+                        if action == "on"
+                        else _("Pages are served in Eloket's own chrome."),
+                    )
+                    return HttpResponseRedirect(request.path)
+                if action == "refresh":
+                    if host_chrome_refresh(actor=actor, municipality=municipality):
+                        messages.success(request, _("The template page was fetched again."))
+                    else:
+                        messages.error(
+                            request,
+                            _(
+                                "The template page could not be fetched: the last good copy stays in use."
+                            ),
+                        )
+                    return HttpResponseRedirect(request.path)
+                if form.is_valid():
+                    url = form.cleaned_data["url"]
+                    if action == "use":
+                        host_chrome_set(
+                            actor=actor,
+                            municipality=municipality,
+                            url=url,
+                            keep_host_scripts=form.cleaned_data["keep_host_scripts"],
+                        )
+                        messages.success(request, _("Pages are served inside the host's chrome."))
+                        return HttpResponseRedirect(request.path)
+                    preview = host_chrome_fetch(actor=actor, municipality=municipality, url=url)
+            except ApplicationError as exc:
+                form.add_error("url" if "url" in form.fields else None, str(exc))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("The web site around the pages of %(name)s")
+            % {"name": municipality.display_name()},
+            "opts": self.model._meta,
+            "original": municipality,
+            "form": form,
+            "current": current,
+            "preview": preview,
+            "preview_url": form.cleaned_data.get("url", "") if preview else "",
+            "host_names": ", ".join(sorted(host_names_of(municipality))) or "-",
+        }
+        return TemplateResponse(request, "admin/tenants/municipality/chrome.html", context)
+
+    def chrome_preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """A sample page of the municipality inside the template page at ?url=, without
+        keeping anything: what citizens would see after "Use it"."""
+        municipality = self._administered(request, pk)
+        try:
+            result = host_chrome_fetch(
+                actor=admin_actor(request, municipality),
+                municipality=municipality,
+                url=request.GET.get("url", ""),
+            )
+        except ApplicationError as exc:
+            return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
+        request.tenant = municipality  # type: ignore[attr-defined]
+        request.tenant_by_host = False  # type: ignore[attr-defined]
+        request.eloket_chrome_preview = chrome_parts_of(result)  # type: ignore[attr-defined]
+        return render(request, "web/chrome_preview.html", {})
 
     def register_import_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """The population register from a CSV or JSON file, as `eloket register import`

@@ -8,6 +8,7 @@ class TenantsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
+        from eloket.tenants import jobs  # noqa: F401 (its periodic job)
         from eloket.tenants.models import Municipality
         from eloket.tenants.selectors import municipality_cache_clear
 

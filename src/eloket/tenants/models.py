@@ -281,3 +281,58 @@ class PluginSetting(TimeStampedModel):
         except ApplicationError as exc:
             field = "plugin" if exc.code == "unknown_plugin" else "options"
             raise ValidationError({field: str(exc)}) from exc
+
+
+class ChromeStatus(models.TextChoices):
+    NEVER = "never", _("Not fetched yet")
+    OK = "ok", _("Fetched")
+    FAILED = "failed", _("Last fetch failed")
+
+
+class HostChrome(TimeStampedModel):
+    """The municipality's own web site around Eloket's pages (issue 15, docs/embedding.md):
+    a template page of its site, fetched on the server, sanitised and split around the
+    element marked `data-eloket-content`. The last good copy is kept and served while the
+    host is down; `enabled` switches back to Eloket's own chrome."""
+
+    municipality = models.OneToOneField(
+        Municipality, on_delete=models.CASCADE, related_name="host_chrome"
+    )
+    template_url = models.URLField(_("template page"), max_length=500)
+    enabled = models.BooleanField(_("serve pages inside it"), default=False)
+    keep_host_scripts = models.BooleanField(
+        _("keep the host's scripts"),
+        default=False,
+        help_text=_(
+            "Only on the municipality's own host name, never on log-in, officer or admin pages."
+        ),
+    )
+    # Set by the operator's command line (which may name a loopback address): the
+    # scheduled refresh fetches it under the same rule.
+    set_by_operator = models.BooleanField(default=False, editable=False)
+    # The last good copy (sanitised HTML).
+    head_html = models.TextField(blank=True)
+    before_html = models.TextField(blank=True)
+    after_html = models.TextField(blank=True)
+    body_class = models.CharField(max_length=200, blank=True)
+    inside_main = models.BooleanField(default=False)
+    scripts = models.JSONField(default=list, blank=True)
+    style_origins = models.JSONField(default=list, blank=True)
+    style_hashes = models.JSONField(default=list, blank=True)
+    report = models.JSONField(default=dict, blank=True)
+    version = models.CharField(max_length=16, blank=True)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    # The last attempt, good or not.
+    status = models.CharField(max_length=10, choices=ChromeStatus.choices, default="never")
+    checked_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("host chrome")
+
+    def __str__(self) -> str:
+        return self.template_url
+
+    @property
+    def usable(self) -> bool:
+        return bool(self.enabled and self.version)

@@ -112,11 +112,13 @@ def municipality_cache_clear() -> None:
     """Forget cached tenants in this process (services call it after every change), and
     the catalogues built from them."""
     from eloket.tenants.catalogue import catalogue_cache_clear
+    from eloket.tenants.chrome import chrome_cache_clear
 
     _host_cache.clear()
     _slug_cache.clear()
     _plugin_cache.clear()
     catalogue_cache_clear()
+    chrome_cache_clear()
 
 
 # Plugin settings are read on hot paths (every register read asks which backend): kept

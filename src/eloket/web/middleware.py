@@ -47,3 +47,45 @@ class UploadLimitMiddleware:
         if isinstance(exception, UploadTooLarge):  # a view that read the body itself
             return refused_upload(request, exception)
         return None
+
+
+class HostChromeCspMiddleware:
+    """A page served inside a host's chrome (docs/embedding.md) loads the host's
+    stylesheets, images and fonts, may post the host's search form to the host, and (where
+    chosen) its scripts: the Content-Security-Policy of that response names those origins
+    and the hashes of the host's style blocks. Placed after the CSP middleware, so it
+    sees the response first."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        parts = getattr(request, "eloket_chrome", None)
+        if parts is None:
+            return response
+        origins = list(parts.style_origins)
+        policy = {key: list(value) for key, value in settings.SECURE_CSP.items()}
+        hashes = [f"'{digest}'" for digest in parts.style_hashes]
+        for directive, extra in (
+            ("style-src", origins + hashes),
+            ("img-src", origins),
+            ("font-src", origins),
+            ("form-action", origins[:1]),
+            ("script-src", _origins(getattr(request, "eloket_chrome_scripts", ()))),
+        ):
+            policy[directive] = [*policy.get(directive, []), *extra]
+        response._csp_config = policy  # type: ignore[attr-defined]
+        return response
+
+
+def _origins(urls: tuple[str, ...]) -> list[str]:
+    from urllib.parse import urlsplit
+
+    found: list[str] = []
+    for url in urls:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin not in found:
+            found.append(origin)
+    return found

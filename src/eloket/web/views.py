@@ -89,11 +89,15 @@ def _cached_asset(
 def theme_css(request: HttpRequest, tenant: Municipality) -> HttpResponse:
     """The municipality's look as a stylesheet, so that pages need no inline style."""
     tenant = Municipality.objects.get(pk=tenant.pk)  # the middleware deferred custom_css
-    css = (
-        ":root{"
-        f"--primary:{tenant.primary_colour};--secondary:{tenant.secondary_colour};--font:{tenant.font_stack}"
-        "}\n" + tenant.custom_css
-    )
+    variables = f"--primary:{tenant.primary_colour};--secondary:{tenant.secondary_colour};--font:{tenant.font_stack}"
+    if request.GET.get("in") == "host":
+        # Inside a host's chrome (docs/embedding.md): the colours on Eloket's wrapper only,
+        # not on the host's page; the custom CSS is for Eloket's own chrome.
+        css = f"#eloket#eloket{{{variables}}}\n"
+        return _cached_asset(
+            request, css.encode(), "text/css; charset=utf-8", tenant.branding_version
+        )
+    css = ":root{" + variables + "}\n" + tenant.custom_css
     return _cached_asset(request, css.encode(), "text/css; charset=utf-8", tenant.branding_version)
 
 

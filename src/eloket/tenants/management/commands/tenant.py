@@ -1,4 +1,5 @@
-"""`eloket tenant create|list|show`: onboard and inspect municipalities."""
+"""`eloket tenant create|list|show|chrome`: onboard and inspect municipalities, and serve
+one inside its own web site's chrome (docs/embedding.md)."""
 
 from typing import Any
 
@@ -8,7 +9,7 @@ from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.tenants.links import municipality_urls
 from eloket.tenants.selectors import municipality_get, municipality_list
-from eloket.tenants.services import municipality_create
+from eloket.tenants.services import host_chrome_set, host_chrome_switch, municipality_create
 
 
 def parse_names(values: list[str]) -> dict[str, str]:
@@ -54,6 +55,22 @@ class Command(BaseCommand):
         sub.add_parser("list", help="List municipalities.")
         show = sub.add_parser("show", help="Show one municipality.")
         show.add_argument("slug")
+        chrome = sub.add_parser(
+            "chrome",
+            help="Serve the municipality's pages inside its own web site's header and footer.",
+        )
+        chrome.add_argument("slug")
+        chrome.add_argument(
+            "url",
+            nargs="?",
+            help="A template page with one element marked data-eloket-content.",
+        )
+        chrome.add_argument("--off", action="store_true", help="Back to Eloket's own chrome.")
+        chrome.add_argument(
+            "--keep-host-scripts",
+            action="store_true",
+            help="Keep the host's own scripts (only on the municipality's own host name).",
+        )
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         getattr(self, f"handle_{action}")(**options)
@@ -122,3 +139,46 @@ class Command(BaseCommand):
             *municipality_urls(municipality).items(),
         ]:
             self.stdout.write(f"  {label}: {value}")
+
+    def handle_chrome(self, **options: Any) -> None:
+        try:
+            municipality = municipality_get(slug=options["slug"])
+        except ApplicationError as exc:
+            raise CommandError(str(exc)) from exc
+        actor = Actor.system("eloket tenant chrome", municipality)
+        if options["off"]:
+            if options.get("url"):
+                raise CommandError("Give a URL or --off, not both.")
+            host_chrome_switch(actor=actor, municipality=municipality, on=False)
+            self.stdout.write(
+                self.style.SUCCESS(f"{municipality.slug}: pages are served in Eloket's own chrome.")
+            )
+            return
+        if not options.get("url"):
+            raise CommandError("Give the template page's URL, or --off.")
+        try:
+            row, result = host_chrome_set(
+                actor=actor,
+                municipality=municipality,
+                url=options["url"],
+                keep_host_scripts=options["keep_host_scripts"],
+                operator=True,
+            )
+        except ApplicationError as exc:
+            raise CommandError(f"Refused, nothing changed: {exc}") from exc
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{municipality.slug}: pages are served inside {row.template_url} "
+                f"(version {row.version})."
+            )
+        )
+        self.stdout.write("  Kept:    " + _counts(result.kept))
+        self.stdout.write("  Removed: " + (_counts(result.removed) or "nothing"))
+        if result.scripts:
+            where = "served" if row.keep_host_scripts else "not served (no --keep-host-scripts)"
+            self.stdout.write(f"  Host scripts {where}: {', '.join(result.scripts)}")
+        self.stdout.write(f"  Styles from: {', '.join(result.style_origins)}")
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))

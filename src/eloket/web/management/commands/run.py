@@ -46,6 +46,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-worker", action="store_true", help="Do not start the background task worker."
         )
+        parser.add_argument(
+            "--sample-site-port",
+            type=int,
+            default=int(os.environ.get("SAMPLE_SITE_PORT", "0")) or None,
+            help="Demo: the port of the sample municipal site (default: the server's + 1).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.monotonic()
@@ -86,6 +92,9 @@ class Command(BaseCommand):
         env["ELOKET_BASE_URL"] = base_url
         env["ELOKET_WARM"] = "1"
         children: list[subprocess.Popen[bytes]] = []
+        if settings.ELOKET_DEMO:
+            site_port = options["sample_site_port"] or options["port"] + 1
+            self.sample_site(site_port, base_url, env, children, started)
         bind = f"{options['bind']}:{options['port']}"
         gunicorn = [
             sys.executable,
@@ -149,6 +158,57 @@ class Command(BaseCommand):
                     child.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     child.kill()
+
+    def sample_site(
+        self,
+        port: int,
+        base_url: str,
+        env: dict[str, str],
+        children: "list[subprocess.Popen[bytes]]",
+        started: float,
+    ) -> None:
+        """The demo's sample municipal site on its own port, with Koksijde's pages served
+        inside it (docs/embedding.md). Anything in the way is reported, never fatal."""
+        if self.port_taken("127.0.0.1", port):
+            self.stdout.write(
+                f"==> Sample municipal site not started: port {port} is in use "
+                "(choose another with SAMPLE_SITE_PORT=...)."
+            )
+            return
+        site = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "eloket.demo.sample_site_server",
+                "--port",
+                str(port),
+                "--eloket",
+                base_url,
+            ],
+            env=env,
+        )
+        children.append(site)
+        deadline = time.monotonic() + 5
+        while not self.port_taken("127.0.0.1", port) and time.monotonic() < deadline:
+            if site.poll() is not None:
+                self.stdout.write("==> The sample municipal site did not start.")
+                return
+            time.sleep(0.1)
+        try:
+            call_command(
+                "tenant",
+                "chrome",
+                "koksijde",
+                f"http://127.0.0.1:{port}/eloket.html",
+                stdout=open(os.devnull, "w"),  # noqa: SIM115
+            )
+        except CommandError as exc:
+            self.stdout.write(f"==> Koksijde keeps Eloket's own chrome: {exc}")
+            return
+        self.step(
+            f"Sample municipal site on http://127.0.0.1:{port}/ (Koksijde is served inside it)",
+            started,
+        )
 
     def step(self, what: str, started: float) -> None:
         self.stdout.write(f"==> {what}  [{time.monotonic() - started:.1f} s]")
