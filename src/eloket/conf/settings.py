@@ -117,6 +117,7 @@ INSTALLED_APPS = [
     "eloket.notifications",
     "eloket.forum",
     "eloket.petitions",
+    "eloket.messaging",
     "eloket.backoffice",
     "eloket.web",
     "eloket.api",
@@ -513,6 +514,20 @@ ELOKET_VERIFY_UPLOAD_RATE = env_int("ELOKET_VERIFY_UPLOAD_RATE", 10)
 # The forum's analysis is the worker's: the first vote or opinion after a run waits this
 # many seconds for the others, then one run takes them all in (forum/analysis_jobs.py).
 ELOKET_FORUM_ANALYSIS_DELAY = env_int("ELOKET_FORUM_ANALYSIS_DELAY", 60)
+
+
+# --- Messaging with the national registries (docs/messaging.md): Eloket's signing key and
+# certificate, the registries' certificates it trusts, the registry's address. `make run`
+# makes demo ones under var/pki/messaging/ and starts the registry peer beside the server.
+ELOKET_MESSAGING_DIR = env_str("ELOKET_MESSAGING_DIR") or (
+    "" if PRODUCTION else str(VAR_DIR / "pki" / "messaging")
+)
+ELOKET_MESSAGING_KEY = env_str("ELOKET_MESSAGING_KEY")  # default: <dir>/eloket.key.pem
+ELOKET_MESSAGING_CERT = env_str("ELOKET_MESSAGING_CERT")  # default: <dir>/eloket.cert.pem
+ELOKET_REGISTRY_CERTS = env_str("ELOKET_REGISTRY_CERTS")  # default: <dir>/registry.cert.pem
+ELOKET_REGISTRY_URL = env_str("ELOKET_REGISTRY_URL")  # e.g. http://127.0.0.1:8201
+ELOKET_MESSAGING_MAX_BYTES = env_int("ELOKET_MESSAGING_MAX_BYTES", 10 * 1024 * 1024)
+ELOKET_REGISTRY_TIMEOUT = env_int("ELOKET_REGISTRY_TIMEOUT", 10)
 
 
 # --- Checkpoints of the hash chains (docs/security.md): the access log's and the audit
