@@ -175,6 +175,27 @@ class TestTopicPage:
         topic.save()
         assert page(Client(), url) != before
 
+    def test_a_kept_page_in_a_hosts_chrome_keeps_its_policy_and_follows_a_switch(
+        self, topic, residents
+    ):
+        from test_host_chrome import run_cli
+        from tests.hostsite import HostSite
+
+        site = HostSite()
+        try:
+            run_cli("chrome", "gent", f"{site.base}/eloket.html")
+            url = f"/gent/forum/{topic.pk}"
+            for _made_then_kept in range(2):
+                answer = Client().get(url)
+                assert 'class="site-header"' in answer.content.decode()
+                policy = answer["Content-Security-Policy"]
+                assert f"style-src 'self' {site.base}" in policy
+            run_cli("chrome", "gent", "--off")
+            html = page(Client(), url)
+            assert "site-header" not in html and "eloket/base.css" in html
+        finally:
+            site.stop()
+
 
 class TestPetitionsList:
     def test_a_visitor_reads_the_list_without_a_query(

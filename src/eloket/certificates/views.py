@@ -31,6 +31,7 @@ from eloket.common.errors import ApplicationError
 from eloket.common.money import format_fee
 from eloket.common.pagecache import cached_page, page_key, page_store, without_messages
 from eloket.identity.selectors import citizen_actor_of, citizen_person, shows_officer_link
+from eloket.tenants.chrome import chrome_version
 from eloket.tenants.decorators import tenant_page
 from eloket.tenants.links import link_base, tenant_reverse
 from eloket.tenants.models import Module, Municipality
@@ -178,7 +179,7 @@ def order_page(request: HttpRequest, tenant: Municipality, code: str) -> HttpRes
         },
     )
     if key is not None:
-        page_store(key, response, timeout=ORDER_PAGE_SECONDS)
+        page_store(request, key, response, timeout=ORDER_PAGE_SECONDS)
     return response
 
 
@@ -199,6 +200,7 @@ def _page_key(request: HttpRequest, tenant: Municipality, case: Any) -> str:
         request.user.pk,
         shows_officer_link(request, tenant),
         tenant.updated_at.timestamp(),
+        chrome_version(tenant.pk),
         request.get_full_path(),
         get_language(),
         timezone.get_current_timezone_name(),

@@ -23,6 +23,16 @@ from django.middleware.csrf import get_token
 from django.utils.html import format_html
 
 PLACEHOLDER = "\x00eloket-csrf-field\x00"
+# What rendering notes on the request for the middleware that runs after the view (the
+# host chrome's stylesheets for the Content-Security-Policy, web/middleware.py): kept with
+# the page and noted again when it is served. Apps name theirs at start-up.
+_request_notes: set[str] = set()
+
+
+def note_request_attributes(*names: str) -> None:
+    _request_notes.update(names)
+
+
 _CSRF_FIELD = re.compile(r'<input type="hidden" name="csrfmiddlewaretoken" value="[^"<>]*">')
 
 
@@ -52,19 +62,23 @@ def page_key(prefix: str, *made_of: Any) -> str:
 
 def cached_page(request: HttpRequest, key: str) -> HttpResponse | None:
     """The stored page under `key` with this response's own CSRF field, or None."""
-    stored: str | None = cache.get(key)
+    stored: tuple[str, dict[str, Any]] | None = cache.get(key)
     if stored is None:
         return None
+    html, notes = stored
+    for name, value in notes.items():
+        setattr(request, name, value)
     field = format_html(
         '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request)
     )
-    return HttpResponse(stored.replace(PLACEHOLDER, field))
+    return HttpResponse(html.replace(PLACEHOLDER, field))
 
 
-def page_store(key: str, response: HttpResponse, *, timeout: int) -> None:
+def page_store(request: HttpRequest, key: str, response: HttpResponse, *, timeout: int) -> None:
     """Keep a freshly made page (a 200 of HTML) for the next visitors, without its token."""
     if response.status_code != 200 or response.streaming:
         return
     # A placeholder typed into the page's content (an opinion) must not become a field.
     html = response.content.decode(response.charset or "utf-8").replace(PLACEHOLDER, "")
-    cache.set(key, _CSRF_FIELD.sub(PLACEHOLDER, html), timeout=timeout)
+    notes = {name: getattr(request, name) for name in _request_notes if hasattr(request, name)}
+    cache.set(key, (_CSRF_FIELD.sub(PLACEHOLDER, html), notes), timeout=timeout)

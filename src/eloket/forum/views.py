@@ -35,6 +35,7 @@ from eloket.forum.models import (
 from eloket.forum.services.participation import MAX_OPINION
 from eloket.identity.eligibility import participant_actor
 from eloket.identity.selectors import officer_role_here
+from eloket.tenants.chrome import chrome_version
 from eloket.tenants.decorators import tenant_page
 from eloket.tenants.links import link_base, tenant_reverse
 from eloket.tenants.models import Module, Municipality
@@ -148,6 +149,7 @@ def _page_key(
         getattr(topic, "has_attachments", True),
         getattr(topic, "has_experts", True),
         tenant.updated_at.timestamp(),
+        chrome_version(tenant.pk),
         request.get_full_path(),
         translation.get_language(),
         timezone.get_current_timezone_name(),
@@ -225,7 +227,7 @@ def _topic_response(
         status=400 if error else 200,
     )
     if page_key is not None:
-        page_store(page_key, response, timeout=PAGE_SECONDS)
+        page_store(request, page_key, response, timeout=PAGE_SECONDS)
     return response
 
 

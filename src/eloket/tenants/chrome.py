@@ -494,6 +494,13 @@ CHROME_CACHE_SECONDS: float = getattr(settings, "ELOKET_TENANT_CACHE_SECONDS", 5
 _cache: dict[int, tuple[ChromeParts | None, float]] = {}
 
 
+def chrome_version(municipality_id: int) -> str:
+    """Which chrome the municipality's pages are in ("" for Eloket's own): part of the key
+    of a page kept whole (common/pagecache.py)."""
+    parts = chrome_parts(municipality_id)
+    return parts.version if parts is not None else ""
+
+
 def chrome_parts(municipality_id: int) -> ChromeParts | None:
     """The chrome pages of this municipality are served in, or None (Eloket's own): from
     a per-process cache that other processes' changes reach within CHROME_CACHE_SECONDS
