@@ -301,9 +301,9 @@ def test_documents_issued_and_e_mails_sent_are_counted(gent, family, seals):
     from django.core import mail
     from django.test import TestCase
     from prometheus_client import REGISTRY
-    from test_attacks_uploads import sealed_pdf
 
     from eloket.outbox.email import email_put
+    from test_attacks_uploads import sealed_pdf
 
     def value(name, **labels):
         return REGISTRY.get_sample_value(name, labels) or 0.0
