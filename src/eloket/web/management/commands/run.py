@@ -3,6 +3,7 @@ demo mode, then serves with gunicorn (threads, so that a request may call back i
 same server, as the demo identity provider will) beside a background task worker."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -91,6 +92,13 @@ class Command(BaseCommand):
         # The server and the worker print and mail the same addresses as this command.
         env["ELOKET_BASE_URL"] = base_url
         env["ELOKET_WARM"] = "1"
+        if not env.get("PROMETHEUS_MULTIPROC_DIR"):
+            # /metrics adds up the counters of every gunicorn worker and the task worker
+            # (docs/operations.md); the directory starts empty on each start.
+            metrics_dir = Path(settings.VAR_DIR) / "prometheus"
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+            metrics_dir.mkdir(parents=True)
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
         children: list[subprocess.Popen[bytes]] = []
         if settings.ELOKET_DEMO:
             site_port = options["sample_site_port"] or options["port"] + 1
