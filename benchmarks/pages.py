@@ -2,7 +2,8 @@
 
 The home page, the service catalogue, the forum's open topic, the petitions list, Jan
 Peeters's order page (logged in as him: a session made in the prepared database) and the
-verification page. Each is served by gunicorn with two sync workers, production settings,
+verification page; then the service catalogue again, served inside a host's chrome (the
+demo's sample municipal site, docs/embedding.md). Each is served by gunicorn with two sync workers, production settings,
 DEBUG off, on loopback, and loaded in turn with `wrk -t2 -c32 -d10s` (Debian's wrk). Prints
 requests per second, p95 latency and the ratio to the bare view measured in the same run.
 
@@ -147,7 +148,7 @@ def main() -> None:
     ).stdout.split()
     topic, order, session = prepared[-3:]
 
-    bare_port, eloket_port = free_port(), free_port()
+    bare_port, eloket_port, site_port = free_port(), free_port(), free_port()
     bare_env = {k: v for k, v in env.items() if k != "DJANGO_SETTINGS_MODULE"}
     servers = [
         serve("bare_app:application", bare_port, bare_env, ROOT / "benchmarks"),
@@ -171,6 +172,35 @@ def main() -> None:
         for name, url, headers in targets:
             print(f"==> wrk -t2 -c32 -d{args.duration} {name}", flush=True)
             results.append((name, *load(url, args.duration, headers)))
+        # The same catalogue inside the sample site's chrome (aim: within 1.1x of it in
+        # Eloket's own). The workers see the change after ELOKET_TENANT_CACHE_SECONDS.
+        servers.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "eloket.demo.sample_site_server",
+                    "--port",
+                    str(site_port),
+                    "--eloket",
+                    site,
+                ],
+                stdout=subprocess.DEVNULL,
+            )
+        )
+        wait_for(f"http://127.0.0.1:{site_port}/eloket.html")
+        subprocess.run(
+            [*eloket, "tenant", "chrome", "gent", f"http://127.0.0.1:{site_port}/eloket.html"],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        time.sleep(6)
+        with urllib.request.urlopen(f"{site}/gent/services/", timeout=5) as response:  # noqa: S310
+            assert b"site-header" in response.read(), "the catalogue is not in the host chrome"
+        name = "gent catalogue, host chrome"
+        print(f"==> wrk -t2 -c32 -d{args.duration} {name}", flush=True)
+        results.append((name, *load(f"{site}/gent/services/", args.duration)))
     finally:
         for server in servers:
             server.terminate()
@@ -181,6 +211,12 @@ def main() -> None:
     for name, rps, p95 in results:
         print(f"{name:<30}{rps:>12.0f}{p95:>9.1f}{rps / baseline:>15.2f}")
     print("\nAim: real pages reach at least 0.25 of the bare view.")
+    own = next(rps for name, rps, _p95 in results if name == "gent service catalogue")
+    hosted = next(rps for name, rps, _p95 in results if name == "gent catalogue, host chrome")
+    print(
+        f"Host chrome: {own / hosted:.2f}x the time of the same page in Eloket's own "
+        "(aim: within 1.1x)."
+    )
 
 
 if __name__ == "__main__":
