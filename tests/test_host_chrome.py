@@ -358,3 +358,27 @@ def test_the_admin_previews_uses_and_switches(gent_admin_client, gent, host_site
     assert chrome_parts(gent.pk) is None
     gent_admin_client.post(url, {"action": "on"})
     assert chrome_parts(gent.pk) is not None
+
+
+# --- Custom host names (issue 15, point 4).
+
+
+def test_tenant_host_sets_and_clears_the_own_host_name(client, gent, settings):
+    settings.ALLOWED_HOSTS = ["testserver", "e-loket.gent.example"]
+    out = run_cli("host", "gent", "E-loket.Gent.example")
+    assert "served at e-loket.gent.example" in out and "ALLOWED_HOSTS" not in out
+    assert client.get("/", HTTP_HOST="e-loket.gent.example").status_code == 200
+    out = run_cli("host", "gent", "other.gent.example")
+    assert "Add other.gent.example to ALLOWED_HOSTS" in out
+    assert "(not in ALLOWED_HOSTS" in run_cli("show", "gent")
+    with pytest.raises(CommandError, match="Not a valid host name"):
+        run_cli("host", "gent", "bad_host!")
+    run_cli("host", "gent", "--none")
+    gent.refresh_from_db()
+    assert gent.host is None
+
+
+def test_tenant_host_refuses_a_host_name_another_municipality_has(gent, brugge):
+    run_cli("host", "gent", "e-loket.gent.example")
+    with pytest.raises(CommandError, match="Refused"):
+        run_cli("host", "brugge", "e-loket.gent.example")

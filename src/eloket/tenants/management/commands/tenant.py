@@ -3,13 +3,20 @@ one inside its own web site's chrome (docs/embedding.md)."""
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.http.request import validate_host
 
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.tenants.links import municipality_urls
 from eloket.tenants.selectors import municipality_get, municipality_list
-from eloket.tenants.services import host_chrome_set, host_chrome_switch, municipality_create
+from eloket.tenants.services import (
+    host_chrome_set,
+    host_chrome_switch,
+    municipality_create,
+    municipality_update,
+)
 
 
 def parse_names(values: list[str]) -> dict[str, str]:
@@ -55,6 +62,12 @@ class Command(BaseCommand):
         sub.add_parser("list", help="List municipalities.")
         show = sub.add_parser("show", help="Show one municipality.")
         show.add_argument("slug")
+        host = sub.add_parser(
+            "host", help="Serve the municipality at its own host name (e.g. e-loket.gent.be)."
+        )
+        host.add_argument("slug")
+        host.add_argument("hostname", nargs="?")
+        host.add_argument("--none", action="store_true", help="Only at /<slug>/ again.")
         chrome = sub.add_parser(
             "chrome",
             help="Serve the municipality's pages inside its own web site's header and footer.",
@@ -135,10 +148,40 @@ class Command(BaseCommand):
             ("Statistical code", municipality.nis_code),
             ("Languages", ", ".join(municipality.languages)),
             ("Modules", ", ".join(municipality.modules)),
-            ("Host", municipality.host or "-"),
+            ("Host", (municipality.host or "-") + _host_note(municipality.host)),
             *municipality_urls(municipality).items(),
         ]:
             self.stdout.write(f"  {label}: {value}")
+
+    def handle_host(self, **options: Any) -> None:
+        hostname = (options.get("hostname") or "").strip().lower()
+        if bool(hostname) == bool(options["none"]):
+            raise CommandError("Give the host name, or --none.")
+        try:
+            municipality = municipality_get(slug=options["slug"])
+            municipality = municipality_update(
+                actor=Actor.system("eloket tenant host", municipality),
+                municipality=municipality,
+                host=hostname or None,
+            )
+        except ApplicationError as exc:
+            raise CommandError(f"Refused, nothing changed: {exc}") from exc
+        if not hostname:
+            self.stdout.write(self.style.SUCCESS(f"{municipality.slug}: served at /<slug>/ only."))
+            return
+        self.stdout.write(
+            self.style.SUCCESS(f"{municipality.slug}: served at {hostname}{_host_note(hostname)}.")
+        )
+        for label, value in municipality_urls(municipality).items():
+            self.stdout.write(f"  {label}: {value}")
+        if not validate_host(hostname, settings.ALLOWED_HOSTS):
+            self.stdout.write(
+                self.style.WARNING(
+                    f"  Add {hostname} to ALLOWED_HOSTS (the server refuses other host names), "
+                    "to the web server's server_name, and get a TLS certificate for it "
+                    "(docs/embedding.md#custom-host-names)."
+                )
+            )
 
     def handle_chrome(self, **options: Any) -> None:
         try:
@@ -178,6 +221,12 @@ class Command(BaseCommand):
             where = "served" if row.keep_host_scripts else "not served (no --keep-host-scripts)"
             self.stdout.write(f"  Host scripts {where}: {', '.join(result.scripts)}")
         self.stdout.write(f"  Styles from: {', '.join(result.style_origins)}")
+
+
+def _host_note(host: str | None) -> str:
+    if host and not validate_host(host, settings.ALLOWED_HOSTS):
+        return " (not in ALLOWED_HOSTS: refused until added)"
+    return ""
 
 
 def _counts(counts: dict[str, int]) -> str:
