@@ -508,6 +508,12 @@ class TestNoNationalNumberInUrlsOrLogs:
 
         for text in ("2026-11-28 04:10:02,123", "/gent/services/?page=12345", "X473-3G6J"):
             assert redact(text) == text
+        # A task's id: two of its groups make 11 digits, but it is a UUID.
+        task = "Task id=6fd12345-6789-01bb-8c0d-1234567890ab succeeded"
+        assert redact(task) == task
+        assert redact("6fd12345-6789-01bb-8c0d-1234567890ab 85.07.30-033.28") == (
+            "6fd12345-6789-01bb-8c0d-1234567890ab [national number]"
+        )
 
 
 # --- 6. Second factor and tokens

@@ -13,6 +13,12 @@ import re
 _SEPARATOR = r"(?:%[0-9A-Fa-f]{2}|[^\w%]|_)"
 _RUN = re.compile(rf"(?<!\d)\d(?:{_SEPARATOR}?\d)*(?!\d)")
 _ENCODED = re.compile(r"%[0-9A-Fa-f]{2}")
+# A UUID (a task's id, a request id) is 32 hex digits in five groups: the digits of a few
+# of its groups could add up to 11 and read as a number, so UUIDs are left as they are.
+# No national number is written as one.
+_UUID = re.compile(
+    r"(?<![0-9A-Fa-f-])[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}(?![0-9A-Fa-f-])"
+)
 MASK = "[national number]"
 
 
@@ -22,7 +28,14 @@ def redact(text: str) -> str:
         digits = sum(ch.isdigit() for ch in bare)
         return MASK if digits in (11, 13) else match.group(0)
 
-    return _RUN.sub(mask, text)
+    parts = []
+    start = 0
+    for uuid in _UUID.finditer(text):
+        parts.append(_RUN.sub(mask, text[start : uuid.start()]))
+        parts.append(uuid.group(0))
+        start = uuid.end()
+    parts.append(_RUN.sub(mask, text[start:]))
+    return "".join(parts)
 
 
 class RedactingFormatter(logging.Formatter):
