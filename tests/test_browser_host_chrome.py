@@ -6,6 +6,7 @@ the marked element, and links that stay inside. A host stylesheet that styles `a
 stylesheet changes nothing of the host's page."""
 
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -13,7 +14,10 @@ from tests.hostsite import HostSite
 
 from test_browser import CHROMIUM, FLAGS, gent_demo, login_citizen  # noqa: F401
 
-pytestmark = [pytest.mark.browser]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
+]
 
 PROPERTIES = [
     "color",
