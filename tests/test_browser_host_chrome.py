@@ -6,14 +6,18 @@ the marked element, and links that stay inside. A host stylesheet that styles `a
 stylesheet changes nothing of the host's page."""
 
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from tests.hostsite import HostSite
 
-from test_browser import CHROMIUM, FLAGS, gent_demo, login_citizen  # noqa: F401
+from test_browser import AXE, CHROMIUM, FLAGS, axe_serious, gent_demo, login_citizen  # noqa: F401
 
-pytestmark = [pytest.mark.browser]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
+]
 
 PROPERTIES = [
     "color",
@@ -196,4 +200,17 @@ def test_the_last_good_chrome_is_served_while_the_host_is_down(
         assert page.locator("[data-eloket-content] > #eloket").count() == 1
     finally:
         host_site.down = False
+    context.close()
+
+
+@pytest.mark.skipif(not AXE.exists(), reason="axe-core is not installed (npm install)")
+def test_pages_in_the_host_chrome_pass_axe(gent_in_chrome, demo_idp, browser):
+    """The host's header and footer with Eloket's content: no serious or critical
+    violation (duplicate landmarks, a second main, a skip link that goes nowhere...)."""
+    context = browser.new_context(locale="en-GB", bypass_csp=True)
+    page = context.new_page()
+    for path in ("/gent/", "/gent/services/", "/gent/login/", "/gent/forum/"):
+        page.goto(demo_idp + path)
+        assert page.locator(".site-header").count() == 1, path
+        assert axe_serious(page) == [], path
     context.close()

@@ -345,7 +345,7 @@ def test_the_admin_previews_uses_and_switches(gent_admin_client, gent, host_site
     url = f"/admin/tenants/municipality/{gent.pk}/chrome/"
     template = f"{host_site.base}/eloket.html"
     page = gent_admin_client.post(url, {"url": template, "action": "preview"}).content.decode()
-    assert 'id="chrome-report"' in page and "2 script" in page
+    assert 'id="chrome-report"' in page and "scripts: 2" in page
     assert not HostChrome.objects.filter(municipality=gent).exists()  # a preview keeps nothing
     preview = gent_admin_client.get(url + "preview", {"url": template})
     html = preview.content.decode()
@@ -382,3 +382,37 @@ def test_tenant_host_refuses_a_host_name_another_municipality_has(gent, brugge):
     run_cli("host", "gent", "e-loket.gent.example")
     with pytest.raises(CommandError, match="Refused"):
         run_cli("host", "brugge", "e-loket.gent.example")
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(gent, host_site, monkeypatch):
+    """DNS rebinding: the name is resolved once, checked, and the connection made to that
+    address (with the name in the Host header), never resolved again by the client."""
+    from eloket.tenants import chrome
+
+    asked: list[str] = []
+
+    def resolver(host):
+        asked.append(host)
+        return [chrome.ipaddress.ip_address("127.0.0.1")]
+
+    monkeypatch.setattr(chrome, "addresses_of", resolver)
+    seen_hosts: list[str] = []
+    original = chrome.urllib3.HTTPConnectionPool.urlopen
+
+    def urlopen(self, method, url, **kwargs):
+        seen_hosts.append((self.host, kwargs["headers"]["Host"]))
+        return original(self, method, url, **kwargs)
+
+    monkeypatch.setattr(chrome.urllib3.HTTPConnectionPool, "urlopen", urlopen)
+    policy = chrome.FetchPolicy(hosts=frozenset({"www.rebind.example"}), allow_loopback=True)
+    _url, text = chrome.fetch(f"http://www.rebind.example:{host_site.port}/eloket.html", policy)
+    assert "data-eloket-content" in text
+    assert asked == ["www.rebind.example"]
+    assert seen_hosts == [("127.0.0.1", f"www.rebind.example:{host_site.port}")]
+    # A name that resolves to a private address is refused before any connection.
+    monkeypatch.setattr(
+        chrome, "addresses_of", lambda host: [chrome.ipaddress.ip_address("10.0.0.7")]
+    )
+    with pytest.raises(ChromeRefused, match="private"):
+        chrome.fetch(f"http://www.rebind.example:{host_site.port}/eloket.html", policy)
+    assert len(seen_hosts) == 1

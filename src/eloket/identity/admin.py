@@ -30,7 +30,7 @@ from eloket.identity.admin_site import administered_municipalities
 from eloket.identity.models import Officer, OfficerRole
 from eloket.register.selectors import register_counts
 from eloket.register.services import ImportRejected, register_import_upload
-from eloket.tenants.chrome import chrome_parts_of, host_names_of
+from eloket.tenants.chrome import chrome_parts_of, host_names_of, report_lines
 from eloket.tenants.models import (
     LOGO_TYPES,
     SUPPORTED_LANGUAGES,
@@ -380,6 +380,8 @@ class MunicipalityAdmin(ScopedToMunicipality, admin.ModelAdmin):
             "form": form,
             "current": current,
             "preview": preview,
+            "kept": report_lines(preview.kept) if preview else [],
+            "removed": report_lines(preview.removed) if preview else [],
             "preview_url": form.cleaned_data.get("url", "") if preview else "",
             "host_names": ", ".join(sorted(host_names_of(municipality))) or "-",
         }

@@ -84,6 +84,35 @@ CLASS_RE = re.compile(r"^[A-Za-z0-9_-]{1,60}$")
 SAFE_SCHEMES = {"http", "https", "mailto", "tel"}
 
 
+def report_labels() -> dict[str, str]:
+    """The words of the kept/removed report, translated (the admin's preview)."""
+    return {
+        "template": _("template page"),
+        "stylesheet": _("stylesheets"),
+        "style block": _("style blocks"),
+        "link": _("links"),
+        "script": _("scripts"),
+        "noscript": _("noscript blocks"),
+        "event handler": _("event handlers"),
+        "style attribute": _("style attributes"),
+        "unsafe link": _("unsafe links"),
+        "stylesheet not on http(s)": _("stylesheets not on http(s)"),
+        "style block with markup": _("style blocks with markup"),
+        "iframe": _("frames"),
+        "object": _("objects"),
+        "embed": _("embedded objects"),
+        "svg": _("SVG images"),
+        "canvas": _("canvases"),
+        "video": _("videos"),
+        "audio": _("audio"),
+    }
+
+
+def report_lines(counts: dict[str, int]) -> list[tuple[str, int]]:
+    labels = report_labels()
+    return [(labels.get(key, key), n) for key, n in sorted(counts.items())]
+
+
 class ChromeRefused(ApplicationError):
     code = "chrome_refused"
     status = 400
