@@ -187,8 +187,9 @@ def data_words(municipality, language):
     # Codes: tracking codes of requests and codes of documents.
     for code in Case.objects.filter(municipality=municipality).values_list("tracking_code"):
         allowed |= words(code[0][:4], code[0][4:])
+    # Shown as XXXX-XXXX-XXXX: each group a word (one of letters only reads as one).
     for code in IssuedDocument.objects.filter(municipality=municipality).values_list("code"):
-        allowed |= words(code[0][:4], code[0][4:], code[0])
+        allowed |= words(code[0][:4], code[0][4:8], code[0][8:], code[0][4:], code[0])
     # Kinds of request the municipality defined, named in each of its languages.
     for case_type in CaseType.objects.filter(municipality=municipality):
         allowed |= words(localized(case_type.names, language), case_type.department)
