@@ -162,7 +162,7 @@ def demo_specs(peer: RegistryPeer) -> list[dict[str, Any]]:
 
     born = today - dt.timedelta(days=2)
     child = {
-        "national_number": make_belgian_number(born, 997),
+        "national_number": make_belgian_number(born, 998),
         "first_names": "Lore",
         "last_name": "Demo",
         "sex": "F",
