@@ -191,3 +191,24 @@ def test_refused_messages_change_nothing(
     refused = RegistryMessage.objects.get()
     assert refused.state == MessageState.REFUSED
     assert chain_families["messages"].verify() == []
+
+
+@pytest.mark.django_db
+def test_move_out_name_change_and_marriage_are_applied(
+    send, gent, add_people, registry: wire.Signer, trusts_eloket: wire.Verifier
+) -> None:  # type: ignore[no-untyped-def]
+    record = person_record(dt.date(1970, 5, 6), 41)
+    add_people(gent, record)
+    number = record.national_id
+    for data in (
+        mutation(registry, "name_change", number, 1, on="2026-11-01", LastName="Janssens"),
+        mutation(registry, "marriage", number, 2, on="2026-11-02", Spouse=BABY),
+        mutation(registry, "moved_out", number, 3, on="2026-11-03", ToMunicipality="11002"),
+    ):
+        assert send(data, trusts_eloket).type == "Acknowledgement"
+    assert set(RegistryMessage.objects.values_list("state", flat=True)) == {MessageState.APPLIED}
+    person = Person.objects.get(national_id=number)
+    assert person.last_name == "Janssens"
+    assert person.civil_status == "married"
+    assert not Address.objects.filter(person=person, valid_to__isnull=True).exists()
+    assert Address.objects.get(person=person).valid_to == dt.date(2026, 11, 2)

@@ -220,7 +220,10 @@ def _apply_one(message: RegistryMessage) -> None:
     from eloket.register.records import AddressRecord, PersonRecord
     from eloket.register.services import (
         person_move,
+        person_move_out,
         person_record_death,
+        person_record_marriage,
+        person_rename,
         register_import_records,
     )
 
@@ -285,6 +288,29 @@ def _apply_one(message: RegistryMessage) -> None:
             postcode=address["Postcode"],
             municipality_name=address["MunicipalityName"],
             moved_on=effective,
+        )
+    elif kind == "moved_out":
+        person_move_out(
+            actor=actor,
+            municipality=municipality,
+            national_id=body["NationalNumber"],
+            moved_on=effective,
+        )
+    elif kind == "name_change":
+        person_rename(
+            actor=actor,
+            municipality=municipality,
+            national_id=body["NationalNumber"],
+            on=effective,
+            first_names=body.get("FirstNames", ""),
+            last_name=body.get("LastName", ""),
+        )
+    elif kind == "marriage":
+        person_record_marriage(
+            actor=actor,
+            municipality=municipality,
+            national_id=body["NationalNumber"],
+            married_on=effective,
         )
     else:
         raise ApplicationError(
