@@ -23,6 +23,7 @@ from eloket.api.routers import (
     demo,
     forum,
     me,
+    messaging,
     municipalities,
     petitions,
     requests,
@@ -70,6 +71,7 @@ api.add_router("/demo", demo.router)
 api.add_router("", certificates.router)
 api.add_router("", forum.router)
 api.add_router("", petitions.router)
+api.add_router("/messaging", messaging.router)
 
 
 def error_response(

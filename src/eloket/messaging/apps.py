@@ -5,3 +5,6 @@ class MessagingConfig(AppConfig):
     name = "eloket.messaging"
     label = "messaging"
     verbose_name = "Messaging with the national registries"
+
+    def ready(self) -> None:
+        from eloket.messaging import inbox  # noqa: F401  (outbox kind, chain family)

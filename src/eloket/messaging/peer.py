@@ -299,9 +299,21 @@ class RegistryPeer:
             batch = [data, data]
         results = []
         for item in batch:
-            status, answer = self.post(item)
+            status, answer = self.post_again(item)
             results.append({"status": status, "answer": answer.decode("utf-8", "replace")})
         return results
+
+    def post_again(self, data: bytes, attempts: int = 3, timeout: float = 30) -> tuple[int, bytes]:
+        """Post, and post the same message again after a time-out or a refused connection
+        (the inbox acknowledges a message id it holds as a duplicate)."""
+        for attempt in range(attempts):
+            try:
+                return self.post(data, timeout=timeout)
+            except OSError:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(1 + attempt)
+        raise AssertionError("unreachable")
 
 
 def _is_identifier(value: str) -> bool:

@@ -533,3 +533,90 @@ def _audit(
         object_ref=str(person.pk),
         data={"on": on.isoformat()},
     )
+
+
+def person_move_out(
+    *, actor: Actor, municipality: Municipality, national_id: str, moved_on: dt.date
+) -> Person:
+    """Record that a person left the municipality on `moved_on` (a move out, or the
+    national register's `moved_out`): their main residence and household membership end
+    the day before. They stay in the register as a former resident."""
+    from eloket.register.selectors import person_get
+
+    authorize(actor, municipality, Permission.REGISTER_WRITE)
+    with transaction.atomic():
+        person = person_get(municipality=municipality, national_id=national_id)
+        current = list(
+            Address.objects.select_for_update().filter(
+                municipality=municipality, person=person, is_main_residence=True, valid_to=None
+            )
+        )
+        if not current:
+            raise ApplicationError(
+                _("This person has no current residence here."), code="not_resident"
+            )
+        for address in current:
+            if moved_on <= address.valid_from:
+                raise ApplicationError(
+                    _("The move must come after the current address started."),
+                    code="invalid_date",
+                )
+            address.valid_to = moved_on - dt.timedelta(days=1)
+            address.save(update_fields=["valid_to"])
+        for membership in HouseholdMembership.objects.select_for_update().filter(
+            municipality=municipality, person=person, valid_to=None
+        ):
+            membership.valid_to = max(moved_on - dt.timedelta(days=1), membership.valid_from)
+            membership.save(update_fields=["valid_to"])
+        _changed(municipality, [person.pk])
+        _audit(actor, municipality, "register.move_out", person, moved_on)
+    return person
+
+
+def person_rename(
+    *,
+    actor: Actor,
+    municipality: Municipality,
+    national_id: str,
+    on: dt.date,
+    first_names: str = "",
+    last_name: str = "",
+) -> Person:
+    """Record a change of name (the act itself is drawn up elsewhere)."""
+    from eloket.register.selectors import person_get
+
+    authorize(actor, municipality, Permission.REGISTER_WRITE)
+    refuse_hidden_characters(first_names, last_name)
+    if not (first_names.strip() or last_name.strip()):
+        raise ApplicationError(_("A change of name needs the new name."), code="invalid_name")
+    with transaction.atomic():
+        person = person_get(municipality=municipality, national_id=national_id)
+        if first_names.strip():
+            person.first_names = first_names.strip()
+        if last_name.strip():
+            person.last_name = last_name.strip()
+        person.save(update_fields=["first_names", "last_name", "updated_at"])
+        _changed(municipality, [person.pk])
+        _audit(actor, municipality, "register.rename", person, on)
+    return person
+
+
+def person_record_marriage(
+    *, actor: Actor, municipality: Municipality, national_id: str, married_on: dt.date
+) -> Person:
+    """Record that a person married (their civil status; the act is drawn up elsewhere,
+    and the spouse's register, wherever it is, is told by its own mutation)."""
+    from eloket.register.selectors import person_get
+
+    authorize(actor, municipality, Permission.REGISTER_WRITE)
+    with transaction.atomic():
+        person = person_get(municipality=municipality, national_id=national_id)
+        if person.is_deceased:
+            raise ApplicationError(_("A deceased person does not marry."), code="deceased")
+        if person.civil_status == "married":
+            raise ApplicationError(_("This person is married already."), code="already_married")
+        person.civil_status = "married"
+        person.save(update_fields=["civil_status", "updated_at"])
+        _changed(municipality, [person.pk])
+        _audit(actor, municipality, "register.marriage", person, married_on)
+    return person

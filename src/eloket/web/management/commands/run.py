@@ -138,6 +138,8 @@ class Command(BaseCommand):
             children.append(
                 subprocess.Popen([sys.executable, "-m", "eloket", "db_worker"], env=env)
             )
+        if settings.ELOKET_DEMO:
+            children += self.start_registry_peer(base_url, env, started)
         elapsed = time.monotonic() - started
         if answered:
             self.stdout.write(
@@ -217,6 +219,33 @@ class Command(BaseCommand):
             f"Sample municipal site on http://127.0.0.1:{port}/ (Koksijde is served inside it)",
             started,
         )
+
+    def start_registry_peer(
+        self, base_url: str, env: dict[str, str], started: float
+    ) -> "list[subprocess.Popen[bytes]]":
+        """The national-registry peer beside the server (docs/messaging.md). Whatever goes
+        wrong here, the server serves on: the peer is the demo's, not the platform's."""
+        try:
+            from eloket.messaging.keys import demo_messaging_pki
+            from eloket.messaging.models import MessageLogEntry
+
+            demo_messaging_pki()
+            port = int(os.environ.get("ELOKET_REGISTRY_PEER_PORT", "8201"))
+            if self.port_taken("127.0.0.1", port):
+                self.stdout.write(f"==> Registry peer not started: port {port} is in use")
+                return []
+            command = [
+                sys.executable, "-m", "eloket", "registry-peer", "--port", str(port),
+                "--inbox", f"{base_url}/api/v1/messaging/inbox",
+            ]  # fmt: skip
+            if not MessageLogEntry.objects.exists():  # the first start: a few mutations
+                command.append("--demo-mutations")
+            peer = subprocess.Popen(command, env=env)  # nosec B603
+            self.step(f"Registry peer on http://127.0.0.1:{port}/", started)
+            return [peer]
+        except Exception as exc:
+            self.stdout.write(f"==> Registry peer not started: {type(exc).__name__}: {exc}")
+            return []
 
     def step(self, what: str, started: float) -> None:
         self.stdout.write(f"==> {what}  [{time.monotonic() - started:.1f} s]")
