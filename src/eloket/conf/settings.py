@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "eloket.documents",
     "eloket.certificates",
     "eloket.services",
+    "eloket.approvals",
     "eloket.notifications",
     "eloket.forum",
     "eloket.petitions",
