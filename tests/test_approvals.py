@@ -464,3 +464,45 @@ def test_api_queue_draft_approval_and_delegation(client, gent, brugge, people):
     assert delegated.status_code == 200 and delegated.json()["delegator"] == "hilde"
     schema = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/m/{slug}/backoffice/approvals" in schema["paths"]
+
+
+def test_pages_walk_a_chain(client, gent, people):
+    from django.test import Client
+
+    from conftest import officer_login_client
+
+    _service(gent, chain={"steps": [{"name": "head", "approvers": [HEAD]}]})
+    case = _request(gent, people)
+    officer_login_client(client, _user("eva"))
+    client.post(
+        f"/gent/backoffice/requests/{case.tracking_code}/act",
+        {"action": "approve", "reason": "Granted."},
+    )
+    case.refresh_from_db()
+    assert case.status == "submitted" and DraftDecision.objects.filter(case=case).exists()
+    # The clerk's own queue is empty; posting anyway changes nothing.
+    page = client.get("/gent/backoffice/approvals/").content.decode()
+    assert case.display_code not in page
+    client.post("/gent/backoffice/approvals/", {"code": case.tracking_code, "action": "approve"})
+    assert ApprovalAct.objects.filter(kind="approve").count() == 0
+    head = Client()
+    officer_login_client(head, _user("hilde"))
+    page = head.get("/gent/backoffice/approvals/").content.decode()
+    assert case.display_code in page and "Granted." in page
+    head.post("/gent/backoffice/approvals/", {"code": case.tracking_code, "action": "return"})
+    assert DraftDecision.objects.get(case=case).status == "pending"  # a return needs a reason
+    head.post(
+        "/gent/backoffice/approvals/",
+        {"code": case.tracking_code, "action": "approve", "comment": "OK"},
+    )
+    case.refresh_from_db()
+    assert case.status == "approved"
+    # Delegating from the page.
+    head.post(
+        "/gent/backoffice/approvals/",
+        {"action": "delegate", "delegate": "piet", "starts": "2026-12-01", "ends": "2026-12-10"},
+    )
+    assert (
+        "piet" in head.get("/gent/backoffice/approvals/").content.decode()
+        or "Piet" in head.get("/gent/backoffice/approvals/").content.decode()
+    )
