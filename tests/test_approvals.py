@@ -480,6 +480,8 @@ def test_pages_walk_a_chain(client, gent, people):
     )
     case.refresh_from_db()
     assert case.status == "submitted" and DraftDecision.objects.filter(case=case).exists()
+    detail = client.get(f"/gent/backoffice/requests/{case.tracking_code}").content.decode()
+    assert 'id="approval"' in detail and "stap 1 van 1" in detail  # Gent speaks Dutch
     # The clerk's own queue is empty; posting anyway changes nothing.
     page = client.get("/gent/backoffice/approvals/").content.decode()
     assert case.display_code not in page
@@ -506,3 +508,18 @@ def test_pages_walk_a_chain(client, gent, people):
         "piet" in head.get("/gent/backoffice/approvals/").content.decode()
         or "Piet" in head.get("/gent/backoffice/approvals/").content.decode()
     )
+
+
+def test_a_case_decided_otherwise_leaves_no_draft_in_the_queues(gent, people):
+    _service(gent, chain={"steps": [{"name": "head", "approvers": [HEAD]}]})
+    case = _request(gent, people)
+    approval_submit(actor=people["clerk"], municipality=gent, case=case, outcome="grant", text="")
+    assert approvals_waiting_for(municipality=gent, user=_user("hilde"))
+    case_act(
+        actor=people["clerk"],
+        municipality=gent,
+        case=case,
+        action="reject",
+        reason="Withdrawn by phone.",
+    )
+    assert approvals_waiting_for(municipality=gent, user=_user("hilde")) == []

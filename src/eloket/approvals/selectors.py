@@ -135,7 +135,9 @@ def approvals_waiting_for(*, municipality: Any, user: User) -> list[DraftDecisio
     in their own name or a delegator's, except their own drafts and what they approved."""
     now = timezone.now()
     drafts = (
-        DraftDecision.objects.filter(municipality=municipality, status=DraftStatus.PENDING)
+        DraftDecision.objects.filter(
+            municipality=municipality, status=DraftStatus.PENDING, case__closed_at__isnull=True
+        )
         .exclude(prepared_by_id=user.pk)
         .select_related("case", "case__case_type")
         .order_by("step_started_at", "pk")
