@@ -37,7 +37,10 @@ def test_officers_and_tokens(client, demo):
     departments = {o["username"]: o["department"] for o in officers[3:]}
     assert departments["gent.events"] == "events"
     assert departments["gent.planning"] == "urban_planning"
-    assert {o["role"] for o in officers[3:]} == {"clerk"}
+    assert {o["role"] for o in officers[3:]} == {"clerk", "head"}
+    # The head of events approves large event permits (issue 13).
+    assert (departments["gent.events_head"], officers[3:][0]["role"]) == ("events", "clerk")
+    assert {o["username"]: o["role"] for o in officers}["gent.events_head"] == "head"
     events = client.post(
         "/api/v1/demo/token", {"officer": "gent.events"}, content_type="application/json"
     ).json()

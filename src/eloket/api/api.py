@@ -17,6 +17,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 
 from eloket.api.routers import (
+    approvals,
     attachments,
     backoffice,
     certificates,
@@ -72,6 +73,7 @@ api.add_router("", certificates.router)
 api.add_router("", forum.router)
 api.add_router("", petitions.router)
 api.add_router("/messaging", messaging.router)
+api.add_router("", approvals.router)
 
 
 def error_response(

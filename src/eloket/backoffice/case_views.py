@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from eloket.approvals.selectors import open_draft_of
 from eloket.attachments.selectors import attachments_of_case
 from eloket.attachments.services import attachments_store_answers
 from eloket.cases.display import case_path, timeline_rows
@@ -238,6 +239,7 @@ def request_detail(
     }
     if case.case_type.handler == SERVICE_HANDLER:
         context.update(_service_context(tenant, case, actions, context["files"]))
+        context["approval"] = open_draft_of(municipality=tenant, case=case)
     return render(request, "backoffice/request.html", context)
 
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from eloket.backoffice import (
+    approval_views,
     case_views,
     filing_views,
     forum_views,
@@ -15,6 +16,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("persons/", views.person_lookup, name="person-lookup"),
     path("requests/", case_views.requests, name="requests"),
+    path("approvals/", approval_views.approvals, name="approvals"),
     path("requests/new", filing_views.request_new, name="request-new"),
     path("requests/<str:code>", case_views.request_detail, name="request"),
     path("requests/<str:code>/act", case_views.request_act, name="request-act"),

@@ -110,6 +110,10 @@ class CaseHandler(Plugin):
         case.refresh_from_db()
         return case
 
+    def condition_values(self, case: "Case") -> dict[str, Any]:
+        """What an approval chain's conditions read (a service's answers and fee)."""
+        return {}
+
     def on_enter(self, case: "Case", change: "StatusChange") -> None:
         """Work that follows entering a status in `hooks`; runs once, after the commit,
         in its own transaction (retried by the outbox when it fails)."""

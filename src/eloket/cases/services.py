@@ -348,6 +348,33 @@ def case_transition(
     return change
 
 
+def case_timeline_add(
+    *,
+    actor: Actor,
+    municipality: Any,
+    case: Case,
+    action: str,
+    message: str,
+    params: dict[str, Any] | None = None,
+) -> StatusChange:
+    """A line on the case's timeline that changes no status (a step of an approval
+    chain): no hook, no e-mail to the requester. An officer who may handle the case, or
+    the platform's process for this municipality."""
+    same_municipality(municipality, case)
+    authorize(actor, municipality, Permission.CASE_HANDLE)
+    return StatusChange.objects.create(
+        municipality_id=case.municipality_id,
+        case=case,
+        at=timezone.now(),
+        from_status=case.status,
+        to_status=case.status,
+        action=action[:40],
+        **StatusChange.by(actor),
+        message=message,
+        params=params or {},
+    )
+
+
 def case_act(*, actor: Actor, municipality: Any, case: Case, action: str, reason: str = "") -> Case:
     """An action from a page, the API, a task or a message: the case's handler carries
     it out (most actions are the transition the definition names)."""

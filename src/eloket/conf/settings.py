@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "eloket.documents",
     "eloket.certificates",
     "eloket.services",
+    "eloket.approvals",
     "eloket.notifications",
     "eloket.forum",
     "eloket.petitions",

@@ -39,6 +39,14 @@ DEPARTMENT_CLERKS: dict[str, list[tuple[str, str, tuple[str, str]]]] = {
 }
 
 
+# Heads of the departments whose services have an approval chain (issue 13): the event
+# permit above 1,000 expected visitors goes to the head of events.
+DEPARTMENT_HEADS: dict[str, list[tuple[str, str, tuple[str, str]]]] = {
+    "gent": [("events_head", "events", ("Jonas", "Peeters"))],
+    "brugge": [("events_head", "events", ("Ann", "Maes"))],
+}
+
+
 def department_clerk_suffixes(slug: str) -> set[str]:
     return {suffix for suffix, _department, _name in DEPARTMENT_CLERKS.get(slug, [])}
 

@@ -195,18 +195,25 @@ def demo_officers_ensure(municipality: Municipality) -> list[User]:
     clerk for each department that handles one of its demo services (idempotent)."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from eloket.demo.offered import DEPARTMENT_CLERKS
+    from eloket.demo.offered import DEPARTMENT_CLERKS, DEPARTMENT_HEADS
     from eloket.identity.models import OfficerRole
 
     names = OFFICER_NAMES.get(municipality.country, OFFICER_NAMES["BE"])
     population = str(_("Population and civil affairs"))
-    officers = [
-        (suffix, role, first, last, population)
-        for (suffix, role), (first, last) in zip(OFFICER_ROLES, names, strict=True)
-    ] + [
-        (suffix, "clerk", first, last, department)
-        for suffix, department, (first, last) in DEPARTMENT_CLERKS.get(municipality.slug, [])
-    ]
+    officers = (
+        [
+            (suffix, role, first, last, population)
+            for (suffix, role), (first, last) in zip(OFFICER_ROLES, names, strict=True)
+        ]
+        + [
+            (suffix, "clerk", first, last, department)
+            for suffix, department, (first, last) in DEPARTMENT_CLERKS.get(municipality.slug, [])
+        ]
+        + [
+            (suffix, "head", first, last, department)
+            for suffix, department, (first, last) in DEPARTMENT_HEADS.get(municipality.slug, [])
+        ]
+    )
     users = []
     for suffix, role, first, last, department in officers:
         username = f"{municipality.slug}.{suffix}"

@@ -17,6 +17,7 @@ import yaml
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from eloket.approvals.chain import chain_problems, chain_schema
 from eloket.cases.definitions import definition_problems, definition_schema, texts_schema
 from eloket.services.form import FIELD_TYPES, PREFILL, Form
 
@@ -196,6 +197,8 @@ def options_schema() -> dict[str, Any]:
                     }
                 },
             },
+            # Who approves a draft decision before it is the decision (approvals/chain.py).
+            "approval_chain": chain_schema(_labels()),
             # Where a request may be filed for someone else: the grounds offered.
             "on_behalf": {
                 "type": "object",
@@ -351,6 +354,14 @@ def service_file_problems(raw: Any) -> list[tuple[str, str]]:
     if errors:
         return [(_path(e.absolute_path), _schema_message(e)) for e in errors[:20]]
     problems = form_problems(raw["form"])
+    if "approval_chain" in raw:
+        numbers = {
+            f["name"]
+            for step in raw["form"]["steps"]
+            for f in step["fields"]
+            if f["type"] == "number"
+        }
+        problems += chain_problems(raw["approval_chain"], numbers)
     if "workflow" in raw:
         problems += [("/workflow", p) for p in definition_problems(raw["workflow"])]
     return problems

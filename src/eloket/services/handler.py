@@ -212,6 +212,38 @@ class ServiceHandler(CaseHandler):
             for draft in drafts_of(municipality=municipality, user=user)
         ]
 
+    def condition_values(self, case: "Case") -> dict[str, Any]:
+        from eloket.services.selectors import service_request_of
+
+        record = service_request_of(municipality=case.municipality, case=case)
+        if record is None:
+            return {}
+        return {**record.answers, "fee": float(record.fee_amount)}
+
+    def act(
+        self, *, actor: Any, municipality: Any, case: "Case", action: str, reason: str = ""
+    ) -> "Case":
+        """`approve` on a service with an approval chain (for this request) drafts a
+        grant and submits it up the chain; without one it decides at once."""
+        from eloket.approvals.selectors import chain_steps_of
+        from eloket.common.actors import ActorKind
+
+        if (
+            action == "approve"
+            and actor.kind == ActorKind.OFFICER
+            and chain_steps_of(municipality=municipality, case=case)
+        ):
+            from eloket.approvals.services import approval_submit
+
+            approval_submit(
+                actor=actor, municipality=municipality, case=case, outcome="grant", text=reason
+            )
+            case.refresh_from_db()
+            return case
+        return super().act(
+            actor=actor, municipality=municipality, case=case, action=action, reason=reason
+        )
+
     def on_enter(self, case: "Case", change: "StatusChange") -> None:
         from eloket.services.documents import service_document_for
 
