@@ -207,6 +207,19 @@ def test_a_chain_walked_to_the_decision(gent, people):
     # The timeline names who approved, never the comments.
     params = [c.params for c in StatusChange.objects.filter(case=case, action="approval.approve")]
     assert params[0]["name"] == people["head"].label and "Fine" not in json.dumps(params)
+    # The role is put in the reader's words when read.
+    from django.utils import translation
+
+    from eloket.cases.display import timeline_rows
+    from eloket.cases.selectors import timeline
+
+    for language, words in (
+        ("en", "head of department, events"),
+        ("fr", "chef de service, events"),
+    ):
+        with translation.override(language):
+            rows = str(timeline_rows(list(timeline(municipality=gent, case=case)), case))
+        assert words in rows, (language, rows[:2000])
 
 
 def _user(username):

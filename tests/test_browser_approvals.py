@@ -43,6 +43,7 @@ def test_a_large_event_permit_goes_up_the_chain(big_party, demo_idp, browser):  
     page.get_by_label("A word to the citizen (optional)").fill("Granted with the usual rules.")
     page.get_by_role("button", name="Approve", exact=True).click()
     assert "waits for approval" in page.locator("#approval").inner_text()
+    assert "The draft decision went up the approval chain." in page.content()
     page.get_by_role("button", name="Log out").click()
 
     login_officer(page, base, "gent.events_head")

@@ -44,20 +44,12 @@ from eloket.common.text import refuse_hidden_characters
 
 MAX_TEXT = 4000
 DECIDING_ACTION = {Outcome.GRANT: "approve", Outcome.REFUSE: "reject"}
-ROLE_NAMES = {"clerk": "clerk", "head": "head of department", "admin": "administrator"}
 
 
 def _officer(actor: Actor) -> int:
     if actor.kind != ActorKind.OFFICER or actor.user_id is None:
         raise PermissionDenied(_("This is for the municipality's officers."))
     return actor.user_id
-
-
-def _role_words(actor: Actor) -> str:
-    from eloket.identity.selectors import role_label
-
-    role = str(role_label(actor.role))
-    return f"{role}, {actor.department}" if actor.department else role
 
 
 def approval_submit(
@@ -214,8 +206,8 @@ def approval_act(
                 message=texts.RETURNED,
             )
         else:
-            role = _role_words(actor)
-            params = {"name": actor.label, "role": role}
+            # The role is put in words when read, in the reader's language.
+            params = {"name": actor.label, "role_code": actor.role, "department": actor.department}
             if delegator is not None:
                 params["delegator"] = delegator_label
             case_timeline_add(

@@ -351,7 +351,10 @@ def request_act(
                 action=action,
                 reason=request.POST.get("reason", ""),
             )
-            messages.success(request, _("Done: the citizen is told."))
+            if case.is_open and open_draft_of(municipality=tenant, case=case) is not None:
+                messages.success(request, _("The draft decision went up the approval chain."))
+            else:
+                messages.success(request, _("Done: the citizen is told."))
     except ApplicationError as exc:
         messages.error(request, str(exc))
     return HttpResponseRedirect(tenant_reverse(request, "web:home") + case_path(case, officer=True))

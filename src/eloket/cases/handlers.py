@@ -91,6 +91,12 @@ class CaseHandler(Plugin):
             params["what"] = in_sentence(self.what_label(case, str(params["what"])))
         if "municipality" in params:
             params["municipality"] = case.municipality.display_name(get_language())
+        if "role_code" in params:  # an officer's role (an approval), in the reader's words
+            from eloket.identity.selectors import role_label
+
+            role = str(role_label(str(params["role_code"])))
+            department = params.get("department")
+            params["role"] = f"{role}, {department}" if department else role
         return params
 
     def what_label(self, case: "Case", value: str) -> str:

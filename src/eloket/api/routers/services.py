@@ -242,7 +242,9 @@ def backoffice_claim(request: HttpRequest, slug: str, tracking_code: str) -> Any
     description=(
         "The request's own actions approve, reject and request_info. 400 reason_required "
         "to reject or ask without a reason; 409 wrong_state when the request's status "
-        "does not allow it. Approving or rejecting makes the decision document."
+        "does not allow it. Approving or rejecting makes the decision document. On a "
+        "service whose approval chain has steps for this request, approve drafts a grant "
+        "(the reason as its text) and submits it up the chain instead (docs/approvals.md)."
     ),
 )
 def backoffice_decide(
