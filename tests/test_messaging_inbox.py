@@ -212,3 +212,27 @@ def test_move_out_name_change_and_marriage_are_applied(
     assert person.civil_status == "married"
     assert not Address.objects.filter(person=person, valid_to__isnull=True).exists()
     assert Address.objects.get(person=person).valid_to == dt.date(2026, 11, 2)
+
+
+@pytest.mark.django_db
+def test_make_run_serves_on_when_the_peer_cannot_start(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    """`eloket run` starts the peer beside the server; a peer that fails to start is
+    reported and the server goes on."""
+    import io
+    import subprocess
+
+    from eloket.web.management.commands.run import Command as Run
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError("no such program")
+
+    monkeypatch.setattr(subprocess, "Popen", refuse)
+    command = Run(stdout=io.StringIO())
+    assert command.start_registry_peer("http://127.0.0.1:8220", {}, 0.0) == []
+    assert "Registry peer not started: OSError" in command.stdout.getvalue()  # type: ignore[attr-defined]
+    started: list[list[str]] = []
+    monkeypatch.setattr(subprocess, "Popen", lambda argv, env: started.append(argv) or argv)
+    monkeypatch.setenv("ELOKET_REGISTRY_PEER_PORT", "8248")
+    assert command.start_registry_peer("http://127.0.0.1:8220", {}, 0.0) != []
+    assert started[0][3:6] == ["registry-peer", "--port", "8248"]
+    assert "--demo-mutations" in started[0]  # an empty log: the first start
