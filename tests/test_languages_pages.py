@@ -269,6 +269,21 @@ def crawl(client, slug, starts, *, back_office=False):
     return pages
 
 
+def citizen_starts(slug):
+    """Where a crawl of a municipality's citizen pages starts (also tests/test_page_weight.py)."""
+    return [
+        f"/{slug}/",
+        f"/{slug}/services/",
+        f"/{slug}/my/",
+        f"/{slug}/my/requests",
+        f"/{slug}/my/access-log",
+        f"/{slug}/my/security",
+        f"/{slug}/forum/",
+        f"/{slug}/petitions/",
+        "/verify/",
+    ]
+
+
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
     """Gent (nl, en, fr; an order waiting, a forum topic, a petition), Brugge (nl, fr,
@@ -341,17 +356,7 @@ def test_every_citizen_page_speaks_the_readers_language(
 
     with django_db_blocker.unblock():
         municipality = Municipality.objects.get(slug=slug)
-        starts = [
-            f"/{slug}/",
-            f"/{slug}/services/",
-            f"/{slug}/my/",
-            f"/{slug}/my/requests",
-            f"/{slug}/my/access-log",
-            f"/{slug}/my/security",
-            f"/{slug}/forum/",
-            f"/{slug}/petitions/",
-            "/verify/",
-        ]
+        starts = citizen_starts(slug)
         report = {}
         for language in municipality.languages:
             allowed = data_words(municipality, language)
@@ -372,6 +377,54 @@ def test_every_citizen_page_speaks_the_readers_language(
     assert not report, "\n".join(
         f"{page}:\n    " + "\n    ".join(found) for page, found in sorted(report.items())
     )
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_every_citizen_page_is_light_and_needs_no_script(demo, django_db_blocker):
+    """Issue 15, point 7 (tests/test_page_weight.py weighs): under 50 KB with what the page
+    loads from Eloket, no script, no web font unless the municipality asks for one."""
+    from eloket.identity.sessions import SESSION_CITIZEN_AT
+    from eloket.tenants.models import Municipality
+    from test_page_weight import BUDGET, weigh
+
+    sizes, report, cache = {}, [], {}
+    with django_db_blocker.unblock():
+        for slug in demo:
+            municipality = Municipality.objects.get(slug=slug)
+            # A municipality that asks for a web font declares it in its custom CSS.
+            asks_for_a_font = "@font-face" in municipality.custom_css
+            languages = {municipality.default_language} | ({"ko"} & set(municipality.languages))
+            for language in sorted(languages):
+                for who in ("visitor", "citizen"):
+                    client = Client()
+                    client.cookies["eloket_language"] = language
+                    if who == "citizen":
+                        client.force_login(demo[slug])
+                        session = client.session
+                        session[SESSION_CITIZEN_AT] = [slug]
+                        session.save()
+                    pages = crawl(client, slug, citizen_starts(slug))
+                    assert len(pages) >= (4 if who == "visitor" else 8), [p for p, _ in pages]
+                    for page, html in pages:
+                        total, loaded, problems = weigh(client, page, html, cache)
+                        label = f"{page} ({language}, {who})"
+                        sizes[label] = total
+                        if total >= BUDGET:
+                            parts = ", ".join(f"{u} {n} B" for u, n in loaded.items())
+                            problems.append(
+                                f"{total / 1024:.1f} KB, over {BUDGET // 1024} KB "
+                                f"(HTML {len(html.encode())} B; {parts})"
+                            )
+                        report.extend(
+                            f"{label}: {problem}"
+                            for problem in problems
+                            if not (asks_for_a_font and "web font" in problem)
+                        )
+    heaviest = sorted(sizes.items(), key=lambda item: -item[1])[:8]
+    print("\n".join(f"{size / 1024:6.1f} KB  {label}" for label, size in heaviest))
+    assert len(sizes) >= 30, sorted(sizes)
+    assert not report, "\n".join(report)
 
 
 @pytest.mark.slow
