@@ -80,9 +80,10 @@ def test_pages_are_accessible_and_light(demo_site, browser):
     for path in PAGES:
         transferred.clear()
         page.goto(demo_site + path, wait_until="load")
-        # The API reference documents every operation on one page (about 100 of them, 95 kB
-        # uncompressed): it gets a reference page's budget, the pages people use 50 kB.
-        budget = 128 * 1024 if path == "/api/v1/docs" else 50 * 1024
+        # The API reference documents every operation on one page (about 130 of them with
+        # the approvals and the registry's inbox, 139 kB uncompressed; it grows with the API):
+        # it gets a reference page's budget, the pages people use 50 kB.
+        budget = 256 * 1024 if path == "/api/v1/docs" else 50 * 1024
         assert sum(transferred) < budget, (path, sum(transferred))
         assert axe_serious(page) == [], path
     context.close()
