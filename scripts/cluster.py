@@ -291,7 +291,8 @@ def start() -> None:
 
 
 def stop() -> None:
-    found = {name: pid for name, pid in pids().items() if name != "redis"}
+    # Redis is stopped too when this script started it (its pid file is here).
+    found = pids()
     for name, pid in found.items():
         if alive(pid):
             try:

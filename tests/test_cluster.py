@@ -123,3 +123,58 @@ def test_smoke_start_requests_through_nginx_stop(tmp_path):
         )  # fmt: skip
     assert stopped.returncode == 0, stopped.stderr
     assert not list(tmp_path.glob("*.pid"))
+
+
+def redis_or_skip() -> str:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        pytest.skip("Redis does not answer on 127.0.0.1:6379")
+    return "redis://127.0.0.1:6379/15"
+
+
+class TestAcrossNodes:
+    """Two web nodes are two processes with caches of their own, sharing Redis: here two
+    cache clients on the same Redis, as `REDIS_URL` gives every node."""
+
+    def test_a_rate_limit_counts_the_calls_of_every_node(self, monkeypatch):
+        from django.core.cache.backends.redis import RedisCache
+
+        from eloket.common import ratelimit
+
+        location = redis_or_skip()
+        nodes = [RedisCache(location, {"KEY_PREFIX": "cluster-test"}) for _ in range(2)]
+        key = f"cluster-test-{os.getpid()}"
+        for call in range(3):
+            monkeypatch.setattr(ratelimit, "cache", nodes[call % 2])
+            ratelimit.limit_calls(key, limit=3, window=60, message="too many")
+        monkeypatch.setattr(ratelimit, "cache", nodes[1])
+        with pytest.raises(ratelimit.RateLimited):
+            ratelimit.limit_calls(key, limit=3, window=60, message="too many")
+        assert ratelimit.calls_in_window(key, window=60) == 4
+
+    def test_a_backoff_set_on_one_node_holds_on_the_other(self, monkeypatch):
+        from django.core.cache.backends.redis import RedisCache
+
+        from eloket.common import ratelimit
+
+        location = redis_or_skip()
+        nodes = [RedisCache(location, {"KEY_PREFIX": "cluster-test"}) for _ in range(2)]
+        key = f"login-{os.getpid()}"
+        monkeypatch.setattr(ratelimit, "cache", nodes[0])
+        for _ in range(3):
+            ratelimit.backoff_failure(key, longest=60)
+        monkeypatch.setattr(ratelimit, "cache", nodes[1])
+        assert ratelimit.backoff_wait(key, free=2, base=5, longest=60) > 0
+
+    @pytest.mark.django_db
+    def test_a_session_saved_by_one_node_is_read_by_the_other(self):
+        from eloket.identity.session_store import SessionStore
+
+        first = SessionStore()  # a node's store: the database every node shares
+        first["who"] = "someone"
+        first.save()
+        other = SessionStore(session_key=first.session_key)  # another node's
+        assert other.load().get("who") == "someone"
