@@ -151,6 +151,8 @@ def prepare(env: dict[str, str]) -> None:
         "if not fresh_schema_create(): call_command('migrate', interactive=False, verbosity=0)\n"
         "if settings.ELOKET_DEMO:\n"
         "    call_command('demo', 'load')\n"
+        "    from eloket.identity.providers.demo_idp import demo_base_urls, demo_client_register\n"
+        "    demo_client_register(base_urls=demo_base_urls())\n"
         "    from eloket.tenants.models import Municipality\n"
         "    from eloket.documents.pki import demo_pki_ensure\n"
         "    demo_pki_ensure(list(Municipality.objects.all()))\n"
