@@ -14,10 +14,11 @@ PYTHON := $(shell for p in python3.12 python3.13 python3.14 python3; do \
 	  if command -v $$p >/dev/null 2>&1 && PYENV_VERSION=$$(cat .python-version 2>/dev/null) $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
 	    echo "PYENV_VERSION=$$(cat .python-version 2>/dev/null) $$p"; break; fi; done)
 
-.PHONY: run test lint typecheck check-migrations messages lock clean bench browser-deps help
+.PHONY: run cluster cluster-stop test lint typecheck check-migrations messages lock clean bench browser-deps help
 
 help:
 	@echo "make run    serve the demo on http://127.0.0.1:$(PORT)"
+	@echo "make cluster  web nodes, workers, nginx, PostgreSQL, Redis on 127.0.0.1:8088 (make cluster-stop)"
 	@echo "make test   run the whole test suite"
 
 $(BIN)/python:
@@ -49,6 +50,12 @@ node_modules/axe-core/axe.min.js: package.json
 
 run: $(STAMP_RUN)
 	@ELOKET_DEMO=1 PORT=$(PORT) $(BIN)/eloket run
+
+cluster: $(STAMP_RUN)
+	@CLUSTER_PORT=$(or $(CLUSTER_PORT),8088) $(BIN)/python scripts/cluster.py start
+
+cluster-stop:
+	@$(BIN)/python scripts/cluster.py stop
 
 test: $(STAMP_TEST) node_modules/axe-core/axe.min.js
 	@$(BIN)/pytest $(PYTEST_ARGS)

@@ -1,0 +1,327 @@
+"""`make cluster` / `make cluster-stop`: Eloket's production topology on loopback.
+
+PostgreSQL (the machine's, DATABASE_URL or postgres://postgres@127.0.0.1:5432/eloket_cluster,
+the database created when missing), Redis (127.0.0.1:6379, started when down), WEB_NODES
+gunicorn nodes on 127.0.0.1:8101.. behind nginx on 127.0.0.1:$CLUSTER_PORT (8088), WORKERS
+task workers, media and documents on one shared directory (var/cluster/media). The nodes
+and workers run the same commands as the systemd units in deploy/systemd/, nginx the same
+site (deploy/eloket-site.conf, rendered for loopback). var/cluster/ holds a pid file and a
+log per process. Usage: python scripts/cluster.py start|stop|status
+"""
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STATE = Path(os.environ.get("CLUSTER_DIR") or ROOT / "var" / "cluster")
+PORT = int(os.environ.get("CLUSTER_PORT", "8088"))
+NODE_PORT = int(os.environ.get("CLUSTER_NODE_PORT", "8101"))
+WEB_NODES = int(os.environ.get("WEB_NODES", "2"))
+WORKERS = int(os.environ.get("WORKERS", "2"))
+DATABASE_URL = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/eloket_cluster"
+REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+PYTHON = sys.executable
+SITE = ROOT / "deploy" / "eloket-site.conf"
+
+
+def say(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def which(name: str) -> str | None:
+    return shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/local/sbin:/usr/bin")
+
+
+def environment() -> dict[str, str]:
+    env = os.environ.copy()
+    env.update(
+        DATABASE_URL=DATABASE_URL,
+        REDIS_URL=REDIS_URL,
+        MEDIA_ROOT=str(STATE / "media"),
+        ELOKET_BASE_URL=f"http://127.0.0.1:{PORT}",
+        TRUSTED_PROXIES="127.0.0.1",
+        PROMETHEUS_MULTIPROC_DIR=str(STATE / "prometheus"),
+        ELOKET_WARM="1",
+    )
+    env.setdefault("ELOKET_DEMO", "1")
+    return env
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def pids() -> dict[str, int]:
+    found = {}
+    for file in sorted(STATE.glob("*.pid")):
+        try:
+            found[file.stem] = int(file.read_text().split()[0])
+        except (ValueError, IndexError):
+            file.unlink()
+    return found
+
+
+def ensure_database() -> None:
+    match = re.match(r"postgres(?:ql)?://([^@/]*)@?([^/:]*):?(\d*)/(\w+)", DATABASE_URL)
+    if not match:
+        sys.exit(f"DATABASE_URL is not a PostgreSQL URL: {DATABASE_URL}")
+    user, host, port, name = match.groups()
+    user = user.split(":")[0] or "postgres"
+    psql = which("psql")
+    if psql is None:
+        sys.exit(
+            "PostgreSQL's client is missing: apt-get install postgresql (or set DATABASE_URL)."
+        )
+    base = [psql, "-h", host or "127.0.0.1", "-p", port or "5432", "-U", user, "-d", "postgres"]
+    check = subprocess.run(
+        [*base, "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],  # noqa: S608 - \w+
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    if check.returncode != 0:
+        sys.exit(
+            f"PostgreSQL does not answer at {host}:{port or 5432} ({check.stderr.strip()}): start "
+            "it (pg_ctlcluster <version> main start) or set DATABASE_URL."
+        )
+    if check.stdout.strip() != "1":
+        say(f"Creating the database {name}")
+        subprocess.run([*base, "-c", f'CREATE DATABASE "{name}"'], check=True, timeout=60)
+
+
+def ensure_redis() -> None:
+    match = re.match(r"redis://([^:/]+):?(\d*)", REDIS_URL)
+    host, port = (match.group(1), match.group(2) or "6379") if match else ("127.0.0.1", "6379")
+    cli = which("redis-cli")
+    if (
+        cli
+        and subprocess.run(
+            [cli, "-h", host, "-p", port, "ping"], capture_output=True, timeout=10
+        ).returncode
+        == 0
+    ):
+        return
+    server = which("redis-server")
+    if server is None or host not in ("127.0.0.1", "localhost"):
+        sys.exit(f"Redis does not answer at {REDIS_URL}: apt-get install redis-server.")
+    say(f"Starting Redis on 127.0.0.1:{port}")
+    subprocess.run(
+        [
+            server,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            port,
+            "--daemonize",
+            "yes",
+            "--dir",
+            str(STATE),
+            "--pidfile",
+            str(STATE / "redis.pid"),
+            "--logfile",
+            str(STATE / "redis.log"),
+        ],
+        check=True,
+        timeout=30,
+    )
+
+
+def prepare(env: dict[str, str]) -> None:
+    """Migrate (an empty database gets the final schema at once) and load the demo data;
+    both idempotent."""
+    say("Migrating the database and loading the demo data (first start only)")
+    script = (
+        "import django; django.setup()\n"
+        "from django.core.management import call_command\n"
+        "from django.conf import settings\n"
+        "from eloket.common.schema import fresh_schema_create\n"
+        "if not fresh_schema_create(): call_command('migrate', interactive=False, verbosity=0)\n"
+        "if settings.ELOKET_DEMO:\n"
+        "    call_command('demo', 'load')\n"
+        "    from eloket.identity.providers.demo_idp import demo_base_urls, demo_client_register\n"
+        "    demo_client_register(base_urls=demo_base_urls())\n"
+        "    from eloket.tenants.models import Municipality\n"
+        "    from eloket.documents.pki import demo_pki_ensure\n"
+        "    demo_pki_ensure(list(Municipality.objects.all()))\n"
+        "call_command('schedule')\n"
+    )
+    env = {
+        **env,
+        "DJANGO_SETTINGS_MODULE": env.get("DJANGO_SETTINGS_MODULE", "eloket.conf.settings"),
+    }
+    env.pop("ELOKET_WARM", None)
+    with open(STATE / "prepare.log", "ab") as log:
+        done = subprocess.run([PYTHON, "-c", script], env=env, stdout=log, stderr=log, timeout=900)
+    if done.returncode != 0:
+        sys.exit(f"Preparing the database failed: see {STATE / 'prepare.log'}")
+
+
+def web_command(port: int) -> list[str]:
+    """The same command as deploy/systemd/eloket-web@.service."""
+    return [
+        PYTHON, "-m", "gunicorn", "eloket.conf.wsgi:application",
+        "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
+        "--worker-class", "gthread", "--preload",
+        "--logger-class", "eloket.conf.gunicorn_logging.RedactingLogger",
+        "--access-logfile", "-", "--log-level", "warning",
+    ]  # fmt: skip
+
+
+def worker_command() -> list[str]:
+    """The same command as deploy/systemd/eloket-worker@.service."""
+    return [PYTHON, "-m", "eloket", "db_worker"]
+
+
+def spawn(name: str, command: list[str], env: dict[str, str]) -> None:
+    log = open(STATE / f"{name}.log", "ab")  # noqa: SIM115 - the child keeps it
+    process = subprocess.Popen(
+        command, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        start_new_session=True, cwd=ROOT,
+    )  # fmt: skip
+    (STATE / f"{name}.pid").write_text(f"{process.pid}\n")
+    say(f"{name} started (pid {process.pid}, log {STATE / (name + '.log')})")
+
+
+def render_site() -> Path:
+    """deploy/eloket-site.conf for loopback, inside a configuration of its own."""
+    nodes = "".join(
+        f"    server 127.0.0.1:{NODE_PORT + i} max_fails=1 fail_timeout=5s;\n"
+        for i in range(WEB_NODES)
+    )
+    lines, placed = [], False
+    for line in SITE.read_text().splitlines(keepends=True):
+        if "# cluster: nodes" in line:
+            if not placed:
+                lines.append(nodes)
+                placed = True
+        elif "# cluster: listen" in line:
+            lines.append(f"    listen 127.0.0.1:{PORT};\n")
+        elif "# cluster: static" in line:
+            lines.append(f"        root {ROOT / 'var'};\n")
+        else:
+            lines.append(line)
+    (STATE / "eloket-site.conf").write_text("".join(lines))
+    temp = "".join(
+        f"    {kind}_temp_path {STATE}/nginx-{kind};\n"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    wrapper = STATE / "nginx.conf"
+    wrapper.write_text(
+        f"pid {STATE}/nginx.pid;\nerror_log {STATE}/nginx-error.log;\n"
+        "worker_processes 1;\nevents { worker_connections 1024; }\n"
+        f"http {{\n    include /etc/nginx/mime.types;\n{temp}"
+        f"    access_log {STATE}/nginx-access.log;\n"
+        f"    include {STATE}/eloket-site.conf;\n}}\n"
+    )
+    return wrapper
+
+
+def wait_until_serving(url: str, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310  # nosec B310
+                if answer.status < 500:
+                    return True
+        except urllib.error.HTTPError as error:
+            if error.code < 500:
+                return True
+        except OSError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def start() -> None:
+    started = time.monotonic()
+    STATE.mkdir(parents=True, exist_ok=True)
+    running = {name: pid for name, pid in pids().items() if alive(pid) and name != "redis"}
+    if running:
+        sys.exit(f"The cluster is already running ({', '.join(running)}): make cluster-stop")
+    nginx = which("nginx")
+    if nginx is None and os.geteuid() == 0 and which("apt-get"):
+        say("Installing nginx (Debian's package)")
+        subprocess.run(
+            ["apt-get", "install", "-y", "-o", "DPkg::Lock::Timeout=300", "nginx"], check=True
+        )
+        nginx = which("nginx")
+    if nginx is None:
+        sys.exit("nginx is missing: apt-get install nginx (as root).")
+    ensure_database()
+    ensure_redis()
+    (STATE / "media").mkdir(exist_ok=True)
+    shutil.rmtree(STATE / "prometheus", ignore_errors=True)
+    (STATE / "prometheus").mkdir()
+    env = environment()
+    prepare(env)
+    for i in range(WEB_NODES):
+        spawn(f"web-{i + 1}", web_command(NODE_PORT + i), env)
+    wrapper = render_site()
+    checked = subprocess.run([nginx, "-t", "-q", "-p", str(STATE), "-c", str(wrapper)],
+                             capture_output=True, text=True, timeout=30)  # fmt: skip
+    if checked.returncode != 0:
+        stop()
+        sys.exit(f"nginx refused the site: {checked.stderr}")
+    subprocess.run([nginx, "-p", str(STATE), "-c", str(wrapper)], check=True, timeout=30)
+    say(f"nginx started on 127.0.0.1:{PORT} (pid file {STATE / 'nginx.pid'})")
+    for i in range(WEB_NODES):
+        if not wait_until_serving(f"http://127.0.0.1:{NODE_PORT + i}/", 180):
+            stop()
+            sys.exit(f"web-{i + 1} did not answer: see {STATE / f'web-{i + 1}.log'}")
+    for i in range(WORKERS):
+        spawn(f"worker-{i + 1}", worker_command(), env)
+    if not wait_until_serving(f"http://127.0.0.1:{PORT}/", 30):
+        stop()
+        sys.exit(f"nginx did not answer on {PORT}: see {STATE / 'nginx-error.log'}")
+    say(
+        f"Eloket's cluster serves on http://127.0.0.1:{PORT}/ ({WEB_NODES} web nodes, "
+        f"{WORKERS} workers; ready in {time.monotonic() - started:.1f} s; make cluster-stop)"
+    )
+
+
+def stop() -> None:
+    # Redis is stopped too when this script started it (its pid file is here).
+    found = pids()
+    for name, pid in found.items():
+        if alive(pid):
+            try:
+                if name.startswith(("web-", "worker-")):
+                    os.killpg(pid, signal.SIGTERM)
+                else:
+                    os.kill(pid, signal.SIGTERM)
+            except (ProcessLookupError, PermissionError):
+                pass
+    deadline = time.monotonic() + 15
+    while any(alive(pid) for pid in found.values()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for name, pid in found.items():
+        if alive(pid):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL) if name != "nginx" else os.kill(pid, signal.SIGKILL)
+        (STATE / f"{name}.pid").unlink(missing_ok=True)
+        say(f"{name} stopped")
+    if not found:
+        say("Nothing was running")
+
+
+def status() -> None:
+    for name, pid in pids().items():
+        print(f"{name:10} {pid:>8} {'running' if alive(pid) else 'gone'}")
+
+
+if __name__ == "__main__":
+    action = sys.argv[1] if len(sys.argv) > 1 else "start"
+    {"start": start, "stop": stop, "status": status}.get(action, lambda: sys.exit(__doc__))()

@@ -1,0 +1,180 @@
+"""`make cluster` (scripts/cluster.py) and its nginx site (deploy/eloket-site.conf).
+
+The site is checked with `nginx -t` wherever nginx is installed; the smoke (start the
+cluster, a few requests through nginx, stop) runs in the PostgreSQL CI run only: it needs
+PostgreSQL (DATABASE_URL), Redis and nginx, and is skipped without them."""
+
+import os
+import shutil
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT / "deploy" / "eloket-site.conf"
+SCRIPT = ROOT / "scripts" / "cluster.py"
+PORT, NODE_PORT = 8120, 8121  # this helper's range: 8088, 8100-8149
+
+
+def nginx_or_skip() -> str:
+    nginx = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+    if nginx is None:
+        pytest.skip("nginx is not installed: deploy/eloket-site.conf was not checked")
+    return nginx
+
+
+def render(tmp_path: Path) -> Path:
+    """The site as scripts/cluster.py renders it, in a directory of the test's own."""
+    env = {**os.environ, "CLUSTER_DIR": str(tmp_path), "CLUSTER_PORT": str(PORT)}
+    code = "import sys; sys.path.insert(0, 'scripts'); import cluster; print(cluster.render_site())"
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 0, done.stderr
+    return Path(done.stdout.strip())
+
+
+class TestTheSite:
+    def test_nginx_accepts_it_as_make_cluster_renders_it(self, tmp_path):
+        nginx = nginx_or_skip()
+        wrapper = render(tmp_path)
+        checked = subprocess.run(
+            [nginx, "-t", "-q", "-p", str(tmp_path), "-c", str(wrapper)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert checked.returncode == 0, checked.stderr
+        rendered = (tmp_path / "eloket-site.conf").read_text()
+        assert f"listen 127.0.0.1:{PORT};" in rendered
+        assert rendered.count("server 127.0.0.1:81") == 2, "one upstream line per web node"
+
+    def test_it_never_passes_on_a_certificate_header_a_browser_sent(self):
+        assert 'proxy_set_header X-SSL-Client-Cert "";' in SITE.read_text()
+
+    def test_the_systemd_units_run_what_make_cluster_runs(self):
+        sys.path.insert(0, str(ROOT / "scripts"))
+        try:
+            import cluster
+        finally:
+            sys.path.pop(0)
+        web = (ROOT / "deploy" / "systemd" / "eloket-web@.service").read_text()
+        web_line = " ".join(
+            web.split("ExecStart=")[1].split("\n\n")[0].replace("\\\n", " ").split()
+        )
+        expected = " ".join(cluster.web_command(8101)[1:]).replace("8101", "%i")
+        assert expected in web_line
+        worker = (ROOT / "deploy" / "systemd" / "eloket-worker@.service").read_text()
+        assert " ".join(cluster.worker_command()[1:]) in worker
+
+    def test_the_docs_describe_it(self):
+        docs = (ROOT / "docs" / "deployment.md").read_text()
+        for name in ("make cluster", "deploy/eloket-site.conf", "eloket-web@", "Containerfile"):
+            assert name in docs
+
+
+def services_or_skip() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        pytest.skip("the cluster smoke runs in the PostgreSQL run only (DATABASE_URL)")
+    nginx_or_skip()
+    if not shutil.which("redis-server") and not shutil.which("redis-cli"):
+        pytest.skip("Redis is not installed")
+    return url.rsplit("/", 1)[0] + "/eloket_cluster_smoke"
+
+
+def test_smoke_start_requests_through_nginx_stop(tmp_path):
+    database = services_or_skip()
+    env = {
+        **os.environ,
+        "CLUSTER_DIR": str(tmp_path),
+        "CLUSTER_PORT": str(PORT),
+        "CLUSTER_NODE_PORT": str(NODE_PORT),
+        "DATABASE_URL": database,
+        "ELOKET_DEMO": "0",
+        "WORKERS": "1",
+        "DJANGO_SETTINGS_MODULE": "eloket.conf.settings",
+    }
+    try:
+        started = subprocess.run(
+            [sys.executable, str(SCRIPT), "start"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+        assert started.returncode == 0, started.stdout + started.stderr
+        assert {"web-1.pid", "web-2.pid", "worker-1.pid", "nginx.pid"} <= {
+            file.name for file in tmp_path.glob("*.pid")
+        }
+        for path in ("/", "/", "/"):
+            with urllib.request.urlopen(f"http://127.0.0.1:{PORT}{path}", timeout=10) as answer:
+                assert answer.status == 200  # nosec B310 - loopback
+        access = (tmp_path / "nginx-access.log").read_text()
+        assert access.count('"GET / HTTP/1.1" 200') >= 3
+    finally:
+        stopped = subprocess.run(
+            [sys.executable, str(SCRIPT), "stop"], env=env, cwd=ROOT, capture_output=True,
+            text=True, timeout=60,
+        )  # fmt: skip
+    assert stopped.returncode == 0, stopped.stderr
+    assert not list(tmp_path.glob("*.pid"))
+
+
+def redis_or_skip() -> str:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        pytest.skip("Redis does not answer on 127.0.0.1:6379")
+    return "redis://127.0.0.1:6379/15"
+
+
+class TestAcrossNodes:
+    """Two web nodes are two processes with caches of their own, sharing Redis: here two
+    cache clients on the same Redis, as `REDIS_URL` gives every node."""
+
+    def test_a_rate_limit_counts_the_calls_of_every_node(self, monkeypatch):
+        from django.core.cache.backends.redis import RedisCache
+
+        from eloket.common import ratelimit
+
+        location = redis_or_skip()
+        nodes = [RedisCache(location, {"KEY_PREFIX": "cluster-test"}) for _ in range(2)]
+        key = f"cluster-test-{os.getpid()}"
+        for call in range(3):
+            monkeypatch.setattr(ratelimit, "cache", nodes[call % 2])
+            ratelimit.limit_calls(key, limit=3, window=60, message="too many")
+        monkeypatch.setattr(ratelimit, "cache", nodes[1])
+        with pytest.raises(ratelimit.RateLimited):
+            ratelimit.limit_calls(key, limit=3, window=60, message="too many")
+        assert ratelimit.calls_in_window(key, window=60) == 4
+
+    def test_a_backoff_set_on_one_node_holds_on_the_other(self, monkeypatch):
+        from django.core.cache.backends.redis import RedisCache
+
+        from eloket.common import ratelimit
+
+        location = redis_or_skip()
+        nodes = [RedisCache(location, {"KEY_PREFIX": "cluster-test"}) for _ in range(2)]
+        key = f"login-{os.getpid()}"
+        monkeypatch.setattr(ratelimit, "cache", nodes[0])
+        for _ in range(3):
+            ratelimit.backoff_failure(key, longest=60)
+        monkeypatch.setattr(ratelimit, "cache", nodes[1])
+        assert ratelimit.backoff_wait(key, free=2, base=5, longest=60) > 0
+
+    @pytest.mark.django_db
+    def test_a_session_saved_by_one_node_is_read_by_the_other(self):
+        from eloket.identity.session_store import SessionStore
+
+        first = SessionStore()  # a node's store: the database every node shares
+        first["who"] = "someone"
+        first.save()
+        other = SessionStore(session_key=first.session_key)  # another node's
+        assert other.load().get("who") == "someone"
