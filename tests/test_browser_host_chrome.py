@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from tests.hostsite import HostSite
 
+from hostsite import HostSite
 from test_browser import AXE, CHROMIUM, FLAGS, axe_serious, gent_demo, login_citizen  # noqa: F401
 
 pytestmark = [

@@ -7,13 +7,13 @@ import datetime as dt
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
-from tests.hostsite import HostSite
 
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.tenants.chrome import ChromeRefused, chrome_parts, sanitise
 from eloket.tenants.models import HostChrome
 from eloket.tenants.services import host_chrome_fetch, host_chrome_refresh, host_chrome_set
+from hostsite import HostSite
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from tests.conftest import person_record
 
+from conftest import person_record
 from eloket.common.chain import chain_families
 from eloket.messaging import keys, wire
 from eloket.messaging.models import MessageLogEntry, MessageState, RegistryMessage

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.conftest import person_record
 
+from conftest import person_record
 from eloket.messaging import keys
 from eloket.messaging.models import MessageLogEntry, MessageState, RegistryMessage
 from eloket.register.models import Address, Person

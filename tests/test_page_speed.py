@@ -178,8 +178,7 @@ class TestTopicPage:
     def test_a_kept_page_in_a_hosts_chrome_keeps_its_policy_and_follows_a_switch(
         self, topic, residents
     ):
-        from tests.hostsite import HostSite
-
+        from hostsite import HostSite
         from test_host_chrome import run_cli
 
         site = HostSite()
