@@ -82,6 +82,10 @@ def test_orders_tell_the_truth_handler_one_e_mail_and_unknown_parents(
     page.get_by_label("Your e-mail address").fill("jan@example.org")
     page.get_by_role("button", name="Next: check your order").click()
     page.get_by_role("button", name="Confirm the order").click()
+    # The order's page loaded before it is asked again (a reload while the confirmation's
+    # navigation is still under way fails with "not attached to an active page").
+    page.wait_for_url("**/gent/orders/*")
+    page.wait_for_load_state("load")
     residence = page.url.rsplit("/", 1)[-1]
     page.reload()
     assert page.locator(".status").first.inner_text() == "delivered"
