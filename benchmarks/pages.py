@@ -1,7 +1,8 @@
 """Throughput of Gent's citizen pages against a bare Django view.
 
 The home page, the service catalogue, the forum's open topic, the petitions list, Jan
-Peeters's order page (logged in as him: a session made in the prepared database) and the
+Peeters's order page (logged in as him: a session made in the prepared database, with the
+CSRF cookie a browser has from its log-in) and the
 verification page; then the service catalogue again, served inside a host's chrome (the
 demo's sample municipal site, docs/embedding.md). Each is served by gunicorn with two sync
 workers, production settings, DEBUG off, on loopback, and loaded in turn with `wrk -t2 -c32
@@ -77,8 +78,12 @@ client = Client(HTTP_HOST="127.0.0.1", secure=True)
 client.force_login(order.requester)
 answer = client.get(f"/gent/orders/{order.tracking_code}")
 assert answer.status_code == 200, answer.status_code
-name = settings.SESSION_COOKIE_NAME
-print(topic.pk, order.tracking_code, f"{name}={client.cookies[name].value}")
+# Both cookies a logged-in browser sends: the session's and the CSRF one (set on login).
+cookies = ";".join(
+    f"{name}={client.cookies[name].value}"
+    for name in (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME)
+)
+print(topic.pk, order.tracking_code, cookies)
 """
 
 

@@ -381,3 +381,127 @@ class TestSessionRead:
         assert client.get("/gent/my/").status_code == 200
         User.objects.filter(pk=sofie.pk).update(is_active=False)
         assert client.get("/gent/my/").status_code == 302  # to the log-in
+
+
+class TestPagesKeptForVisitors:
+    """The pages every visitor who is not logged in sees alike, kept per process for
+    ELOKET_VISITOR_PAGE_SECONDS (common/pagecache.py `visitor_page`); off in the rest of the
+    suite, which reads pages right after changing them."""
+
+    @pytest.fixture(autouse=True)
+    def kept(self, settings):
+        from eloket.common.pagecache import visitor_pages_clear
+
+        settings.ELOKET_VISITOR_PAGE_SECONDS = 10
+        visitor_pages_clear()
+        yield
+        visitor_pages_clear()
+
+    @pytest.mark.parametrize(
+        "path", ["/gent/", "/gent/services/", "/gent/petitions/", "/gent/forum/", "/verify/"]
+    )
+    def test_a_second_visitor_gets_the_page_without_a_query(
+        self, gent, path, django_assert_num_queries
+    ):
+        first = page(Client(), path)
+        with django_assert_num_queries(0):
+            again = page(Client(), path)
+        assert re.sub(r'value="[^"]{64}"', "", again) == re.sub(r'value="[^"]{64}"', "", first)
+
+    def test_a_kept_topic_carries_a_working_csrf_field_and_counts_as_a_view(self, topic, residents):
+        from django.middleware.csrf import _unmask_cipher_token
+        from django.utils import timezone
+
+        from eloket.forum.views import _views
+
+        _views.clear()  # ids come again after a test's rollback: counts of earlier tests
+        post(topic, residents["Gent0"], "Een mening")
+        url = f"/gent/forum/{topic.pk}"
+        page(Client(), url)
+        visitor = Client(enforce_csrf_checks=True)
+        html = page(visitor, url)
+        token = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)[0]
+        assert "\x00" not in html
+        cookie = visitor.cookies["csrftoken"].value
+        assert _unmask_cipher_token(token) == cookie  # this visitor's own secret
+        assert token not in page(Client(), url)
+        answer = visitor.post(f"{url}/follow", {"csrfmiddlewaretoken": token, "action": "x"})
+        assert answer.status_code != 403
+        from eloket.forum.models import DailyCount
+        from eloket.forum.views import VIEW_BATCH
+
+        day = timezone.localdate()
+        assert _views[(topic.municipality_id, topic.pk, day.isoformat())] == 3  # each counts
+        for _ in range(VIEW_BATCH - 3):
+            page(Client(), url)
+        assert DailyCount.objects.get(topic=topic, day=day).views == VIEW_BATCH
+
+    def test_visitors_wait_up_to_the_seconds_but_logged_in_people_never(
+        self, topic, residents, settings
+    ):
+        import time
+
+        url = f"/gent/forum/{topic.pk}"
+        settings.ELOKET_VISITOR_PAGE_SECONDS = 1
+        page(Client(), url)
+        post(topic, residents["Gent0"], "Nieuwe mening")
+        assert "Nieuwe mening" not in page(Client(), url)  # kept for a second
+        reader = Client()
+        reader.force_login(residents["Gent1"])
+        assert "Nieuwe mening" in page(reader, url)  # a logged-in reader: made for them
+        time.sleep(1.1)
+        assert "Nieuwe mening" in page(Client(), url)
+
+    def test_each_language_and_each_address_its_own_page(self, gent):
+        dutch = page(Client(), "/gent/services/", HTTP_ACCEPT_LANGUAGE="nl")
+        english = page(Client(), "/gent/services/", HTTP_ACCEPT_LANGUAGE="en")
+        assert 'lang="nl"' in dutch and 'lang="en"' in english
+        assert 'lang="nl"' in page(Client(), "/gent/services/", HTTP_ACCEPT_LANGUAGE="nl")
+        assert page(Client(), "/gent/") != page(Client(), "/gent/services/")
+
+    def test_a_module_switched_off_answers_404_at_once(self, gent):
+        from eloket.tenants.selectors import municipality_cache_clear
+
+        page(Client(), "/gent/petitions/")
+        gent.modules = ["certificates", "participation"]
+        gent.save()
+        municipality_cache_clear()  # as this process learns of the change (ADR 0002)
+        assert Client().get("/gent/petitions/").status_code == 404
+
+    def test_nothing_kept_is_served_to_a_visitor_with_a_message_or_a_session(
+        self, gent, monkeypatch
+    ):
+        from django.conf import settings as django_settings
+        from django.contrib.messages.storage.cookie import CookieStorage
+
+        from eloket.web import views
+
+        page(Client(), "/gent/")
+        real_render, made = views.render, []
+        monkeypatch.setattr(views, "render", lambda *a, **k: made.append(1) or real_render(*a, **k))
+        page(Client(), "/gent/")
+        assert made == []  # the kept page
+        with_message, with_session = Client(), Client()
+        with_message.cookies[CookieStorage.cookie_name] = "x"
+        with_session.cookies[django_settings.SESSION_COOKIE_NAME] = "y"
+        page(with_message, "/gent/")
+        page(with_session, "/gent/")
+        assert made == [1, 1]  # each made for them
+
+
+def test_csrf_strings_are_drawn_uniformly_from_the_alphabet():
+    from collections import Counter
+
+    from django.middleware import csrf
+
+    from eloket.common.randomness import random_string
+
+    assert csrf.get_random_string is random_string
+    drawn = "".join(random_string(32, csrf.CSRF_ALLOWED_CHARS) for _ in range(2000))
+    counts = Counter(drawn)
+    assert set(counts) == set(csrf.CSRF_ALLOWED_CHARS)
+    expected = len(drawn) / len(csrf.CSRF_ALLOWED_CHARS)  # ~1032 each
+    assert all(abs(n - expected) < 0.2 * expected for n in counts.values())
+    assert len({random_string(32) for _ in range(1000)}) == 1000
+    secret = csrf._get_new_csrf_string()
+    assert csrf._unmask_cipher_token(csrf._mask_cipher_secret(secret)) == secret

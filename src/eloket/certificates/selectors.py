@@ -144,45 +144,72 @@ def _order_page_statement(alias: str) -> tuple[str, tuple[_Columns, ...]]:
     return sql, tuple(parts)
 
 
-def order_for_requester(
-    *, municipality: Any, user: User, tracking_code: str
-) -> tuple[Case, CertificateOrder]:
+@dataclass(frozen=True)
+class OrderRow:
+    """The requester's order as one row read: enough to name the page kept for them
+    (`values`, `case_pk`); the models are made from it only when the page is (`models`),
+    which costs five times the read (issue 11, point 11)."""
+
+    values: tuple[Any, ...]
+    alias: str
+    municipality: Any
+
+    @property
+    def case_pk(self) -> int:
+        _sql, parts = _order_page_statement(self.alias)
+        return int(self.values[len(parts[0].attnames) + parts[1].attnames.index("id")])
+
+    def models(self) -> tuple[Case, CertificateOrder]:
+        _sql, parts = _order_page_statement(self.alias)
+        connection = connections[self.alias]
+        made: list[Any] = []
+        start = 0
+        for part in parts:
+            values = list(self.values[start : start + len(part.attnames)])
+            start += len(part.attnames)
+            for i, converters in enumerate(part.converters):
+                for converter, expression in converters:
+                    values[i] = converter(values[i], expression, connection)
+            made.append(part.model.from_db(self.alias, part.attnames, values))
+        order, case, case_type, certificate_type, subject = made
+        # The row as read (every value of the five rows, and the newest step, message and
+        # document): what the requester's page shows, to name the page kept in the cache.
+        case.page_row = self.values
+        case.case_type = case_type
+        case.municipality = self.municipality  # in hand: no join
+        order.case = case
+        order.certificate_type = certificate_type
+        order.subject = subject
+        case.order = order  # both ends of the one-to-one (see `order_of`): the title reads it
+        return case, order
+
+
+def order_row_for_requester(*, municipality: Any, user: User, tracking_code: str) -> OrderRow:
     """The requester's own order with its case, in one statement. The same refusal as
     `case_for_requester` for someone else's code, an unknown one or another kind of case."""
     alias = router.db_for_read(CertificateOrder)
-    sql, parts = _order_page_statement(alias)
+    sql, _parts = _order_page_statement(alias)
     params = [
         municipality.pk,
         municipality.pk,
         normalise_tracking_code(tracking_code),
         getattr(user, "pk", None),
     ]
-    connection = connections[alias]
-    with connection.cursor() as cursor:
+    with connections[alias].cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         raise NotFound(_("You have no request with this tracking code."))
-    made: list[Any] = []
-    start = 0
-    for part in parts:
-        values = list(row[start : start + len(part.attnames)])
-        start += len(part.attnames)
-        for i, converters in enumerate(part.converters):
-            for converter, expression in converters:
-                values[i] = converter(values[i], expression, connection)
-        made.append(part.model.from_db(alias, part.attnames, values))
-    order, case, case_type, certificate_type, subject = made
-    # The row as read (every value of the five rows, and the newest step, message and
-    # document): what the requester's page shows, to name the page kept in the cache.
-    case.page_row = tuple(row)
-    case.case_type = case_type
-    case.municipality = municipality  # in hand: no join
-    order.case = case
-    order.certificate_type = certificate_type
-    order.subject = subject
-    case.order = order  # both ends of the one-to-one (see `order_of`): the title reads it
-    return case, order
+    return OrderRow(tuple(row), alias, municipality)
+
+
+def order_for_requester(
+    *, municipality: Any, user: User, tracking_code: str
+) -> tuple[Case, CertificateOrder]:
+    """`order_row_for_requester` with its models made."""
+    return order_row_for_requester(
+        municipality=municipality, user=user, tracking_code=tracking_code
+    ).models()
 
 
 def order_history(*, municipality: Any, case: Case) -> tuple[list[StatusChange], list[CaseMessage]]:

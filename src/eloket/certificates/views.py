@@ -20,12 +20,14 @@ from eloket.certificates.eligibility import orderable_subjects
 from eloket.certificates.handler import OrderStatus
 from eloket.certificates.models import Delivery, Requester
 from eloket.certificates.selectors import (
+    OrderRow,
     certificate_type_get,
     document_of,
     document_opened,
     offered_channels,
     order_for_requester,
     order_history,
+    order_row_for_requester,
 )
 from eloket.common.errors import ApplicationError
 from eloket.common.money import format_fee
@@ -150,16 +152,13 @@ def order_page(request: HttpRequest, tenant: Municipality, code: str) -> HttpRes
     if not request.user.is_authenticated:
         return _login_redirect(request)
     try:
-        case, order = order_for_requester(
-            municipality=tenant,
-            user=request.user,
-            tracking_code=code,
-        )
+        row = order_row_for_requester(municipality=tenant, user=request.user, tracking_code=code)
     except ApplicationError as exc:
         raise Http404(str(exc)) from exc
-    key = _page_key(request, tenant, case) if without_messages(request) else None
+    key = _page_key(request, tenant, row) if without_messages(request) else None
     if key is not None and (cached := cached_page(request, key)) is not None:
         return cached
+    case, order = row.models()
     document = (
         document_of(municipality=tenant, case=case) if case.status in DOCUMENT_READY else None
     )
@@ -192,11 +191,11 @@ def order_page(request: HttpRequest, tenant: Municipality, code: str) -> HttpRes
 ORDER_PAGE_SECONDS = 120
 
 
-def _page_key(request: HttpRequest, tenant: Municipality, case: Any) -> str:
+def _page_key(request: HttpRequest, tenant: Municipality, row: OrderRow) -> str:
     urlconf, prefix = link_base(request)
     return page_key(
-        f"order-page:{tenant.pk}:{case.pk}",
-        case.page_row,
+        f"order-page:{tenant.pk}:{row.case_pk}",
+        row.values,
         request.user.pk,
         shows_officer_link(request, tenant),
         tenant.updated_at.timestamp(),

@@ -11,3 +11,9 @@ class CommonConfig(AppConfig):
 
         # `<id:...>` in the URLconfs (bounded keys), before any URLconf is read.
         register_converters()
+        # CSRF secrets and masks drawn in one read of the CSPRNG (common/randomness.py).
+        from django.middleware import csrf
+
+        from eloket.common.randomness import random_string
+
+        csrf.get_random_string = random_string  # type: ignore[attr-defined]

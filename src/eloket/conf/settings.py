@@ -315,6 +315,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Polis imports; a zip's unpacked members together at most ELOKET_POLIS_UNPACKED_MAX_BYTES;
 # ELOKET_REGISTER_UPLOAD_MAX_BYTES for a register file sent through the admin (the command
 # line takes 50 MB).
+# Pages the same for every visitor who is not logged in (home, catalogue, forum, petitions,
+# the verification form) are kept per process this long (common/pagecache.py): such a
+# visitor may see a count or list this many seconds late; 0 keeps none.
+ELOKET_VISITOR_PAGE_SECONDS = env_int("ELOKET_VISITOR_PAGE_SECONDS", 10)
 ELOKET_UPLOAD_MAX_BYTES = env_int("ELOKET_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)
 ELOKET_POLIS_UPLOAD_MAX_BYTES = env_int("ELOKET_POLIS_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
 ELOKET_REGISTER_UPLOAD_MAX_BYTES = env_int("ELOKET_REGISTER_UPLOAD_MAX_BYTES", 50 * 1024 * 1024)

@@ -9,6 +9,9 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 ELOKET_DEMO = False
+# Tests read a page right after changing what it shows: nothing kept for visitors, but in
+# the tests of that store (tests/test_page_speed.py turns it on).
+ELOKET_VISITOR_PAGE_SECONDS = 0
 DEBUG = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not ":memory:": with an in-memory database Django hands the live server's

@@ -19,14 +19,17 @@ urlpatterns = [
     path("verify/", include("eloket.documents.urls")),
     path("admin/", admin.site.urls),
     path("", web_views.platform_home, name="platform-home"),
+    # No two of these apps' patterns match one path (each starts with its own word), so
+    # their order is only the order they are tried in: the pages read most first, as
+    # every pattern tried before the right one costs each request (issue 11).
     path("<slug:municipality>/", include("eloket.web.urls")),
-    path("<slug:municipality>/", include("eloket.identity.urls_tenant")),
-    path("<slug:municipality>/", include("eloket.cases.urls")),
-    path("<slug:municipality>/", include("eloket.services.urls")),
-    path("<slug:municipality>/", include("eloket.attachments.urls")),
-    path("<slug:municipality>/", include("eloket.certificates.urls")),
     path("<slug:municipality>/", include("eloket.forum.urls")),
+    path("<slug:municipality>/", include("eloket.certificates.urls")),
     path("<slug:municipality>/", include("eloket.petitions.urls")),
+    path("<slug:municipality>/", include("eloket.services.urls")),
+    path("<slug:municipality>/", include("eloket.cases.urls")),
+    path("<slug:municipality>/", include("eloket.identity.urls_tenant")),
+    path("<slug:municipality>/", include("eloket.attachments.urls")),
     path("<slug:municipality>/backoffice/", include("eloket.backoffice.urls")),
 ]
 

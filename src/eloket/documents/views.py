@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from eloket.common.errors import ApplicationError
+from eloket.common.pagecache import visitor_page
 from eloket.documents.codes import normalise_code
 from eloket.documents.ratelimit import check_rate, check_upload_rate
 from eloket.documents.verdicts import check_label, verdict_of
@@ -58,6 +59,11 @@ def verify(request: HttpRequest, code: str = "") -> HttpResponse:
             result = verify_code(code)
         except ApplicationError as exc:
             result = verification_refused(exc, method="code")
+    if result is None:
+        # The empty form, the same for every visitor: kept per process (pagecache.py).
+        brand: Municipality | None = getattr(request, "tenant", None)
+        key = ("verify", brand.pk if brand else None, brand.updated_at if brand else None)
+        return visitor_page(request, key, lambda: _page(request, None, ""))
     return _page(request, result, code)
 
 

@@ -13,7 +13,7 @@ from eloket.identity.eligibility import participant_actor
 from eloket.identity.selectors import officer_role_here
 from eloket.petitions import selectors, services
 from eloket.petitions.models import Petition
-from eloket.tenants.decorators import tenant_page
+from eloket.tenants.decorators import kept_for_visitors, tenant_page
 from eloket.tenants.links import tenant_reverse
 from eloket.tenants.models import Module, Municipality
 
@@ -33,6 +33,7 @@ def _petition(request: HttpRequest, tenant: Municipality, petition_id: int) -> P
 @tenant_page(module=Module.PETITIONS)
 @require_http_methods(["GET", "POST"])
 @never_cache
+@kept_for_visitors
 def petitions(request: HttpRequest, tenant: Municipality) -> HttpResponse:
     if request.method == "POST":
         try:
@@ -65,6 +66,7 @@ def petitions(request: HttpRequest, tenant: Municipality) -> HttpResponse:
 
 @tenant_page(module=Module.PETITIONS)
 @require_GET
+@kept_for_visitors
 def petition_page(request: HttpRequest, tenant: Municipality, petition_id: int) -> HttpResponse:
     petition = _petition(request, tenant, petition_id)
     signed = selectors.has_signed(municipality=tenant, petition=petition, user=request.user)

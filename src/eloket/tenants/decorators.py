@@ -7,6 +7,8 @@ from typing import Any, overload
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
+from eloket.common.pagecache import visitor_page
+from eloket.tenants.links import link_base
 from eloket.tenants.models import Municipality
 from eloket.tenants.modules import module_on
 
@@ -43,3 +45,28 @@ def tenant_page(
     if view is not None:
         return _tenant_page(view, "")
     return lambda v: _tenant_page(v, module)
+
+
+def kept_for_visitors(view: Callable[..., HttpResponse], /) -> View:
+    """A page the same for every visitor who is not logged in, kept per process for a few
+    seconds (common/pagecache.py `visitor_page`): under `@tenant_page`, so a module
+    switched off still answers 404. The key holds what the page is made of besides its
+    data: the municipality's row as this process knows it, its chrome and how links are
+    made (platform address or the municipality's host name)."""
+    from eloket.tenants.chrome import chrome_version
+
+    name = f"{view.__module__}.{view.__qualname__}"
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, tenant: Municipality, **kwargs: Any) -> HttpResponse:
+        key = (
+            name,
+            tenant.pk,
+            tenant.updated_at,
+            chrome_version(tenant.pk),
+            link_base(request),
+            getattr(request, "tenant_by_host", False),
+        )
+        return visitor_page(request, key, lambda: view(request, tenant, **kwargs))
+
+    return wrapper

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 
 from eloket.common.errors import ApplicationError
 from eloket.tenants.catalogue import catalogue_for
-from eloket.tenants.decorators import tenant_page
+from eloket.tenants.decorators import kept_for_visitors, tenant_page
 from eloket.tenants.links import tenant_reverse
 from eloket.tenants.middleware import remember_language
 from eloket.tenants.models import Municipality
@@ -39,6 +39,7 @@ def tenant_home_url(municipality: Municipality) -> str:
 
 @require_GET
 @tenant_page
+@kept_for_visitors
 def home(request: HttpRequest, tenant: Municipality) -> HttpResponse:
     sections = catalogue_for(tenant, with_entries=False)
     return render(request, "web/home.html", {"sections": sections, "active": "home"})
@@ -46,6 +47,7 @@ def home(request: HttpRequest, tenant: Municipality) -> HttpResponse:
 
 @require_GET
 @tenant_page
+@kept_for_visitors
 def catalogue(request: HttpRequest, tenant: Municipality) -> HttpResponse:
     return render(
         request, "web/catalogue.html", {"sections": catalogue_for(tenant), "active": "catalogue"}
