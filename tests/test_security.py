@@ -514,6 +514,13 @@ class TestNoNationalNumberInUrlsOrLogs:
         assert redact("6fd12345-6789-01bb-8c0d-1234567890ab 85.07.30-033.28") == (
             "6fd12345-6789-01bb-8c0d-1234567890ab [national number]"
         )
+        # A request id (uuid4().hex) with a run of 11 digits in it.
+        request = '"request_id": "4f1c85073003328cdda7958b191d95cc"'
+        assert redact(request) == request
+        assert redact("4f1c85073003328cdda7958b191d95cc 85073003328") == (
+            "4f1c85073003328cdda7958b191d95cc [national number]"
+        )
+        assert redact("id 85073003328abc") == "id [national number]abc"
 
 
 # --- 6. Second factor and tokens

@@ -13,11 +13,13 @@ import re
 _SEPARATOR = r"(?:%[0-9A-Fa-f]{2}|[^\w%]|_)"
 _RUN = re.compile(rf"(?<!\d)\d(?:{_SEPARATOR}?\d)*(?!\d)")
 _ENCODED = re.compile(r"%[0-9A-Fa-f]{2}")
-# A UUID (a task's id, a request id) is 32 hex digits in five groups: the digits of a few
-# of its groups could add up to 11 and read as a number, so UUIDs are left as they are.
-# No national number is written as one.
+# A UUID (a task's id, a request id) is 32 hex digits, in five groups or written together
+# (a request id, nginx's `$request_id`): a run of its digits, or a few of its groups,
+# could count 11 and read as a number (one request id in six did), so UUIDs are left as
+# they are. No national number is written as one.
 _UUID = re.compile(
-    r"(?<![0-9A-Fa-f-])[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}(?![0-9A-Fa-f-])"
+    r"(?<![0-9A-Fa-f-])(?:[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}|[0-9A-Fa-f]{32})"
+    r"(?![0-9A-Fa-f-])"
 )
 MASK = "[national number]"
 
