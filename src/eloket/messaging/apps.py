@@ -7,4 +7,4 @@ class MessagingConfig(AppConfig):
     verbose_name = "Messaging with the national registries"
 
     def ready(self) -> None:
-        from eloket.messaging import inbox  # noqa: F401  (outbox kind, chain family)
+        from eloket.messaging import inbox, outgoing  # noqa: F401  (outbox kinds, chain family)

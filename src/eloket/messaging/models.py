@@ -25,6 +25,8 @@ class MessageState(models.TextChoices):
     APPLIED = "applied", _("applied")
     REFUSED = "refused", _("refused")
     SENT = "sent", _("sent")
+    QUEUED = "queued", _("waiting to be sent")
+    DELIVERED = "delivered", _("delivered")
 
 
 class RegistryMessage(models.Model):

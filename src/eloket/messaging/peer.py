@@ -77,6 +77,7 @@ class RegistryPeer:
         self.inbox_url = inbox_url
         self.max_bytes = max_bytes
         self.state = PeerState()
+        self.posts: dict[str, int] = {}  # how often each mutation id was posted to us
         self.lock = threading.RLock()
         self.db = sqlite3.connect(database, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
@@ -175,6 +176,7 @@ class RegistryPeer:
             return self._error(message.message_id, "wrong_type", "A mutation was expected.")
         body = message.body
         with self.lock, self.db:
+            self.posts[message.message_id] = self.posts.get(message.message_id, 0) + 1
             seen = self.db.execute(
                 "SELECT 1 FROM received WHERE message_id = ?", (message.message_id,)
             ).fetchone()
@@ -195,6 +197,15 @@ class RegistryPeer:
             ],
         )
         return self.sign(root)
+
+    def received(self) -> dict[str, Any]:
+        """The mutations taken (each once, by message id) and how often each was posted."""
+        with self.lock:
+            rows = self.db.execute("SELECT message_id, kind FROM received").fetchall()
+            return {
+                "received": {row["message_id"]: row["kind"] for row in rows},
+                "posts": dict(self.posts),
+            }
 
     def _apply(self, body: dict[str, Any]) -> None:
         number = body.get("NationalNumber", "")
@@ -399,6 +410,8 @@ def _handler(peer: RegistryPeer) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             if self.path == "/healthz":
                 self._reply(200, b'{"status": "ok"}', "application/json")
+            elif self.path == "/received":
+                self._reply(200, json.dumps(peer.received()).encode(), "application/json")
             else:
                 self._reply(404, b"", "text/plain")
 
