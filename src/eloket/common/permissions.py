@@ -51,6 +51,7 @@ class Permission(StrEnum):
     FORUM_MODERATE = "forum.moderate"
     FORUM_MANAGE = "forum.manage"  # topics, phases, selections, results, imports
     OUTBOX_RETRY = "outbox.retry"  # send a failed message again
+    MESSAGES = "messages"  # the log of messages with the national registries, resending
     CONFIGURE = "configure"  # case types, roles, settings of the municipality
 
 
@@ -66,6 +67,7 @@ MINIMUM_ROLE: dict[Permission, str] = {
     Permission.FORUM_MODERATE: "clerk",
     Permission.FORUM_MANAGE: "clerk",
     Permission.OUTBOX_RETRY: "clerk",
+    Permission.MESSAGES: "admin",
     Permission.CONFIGURE: "admin",
 }
 

@@ -14,6 +14,7 @@ from eloket.api.routers.records import record_out
 from eloket.api.schemas import Error, FreeText, RegisterRecordOut
 from eloket.common.errors import ApplicationError
 from eloket.identity.access import officer_access
+from eloket.messaging.services import message_detail, message_retry, messages_list
 from eloket.register.selectors import person_record
 from eloket.tenants.selectors import municipality_get
 
@@ -62,3 +63,57 @@ def person_by_url(request: HttpRequest, slug: str, rest: str) -> Any:
     raise Gone(
         _("Look a person up with POST …/backoffice/persons/lookup and the number in the body.")
     )
+
+
+class RegistryMessageOut(Schema):
+    id: int
+    type: str = F(..., description="RegisterMutation, Acknowledgement, Error, …")
+    direction: str = F(..., description="in (from a registry) or out (from Eloket)")
+    state: str = F(
+        ...,
+        description="received, held, applied, refused, sent, queued, delivered, or dead "
+        "(an outgoing message that failed its last try)",
+    )
+    attempts: int = F(..., description="Tries to send it (outgoing messages)")
+    correlation_id: str
+    message_id: str
+    kind: str = F(..., description="A mutation's kind")
+    created_at: Any
+    error: str
+
+
+class RegistryMessageDetailOut(RegistryMessageOut):
+    xml: str = F(..., description="The message as signed (XML-DSig)")
+
+
+@router.get(
+    "/{slug}/backoffice/messages",
+    response={200: list[RegistryMessageOut], **ERRORS},
+    summary="Messages exchanged with the national registries (administrators)",
+)
+def messages(request: HttpRequest, slug: str, state: str = "", type: str = "") -> Any:
+    municipality = municipality_get(slug=slug)
+    actor = officer_access(request, municipality)
+    return messages_list(actor=actor, municipality=municipality, state=state, type=type)
+
+
+@router.get(
+    "/{slug}/backoffice/messages/{message_id}",
+    response={200: RegistryMessageDetailOut, **ERRORS},
+    summary="One message with its signed XML (administrators)",
+)
+def message(request: HttpRequest, slug: str, message_id: int) -> Any:
+    municipality = municipality_get(slug=slug)
+    actor = officer_access(request, municipality)
+    return message_detail(actor=actor, municipality=municipality, message_pk=message_id)
+
+
+@router.post(
+    "/{slug}/backoffice/messages/{message_id}/retry",
+    response={200: RegistryMessageDetailOut, **ERRORS},
+    summary="Send a dead-lettered message again (administrators)",
+)
+def message_resend(request: HttpRequest, slug: str, message_id: int) -> Any:
+    municipality = municipality_get(slug=slug)
+    actor = officer_access(request, municipality)
+    return message_retry(actor=actor, municipality=municipality, message_pk=message_id)

@@ -1,0 +1,100 @@
+"""Officers' reads and writes of the messages exchanged with the national registries
+(issue 14, point 8): the municipality's administrators and its own processes."""
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from eloket.common.actors import Actor
+from eloket.common.errors import ApplicationError, NotFound
+from eloket.common.permissions import Permission, authorize
+from eloket.messaging.models import RegistryMessage
+from eloket.messaging.outgoing import KIND
+from eloket.outbox.models import OutboxMessage, OutboxState
+from eloket.outbox.services import outbox_retry
+
+DEAD = "dead"  # the state shown for an outgoing message whose outbox row failed
+
+
+def _dead_ids(municipality: Any) -> set[int]:
+    return {
+        int(payload["message"])
+        for payload in OutboxMessage.objects.filter(
+            municipality=municipality, kind=KIND, state=OutboxState.FAILED
+        ).values_list("payload", flat=True)
+    }
+
+
+def _attempts(municipality: Any, pks: list[int]) -> dict[int, tuple[int, str]]:
+    rows = OutboxMessage.objects.filter(municipality=municipality, kind=KIND).values_list(
+        "payload", "attempts", "state"
+    )
+    return {
+        int(payload["message"]): (attempts, state)
+        for payload, attempts, state in rows
+        if int(payload["message"]) in pks
+    }
+
+
+def messages_list(
+    *, actor: Actor, municipality: Any, state: str = "", type: str = ""
+) -> list[dict[str, Any]]:
+    """The municipality's messages, newest first, with the tries of the outgoing ones."""
+    authorize(actor, municipality, Permission.MESSAGES)
+    rows: QuerySet[RegistryMessage] = RegistryMessage.objects.filter(municipality=municipality)
+    if type:
+        rows = rows.filter(type=type)
+    dead = _dead_ids(municipality)
+    if state == DEAD:
+        rows = rows.filter(pk__in=dead)
+    elif state:
+        rows = rows.filter(state=state).exclude(pk__in=dead)
+    messages = list(rows[:500])
+    tries = _attempts(municipality, [m.pk for m in messages])
+    return [_view(m, tries.get(m.pk)) for m in messages]
+
+
+def _view(message: RegistryMessage, tries: tuple[int, str] | None) -> dict[str, Any]:
+    attempts, outbox_state = tries or (0, "")
+    return {
+        "id": message.pk,
+        "type": message.type,
+        "direction": message.direction,
+        "state": DEAD if outbox_state == OutboxState.FAILED else message.state,
+        "attempts": attempts,
+        "correlation_id": message.correlation_id,
+        "message_id": message.message_id,
+        "kind": message.kind,
+        "created_at": message.created_at,
+        "error": message.error,
+    }
+
+
+def _get(municipality: Any, message_pk: int) -> RegistryMessage:
+    message = RegistryMessage.objects.filter(municipality=municipality, pk=message_pk).first()
+    if message is None:
+        raise NotFound(_("There is no such message."))
+    return message
+
+
+def message_detail(*, actor: Actor, municipality: Any, message_pk: int) -> dict[str, Any]:
+    """One message with its signed XML."""
+    authorize(actor, municipality, Permission.MESSAGES)
+    message = _get(municipality, message_pk)
+    view = _view(message, _attempts(municipality, [message.pk]).get(message.pk))
+    view["xml"] = bytes(message.xml).decode("utf-8")
+    return view
+
+
+def message_retry(*, actor: Actor, municipality: Any, message_pk: int) -> dict[str, Any]:
+    """Send a dead letter again (its outbox row back in line with a fresh count)."""
+    authorize(actor, municipality, Permission.MESSAGES)
+    message = _get(municipality, message_pk)
+    row = OutboxMessage.objects.filter(
+        municipality=municipality, kind=KIND, payload__message=message.pk
+    ).first()
+    if row is None or row.state != OutboxState.FAILED:
+        raise ApplicationError(_("Only a message that failed is sent again."), code="wrong_state")
+    outbox_retry(actor=actor, municipality=municipality, message=row)
+    return message_detail(actor=actor, municipality=municipality, message_pk=message.pk)
