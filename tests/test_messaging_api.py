@@ -21,12 +21,12 @@ def configured(tmp_path, settings) -> None:  # type: ignore[no-untyped-def]
     settings.ELOKET_REGISTRY_TIMEOUT = 1
 
 
-def queued(municipality):  # type: ignore[no-untyped-def]
+def queued(municipality, national_number="85073100358"):  # type: ignore[no-untyped-def]
     with transaction.atomic():
         return mutation_queue(
             municipality=municipality,
             kind="death",
-            national_number="85073100358",
+            national_number=national_number,
             effective_date=dt.date(2026, 11, 2),
             nis="44021",
         )
@@ -75,3 +75,48 @@ def test_administrators_list_read_and_resend_their_own_messages(  # type: ignore
     row.refresh_from_db()
     assert row.state == OutboxState.PENDING and row.attempts == 1  # tried again at once
     assert resent.json()["state"] == "queued"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_administrators_browse_the_log_in_the_back_office_and_reading_one_is_logged(  # type: ignore[no-untyped-def]
+    client, gent, brugge, make_officer, add_people
+) -> None:
+    from conftest import officer_login_client, person_record
+    from eloket.register.models import AccessLogEntry, Person
+
+    record = person_record(dt.date(1985, 7, 30), 33, household="H1", relation="reference")
+    add_people(gent, record)
+    admin = make_officer("admin", gent, role="admin")
+    clerk = make_officer("clerk", gent, role="clerk")
+    message = queued(gent, record.national_id)
+    theirs = queued(brugge)
+
+    officer_login_client(client, admin)
+    page = client.get("/gent/backoffice/")
+    assert "/gent/backoffice/registry-messages/" in page.content.decode()
+    listed = client.get("/gent/backoffice/registry-messages/").content.decode()
+    assert message.message_id[:24] in listed and theirs.message_id[:24] not in listed
+    assert record.national_id not in listed  # never a national number on the list
+    for query, shown in [
+        ("?direction=out&type=RegisterMutation", True),
+        ("?direction=in", False),
+        ("?state=delivered", False),
+        (f"?day={dt.date.today().isoformat()}", True),
+        ("?day=2001-01-01", False),
+        ("?day=not-a-day&type=<script>", True),  # ignored, not an error
+    ]:
+        answer = client.get("/gent/backoffice/registry-messages/" + query)
+        assert answer.status_code == 200
+        assert (message.message_id[:24] in answer.content.decode()) is shown, query
+
+    person = Person.objects.get(national_id=record.national_id)
+    assert not AccessLogEntry.objects.filter(person=person).exists()
+    detail = client.get(f"/gent/backoffice/registry-messages/{message.pk}")
+    assert detail.status_code == 200 and "Signature" in detail.content.decode()
+    read = AccessLogEntry.objects.get(person=person)
+    assert read.actor_user_id == admin.pk and message.message_id[:40] in read.purpose
+    assert client.get(f"/gent/backoffice/registry-messages/{theirs.pk}").status_code == 404
+
+    client.logout()
+    officer_login_client(client, clerk)
+    assert client.get("/gent/backoffice/registry-messages/").status_code in (302, 403)

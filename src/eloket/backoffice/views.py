@@ -33,6 +33,7 @@ def home(request: HttpRequest, tenant: Municipality, actor: Actor) -> HttpRespon
         {
             "actor": actor,
             "role": role_label(actor.role),
+            "role_code": actor.role,
             "modules": modules,
             "counts": queue_counts(municipality=tenant, actor=actor) if certificates else {},
             "kinds": [

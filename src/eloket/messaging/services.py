@@ -1,6 +1,7 @@
 """Officers' reads and writes of the messages exchanged with the national registries
 (issue 14, point 8): the municipality's administrators and its own processes."""
 
+import datetime as dt
 from typing import Any
 
 from django.db.models import QuerySet
@@ -13,6 +14,8 @@ from eloket.messaging.models import RegistryMessage
 from eloket.messaging.outgoing import KIND
 from eloket.outbox.models import OutboxMessage, OutboxState
 from eloket.outbox.services import outbox_retry
+from eloket.register.access_log import access_log_write
+from eloket.register.models import DataCategory, Person
 
 DEAD = "dead"  # the state shown for an outgoing message whose outbox row failed
 
@@ -38,13 +41,24 @@ def _attempts(municipality: Any, pks: list[int]) -> dict[int, tuple[int, str]]:
 
 
 def messages_list(
-    *, actor: Actor, municipality: Any, state: str = "", type: str = ""
+    *,
+    actor: Actor,
+    municipality: Any,
+    state: str = "",
+    type: str = "",
+    direction: str = "",
+    day: dt.date | None = None,
 ) -> list[dict[str, Any]]:
-    """The municipality's messages, newest first, with the tries of the outgoing ones."""
+    """The municipality's messages, newest first, with the tries of the outgoing ones;
+    of one type, state, direction (`in`, `out`) or day if asked."""
     authorize(actor, municipality, Permission.MESSAGES)
     rows: QuerySet[RegistryMessage] = RegistryMessage.objects.filter(municipality=municipality)
     if type:
         rows = rows.filter(type=type)
+    if direction:
+        rows = rows.filter(direction=direction)
+    if day is not None:
+        rows = rows.filter(created_at__date=day)
     dead = _dead_ids(municipality)
     if state == DEAD:
         rows = rows.filter(pk__in=dead)
@@ -79,9 +93,23 @@ def _get(municipality: Any, message_pk: int) -> RegistryMessage:
 
 
 def message_detail(*, actor: Actor, municipality: Any, message_pk: int) -> dict[str, Any]:
-    """One message with its signed XML."""
+    """One message with its signed XML. The XML of a mutation or a look-up carries a
+    person's register data: reading it is written to that person's access log (when they
+    are in this municipality's register), like any read of their record."""
     authorize(actor, municipality, Permission.MESSAGES)
     message = _get(municipality, message_pk)
+    if message.national_number:
+        person = Person.objects.filter(
+            municipality=municipality, national_id=message.national_number
+        ).first()
+        if person is not None:
+            access_log_write(
+                person=person,
+                actor=actor,
+                data=[DataCategory.IDENTITY, DataCategory.ADDRESSES],
+                purpose=_("Reading message %(id)s exchanged with the national register")
+                % {"id": message.message_id[:40]},
+            )
     view = _view(message, _attempts(municipality, [message.pk]).get(message.pk))
     view["xml"] = bytes(message.xml).decode("utf-8")
     return view
