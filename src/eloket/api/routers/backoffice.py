@@ -11,7 +11,7 @@ from ninja import Router, Schema
 
 from eloket.api.auth import AUTH
 from eloket.api.routers.records import record_out
-from eloket.api.schemas import Error, FreeText, RegisterRecordOut
+from eloket.api.schemas import Error, FreeText, Id, RegisterRecordOut
 from eloket.common.errors import ApplicationError
 from eloket.identity.access import officer_access
 from eloket.messaging.services import message_detail, message_retry, messages_list
@@ -102,7 +102,7 @@ def messages(request: HttpRequest, slug: str, state: str = "", type: str = "") -
     response={200: RegistryMessageDetailOut, **ERRORS},
     summary="One message with its signed XML (administrators)",
 )
-def message(request: HttpRequest, slug: str, message_id: int) -> Any:
+def message(request: HttpRequest, slug: str, message_id: Id) -> Any:
     municipality = municipality_get(slug=slug)
     actor = officer_access(request, municipality)
     return message_detail(actor=actor, municipality=municipality, message_pk=message_id)
@@ -113,7 +113,7 @@ def message(request: HttpRequest, slug: str, message_id: int) -> Any:
     response={200: RegistryMessageDetailOut, **ERRORS},
     summary="Send a dead-lettered message again (administrators)",
 )
-def message_resend(request: HttpRequest, slug: str, message_id: int) -> Any:
+def message_resend(request: HttpRequest, slug: str, message_id: Id) -> Any:
     municipality = municipality_get(slug=slug)
     actor = officer_access(request, municipality)
     return message_retry(actor=actor, municipality=municipality, message_pk=message_id)
