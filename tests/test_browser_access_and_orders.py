@@ -4,6 +4,8 @@ it), and orders tell the truth ("Handled by" names the clerk who approved; one e
 per outcome, and for an instant certificate by e-mail only the e-mail with the document;
 a birth extract whose act names no parent asks the officer to confirm)."""
 
+from playwright.sync_api import expect
+
 from test_browser import (  # noqa: F401 (fixtures)
     axe_serious,
     browser,
@@ -58,7 +60,7 @@ def test_the_access_log_groups_an_officers_reads_and_links_the_order(
         "link", name=f"Extract of a birth certificate, order {display(code)}"
     ).click()
     assert page.url.endswith(f"/gent/orders/{code}")
-    assert page.get_by_role("heading", level=1).is_visible()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
     context.close()
 
 

@@ -6,6 +6,7 @@ report, then a sound one; a clerk who opens /admin/ is told it is not for them."
 import datetime as dt
 
 import pytest
+from playwright.sync_api import expect
 
 import test_browser
 from test_browser import axe_serious, login_officer
@@ -61,7 +62,7 @@ def test_the_operator_adds_a_municipality_without_json_and_without_javascript(
     page.get_by_label("Main colour").fill("#8a1538")
     page.get_by_label("Background colour").fill("#fdf6f0")
     page.get_by_role("button", name="Save", exact=True).click()
-    assert page.get_by_text("was added successfully").is_visible()
+    expect(page.get_by_text("was added successfully")).to_be_visible()
     # What was saved, as the change page shows it again and as citizens see it.
     page.get_by_role("link", name="Stad Aalst").click()
     assert page.get_by_role("textbox", name="Français (fr)").input_value() == "Alost"
@@ -101,7 +102,7 @@ def test_an_administrator_uploads_the_register_and_reads_the_report(gent_admin_s
         {"name": "gent.csv", "mimeType": "text/csv", "buffer": gent_admin_site["good"]}
     )
     page.get_by_role("button", name="Import").click()
-    assert page.get_by_text("Imported 2 persons, 2 addresses, 0 households").is_visible()
+    expect(page.get_by_text("Imported 2 persons, 2 addresses, 0 households")).to_be_visible()
     persons_before = int(held.split()[3])
     assert (
         f"holds {persons_before + 2} persons" in page.get_by_text("The register holds").inner_text()
@@ -136,11 +137,11 @@ def test_gents_administrator_enables_imports_and_edits_services_without_javascri
     page = context.new_page()
     login_officer(page, base, "gent.admin")
     page.goto(base + "/admin/services/service/")
-    assert page.get_by_role("link", name="event_permit").is_visible()  # the demo's six
+    expect(page.get_by_role("link", name="event_permit")).to_be_visible()  # the demo's six
     page.get_by_role("link", name="Library of services").click()
     # Gent offers six; the seventh, Seoul's civil complaint, is one click away.
     page.get_by_role("button", name="Enable Civil complaint").click()
-    assert page.get_by_text("is published and offered in").is_visible()
+    expect(page.get_by_text("is published and offered in")).to_be_visible()
     row = page.get_by_role("row").filter(has_text="civil_complaint")
     assert "Offered (version 1)" in row.inner_text()
     page.goto(base + "/admin/services/service/import/")
@@ -156,6 +157,6 @@ def test_gents_administrator_enables_imports_and_edits_services_without_javascri
     box = page.get_by_label("Definition")
     box.fill(box.input_value().replace('"processing_days": 14', '"processing_days": 10'))
     page.get_by_role("button", name="Publish").click()
-    assert page.get_by_text("Version 2 of bulky_waste_pickup is published").is_visible()
+    expect(page.get_by_text("Version 2 of bulky_waste_pickup is published")).to_be_visible()
     assert '"processing_days": 10' in page.get_by_label("Definition").input_value()
     context.close()

@@ -5,6 +5,7 @@ switched off is not there for its citizens or officers (point 4)."""
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 import test_browser as shared
 from test_browser import AXE, CHROMIUM, axe_serious, login_officer
@@ -58,7 +59,7 @@ def test_the_readme_steps_can_be_done_by_every_resident_the_demo_lists(
         before = int(re.search(r"(\d+) of 100 signatures", page.content()).group(1))
         assert before == 37 + number
         page.get_by_role("button", name="Sign with my eID").click()
-        assert page.get_by_text("You signed the petition.").is_visible()
+        expect(page.get_by_text("You signed the petition.")).to_be_visible()
         assert f"{before + 1} of 100 signatures" in page.content()
         assert axe_serious(page) == []
 
@@ -67,9 +68,13 @@ def test_the_readme_steps_can_be_done_by_every_resident_the_demo_lists(
         mine = f"Een proefproject met deelfietsen, voorgesteld door bewoner {number + 1}."
         page.get_by_label("Your opinion").fill(mine)
         page.get_by_role("button", name="Post my opinion").click()
-        if page.get_by_role("button", name="Post anyway").count():
+        # The next page is either the opinion published or a warning that it repeats
+        # an earlier one: wait until one of the two has loaded.
+        anyway = page.get_by_role("button", name="Post anyway")
+        expect(page.get_by_text("Your opinion is published.").or_(anyway)).to_be_visible()
+        if anyway.count():
             page.get_by_role("button", name="Post anyway").click()
-        assert page.get_by_text("Your opinion is published.").is_visible()
+        expect(page.get_by_text("Your opinion is published.")).to_be_visible()
         page.get_by_role("link", name="newest").click()
         # Nothing of the demo is dated after now: the opinion just posted comes first.
         assert mine in page.locator("li.opinion").first.inner_text()

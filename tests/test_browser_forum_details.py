@@ -2,6 +2,7 @@
 Chromium (no JavaScript needed anywhere)."""
 
 import pytest
+from playwright.sync_api import expect
 
 from test_browser import axe_serious, login_citizen, login_officer
 from test_browser import pytestmark as browser_marks
@@ -55,7 +56,7 @@ def test_a_reply_is_no_opinion_and_comes_back_to_its_thread(gent_people, demo_id
     assert "#r" in page.url
     anchor = page.url.split("#", 1)[1]
     assert page.locator(f"#{anchor}").inner_text().endswith(reply)
-    assert page.get_by_text("Your reply is published.").is_visible()
+    expect(page.get_by_text("Your reply is published.")).to_be_visible()
 
     # A reply is not an opinion: the counts stay.
     page.goto(topic_url)
@@ -98,7 +99,7 @@ def test_a_minor_is_told_why_before_any_sign_button(gent_people, demo_idp, brows
     page.goto(base + "/gent/petitions/")
     page.locator("li.card h2 a").first.click()
     assert page.get_by_role("button", name="Sign with my eID").count() == 0
-    assert page.get_by_text("You must be 16 or older to sign petitions here.").is_visible()
+    expect(page.get_by_text("You must be 16 or older to sign petitions here.")).to_be_visible()
     assert axe_serious(page) == []
     page.get_by_role("button", name="Log out").click()
 
@@ -107,7 +108,7 @@ def test_a_minor_is_told_why_before_any_sign_button(gent_people, demo_idp, brows
     page.goto(base + "/gent/petitions/")
     page.locator("li.card h2 a").first.click()
     page.get_by_role("button", name="Sign with my eID").click()
-    assert page.get_by_text("You signed the petition.").is_visible()
+    expect(page.get_by_text("You signed the petition.")).to_be_visible()
     context.close()
 
 

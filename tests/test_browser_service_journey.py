@@ -9,6 +9,7 @@ the same session, since axe itself is a script)."""
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from test_attachments import pdf_bytes
 from test_browser import (  # noqa: F401 (fixtures)
@@ -163,5 +164,5 @@ def test_event_permit_to_a_verified_decision(gent_services, demo_idp, browser, t
     page.goto(base + "/verify/")
     page.get_by_label("The PDF file").set_input_files(str(decision))
     page.get_by_role("button", name="Check the file").click()
-    assert page.get_by_role("heading", name="Authentic and valid", exact=True).is_visible()
+    expect(page.get_by_role("heading", name="Authentic and valid", exact=True)).to_be_visible()
     citizen.close()

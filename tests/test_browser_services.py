@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from test_browser import (  # noqa: F401 (fixtures)
     axe_serious,
@@ -63,7 +64,8 @@ def test_an_event_permit_step_by_step_without_javascript(gent_permit, demo_idp, 
     page.get_by_label("Expected number of visitors").fill("lots")
     page.get_by_role("button", name="Continue").click()
     summary = page.locator(".error-summary")
-    assert summary.is_visible() and "Enter a whole number." in summary.inner_text()
+    expect(summary).to_be_visible()
+    expect(summary).to_contain_text("Enter a whole number.")
     assert page.get_by_label("Expected number of visitors").get_attribute("aria-invalid") == "true"
     assert axe_serious(page) == []
     page.get_by_label("Expected number of visitors").fill("250")

@@ -4,6 +4,7 @@ words, the issuer's branding once the document is identified — and the page's 
 language switch, with JavaScript off."""
 
 import pytest
+from playwright.sync_api import expect
 
 from test_browser import AXE, CHROMIUM, axe_serious
 
@@ -51,7 +52,7 @@ def test_damaged_then_changed_then_genuine_then_another_language(live_server, fi
 
     # A damaged download: said plainly, never an exception's name; no one identified yet.
     check(page, files["damaged"])
-    assert page.get_by_role("heading", name="The file cannot be read").is_visible()
+    expect(page.get_by_role("heading", name="The file cannot be read")).to_be_visible()
     assert "damaged or incomplete" in page.locator(".verdict").inner_text()
     assert "PdfReadError" not in page.content()
     assert page.locator("header .brand").inner_text() == "Eloket"
@@ -60,7 +61,7 @@ def test_damaged_then_changed_then_genuine_then_another_language(live_server, fi
     # A copy changed after sealing: who sealed it, that it was changed, what to do; in
     # Gent's colours, with Gent's contact.
     check(page, files["changed"])
-    assert page.get_by_role("heading", name="Changed after it was sealed").is_visible()
+    expect(page.get_by_role("heading", name="Changed after it was sealed")).to_be_visible()
     verdict = page.locator(".verdict").inner_text()
     assert "City of Ghent sealed this document, but the file was changed afterwards" in verdict
     assert "Do not trust this file" in verdict and "info@gent.example" in verdict
@@ -71,7 +72,7 @@ def test_damaged_then_changed_then_genuine_then_another_language(live_server, fi
 
     # The genuine file: authentic and valid, branded, every check passed.
     check(page, files["genuine"])
-    assert page.get_by_role("heading", name="Authentic and valid").is_visible()
+    expect(page.get_by_role("heading", name="Authentic and valid")).to_be_visible()
     assert page.locator(".checks .failed").count() == 0
     assert page.locator(".checks .passed").count() == 7
     assert page.locator("header .brand").inner_text() == "City of Ghent"
@@ -82,7 +83,7 @@ def test_damaged_then_changed_then_genuine_then_another_language(live_server, fi
     context = browser.new_context(locale="en-GB", java_script_enabled=False)
     page = context.new_page()
     page.goto(base + "/verify/" + files["code"])
-    assert page.get_by_role("heading", name="Valid", exact=True).is_visible()
+    expect(page.get_by_role("heading", name="Valid", exact=True)).to_be_visible()
     page.get_by_role("link", name="Nederlands").click()
     assert page.url.endswith("/verify/" + files["code"])
     assert page.locator("html").get_attribute("lang") == "nl"
