@@ -304,6 +304,7 @@ def seals(pki_dir, settings):
 
     settings.ELOKET_SEAL_DIR = str(pki_dir / "seals")
     settings.ELOKET_TRUST_ROOTS = str(pki_dir / "root.cert.pem")
+    settings.ELOKET_OFFICER_KEY_DIR = str(pki_dir / "officers")
 
     def ensure():
         demo_pki_ensure(list(Municipality.objects.all()), pki_dir)

@@ -109,8 +109,19 @@ def test_demo_load_is_idempotent(db):
     # Jan's street party waits in the events queue, once however often the demo loads.
     from eloket.cases.models import Case
 
-    party = Case.objects.filter(municipality=gent, case_type__code="event_permit")
+    party = Case.objects.filter(
+        municipality=gent, case_type__code="event_permit", status="submitted"
+    )
     assert party.count() == 1 and party.get().case_type.department == "events"
+    # Issue 13: An's festival, decided by the chain (the head of events, an administrator),
+    # once; its decision document is made by the worker from the two signatures.
+    from eloket.approvals.models import ApprovalAct, DraftDecision
+
+    festival = Case.objects.get(
+        municipality=gent, case_type__code="event_permit", status="approved"
+    )
+    draft = DraftDecision.objects.get(case=festival, status="approved")
+    assert ApprovalAct.objects.filter(draft=draft, kind="approve", void=False).count() == 2
 
 
 def test_readme_lists_the_real_demo_citizens():

@@ -348,6 +348,20 @@ class DecisionIn(Schema):
     )
 
 
+class SignatureOut(Schema):
+    name: str = Field(..., description="Who signed: the officer, or the municipality's seal.")
+    organisation: str
+    role: str = Field(..., description="The signer's role, as the certificate names it.")
+    department: str
+    signed_at: dt.datetime | None
+    reason: str = Field(..., description="What the signature says it is, e.g. the step.")
+    seal: bool = Field(..., description="Whether this is the municipality's seal.")
+    valid: bool = Field(..., description="Sound, by a certificate the platform trusts.")
+    unchanged_since: bool = Field(
+        ..., description="Nothing in the file changed after it but later signatures."
+    )
+
+
 class VerificationOut(Schema):
     authentic: bool
     status: str = Field(
@@ -371,6 +385,11 @@ class VerificationOut(Schema):
     reasons: list[str] = Field(..., description="Why a file is not authentic.")
     explanation: str = Field(..., description="The outcome in plain words.")
     advice: str = Field(..., description="What to do, in plain words.")
+    signatures: list[SignatureOut] = Field(
+        default_factory=list,
+        description="A decision taken by an approval chain: every officer's signature "
+        "and the seal, in signing order, each checked. Empty for a document sealed once.",
+    )
 
 
 class RequestSummaryOut(Schema):

@@ -40,6 +40,12 @@ class DraftDecision(TenantOwnedModel):
     escalated_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField()
     decided_at = models.DateTimeField(null=True, blank=True)
+    # When the service makes a decision document: its code (printed in it), the document
+    # as rendered at submission, and as it stands now, with one incremental signature
+    # per valid approval (approvals/signing.py).
+    document_code = models.CharField(max_length=12, blank=True)
+    unsigned_pdf = models.BinaryField(null=True, blank=True)
+    pdf = models.BinaryField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -78,6 +84,9 @@ class ApprovalAct(TenantOwnedModel):
     comment = models.TextField(blank=True)
     at = models.DateTimeField()
     void = models.BooleanField(default=False)
+    # An approval of a draft with a decision document: the document after this
+    # officer's signature (a return goes back to the one before).
+    pdf = models.BinaryField(null=True, blank=True)
 
     class Meta:
         ordering = ["at", "id"]

@@ -34,6 +34,7 @@ from eloket.approvals.selectors import (
     step_approvers,
     step_complete,
 )
+from eloket.approvals.signing import draft_document_prepare, draft_document_rewind, draft_sign
 from eloket.audit.services import audit_record
 from eloket.cases.models import Case
 from eloket.cases.services import WrongState, case_timeline_add, case_transition
@@ -100,6 +101,9 @@ def approval_submit(
         draft.status = DraftStatus.PENDING
         draft.step_started_at = draft.submitted_at = now
         draft.reminded_at = draft.escalated_at = None
+        # The decision document as the approvers will sign it (no approval is valid at a
+        # submission: a return to the clerk voids them all).
+        draft_document_prepare(draft, case)
         draft.save()
         ApprovalAct.objects.create(
             municipality=municipality,
@@ -191,6 +195,7 @@ def approval_act(
             ApprovalAct.objects.filter(
                 draft=draft, kind=ActKind.APPROVE, step__in=[draft.step, max(draft.step - 1, 0)]
             ).update(void=True)
+            draft_document_rewind(draft)
             if draft.step == 0:
                 draft.status = DraftStatus.RETURNED
             else:
@@ -206,6 +211,10 @@ def approval_act(
                 message=texts.RETURNED,
             )
         else:
+            # The officer's own signature on the decision document, before anything else
+            # of this approval is written: no key, no approval.
+            draft_sign(draft, act, actor, delegator_label=delegator_label)
+            draft.save(update_fields=["pdf"])
             # The role is put in words when read, in the reader's language.
             params = {"name": actor.label, "role_code": actor.role, "department": actor.department}
             if delegator is not None:

@@ -129,6 +129,20 @@ class CaseHandler(Plugin):
         request's page (the status e-mail says so; the document follows the commit)."""
         return False
 
+    def decision_document(
+        self,
+        case: "Case",
+        *,
+        granted: bool,
+        text: str,
+        prepared_at: Any,
+        approvals: list[dict[str, Any]],
+    ) -> Any:
+        """The decision document a draft decision becomes, rendered and not yet signed
+        (a `documents.services.PreparedDocument`), for approvers to sign; None when
+        the kind of request makes no decision document."""
+        return None
+
     def deliverables(self, case: "Case") -> list[tuple[str, str]]:
         """What a delivery sends: (attachment source, reference) pairs."""
         return []

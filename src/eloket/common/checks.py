@@ -56,7 +56,7 @@ def check_seal_keys_outside_the_repository(app_configs: Any, **kwargs: Any) -> l
 
     problems: list[Error] = []
     repository = Path(__file__).resolve().parents[3]
-    for name in ("ELOKET_SEAL_DIR", "ELOKET_TRUST_ROOTS"):
+    for name in ("ELOKET_SEAL_DIR", "ELOKET_OFFICER_KEY_DIR", "ELOKET_TRUST_ROOTS"):
         value = getattr(settings, name, "")
         if not value or not settings.PRODUCTION:
             continue

@@ -507,6 +507,11 @@ ELOKET_SEAL_DIR = env_str("ELOKET_SEAL_DIR") or (
     "" if PRODUCTION else str(VAR_DIR / "pki" / "seals")
 )
 ELOKET_SEAL_PASSPHRASE = env_str("ELOKET_SEAL_PASSPHRASE")
+# Officers' own signing keys and certificates for approval chains (issue 13), one
+# directory per municipality; the seal passphrase opens encrypted ones.
+ELOKET_OFFICER_KEY_DIR = env_str("ELOKET_OFFICER_KEY_DIR") or (
+    "" if PRODUCTION else str(VAR_DIR / "pki" / "officers")
+)
 ELOKET_TRUST_ROOTS = env_str("ELOKET_TRUST_ROOTS") or (
     "" if PRODUCTION else str(VAR_DIR / "pki" / "root.cert.pem")
 )

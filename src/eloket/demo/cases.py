@@ -161,8 +161,77 @@ def event_permit_request(municipality: Municipality) -> Any:
     return case
 
 
+# An De Smet's neighbourhood festival: more than 5,000 visitors, so the event permit's
+# chain asks the head of events and then an administrator. The demo walks it, so that
+# /verify/ shows a decision with two officers' signatures and the seal (issue 13).
+FESTIVAL = {
+    **STREET_PARTY,
+    "event_name": "Feest in het Patershol",
+    "event_kind": "concert",
+    "event_date": "2027-07-17",
+    "visitors": 8000,
+    "location": {
+        "address": {"street": "Kraanlei", "number": "1", "postcode": "9000", "city": "Gent"}
+    },
+    "closed_streets": "Kraanlei en Oudburg, 10 tot 24 uur.",
+    "organiser": "Vzw Patersholfeesten",
+}
+
+
+def event_permit_decided_by_chain(municipality: Municipality) -> Any:
+    from eloket.approvals.models import DraftDecision
+    from eloket.approvals.services import approval_act
+    from eloket.cases.models import CaseType
+    from eloket.cases.services import case_act
+    from eloket.identity.models import OfficerRole
+    from eloket.identity.selectors import citizen_actor_of, officer_actor
+    from eloket.services.services import service_request_submit
+
+    offered = CaseType.objects.filter(
+        municipality=municipality, code="event_permit", handler="service", current=True
+    ).first()
+    an = _persona_account(municipality, "an")
+    if offered is None or not offered.active or an is None:
+        return None
+
+    def officer(suffix: str) -> Any:
+        role = (
+            OfficerRole.objects.filter(
+                municipality=municipality, user__username=f"{municipality.slug}.{suffix}"
+            )
+            .select_related("user", "municipality")
+            .first()
+        )
+        return officer_actor(role) if role is not None else None
+
+    clerk, head, admin = officer("events"), officer("events_head"), officer("admin")
+    if clerk is None or head is None or admin is None:
+        return None
+    with translation.override(municipality.default_language):
+        case, _new = service_request_submit(
+            actor=citizen_actor_of(an),  # type: ignore[arg-type]
+            municipality=municipality,
+            code="event_permit",
+            answers=FESTIVAL,
+            idempotency_key="demo:an:event_permit",
+        )
+        if DraftDecision.objects.filter(case=case).exists() or case.status != "submitted":
+            return case
+        case_act(
+            actor=clerk,
+            municipality=municipality,
+            case=case,
+            action="approve",
+            reason="Toegestaan; de Kraanlei blijft vrij voor hulpdiensten.",
+        )
+        for approver in (head, admin):
+            approval_act(actor=approver, municipality=municipality, case=case, action="approve")
+    return case
+
+
 def demo_cases_ensure(municipality: Municipality) -> None:
     if municipality.slug == "gent":
         certificate_order_in_review(municipality)
         petition_with_answer_case(municipality)
         event_permit_request(municipality)
+        event_permit_decided_by_chain(municipality)

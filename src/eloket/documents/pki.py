@@ -7,8 +7,13 @@ Production: `ELOKET_SEAL_DIR` holds, per municipality, `<slug>.p12` (PKCS#12) or
 roots verification accepts. Keys are never in the repository (a deploy check refuses a
 seal directory inside it).
 
+Officers who approve decisions (issue 13) sign with their own key and a certificate
+naming them, issued by the municipality's CA: `ELOKET_OFFICER_KEY_DIR/<slug>/<username>.p12`
+(or `.key.pem` + `.cert.pem`, optionally `.chain.pem`). No two officers share a key.
+
 Demo (`make run`): `demo_pki_ensure` makes a platform root and one seal certificate per
-municipality under `var/pki/`.
+municipality under `var/pki/`; an officer's signing certificate is issued by the same
+root the first time the officer signs (`var/pki/officers/<slug>/`).
 """
 
 import datetime as dt
@@ -89,6 +94,15 @@ def seal_material(municipality: Municipality) -> SealMaterial:
             _("%(name)s has no seal certificate yet: it cannot issue documents.")
             % {"name": municipality.display_name()}
         )
+    return _material(directory, municipality.slug)
+
+
+def _material(directory: Path, stem: str) -> SealMaterial:
+    """The key and certificate `<stem>.p12`, or `<stem>.key.pem` + `<stem>.cert.pem`
+    (+ `<stem>.chain.pem`), in `directory`; cached per file and change time."""
+    p12, key_pem = directory / f"{stem}.p12", directory / f"{stem}.key.pem"
+    cert_pem = directory / f"{stem}.cert.pem"
+    source = p12 if p12.exists() else key_pem
     stamp = (str(source), os.stat(source).st_mtime)
     with _lock:
         if stamp in _cache:
@@ -103,7 +117,7 @@ def seal_material(municipality: Municipality) -> SealMaterial:
         else:
             key = serialization.load_pem_private_key(key_pem.read_bytes(), _passphrase())
             certificate = _load_pem_certs(cert_pem)[0]
-            chain_file = directory / f"{municipality.slug}.chain.pem"
+            chain_file = directory / f"{stem}.chain.pem"
             if chain_file.exists():
                 chain = _load_pem_certs(chain_file)
         roots = trust_roots()
@@ -115,6 +129,43 @@ def seal_material(municipality: Municipality) -> SealMaterial:
         )
         _cache[stamp] = material
         return material
+
+
+def officer_material(
+    municipality: Municipality, *, username: str, name: str, role: str, department: str
+) -> SealMaterial:
+    """The officer's own signing certificate and parsed key (cached per process). In
+    development and the demo, the demo root issues one the first time it is needed."""
+    base = settings.ELOKET_OFFICER_KEY_DIR
+    if not base:
+        raise SealNotConfigured(_("No officer signing certificates are configured."))
+    directory = Path(base) / municipality.slug
+    stem = _officer_stem(username)
+    source = directory / f"{stem}.p12"
+    if not source.exists():
+        source = directory / f"{stem}.key.pem"
+    if not source.exists() and not settings.PRODUCTION and Path(base).name == "officers":
+        demo_officer_certificate(
+            Path(base).parent,
+            municipality,
+            username=username,
+            name=name,
+            role=role,
+            department=department,
+        )
+    if not source.exists() or (
+        source.suffix == ".pem" and not (directory / f"{stem}.cert.pem").exists()
+    ):
+        raise SealNotConfigured(
+            _("%(name)s has no signing certificate yet: ask the administrator for one.")
+            % {"name": name}
+        )
+    return _material(directory, stem)
+
+
+def _officer_stem(username: str) -> str:
+    """A file name for the officer's key: the user name, without path characters."""
+    return "".join(c if c.isalnum() or c in "._-@" else "_" for c in username).lstrip(".")
 
 
 def _demo_pki_allowed(directory: Path) -> bool:
@@ -268,6 +319,56 @@ def demo_seal(directory: Path, municipality: Municipality) -> Path:
         .sign(root_key, hashes.SHA256())
     )
     _write_key(seals / f"{municipality.slug}.key.pem", key)
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return cert_path
+
+
+def demo_officer_certificate(
+    directory: Path,
+    municipality: Municipality,
+    *,
+    username: str,
+    name: str,
+    role: str,
+    department: str,
+) -> Path:
+    """A signing certificate naming the officer (name, role, department, municipality),
+    with a key pair of their own, issued by the demo root (idempotent)."""
+    officers = directory / "officers" / municipality.slug
+    officers.mkdir(parents=True, exist_ok=True)
+    stem = _officer_stem(username)
+    cert_path = officers / f"{stem}.cert.pem"
+    if cert_path.exists() and (officers / f"{stem}.key.pem").exists():
+        return cert_path
+    root_cert, root_key = demo_root(directory)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.UTC)
+    attributes = [
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "BE"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, municipality.display_name()),
+    ]
+    if department:
+        attributes.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, department))
+    if role:
+        attributes.append(x509.NameAttribute(NameOID.TITLE, role))
+    attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, name or username))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name(attributes))
+        .issuer_name(root_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=3 * 365))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage(sign=True, ca=False), critical=True)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()),
+            critical=False,
+        )
+        .sign(root_key, hashes.SHA256())
+    )
+    _write_key(officers / f"{stem}.key.pem", key)
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return cert_path
 

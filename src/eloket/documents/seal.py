@@ -29,7 +29,7 @@ from pyhanko.sign.signers.pdf_cms import SimpleSigner
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from eloket.common.registry import Plugin, Registry
-from eloket.documents.pki import SealMaterial, seal_material
+from eloket.documents.pki import SealMaterial, officer_material, seal_material
 from eloket.tenants.models import Municipality
 
 # Enough for the CMS container with a two-certificate chain and a time-stamp token.
@@ -58,18 +58,21 @@ class ParsedKeySigner(SimpleSigner):
         return super().sign_raw(data, digest_algorithm)  # PSS and others: pyHanko's way
 
 
-_signers: dict[tuple[int, int], ParsedKeySigner] = {}
+_signers: dict[int, tuple[SealMaterial, ParsedKeySigner]] = {}
 _lock = threading.Lock()
 
 
-def _signer(municipality: Municipality) -> ParsedKeySigner:
-    material = seal_material(municipality)
-    key = (municipality.pk, id(material))
+def _signer_of(material: SealMaterial) -> ParsedKeySigner:
+    """One signer per key material (which `pki` caches per file and change time)."""
     with _lock:
-        signer = _signers.get(key)
-        if signer is None:
-            signer = _signers[key] = ParsedKeySigner(material=material)
-        return signer
+        found = _signers.get(id(material))
+        if found is None or found[0] is not material:
+            found = _signers[id(material)] = (material, ParsedKeySigner(material=material))
+        return found[1]
+
+
+def _signer(municipality: Municipality) -> ParsedKeySigner:
+    return _signer_of(seal_material(municipality))
 
 
 def _timestamper() -> Any:
@@ -81,19 +84,26 @@ def _timestamper() -> Any:
     return HTTPTimeStamper(url, timeout=10)
 
 
-def seal_pdf(
-    pdf: bytes, *, municipality: Municipality, reason: str, location: str
+def sign_incrementally(
+    pdf: bytes,
+    *,
+    signer: ParsedKeySigner,
+    field_name: str,
+    reason: str,
+    location: str,
+    name: str,
 ) -> tuple[bytes, bool]:
-    """The PDF with the municipality's PAdES seal appended; and whether it is time-stamped."""
+    """The PDF with one more PAdES signature appended as an incremental update (earlier
+    signatures stay intact); and whether it is time-stamped."""
     meta = signers.PdfSignatureMetadata(
-        field_name="EloketSeal",
+        field_name=field_name,
         subfilter=SigSeedSubFilter.PADES,
         reason=reason[:200],
         location=location[:100],
-        name=municipality.display_name(),
+        name=name[:200],
     )
     timestamper = _timestamper()
-    pdf_signer = signers.PdfSigner(meta, _signer(municipality), timestamper=timestamper)
+    pdf_signer = signers.PdfSigner(meta, signer, timestamper=timestamper)
     out = io.BytesIO()
     pdf_signer.sign_pdf(
         IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False),
@@ -101,6 +111,20 @@ def seal_pdf(
         bytes_reserved=BYTES_RESERVED,
     )
     return out.getvalue(), timestamper is not None
+
+
+def seal_pdf(
+    pdf: bytes, *, municipality: Municipality, reason: str, location: str
+) -> tuple[bytes, bool]:
+    """The PDF with the municipality's PAdES seal appended; and whether it is time-stamped."""
+    return sign_incrementally(
+        pdf,
+        signer=_signer(municipality),
+        field_name="EloketSeal",
+        reason=reason,
+        location=location,
+        name=municipality.display_name(),
+    )
 
 
 class DocumentSigner(Plugin):
@@ -126,3 +150,69 @@ class PadesSeal(DocumentSigner):
         self, pdf: bytes, *, municipality: Municipality, reason: str, location: str
     ) -> tuple[bytes, bool]:
         return seal_pdf(pdf, municipality=municipality, reason=reason, location=location)
+
+
+# --- Officers' signatures on decisions (issue 13)
+
+
+class ApprovalSigner(Plugin):
+    """Signs a decision in an approving officer's name: one more incremental PAdES
+    signature, made with that officer's own key. A signing service or a PKCS#11 token
+    would be another plugin: the key never has to be on this server."""
+
+    def sign(
+        self,
+        pdf: bytes,
+        *,
+        municipality: Municipality,
+        username: str,
+        name: str,
+        role: str,
+        department: str,
+        field_name: str,
+        reason: str,
+        location: str,
+    ) -> bytes:
+        raise NotImplementedError
+
+
+approval_signers: Registry[ApprovalSigner] = Registry(
+    "approval_signers",
+    description="officer signature on a decision",
+    configurable=True,
+    operator_only=True,
+)
+
+
+@approval_signers.register("officer_keys")
+class OfficerKeySignature(ApprovalSigner):
+    """The officer's key and certificate from ELOKET_OFFICER_KEY_DIR (the demo PKI issues
+    one per officer), PAdES with pyHanko."""
+
+    verbose_name = "PAdES signature with the officer's own key"
+
+    def sign(
+        self,
+        pdf: bytes,
+        *,
+        municipality: Municipality,
+        username: str,
+        name: str,
+        role: str,
+        department: str,
+        field_name: str,
+        reason: str,
+        location: str,
+    ) -> bytes:
+        material = officer_material(
+            municipality, username=username, name=name, role=role, department=department
+        )
+        signed, _timestamped = sign_incrementally(
+            pdf,
+            signer=_signer_of(material),
+            field_name=field_name,
+            reason=reason,
+            location=location,
+            name=name,
+        )
+        return signed

@@ -3,6 +3,7 @@ status is a row (`DocumentStatusChange`) and an audit event."""
 
 import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -30,6 +31,32 @@ from eloket.tenants.models import Municipality
 from eloket.tenants.selectors import plugin_chosen
 
 
+@dataclass(frozen=True)
+class PreparedDocument:
+    """A rendered, not yet sealed document and the code printed in it."""
+
+    code: str
+    pdf: bytes
+
+
+def document_prepare(
+    *, municipality: Municipality, kind: str, data: dict[str, Any], template: str = ""
+) -> PreparedDocument:
+    """Render `template` (by default the certificate template named `kind`) under a new
+    code, with its QR code and verification address. Nothing is stored."""
+    issued_at = timezone.now().replace(microsecond=0)
+    code = new_document_code()
+    display = "-".join(code[i : i + 4] for i in range(0, CODE_LENGTH, 4))
+    data = {
+        **data,
+        "code": code,
+        "display_code": display,
+        "qr": qr_svg(verification_url(code)),
+        "verify_base": f"{settings.ELOKET_BASE_URL}/verify",
+    }
+    return PreparedDocument(code=code, pdf=render_pdf(template or kind, data, issued_at=issued_at))
+
+
 def document_issue(
     *,
     actor: Actor,
@@ -48,31 +75,52 @@ def document_issue(
     (with the municipality's signer) and store it as a document of `kind` under a new
     code. Inside the caller's transaction."""
     authorize(actor, municipality, Permission.CASE_HANDLE)
+    prepared = document_prepare(municipality=municipality, kind=kind, data=data, template=template)
+    return document_seal_and_store(
+        actor=actor,
+        municipality=municipality,
+        prepared=prepared,
+        kind=kind,
+        language=language,
+        subject=subject,
+        attested=attested,
+        summary=summary,
+        case=case,
+        reason=reason,
+        location=data.get("municipality", {}).get("place", municipality.display_name()),
+    )
+
+
+def document_seal_and_store(
+    *,
+    actor: Actor,
+    municipality: Municipality,
+    prepared: PreparedDocument,
+    kind: str,
+    language: str,
+    subject: Person | None,
+    attested: Any,
+    summary: dict[str, Any],
+    case: Any = None,
+    reason: str,
+    location: str,
+) -> IssuedDocument:
+    """Seal a prepared document (which may already carry officers' signatures: the seal
+    is appended after them) and store it under its code. Inside the caller's
+    transaction."""
+    authorize(actor, municipality, Permission.CASE_HANDLE)
     issued_at = timezone.now().replace(microsecond=0)
-    code = new_document_code()
-    display = "-".join(code[i : i + 4] for i in range(0, CODE_LENGTH, 4))
-    data = {
-        **data,
-        "code": code,
-        "display_code": display,
-        "qr": qr_svg(verification_url(code)),
-        "verify_base": f"{settings.ELOKET_BASE_URL}/verify",
-    }
-    pdf = render_pdf(template or kind, data, issued_at=issued_at)
     signer = document_signers[
         plugin_chosen(municipality=municipality, registry="document_signers", default="pades")
     ]
     sealed, timestamped = signer.seal(
-        pdf,
-        municipality=municipality,
-        reason=reason,
-        location=data.get("municipality", {}).get("place", municipality.display_name()),
+        prepared.pdf, municipality=municipality, reason=reason, location=location
     )
     # A code drawn twice (1 in 27^12) would fail the unique index and with it the
     # caller's transaction; the outbox then runs the step again.
     document = IssuedDocument.objects.create(
         municipality=municipality,
-        code=code,
+        code=prepared.code,
         case=case,
         kind=kind,
         language=language,

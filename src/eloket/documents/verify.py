@@ -127,6 +127,8 @@ class Verification:
     # the same municipality that sealed it), to compare with.
     claimed: IssuedDocument | None = None
     message: str = ""  # a refusal's own message (the size limit, the wait)
+    # A decision signed by an approval chain: each signature, checked (signatures.py).
+    signatures: list[Any] = field(default_factory=list)
 
     @property
     def not_reached(self) -> list[Check]:
@@ -154,6 +156,7 @@ class Verification:
             "reasons": self.reasons,
             "explanation": verdict.explanation,
             "advice": verdict.advice,
+            "signatures": [signature.as_dict() for signature in self.signatures],
         }
 
 
@@ -187,7 +190,10 @@ def _document(code: str) -> IssuedDocument | None:
 
 
 def _by_status(
-    document: IssuedDocument, method: str, checks: list[tuple[Check, bool]]
+    document: IssuedDocument,
+    method: str,
+    checks: list[tuple[Check, bool]],
+    pdf: bytes | None = None,
 ) -> Verification:
     outcome = STATUS_OUTCOME.get(DocumentStatus(document.status), Outcome.REVOKED)
     return Verification(
@@ -198,7 +204,20 @@ def _by_status(
         method=method,
         municipality=document.municipality,
         checks=[*checks, (Check.STATUS, outcome == Outcome.VALID)],
+        signatures=_signatures_of(document, pdf),
     )
+
+
+def _signatures_of(document: IssuedDocument, pdf: bytes | None) -> list[Any]:
+    """For a decision its approvers signed, each signature checked (the uploaded file,
+    or the registered one for a code); nothing for a document sealed once."""
+    if not document.summary.get("approvals"):
+        return []
+    from eloket.documents.signatures import signatures_checked
+
+    if pdf is None:
+        pdf = bytes(IssuedDocument.objects.only("pdf").get(pk=document.pk).pdf)
+    return signatures_checked(pdf)
 
 
 def verify_code(code: str) -> Verification:
@@ -286,7 +305,7 @@ def verify_pdf(data: bytes) -> Verification:
     if document is None:
         return _failed(Outcome.UNREGISTERED, [*checks, (Check.REGISTERED, False)], owner, claimed)
     checks.append((Check.REGISTERED, True))
-    return _by_status(document, "upload", checks)
+    return _by_status(document, "upload", checks, data)
 
 
 def _find_registered(data: bytes) -> IssuedDocument | None:

@@ -9,7 +9,8 @@ A backup is a directory:
     files/media/...    the media files (MEDIA_ROOT)
     files/attachments/ the attachments' files (when they are on a local directory)
     files/checkpoints/ the signed checkpoints of the hash chains (ELOKET_CHECKPOINT_DIR)
-    keys.enc           a tar of the seal keys (ELOKET_SEAL_DIR), the trust roots and the
+    keys.enc           a tar of the seal keys (ELOKET_SEAL_DIR), the officers' signing keys
+                       (ELOKET_OFFICER_KEY_DIR), the trust roots and the
                        checkpoint key, encrypted with AES-256-GCM under a key derived with
                        scrypt from the operator's passphrase
 
@@ -106,6 +107,7 @@ class Sources:
     attachments: Path | None
     checkpoints: Path | None
     seal_dir: Path | None
+    officer_key_dir: Path | None
     trust_roots: Path | None
     checkpoint_key: Path | None
 
@@ -125,6 +127,7 @@ class Sources:
             ),
             checkpoints=path(settings.ELOKET_CHECKPOINT_DIR),
             seal_dir=path(settings.ELOKET_SEAL_DIR),
+            officer_key_dir=path(settings.ELOKET_OFFICER_KEY_DIR),
             trust_roots=path(settings.ELOKET_TRUST_ROOTS),
             checkpoint_key=path(settings.ELOKET_CHECKPOINT_KEY),
         )
@@ -135,6 +138,11 @@ class Sources:
             "attachments": self.attachments,
             "checkpoints": self.checkpoints,
         }
+
+    def key_trees(self) -> dict[str, Path | None]:
+        """Archive prefix -> directory, for the directories of keys: the seals, and the
+        officers' signing keys (approval chains)."""
+        return {"seals/": self.seal_dir, "officers/": self.officer_key_dir}
 
     def key_files(self) -> dict[str, Path | None]:
         """Archive name -> file, for the single files among the keys."""
@@ -176,9 +184,11 @@ def _keys_archive(sources: Sources) -> tuple[bytes, list[str]]:
     out = io.BytesIO()
     names: list[str] = []
     with tarfile.open(fileobj=out, mode="w") as archive:
-        if sources.seal_dir is not None:
-            for path in _files_under(sources.seal_dir):
-                name = "seals/" + path.relative_to(sources.seal_dir).as_posix()
+        for prefix, directory in sources.key_trees().items():
+            if directory is None:
+                continue
+            for path in _files_under(directory):
+                name = prefix + path.relative_to(directory).as_posix()
                 archive.add(path, arcname=name)
                 names.append(name)
         for name, path in sources.key_files().items():
@@ -363,15 +373,12 @@ def restore(source: Path, *, passphrase: str, say: Say) -> dict[str, Any]:
                 continue
             extracted = archive.extractfile(member)
             data = extracted.read() if extracted is not None else b""
-            destination: Path | None
-            if member.name.startswith("seals/"):
-                destination = (
-                    sources.seal_dir / member.name.removeprefix("seals/")
-                    if sources.seal_dir
-                    else None
-                )
-            else:
-                destination = sources.key_files().get(member.name)
+            destination: Path | None = sources.key_files().get(member.name)
+            for prefix, directory in sources.key_trees().items():
+                if member.name.startswith(prefix):
+                    destination = (
+                        directory / member.name.removeprefix(prefix) if directory else None
+                    )
             if destination is None:
                 say(f"  {member.name}: no place for it in the settings (ELOKET_SEAL_DIR, …)")
                 continue

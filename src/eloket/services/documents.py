@@ -28,13 +28,19 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from eloket.approvals.signing import signed_decision_of
 from eloket.cases.models import Case, StatusChange
 from eloket.certificates.content import document_frame
 from eloket.common.actors import Actor
 from eloket.common.money import format_fee
 from eloket.documents.models import IssuedDocument
 from eloket.documents.render import logo_for_pdf
-from eloket.documents.services import document_issue
+from eloket.documents.services import (
+    PreparedDocument,
+    document_issue,
+    document_prepare,
+    document_seal_and_store,
+)
 from eloket.services.display import answers_summary
 from eloket.services.handler import APPROVED, REJECTED, SUBMITTED, form_of
 from eloket.services.models import Ground, ServiceRequest
@@ -136,6 +142,48 @@ def service_document_data(case: Case, change: StatusChange, role: str) -> dict[s
     return data
 
 
+def decision_draft_document(
+    case: Case,
+    *,
+    granted: bool,
+    text: str,
+    prepared_at: Any,
+    approvals: list[dict[str, Any]],
+) -> PreparedDocument | None:
+    """A draft decision rendered as the decision document the approval chain signs:
+    what the decision will say, the chain's steps, and no date of decision (the last
+    signature dates it). None when the definition asks for no decision document."""
+    spec = (case.case_type.options.get("documents") or {}).get("decision")
+    if not spec:
+        return None
+    change = StatusChange(to_status=APPROVED if granted else REJECTED, reason=text, at=prepared_at)
+    data = service_document_data(case, change, "decision")
+    language = data["language"]
+    data["decision"]["signed_chain"] = True
+    data["decision"]["approvals"] = [
+        str(
+            (step.get("title") or {}).get(language)
+            or (step.get("title") or {}).get("en")
+            or step["name"]
+        )
+        for step in approvals
+    ]
+    return document_prepare(
+        municipality=case.municipality,
+        kind=DECISION,
+        data=data,
+        template=f"services/{spec['template']}",
+    )
+
+
+def _signatures_in(pdf: bytes) -> list[Any]:
+    import io
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    return list(PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures)
+
+
 def service_document_for(case: Case, change: StatusChange) -> IssuedDocument | None:
     """Issue the document that entering `change.to_status` calls for, if the definition
     asks for one; once per case and kind (an outbox retry finds the first one)."""
@@ -163,6 +211,25 @@ def service_document_for(case: Case, change: StatusChange) -> IssuedDocument | N
             "subject": f"{data['service']['name']} · {data['request']['code']}",
             "municipality": data["municipality"]["name"],
         }
+        reason = f"{title}: {data['service']['name']} {case.display_code}"
+        signed = signed_decision_of(case) if role == "decision" else None
+        if signed is not None:
+            # Decided by an approval chain: the document its approvers signed, sealed.
+            # (How many signed: verification lists them; the summary's values are text.)
+            summary["approvals"] = str(len(_signatures_in(bytes(signed.pdf))))
+            return document_seal_and_store(
+                actor=Actor.system("Eloket", municipality),
+                municipality=municipality,
+                prepared=PreparedDocument(code=signed.document_code, pdf=bytes(signed.pdf)),
+                kind=kind,
+                language=language,
+                subject=None,
+                attested={"case": case.tracking_code, "kind": kind, "status": change.to_status},
+                summary=summary,
+                case=case,
+                reason=reason,
+                location=data["municipality"].get("place", municipality.display_name()),
+            )
         return document_issue(
             actor=Actor.system("Eloket", municipality),
             municipality=municipality,
@@ -174,5 +241,5 @@ def service_document_for(case: Case, change: StatusChange) -> IssuedDocument | N
             attested={"case": case.tracking_code, "kind": kind, "status": change.to_status},
             summary=summary,
             case=case,
-            reason=f"{title}: {data['service']['name']} {case.display_code}",
+            reason=reason,
         )

@@ -159,6 +159,21 @@ class ServiceHandler(CaseHandler):
         role = ROLE_ON_ENTERING.get(status)
         return bool(role and (case.case_type.options.get("documents") or {}).get(role))
 
+    def decision_document(
+        self,
+        case: "Case",
+        *,
+        granted: bool,
+        text: str,
+        prepared_at: Any,
+        approvals: list[dict[str, Any]],
+    ) -> Any:
+        from eloket.services.documents import decision_draft_document
+
+        return decision_draft_document(
+            case, granted=granted, text=text, prepared_at=prepared_at, approvals=approvals
+        )
+
     def facts(self, case: "Case") -> list[tuple[str, str]]:
         from django.utils.translation import gettext as _
 
