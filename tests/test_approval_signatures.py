@@ -272,3 +272,25 @@ def test_no_signing_key_no_approval(gent, permit, people, settings):
     assert draft.step == 0 and _signatures(bytes(draft.pdf)) == []
     assert not ApprovalAct.objects.filter(draft=draft, kind="approve").exists()
     assert case.status == "submitted"
+
+
+def test_an_approver_reads_the_draft_as_it_will_be_signed(client, gent, family, permit, people):
+    from django.contrib.auth.models import User
+
+    from conftest import officer_login_client
+
+    case = permit
+    _act(gent, case, people["head"])
+    officer_login_client(client, User.objects.get(username="ada"))
+    page = client.get(f"/gent/backoffice/requests/{case.tracking_code}").content.decode()
+    url = f"/gent/backoffice/requests/{case.tracking_code}/draft-decision.pdf"
+    assert url in page
+    answer = client.get(url)
+    assert answer.status_code == 200 and answer["Content-Type"] == "application/pdf"
+    assert "no-store" in answer["Cache-Control"]
+    [signature] = _signatures(answer.content)
+    assert signature.signer_cert.subject.native["common_name"] == "Hilde Peeters"
+    # Not for the requester, nor for anyone without a draft to read.
+    client.logout()
+    client.force_login(citizen_user(family["Jan"]))
+    assert client.get(url).status_code in (302, 403, 404)

@@ -175,3 +175,13 @@ def heads_of(*, municipality: Any, department: str) -> list[User]:
     roles = OfficerRole.objects.filter(municipality=municipality, role="head", user__is_active=True)
     own = roles.filter(department=department)
     return [r.user for r in (own if own.exists() else roles).select_related("user")]
+
+
+def draft_document_of(*, municipality: Any, case: Case) -> tuple[str, bytes] | None:
+    """The open draft's decision document as it stands (signed by the approvals so far),
+    and its code; None when there is no open draft or it makes no document. The caller
+    has checked that the officer may handle the case."""
+    draft = open_draft_of(municipality=municipality, case=case)
+    if draft is None or draft.pdf is None:
+        return None
+    return draft.document_code, bytes(draft.pdf)

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from eloket.approvals.selectors import open_draft_of
+from eloket.approvals.selectors import draft_document_of, open_draft_of
 from eloket.attachments.selectors import attachments_of_case
 from eloket.attachments.services import attachments_store_answers
 from eloket.cases.display import case_path, timeline_rows
@@ -288,6 +288,26 @@ def request_document(
     except ApplicationError as exc:
         raise Http404(str(exc)) from exc
     return document_download(found)
+
+
+@require_GET
+@never_cache
+@officer_page()
+def request_draft_decision(
+    request: HttpRequest, tenant: Municipality, actor: Actor, code: str
+) -> HttpResponse:
+    """The draft decision as its approvers sign it, with the signatures made so far:
+    what an approver reads before approving. For the officers who may handle the
+    request."""
+    case = _officer_case(tenant, actor, code)
+    found = draft_document_of(municipality=tenant, case=case)
+    if found is None:
+        raise Http404(_("No draft decision waits on this request."))
+    document_code, pdf = found
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="draft-decision-{document_code}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _common_action(

@@ -22,6 +22,11 @@ urlpatterns = [
     path("requests/<str:code>", case_views.request_detail, name="request"),
     path("requests/<str:code>/act", case_views.request_act, name="request-act"),
     path(
+        "requests/<str:code>/draft-decision.pdf",
+        case_views.request_draft_decision,
+        name="request-draft-decision",
+    ),
+    path(
         "requests/<str:code>/documents/<str:document>.pdf",
         case_views.request_document,
         name="request-document",
