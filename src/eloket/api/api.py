@@ -23,6 +23,7 @@ from eloket.api.routers import (
     certificates,
     demo,
     forum,
+    inquiries,
     me,
     messaging,
     municipalities,
@@ -72,6 +73,7 @@ api.add_router("/demo", demo.router)
 api.add_router("", certificates.router)
 api.add_router("", forum.router)
 api.add_router("", petitions.router)
+api.add_router("", inquiries.router)
 api.add_router("/messaging", messaging.router)
 api.add_router("", approvals.router)
 

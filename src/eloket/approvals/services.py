@@ -36,6 +36,7 @@ from eloket.approvals.selectors import (
 )
 from eloket.approvals.signing import draft_document_prepare, draft_document_rewind, draft_sign
 from eloket.audit.services import audit_record
+from eloket.cases.handlers import case_handlers
 from eloket.cases.models import Case
 from eloket.cases.services import WrongState, case_timeline_add, case_transition
 from eloket.common.actors import Actor, ActorKind
@@ -76,6 +77,10 @@ def approval_submit(
     steps = chain_steps_of(municipality=municipality, case=case)
     if not steps:
         raise WrongState(_("This request is decided at once: it needs no approval."))
+    # A public inquiry that still runs, an objection without an answer.
+    blocker = case_handlers[case.case_type.handler].decision_blockers(case)
+    if blocker:
+        raise WrongState(blocker)
     spec = case.case_type.spec
     if spec.transition(DECIDING_ACTION[Outcome(outcome)], case.status) is None:
         raise WrongState(

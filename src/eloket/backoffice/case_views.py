@@ -55,11 +55,13 @@ from eloket.documents.services import document_revoke
 from eloket.documents.views import document_download
 from eloket.identity.access import officer_page
 from eloket.identity.models import OfficerRole
+from eloket.inquiries.selectors import inquiry_of_case, objection_of_case, objections_of
+from eloket.inquiries.services import objection_answer
 from eloket.outbox.kinds import outbox_kinds
 from eloket.outbox.models import OutboxMessage
 from eloket.outbox.selectors import outbox_messages
 from eloket.services.display import answers_summary
-from eloket.services.handler import DECISIONS, form_of
+from eloket.services.handler import DECISIONS, OPEN_INQUIRY, form_of
 from eloket.services.selectors import HANDLER as SERVICE_HANDLER
 from eloket.services.selectors import service_request_of
 from eloket.tenants.links import tenant_reverse
@@ -271,7 +273,20 @@ def _service_context(tenant: Municipality, case: Case, actions: list, files: lis
         # The form's files are listed under their questions; "Files" keeps the others.
         "files": [a for a in files if a.question not in form.fields],
         "decisions": {t.action: t for t in actions if t.action in DECISIONS},
-        "actions": [t for t in actions if t.action not in DECISIONS],
+        # Opening the public inquiry takes the notice's text: a form of its own.
+        "open_inquiry": next((t for t in actions if t.action == OPEN_INQUIRY), None),
+        "actions": [t for t in actions if t.action not in DECISIONS and t.action != OPEN_INQUIRY],
+        **_inquiry_context(tenant, case),
+    }
+
+
+def _inquiry_context(tenant: Municipality, case: Case) -> dict:
+    inquiry = inquiry_of_case(municipality=tenant, case=case)
+    if inquiry is None:
+        return {}
+    return {
+        "inquiry": inquiry,
+        "objections": list(objections_of(municipality=tenant, inquiry=inquiry)),
     }
 
 
@@ -363,6 +378,17 @@ def request_act(
                 },
             )
             messages.success(request, _("Files added: %(n)d.") % {"n": len(stored)})
+        elif action == "answer_objection":
+            objection = objection_of_case(
+                municipality=tenant, case=case, objection_id=request.POST.get("objection", "")
+            )
+            objection_answer(
+                actor=actor,
+                municipality=tenant,
+                objection=objection,
+                answer=request.POST.get("answer", ""),
+            )
+            messages.success(request, _("The answer is kept: the decision publishes it."))
         elif not _common_action(request, tenant, actor, case, action):
             case_act(
                 actor=actor,
@@ -480,6 +506,17 @@ def order_act(request: HttpRequest, tenant: Municipality, actor: Actor, code: st
                 reason=request.POST.get("reason", ""),
             )
             messages.success(request, _("The document is revoked: verification now says so."))
+        elif action == "answer_objection":
+            objection = objection_of_case(
+                municipality=tenant, case=case, objection_id=request.POST.get("objection", "")
+            )
+            objection_answer(
+                actor=actor,
+                municipality=tenant,
+                objection=objection,
+                answer=request.POST.get("answer", ""),
+            )
+            messages.success(request, _("The answer is kept: the decision publishes it."))
         elif not _common_action(request, tenant, actor, case, action):
             raise ApplicationError(_("Unknown action."))
     except ApplicationError as exc:

@@ -129,6 +129,12 @@ class CaseHandler(Plugin):
         request's page (the status e-mail says so; the document follows the commit)."""
         return False
 
+    def decision_blockers(self, case: "Case") -> str:
+        """Why the request cannot be decided yet ("" when it can), e.g. a public inquiry
+        that still runs or an objection without an answer. Checked before a decision at
+        once and before a draft goes up an approval chain."""
+        return ""
+
     def decision_document(
         self,
         case: "Case",

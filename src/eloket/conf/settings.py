@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "eloket.notifications",
     "eloket.forum",
     "eloket.petitions",
+    "eloket.inquiries",
     "eloket.messaging",
     "eloket.backoffice",
     "eloket.web",

@@ -27,6 +27,7 @@ urlpatterns = [
     path("<slug:municipality>/", include("eloket.certificates.urls")),
     path("<slug:municipality>/", include("eloket.petitions.urls")),
     path("<slug:municipality>/", include("eloket.services.urls")),
+    path("<slug:municipality>/", include("eloket.inquiries.urls")),
     path("<slug:municipality>/", include("eloket.cases.urls")),
     path("<slug:municipality>/", include("eloket.identity.urls_tenant")),
     path("<slug:municipality>/", include("eloket.attachments.urls")),

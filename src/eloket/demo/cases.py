@@ -229,9 +229,72 @@ def event_permit_decided_by_chain(municipality: Municipality) -> Any:
     return case
 
 
+# Ahmed El Amrani's veranda: a building permit whose public inquiry is open now, so that
+# anyone may try objecting (issue 13). The planning clerk found it complete.
+VERANDA = {
+    "works_kind": "extension",
+    "description": "Een veranda van 12 m² achteraan de woning, 2,5 m hoog, in glas en hout.",
+    "architect_involved": False,
+    "location": {
+        "address": {
+            "street": "Sint-Pietersnieuwstraat",
+            "number": "41",
+            "postcode": "9000",
+            "city": "Gent",
+        }
+    },
+    "parcel": "44021A0411/02B",
+    "heritage": False,
+    "applicant": "Ahmed El Amrani",
+    "phone": "+32 9 210 10 20",
+    "truthful": True,
+}
+
+
+def building_permit_under_inquiry(municipality: Municipality) -> Any:
+    from eloket.cases.models import CaseType
+    from eloket.cases.services import case_act
+    from eloket.identity.models import OfficerRole
+    from eloket.identity.selectors import citizen_actor_of, officer_actor
+    from eloket.inquiries.models import PublicInquiry
+    from eloket.services.services import service_request_submit
+
+    offered = CaseType.objects.filter(
+        municipality=municipality, code="building_permit", handler="service", current=True
+    ).first()
+    ahmed = _persona_account(municipality, "ahmed")
+    role = (
+        OfficerRole.objects.filter(
+            municipality=municipality, user__username=f"{municipality.slug}.planning"
+        )
+        .select_related("user", "municipality")
+        .first()
+    )
+    if offered is None or not offered.active or ahmed is None or role is None:
+        return None
+    with translation.override(municipality.default_language):
+        case, _new = service_request_submit(
+            actor=citizen_actor_of(ahmed),  # type: ignore[arg-type]
+            municipality=municipality,
+            code="building_permit",
+            answers=VERANDA,
+            idempotency_key="demo:ahmed:building_permit",
+        )
+        if not PublicInquiry.objects.filter(case=case).exists() and case.status == "submitted":
+            case_act(
+                actor=officer_actor(role),
+                municipality=municipality,
+                case=case,
+                action="open_inquiry",
+                reason="Bouwen van een veranda van 12 m² achteraan een rijwoning.",
+            )
+    return case
+
+
 def demo_cases_ensure(municipality: Municipality) -> None:
     if municipality.slug == "gent":
         certificate_order_in_review(municipality)
         petition_with_answer_case(municipality)
         event_permit_request(municipality)
         event_permit_decided_by_chain(municipality)
+        building_permit_under_inquiry(municipality)

@@ -40,9 +40,14 @@ DEPARTMENT_CLERKS: dict[str, list[tuple[str, str, tuple[str, str]]]] = {
 
 
 # Heads of the departments whose services have an approval chain (issue 13): the event
-# permit above 1,000 expected visitors goes to the head of events.
+# permit above 1,000 expected visitors goes to the head of events; every building and
+# environmental permit to the head of urban planning or environment, then the board.
 DEPARTMENT_HEADS: dict[str, list[tuple[str, str, tuple[str, str]]]] = {
-    "gent": [("events_head", "events", ("Jonas", "Peeters"))],
+    "gent": [
+        ("events_head", "events", ("Jonas", "Peeters")),
+        ("planning_head", "urban_planning", ("Karel", "Vandenberghe")),
+        ("environment_head", "environment", ("Marie", "Dubois")),
+    ],
     "brugge": [("events_head", "events", ("Ann", "Maes"))],
 }
 

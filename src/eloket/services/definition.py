@@ -199,6 +199,13 @@ def options_schema() -> dict[str, Any]:
             },
             # Who approves a draft decision before it is the decision (approvals/chain.py).
             "approval_chain": chain_schema(_labels()),
+            # A public inquiry before the decision (inquiries/services.py): its period.
+            # The workflow needs the actions `open_inquiry` and `end_inquiry`.
+            "public_inquiry": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {"days": {"type": "integer", "minimum": 1, "maximum": 120}},
+            },
             # Where a request may be filed for someone else: the grounds offered.
             "on_behalf": {
                 "type": "object",
@@ -364,6 +371,17 @@ def service_file_problems(raw: Any) -> list[tuple[str, str]]:
         problems += chain_problems(raw["approval_chain"], numbers)
     if "workflow" in raw:
         problems += [("/workflow", p) for p in definition_problems(raw["workflow"])]
+    if "public_inquiry" in raw:
+        actions = {t["action"] for t in (raw.get("workflow") or {}).get("transitions", [])}
+        missing = sorted({"open_inquiry", "end_inquiry"} - actions)
+        if missing:
+            problems.append(
+                (
+                    "/public_inquiry",
+                    _("A public inquiry needs the workflow's actions %(actions)s.")
+                    % {"actions": ", ".join(missing)},
+                )
+            )
     return problems
 
 

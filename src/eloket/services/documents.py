@@ -90,6 +90,24 @@ def _fee(record: ServiceRequest | None) -> str:
     return format_fee(round(record.fee_amount * 100), record.fee_currency or "EUR")
 
 
+def _objections_answered(case: Case) -> list[dict[str, str]]:
+    """The public inquiry's standing objections with the municipality's answers, as the
+    decision publishes them: an objector by name only when they agreed."""
+    from eloket.inquiries.selectors import inquiry_of_case, standing_objections
+
+    inquiry = inquiry_of_case(municipality=case.municipality, case=case)
+    if inquiry is None:
+        return []
+    return [
+        {
+            "by": o.objector_name if o.named else str(_("An objector")),
+            "text": o.text,
+            "answer": o.answer,
+        }
+        for o in standing_objections(municipality=case.municipality, inquiry=inquiry)
+    ]
+
+
 def service_document_data(case: Case, change: StatusChange, role: str) -> dict[str, Any]:
     """What the template lays out, in the document's language (`document_language`)."""
     municipality = case.municipality
@@ -132,6 +150,7 @@ def service_document_data(case: Case, change: StatusChange, role: str) -> dict[s
             ],
         }
         if role == "decision":
+            data["objections"] = _objections_answered(case)
             outcome = "approve" if change.to_status == APPROVED else "reject"
             data["decision"] = {
                 "outcome": change.to_status,

@@ -24,6 +24,10 @@ APPROVED, REJECTED, WITHDRAWN = "approved", "rejected", "withdrawn"
 OPEN = [SUBMITTED, IN_REVIEW, NEEDS_INFORMATION]
 # The officer's three decisions of the API (`POST .../decision`), as actions.
 DECISIONS = ("approve", "reject", "request_info")
+# The decisions an inquiry holds back (see inquiries/services.py), and the actions that
+# open and end it in a workflow that has one.
+DECISIONS_TAKEN = ("approve", "reject")
+OPEN_INQUIRY, END_INQUIRY = "open_inquiry", "end_inquiry"
 
 DEFAULT_WORKFLOW: dict[str, Any] = {
     "statuses": [
@@ -241,8 +245,17 @@ class ServiceHandler(CaseHandler):
         """`approve` on a service with an approval chain (for this request) drafts a
         grant and submits it up the chain; without one it decides at once."""
         from eloket.approvals.selectors import chain_steps_of
+        from eloket.cases.services import WrongState
         from eloket.common.actors import ActorKind
 
+        if action in DECISIONS_TAKEN and (blocker := self.decision_blockers(case)):
+            raise WrongState(blocker)
+        if action == OPEN_INQUIRY:
+            return self._open_inquiry(actor, municipality, case, action, reason)
+        if action == END_INQUIRY:
+            from eloket.inquiries.services import inquiry_may_end
+
+            inquiry_may_end(municipality=municipality, case=case)
         if (
             action == "approve"
             and actor.kind == ActorKind.OFFICER
@@ -259,10 +272,57 @@ class ServiceHandler(CaseHandler):
             actor=actor, municipality=municipality, case=case, action=action, reason=reason
         )
 
+    def decision_blockers(self, case: "Case") -> str:
+        from eloket.inquiries.services import decision_blockers
+
+        return decision_blockers(municipality=case.municipality, case=case)
+
+    def _open_inquiry(
+        self, actor: Any, municipality: Any, case: "Case", action: str, reason: str
+    ) -> "Case":
+        """The request is complete: its public inquiry opens with the notice the officer
+        wrote (`reason`: what is applied for, in the officer's words; the location from
+        the answers), and the case enters the inquiry's status."""
+        from django.db import transaction
+
+        from eloket.inquiries.services import inquiry_open
+        from eloket.services.selectors import service_request_of
+
+        record = service_request_of(municipality=municipality, case=case)
+        answers = record.answers if record else {}
+        with transaction.atomic():
+            inquiry_open(
+                actor=actor,
+                municipality=municipality,
+                case=case,
+                title=f"{case.case_type.name(municipality.default_language)} {case.display_code}",
+                location=_location_words(answers),
+                description=reason,
+            )
+            return super().act(
+                actor=actor, municipality=municipality, case=case, action=action, reason=reason
+            )
+
     def on_enter(self, case: "Case", change: "StatusChange") -> None:
+        from eloket.inquiries.notify import objectors_tell_decision
         from eloket.services.documents import service_document_for
 
         service_document_for(case, change)
+        if change.to_status in (APPROVED, REJECTED):
+            # After the document: the e-mail links to it.
+            objectors_tell_decision(case, granted=change.to_status == APPROVED)
+
+
+def _location_words(answers: dict[str, Any]) -> str:
+    """Where, for a public notice: the first location answer as an address line, else
+    the parcel."""
+    for value in answers.values():
+        if isinstance(value, dict) and isinstance(value.get("address"), dict):
+            a = value["address"]
+            street = " ".join(str(a.get(k, "")) for k in ("street", "number") if a.get(k))
+            place = " ".join(str(a.get(k, "")) for k in ("postcode", "city") if a.get(k))
+            return ", ".join(part for part in (street, place) if part)
+    return str(answers.get("parcel", ""))
 
 
 def form_of(case_type: Any) -> "Form":

@@ -1,0 +1,75 @@
+"""A permit application's public inquiry (issue 13, point 4): the period during which it
+is on the municipality's public notice and anyone logged in with an eID may object; and
+the objections, each with its sealed receipt and, before the decision, the
+municipality's answer."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from eloket.common.models import TenantOwnedModel
+
+
+class PublicInquiry(TenantOwnedModel):
+    """The inquiry of one request. What is published is copied when it opens (the title,
+    the location, the description): the notice shows what the municipality published,
+    not the applicant's later edits or their personal data."""
+
+    case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, related_name="+")
+    title = models.CharField(max_length=200)
+    location = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["ends_at", "id"]
+        indexes = [models.Index(fields=["municipality", "ends_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.starts_at:%Y-%m-%d} to {self.ends_at:%Y-%m-%d})"
+
+    def title_in(self, language: str | None = None) -> str:
+        """What is applied for, in the reader's language: the kind of request and its
+        tracking code (`title` keeps it as published, in the municipality's language)."""
+        case = self.case
+        return f"{case.case_type.name(language)} {case.display_code}"
+
+    def is_open(self, now: object = None) -> bool:
+        now = now or timezone.now()
+        return bool(self.starts_at <= now < self.ends_at)  # type: ignore[operator]
+
+
+class Objection(TenantOwnedModel):
+    """One person's objection. `named`: they agreed that the published decision names
+    them with its answer; otherwise it says "an objector"."""
+
+    inquiry = models.ForeignKey(PublicInquiry, on_delete=models.CASCADE, related_name="objections")
+    objector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    objector_name = models.CharField(max_length=200)
+    text = models.TextField()
+    named = models.BooleanField(default=False)
+    submitted_at = models.DateTimeField()
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    receipt_code = models.CharField(max_length=12, blank=True)
+    answer = models.TextField(blank=True)
+    answered_by_label = models.CharField(max_length=200, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["submitted_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["inquiry", "objector"],
+                condition=models.Q(withdrawn_at__isnull=True),
+                name="inquiries_one_standing_objection_per_person",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.inquiry_id} by {self.objector_id}"

@@ -1,0 +1,87 @@
+"""Reads of public inquiries: the municipality's current ones (its public notice), one
+inquiry, its objections, a person's own objection."""
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from eloket.common.errors import NotFound
+from eloket.inquiries.models import Objection, PublicInquiry
+
+
+def inquiries_current(
+    *, municipality: Any, now: dt.datetime | None = None
+) -> QuerySet[PublicInquiry]:
+    now = now or timezone.now()
+    return (
+        PublicInquiry.objects.filter(municipality=municipality, starts_at__lte=now, ends_at__gt=now)
+        .select_related("case", "case__case_type")
+        .order_by("ends_at", "id")
+    )
+
+
+def inquiry_get(*, municipality: Any, inquiry_id: int) -> PublicInquiry:
+    """An inquiry of this municipality (current or past: the notice stays readable)."""
+    from django.utils.translation import gettext as _
+
+    inquiry = (
+        PublicInquiry.objects.filter(municipality=municipality, pk=inquiry_id)
+        .select_related("case", "case__case_type")
+        .first()
+    )
+    if inquiry is None:
+        raise NotFound(_("There is no such public inquiry here."))
+    return inquiry
+
+
+def inquiry_of_case(*, municipality: Any, case: Any) -> PublicInquiry | None:
+    return PublicInquiry.objects.filter(municipality=municipality, case=case).first()
+
+
+def objections_of(*, municipality: Any, inquiry: PublicInquiry) -> QuerySet[Objection]:
+    """For the officers who handle the request: every objection, standing ones first."""
+    return Objection.objects.filter(municipality=municipality, inquiry=inquiry).order_by(
+        "withdrawn_at", "submitted_at", "id"
+    )
+
+
+def standing_objections(*, municipality: Any, inquiry: PublicInquiry) -> QuerySet[Objection]:
+    return Objection.objects.filter(
+        municipality=municipality, inquiry=inquiry, withdrawn_at__isnull=True
+    )
+
+
+def own_objection(*, municipality: Any, inquiry: PublicInquiry, user: Any) -> Objection | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (
+        Objection.objects.filter(
+            municipality=municipality,
+            inquiry=inquiry,
+            objector_id=user.pk,
+            withdrawn_at__isnull=True,
+        )
+        .order_by("-submitted_at")
+        .first()
+    )
+
+
+def objection_of_case(*, municipality: Any, case: Any, objection_id: str | int) -> Objection:
+    """An objection in the request's inquiry (a number from a form: anything else is not
+    found)."""
+    from django.utils.translation import gettext as _
+
+    found = None
+    if str(objection_id).isdigit() and int(objection_id) < 2**31:
+        found = (
+            Objection.objects.filter(
+                municipality=municipality, inquiry__case=case, pk=int(objection_id)
+            )
+            .select_related("inquiry", "inquiry__case", "inquiry__case__case_type")
+            .first()
+        )
+    if found is None:
+        raise NotFound(_("There is no such objection on this request."))
+    return found

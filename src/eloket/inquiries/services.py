@@ -1,0 +1,308 @@
+"""Writes of public inquiries (issue 13, points 4, 5 and 7): an officer opens the inquiry
+of a permit application (which puts it on the municipality's public notice for the
+service's period), anyone logged in with an eID objects during it and gets a sealed
+receipt, withdraws their objection while it runs, and the officer answers every
+objection; the decision waits for the period's end and for an answer to each one.
+
+The service's definition asks for an inquiry with `public_inquiry`: `{"days": 30}`
+(the period), its workflow with the statuses it runs in. The case's own transitions are
+the case engine's; the service handler calls these around them."""
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+
+from eloket.audit.services import audit_record
+from eloket.cases.models import Case
+from eloket.cases.services import WrongState
+from eloket.common.actors import Actor, ActorKind
+from eloket.common.errors import ApplicationError
+from eloket.common.permissions import Permission, PermissionDenied, authorize, same_municipality
+from eloket.common.text import refuse_hidden_characters
+from eloket.inquiries.models import Objection, PublicInquiry
+
+DEFAULT_DAYS = 30
+MAX_TEXT = 4000
+RECEIPT_KIND = "objection_receipt"
+# The languages the documents' wording exists in (documents/typst/lang/).
+DOCUMENT_LANGUAGES = ("nl", "fr", "de", "en", "ko")
+
+
+def inquiry_days(case: Case) -> int | None:
+    """The inquiry period the case's service asks for; None when it has no inquiry."""
+    spec = (case.case_type.options or {}).get("public_inquiry")
+    if not spec:
+        return None
+    return int(spec.get("days", DEFAULT_DAYS))
+
+
+def inquiry_open(
+    *,
+    actor: Actor,
+    municipality: Any,
+    case: Case,
+    title: str,
+    location: str,
+    description: str = "",
+    now: dt.datetime | None = None,
+) -> PublicInquiry:
+    """Open the request's public inquiry now, for the service's period. Refused for a
+    service without one and for a request whose inquiry was held already."""
+    same_municipality(municipality, case)
+    authorize(actor, municipality, Permission.CASE_HANDLE, department=case.case_type.department)
+    days = inquiry_days(case)
+    if days is None:
+        raise WrongState(_("This kind of request has no public inquiry."))
+    title, location, description = title.strip(), location.strip(), description.strip()
+    for text in (title, location, description):
+        refuse_hidden_characters(text)
+    if not title or not location:
+        raise ApplicationError(
+            _("The notice needs what is applied for and where."), code="notice_incomplete"
+        )
+    now = now or timezone.now()
+    with transaction.atomic():
+        if PublicInquiry.objects.filter(case=case).exists():
+            raise WrongState(_("The public inquiry of this request was held already."))
+        inquiry = PublicInquiry.objects.create(
+            municipality=municipality,
+            case=case,
+            title=title[:200],
+            location=location[:300],
+            description=description[:MAX_TEXT],
+            starts_at=now,
+            ends_at=now + dt.timedelta(days=days),
+            opened_by_id=actor.user_pk,
+        )
+        audit_record(
+            actor=actor,
+            municipality=municipality,
+            action="inquiry.open",
+            object_type="case",
+            object_ref=case.tracking_code,
+            data={"inquiry": inquiry.pk, "days": days, "ends_at": inquiry.ends_at.isoformat()},
+        )
+    return inquiry
+
+
+def inquiry_of(case: Case) -> PublicInquiry | None:
+    return PublicInquiry.objects.filter(case=case).first()
+
+
+def inquiry_may_end(*, municipality: Any, case: Case, now: dt.datetime | None = None) -> None:
+    """Refuse ending the inquiry before its period is over."""
+    inquiry = PublicInquiry.objects.filter(municipality=municipality, case=case).first()
+    if inquiry is None:
+        raise WrongState(_("This request has no public inquiry."))
+    if inquiry.is_open(now):
+        raise WrongState(
+            _("The public inquiry runs until %(date)s: it cannot end before.")
+            % {"date": formats.date_format(timezone.localtime(inquiry.ends_at), "DATETIME_FORMAT")}
+        )
+
+
+def decision_blockers(*, municipality: Any, case: Case, now: dt.datetime | None = None) -> str:
+    """Why the request cannot be decided yet because of its inquiry ("" when it can): the
+    period still runs, or an objection has no answer."""
+    inquiry = PublicInquiry.objects.filter(municipality=municipality, case=case).first()
+    if inquiry is None:
+        return ""
+    if inquiry.is_open(now):
+        return str(_("The public inquiry still runs: decide after it ends."))
+    unanswered = inquiry.objections.filter(withdrawn_at__isnull=True, answered_at__isnull=True)
+    count = unanswered.count()
+    if count:
+        return str(_("Answer every objection first: %(n)d without an answer.") % {"n": count})
+    return ""
+
+
+def _citizen(actor: Actor) -> int:
+    if actor.kind != ActorKind.CITIZEN or actor.user_id is None:
+        raise PermissionDenied(_("Log in with your eID to object."))
+    return actor.user_id
+
+
+def objection_submit(
+    *,
+    actor: Actor,
+    municipality: Any,
+    inquiry: PublicInquiry,
+    text: str,
+    named: bool = False,
+    now: dt.datetime | None = None,
+) -> Objection:
+    """Object during the inquiry (one standing objection per person: withdraw it to
+    object again). Answers the objection with its sealed receipt's code."""
+    same_municipality(municipality, inquiry)
+    user_id = _citizen(actor)
+    text = text.strip()
+    refuse_hidden_characters(text)
+    if not text:
+        raise ApplicationError(_("Write your objection."), code="text_required")
+    if len(text) > MAX_TEXT:
+        raise ApplicationError(
+            _("An objection is at most %(n)d characters.") % {"n": MAX_TEXT},
+            code="text_too_long",
+        )
+    now = now or timezone.now()
+    if not inquiry.is_open(now):
+        raise WrongState(_("The public inquiry is not open: objections are no longer taken."))
+    with transaction.atomic():
+        PublicInquiry.objects.select_for_update().filter(pk=inquiry.pk).first()
+        if Objection.objects.filter(
+            inquiry=inquiry, objector_id=user_id, withdrawn_at__isnull=True
+        ).exists():
+            raise WrongState(_("You objected already: withdraw that objection to object again."))
+        objection = Objection.objects.create(
+            municipality=municipality,
+            inquiry=inquiry,
+            objector_id=user_id,
+            objector_name=actor.label[:200],
+            text=text,
+            named=bool(named),
+            submitted_at=now,
+        )
+        objection.receipt_code = _receipt(actor, municipality, inquiry, objection).code
+        objection.save(update_fields=["receipt_code"])
+        audit_record(
+            actor=actor,
+            municipality=municipality,
+            action="inquiry.object",
+            object_type="case",
+            object_ref=inquiry.case.tracking_code,
+            data={"objection": objection.pk, "named": objection.named},
+        )
+    return objection
+
+
+def _receipt(actor: Actor, municipality: Any, inquiry: PublicInquiry, objection: Objection) -> Any:
+    """The sealed receipt, in the language of the page the objector used (the documents'
+    languages, else the municipality's)."""
+    from eloket.certificates.content import document_frame
+    from eloket.documents.render import logo_for_pdf
+    from eloket.documents.services import document_issue
+
+    language = translation.get_language() or municipality.default_language
+    if language not in ("nl", "fr", "de", "en", "ko"):
+        language = (
+            municipality.default_language
+            if municipality.default_language in ("nl", "fr", "de", "en", "ko")
+            else "en"
+        )
+    frame = document_frame(
+        municipality=municipality,
+        language=language,
+        purpose="",
+        issued_on=timezone.localdate(),
+        logo=logo_for_pdf(municipality),
+    )
+    with translation.override(language):
+        day = formats.date_format(timezone.localdate(objection.submitted_at), "DATE_FORMAT")
+        period = _("%(start)s to %(end)s") % {
+            "start": formats.date_format(timezone.localdate(inquiry.starts_at), "DATE_FORMAT"),
+            "end": formats.date_format(timezone.localdate(inquiry.ends_at), "DATE_FORMAT"),
+        }
+        title = _("Receipt of an objection")
+    data = {
+        **frame,
+        "inquiry": {
+            "title": inquiry.title,
+            "location": inquiry.location,
+            "period": period,
+            "code": inquiry.case.display_code,
+        },
+        "objection": {
+            "objector": objection.objector_name,
+            "text": objection.text,
+            "named": objection.named,
+            "submitted_on": day,
+        },
+    }
+    # The document belongs to no case: the applicant's request page never lists it.
+    return document_issue(
+        actor=Actor.system("Eloket", municipality),
+        municipality=municipality,
+        kind=RECEIPT_KIND,
+        template="services/objection_receipt",
+        language=language,
+        subject=None,
+        data=data,
+        attested={"objection": objection.pk, "inquiry": inquiry.pk},
+        summary={
+            "title": f"{title}: {inquiry.title}",
+            "title_msgid": "Receipt of an objection",
+            "subject": f"{inquiry.title} · {inquiry.case.display_code}",
+            "municipality": frame["municipality"]["name"],
+        },
+        case=None,
+        reason=f"{title}: {inquiry.title}",
+    )
+
+
+def objection_withdraw(
+    *, actor: Actor, municipality: Any, objection: Objection, now: dt.datetime | None = None
+) -> Objection:
+    """The objector withdraws their objection while the inquiry runs."""
+    same_municipality(municipality, objection)
+    user_id = _citizen(actor)
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = (
+            Objection.objects.select_for_update().select_related("inquiry").get(pk=objection.pk)
+        )
+        if locked.objector_id != user_id:
+            raise PermissionDenied(_("This is not your objection."))
+        if locked.withdrawn_at is not None:
+            raise WrongState(_("You withdrew this objection already."))
+        if not locked.inquiry.is_open(now):
+            raise WrongState(_("The public inquiry has ended: the objection stands."))
+        locked.withdrawn_at = now
+        locked.save(update_fields=["withdrawn_at"])
+        audit_record(
+            actor=actor,
+            municipality=municipality,
+            action="inquiry.withdraw",
+            object_type="objection",
+            object_ref=str(locked.pk),
+        )
+    return locked
+
+
+def objection_answer(
+    *, actor: Actor, municipality: Any, objection: Objection, answer: str
+) -> Objection:
+    """The municipality's answer to an objection, which the decision publishes. It may be
+    changed until the decision is taken."""
+    same_municipality(municipality, objection)
+    # As it stands now (the caller's copy may be older than the decision).
+    case = Case.objects.select_related("case_type").get(pk=objection.inquiry.case_id)
+    authorize(actor, municipality, Permission.CASE_HANDLE, department=case.case_type.department)
+    answer = answer.strip()
+    refuse_hidden_characters(answer)
+    if not answer:
+        raise ApplicationError(_("Write the answer."), code="text_required")
+    if len(answer) > MAX_TEXT:
+        raise ApplicationError(
+            _("An answer is at most %(n)d characters.") % {"n": MAX_TEXT}, code="text_too_long"
+        )
+    if case.case_type.spec.is_final(case.status):
+        raise WrongState(_("The request is decided: its answers are published as they are."))
+    with transaction.atomic():
+        objection = Objection.objects.select_for_update().get(pk=objection.pk)
+        if objection.withdrawn_at is not None:
+            raise WrongState(_("This objection was withdrawn: it needs no answer."))
+        objection.answer = answer
+        objection.answered_by_label = actor.label[:200]
+        objection.answered_at = timezone.now()
+        objection.save(update_fields=["answer", "answered_by_label", "answered_at"])
+        audit_record(
+            actor=actor,
+            municipality=municipality,
+            action="inquiry.answer",
+            object_type="objection",
+            object_ref=str(objection.pk),
+        )
+    return objection

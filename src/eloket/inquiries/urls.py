@@ -1,0 +1,12 @@
+from django.urls import path
+
+from eloket.inquiries import views
+
+app_name = "inquiries"
+
+urlpatterns = [
+    path("inquiries/", views.inquiries, name="list"),
+    path("inquiries/<id:inquiry_id>", views.inquiry_page, name="inquiry"),
+    path("inquiries/<id:inquiry_id>/act", views.inquiry_act, name="act"),
+    path("inquiries/<id:inquiry_id>/receipt.pdf", views.objection_receipt, name="receipt"),
+]
