@@ -86,8 +86,9 @@ class Municipality(TimeStampedModel):
     secondary_colour = models.CharField(max_length=7, default="#f2f5f9")
     font_stack = models.CharField(max_length=200, default="system-ui, sans-serif")
     custom_css = models.TextField(blank=True)
-    # The other design tokens (tenants/tokens.py, docs/theming.md), only those set.
-    tokens = models.JSONField(default=dict, blank=True)
+    # The other design tokens (tenants/tokens.py, docs/theming.md), only those set. The
+    # database's own default too: code of an older migration inserts rows without it.
+    tokens = models.JSONField(default=dict, blank=True, db_default={})
 
     # Contact details shown on every page.
     contact_email = models.EmailField(blank=True)

@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="municipality",
             name="tokens",
-            field=models.JSONField(blank=True, default=dict),
+            field=models.JSONField(blank=True, default=dict, db_default={}),
         ),
         migrations.RunPython(new_branding_versions, migrations.RunPython.noop),
     ]
