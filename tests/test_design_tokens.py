@@ -209,6 +209,11 @@ class TestContrast:
                 "WCAG 2.2 AA needs 3:1.",
             ),
             (
+                {"colour.focus": "#8a8a8a", "colour.secondary": "#d9dde3"},
+                "Focus colour #8a8a8a on panel colour #d9dde3 has contrast 2.5:1; "
+                "WCAG 2.2 AA needs 3:1.",
+            ),
+            (
                 {"colour.secondary": "#5a6a7a"},
                 "Text colour #1a1a1a on panel colour #5a6a7a has contrast 3.1:1; "
                 "WCAG 2.2 AA needs 4.5:1.",
@@ -474,7 +479,8 @@ class TestAdmin:
         page = answer.content.decode()
         errors = answer.context["adminform"].form.errors
         assert errors["token_colour_focus"] == [
-            "Focus colour #ffbf47 on background #ffffff has contrast 1.6:1; WCAG 2.2 AA needs 3:1."
+            "Focus colour #ffbf47 on background #ffffff has contrast 1.6:1; WCAG 2.2 AA needs 3:1.",
+            "Focus colour #ffbf47 on panel colour #f2f5f9 has contrast 1.5:1; WCAG 2.2 AA needs 3:1.",
         ]
         assert "has contrast 1.6:1" in page
         assert fresh(gent).tokens == {}

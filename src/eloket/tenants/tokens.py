@@ -366,6 +366,13 @@ PAIRS: tuple[Pair, ...] = (
         gettext_lazy("background"),
     ),
     Pair(
+        "colour.focus",
+        "colour.secondary",
+        NON_TEXT_CONTRAST,
+        gettext_lazy("Focus colour"),
+        gettext_lazy("panel colour"),
+    ),
+    Pair(
         ERROR_COLOUR,
         "colour.background",
         TEXT_CONTRAST,
