@@ -1,12 +1,14 @@
 """A municipality's design tokens as a person's browser applies them (issue 15, point 2):
 Brugge's demo tokens file imported, its pages in Debian's Chromium take the colours,
 radius, spacing and focus outline from the tokens, pass axe-core with no serious or
-critical violation, and load under the strict Content-Security-Policy (no inline style)."""
+critical violation, and load under the strict Content-Security-Policy (no inline style);
+inside a host's chrome the tokens style Eloket's content and nothing of the host's page."""
 
 from pathlib import Path
 
 import pytest
 
+from hostsite import HostSite
 from test_browser import AXE, CHROMIUM, FLAGS, axe_serious
 
 pytestmark = [
@@ -115,3 +117,43 @@ def test_a_tokenised_municipalitys_pages_use_its_tokens(tokenised, browser):
         page.goto(base + path)
         assert axe_serious(page) == [], path
     checked.close()
+
+
+@pytest.fixture
+def tokenised_in_chrome(tokenised):
+    """The same municipality served inside the demo's sample municipal site (before the
+    browser starts)."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    site = HostSite()
+    call_command("tenant", "chrome", "tokentown", f"{site.base}/eloket.html", stdout=StringIO())
+    yield tokenised
+    site.stop()
+
+
+def test_inside_a_hosts_chrome_the_tokens_style_only_eloket(tokenised_in_chrome, browser):
+    base, look = tokenised_in_chrome["base"], tokenised_in_chrome["look"]
+    context = browser.new_context(locale="en-GB", bypass_csp=True)
+    page = context.new_page()
+    page.goto(base + "/tokentown/")
+    assert page.locator("[data-eloket-content] > #eloket").count() == 1
+    assert style(page, "#eloket", "background-color", "color") == [
+        rgb(look["colour.background"]),
+        rgb(look["colour.text"]),
+    ]
+    assert style(page, "#eloket .card", "background-color", "border-top-left-radius") == [
+        rgb(look["colour.secondary"]),
+        "8px",
+    ]
+    assert style(page, "#eloket .card a", "color") == [rgb(look["colour.link"])]
+    # The host's page keeps its own look: no Eloket property reaches it.
+    assert (
+        page.evaluate(
+            "getComputedStyle(document.documentElement).getPropertyValue('--eloket-primary')"
+        )
+        == ""
+    )
+    assert axe_serious(page) == []
+    context.close()
