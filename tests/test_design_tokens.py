@@ -410,6 +410,16 @@ class TestStylesheet:
             "--eloket-primary:", ""
         )
 
+    def test_a_value_written_around_the_checks_never_reaches_the_stylesheet(self, gent, client):
+        Municipality.objects.filter(pk=gent.pk).update(
+            tokens={"radius": "1px}body{display:none", "colour.link": "red;x:y"},
+            font_stack="x;}</style>",
+        )
+        css = client.get("/gent/theme.css").content.decode()
+        assert "--eloket-radius:4px;" in css and "--eloket-link:#0b5c8e;" in css
+        assert "--eloket-font:system-ui, sans-serif;" in css
+        assert "display:none" not in css and "</style>" not in css and "x:y" not in css
+
     def test_a_token_change_changes_the_stylesheets_address(self, gent):
         before = gent.branding_version
         municipality_tokens_set(actor=actor(gent), municipality=gent, values={"radius": "8px"})

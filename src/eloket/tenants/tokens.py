@@ -253,8 +253,9 @@ def clean_font(text: str) -> str:
 
 
 def values_of(municipality: Any, tokens: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Every token's value for the municipality (defaults filled in). Values are the
-    stored ones: validated when saved."""
+    """Every token's value for the municipality (defaults filled in). Values are checked
+    when saved; one that a save did not check (a row written around the model) is checked
+    again here and replaced by the default, so it never reaches a stylesheet."""
     stored = municipality.tokens if tokens is None else tokens
     stored = stored if isinstance(stored, dict) else {}
     values: dict[str, str] = {}
@@ -263,7 +264,12 @@ def values_of(municipality: Any, tokens: Mapping[str, str] | None = None) -> dic
             value = getattr(municipality, token.column, "") or token.default
         else:
             value = stored.get(token.name) or token.default
-        values[token.name] = str(value)
+        if value:
+            try:
+                value = clean_value(token, value)
+            except TokenError:
+                value = token.default
+        values[token.name] = value
     if not values["colour.link"]:
         values["colour.link"] = values["colour.primary"]
     return values
