@@ -2,6 +2,7 @@
 sample site (header, mega-menu, footer, its own CSS and a script), plus a few pages that
 misbehave. `down` makes every page answer 503, as a host that is down."""
 
+import os
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -67,7 +68,9 @@ class HostSite:
             "/no-marker.html": (200, {"Content-Type": "text/html"}, b"<p>no marker</p>"),
             "/image.png": (200, {"Content-Type": "image/png"}, b"\x89PNG"),
         }
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        # Any free port, unless the run names one (ELOKET_TEST_HOSTSITE_PORT).
+        port = int(os.environ.get("ELOKET_TEST_HOSTSITE_PORT", "0"))
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.port = self.server.server_address[1]
         self.base = f"http://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

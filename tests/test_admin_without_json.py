@@ -61,7 +61,7 @@ class TestMunicipalityForm:
         for code in ("nl", "fr", "de", "en", "ko"):
             assert f'name="names_{code}"' in page and f'lang="{code}"' in page
         assert 'for="id_names_fr"' in page  # each box has its own label
-        assert page.count('type="color"') == 2
+        assert page.count('type="color"') == 7  # the main and panel colours, five tokens
         assert 'type="checkbox" name="modules" value="petitions"' in page
         assert 'type="checkbox" name="languages" value="ko"' in page
 
@@ -138,7 +138,11 @@ class TestMunicipalityForm:
             ("primary_colour", "red", "Use a colour like #1d4f91."),
             ("primary_colour", "#1d4f91ff", "Use a colour like #1d4f91."),
             ("secondary_colour", "", "This field is required."),
-            ("primary_colour", "#ffff00", "White text on this colour is hard to read"),
+            (
+                "primary_colour",
+                "#ffff00",
+                "main colour #ffff00 has contrast 1.0:1; WCAG 2.2 AA needs 4.5:1",
+            ),
             ("names_nl", "", "the default language"),
             ("languages", ["xx"], "Select a valid choice"),
             ("modules", ["everything"], "Select a valid choice"),

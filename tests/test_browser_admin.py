@@ -60,7 +60,7 @@ def test_the_operator_adds_a_municipality_without_json_and_without_javascript(
     # The browser's own picker; what it sends is #rrggbb.
     assert page.get_by_label("Main colour").get_attribute("type") == "color"
     page.get_by_label("Main colour").fill("#8a1538")
-    page.get_by_label("Background colour").fill("#fdf6f0")
+    page.get_by_label("Panel colour").fill("#fdf6f0")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_text("was added successfully")).to_be_visible()
     # What was saved, as the change page shows it again and as citizens see it.

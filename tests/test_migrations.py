@@ -140,6 +140,36 @@ def test_topics_and_their_analyses_get_versions():
     assert AnalysisNow.objects.get(topic_id=stale.pk).data_version == 0
 
 
+@pytest.mark.django_db(transaction=True)
+def test_design_tokens_give_every_municipality_a_new_stylesheet_version():
+    """Issue 15, 2 (ADR 0012): theme.css names new properties, so a stylesheet a browser
+    kept under the old version must not be used: every municipality gets a new one, the
+    one its next save would give."""
+    before = [("tenants", "0003_host_chrome")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    Municipality = executor.loader.project_state(before).apps.get_model("tenants", "Municipality")
+    gent = Municipality.objects.create(
+        slug="gent",
+        names={"nl": "Gent"},
+        country="BE",
+        nis_code="44021",
+        languages=["nl"],
+        custom_css=".x{color:red}",
+        branding_version="0123456789ab",
+    )
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    from eloket.tenants.models import Municipality as MunicipalityNow
+
+    now = MunicipalityNow.objects.get(pk=gent.pk)
+    assert now.tokens == {}
+    assert now.branding_version not in ("0123456789ab", "")
+    assert now.branding_version == now.compute_branding_version()
+
+
 @pytest.mark.slow
 def test_a_fresh_schema_is_the_migrated_schema(tmp_path):
     """Issue 11 (10): `make run` on an empty database creates the migrations' final state at

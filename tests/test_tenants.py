@@ -177,7 +177,9 @@ class TestTenantCreateCommand:
 
 class TestValidation:
     def test_primary_colour_must_carry_white_text(self, make_municipality):
-        with pytest.raises(ApplicationError, match="hard to read"):
+        with pytest.raises(
+            ApplicationError, match=r"has contrast 1\.0:1; WCAG 2\.2 AA needs 4\.5:1"
+        ):
             make_municipality(primary_colour="#ffff00")
 
     def test_nis_code_format_depends_on_country(self, make_municipality):

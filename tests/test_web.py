@@ -22,7 +22,7 @@ def test_home_page_in_the_municipality_branding(gent, client):
     theme = re.search(r'href="(/gent/theme\.css\?v=[0-9a-f]+)"', body).group(1)
     css = client.get(theme)
     assert css.status_code == 200
-    assert "--primary:#0b5c8e" in css.content.decode()
+    assert "--eloket-primary:#0b5c8e" in css.content.decode()
     assert "immutable" in css["Cache-Control"]
 
 

@@ -250,6 +250,8 @@ class DemoMunicipality:
     website: str
     modules: list[str] = field(default_factory=lambda: ["certificates", "participation"])
     font_stack: str = "system-ui, 'Segoe UI', Roboto, sans-serif"
+    # A design tokens file in demo/tokens/ (docs/theming.md), imported after the colours.
+    tokens_file: str = ""
     personas: list[list[PersonaSpec]] = field(default_factory=list)
 
 
@@ -437,6 +439,7 @@ MUNICIPALITIES = [
         languages=["nl", "fr", "de", "en"],
         primary_colour="#a3232b",
         secondary_colour="#faf1f1",
+        tokens_file="brugge.tokens.json",
         residents=2200,
         locale=be_locale(
             "Brugge",

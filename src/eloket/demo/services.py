@@ -7,6 +7,7 @@ import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -32,7 +33,9 @@ from eloket.register.selectors import (
 )
 from eloket.register.services import register_import_records
 from eloket.tenants.models import Municipality
-from eloket.tenants.services import municipality_create
+from eloket.tenants.services import municipality_create, municipality_tokens_import
+
+TOKENS_DIR = Path(__file__).parent / "tokens"
 
 # Demo people are generated as of this day, so the same seed gives the same people
 # (same ages, same dates) whatever day the demo is loaded.
@@ -81,6 +84,12 @@ def _municipality_for(spec: DemoMunicipality) -> tuple[Municipality, bool]:
         logo=logo_svg(initials if spec.country == "BE" else "서울", spec.primary_colour),
         logo_content_type="image/svg+xml",
     )
+    if spec.tokens_file:
+        municipality_tokens_import(
+            actor=Actor.system("eloket demo load", created),
+            municipality=created,
+            content=(TOKENS_DIR / spec.tokens_file).read_bytes(),
+        )
     return created, True
 
 

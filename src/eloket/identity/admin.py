@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -44,7 +45,26 @@ from eloket.tenants.services import (
     host_chrome_refresh,
     host_chrome_set,
     host_chrome_switch,
+    municipality_tokens_import,
 )
+from eloket.tenants.tokens import BY_NAME, IN_JSON, TokenError, clean_value
+from eloket.tenants.tokens import Token as DesignToken
+
+
+def token_field_name(token: DesignToken) -> str:
+    """The form field of a design token kept in the `tokens` JSON: token_colour_link."""
+    return "token_" + token.name.replace(".", "_").replace("-", "_")
+
+
+def _token_form_field(token: DesignToken) -> forms.Field:
+    if token.kind == "colour":
+        return ColourField(label=token.label, help_text=token.help, required=False)
+    return forms.CharField(
+        label=token.label, help_text=token.help, required=False, max_length=FIELD_MAX
+    )
+
+
+FIELD_MAX = 40
 
 
 class ScopedToMunicipality:
@@ -141,9 +161,7 @@ class MunicipalityForm(forms.ModelForm):
         label=_("Main colour"),
         help_text=_("Buttons and the page header; white text must be readable on it."),
     )
-    secondary_colour = ColourField(
-        label=_("Background colour"), help_text=_("Behind boxes and panels.")
-    )
+    secondary_colour = ColourField(label=_("Panel colour"), help_text=_("Behind boxes and panels."))
     logo_upload = forms.FileField(
         required=False, help_text=_("SVG, PNG or WebP, at most 20 KB. Leave empty to keep.")
     )
@@ -182,6 +200,63 @@ class MunicipalityForm(forms.ModelForm):
             self.fields["modules"].initial = list(Module.values)
         else:
             self.fields["modules"].initial = list(self.instance.modules or [])
+        self._token_initial()
+
+    def _token_initial(self) -> None:
+        look = self.instance.look
+        for token in IN_JSON:
+            self.fields[token_field_name(token)].initial = look[token.name]
+
+    def _clean_token(self, token: DesignToken) -> str:
+        value = self.cleaned_data.get(token_field_name(token)) or ""
+        if not value:
+            return ""
+        try:
+            return clean_value(token, value)
+        except TokenError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def _post_clean(self) -> None:
+        # The design tokens into the model's `tokens` before the model checks the look
+        # (types and contrast, Municipality.clean): a token left as it was stays as it was
+        # (the link colour keeps following the main colour); an emptied one goes back to
+        # its default.
+        stored = self.instance.tokens if isinstance(self.instance.tokens, dict) else {}
+        tokens = dict(stored)
+        for token in IN_JSON:
+            name = token_field_name(token)
+            if name not in self.changed_data or name in self.errors:
+                continue
+            try:
+                value = self._clean_token(token)
+            except forms.ValidationError as exc:
+                self.add_error(name, exc)
+                continue
+            if value and value != token.default:
+                tokens[token.name] = value
+            else:
+                tokens.pop(token.name, None)
+        self.instance.tokens = tokens
+        super()._post_clean()  # type: ignore[misc]
+
+    def _update_errors(self, errors: Any) -> None:
+        # A look's error names its token (code token:<name>): show it at that token's field.
+        if not hasattr(errors, "error_dict"):
+            return super()._update_errors(errors)  # type: ignore[misc]
+        placed: dict[str, list[forms.ValidationError]] = {}
+        for field, field_errors in errors.error_dict.items():
+            for message in field_errors:
+                target = field
+                code = getattr(message, "code", "") or ""
+                token = (
+                    BY_NAME.get(code.removeprefix("token:")) if code.startswith("token:") else None
+                )
+                if token is not None:
+                    target = token.column if token.column != "tokens" else token_field_name(token)
+                if target not in self.fields:
+                    target = NON_FIELD_ERRORS
+                placed.setdefault(target, []).append(message)
+        return super()._update_errors(forms.ValidationError(placed))  # type: ignore[misc]
 
     def clean_logo_upload(self) -> Any:
         upload = self.cleaned_data.get("logo_upload")
@@ -227,6 +302,23 @@ class MunicipalityForm(forms.ModelForm):
         return municipality
 
 
+# A field per design token kept in the `tokens` JSON, declared on the class so that the
+# admin's fieldsets may name them.
+for _token in IN_JSON:
+    MunicipalityForm.base_fields[token_field_name(_token)] = _token_form_field(_token)
+    MunicipalityForm.declared_fields[token_field_name(_token)] = _token_form_field(_token)
+
+
+class TokensUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Tokens file"),
+        help_text=_(
+            "A Style Dictionary or NL Design System tokens file (JSON, at most 256 KB). "
+            "The names Eloket knows are applied over the current look (docs/theming.md)."
+        ),
+    )
+
+
 class HostChromeForm(forms.Form):
     url = forms.URLField(
         label=_("Template page"),
@@ -261,8 +353,16 @@ class MunicipalityAdmin(ScopedToMunicipality, admin.ModelAdmin):
             {
                 "fields": [
                     "primary_colour",
+                    "token_colour_primary_text",
                     "secondary_colour",
+                    "token_colour_text",
+                    "token_colour_background",
+                    "token_colour_link",
+                    "token_colour_focus",
                     "font_stack",
+                    "token_space_unit",
+                    "token_radius",
+                    "token_focus_width",
                     "logo_upload",
                     "remove_logo",
                     "custom_css",
@@ -307,6 +407,11 @@ class MunicipalityAdmin(ScopedToMunicipality, admin.ModelAdmin):
                 "<id:pk>/chrome/",
                 self.admin_site.admin_view(self.chrome_view),
                 name="tenants_municipality_chrome",
+            ),
+            path(
+                "<id:pk>/tokens/",
+                self.admin_site.admin_view(self.tokens_import_view),
+                name="tenants_municipality_tokens_import",
             ),
             path(
                 "<id:pk>/chrome/preview",
@@ -403,6 +508,45 @@ class MunicipalityAdmin(ScopedToMunicipality, admin.ModelAdmin):
         request.tenant_by_host = False  # type: ignore[attr-defined]
         request.eloket_chrome_preview = chrome_parts_of(result)  # type: ignore[attr-defined]
         return render(request, "web/chrome_preview.html", {})
+
+    def tokens_import_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """The look from a design tokens file, as `eloket tenant tokens` takes it: which of
+        the file's names were applied and which ignored; a bad file or a colour pair below
+        WCAG 2.2 AA is refused with the reason and changes nothing."""
+        municipality = self._administered(request, pk)
+        form = TokensUploadForm(request.POST or None, request.FILES or None)
+        result = None
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                result = municipality_tokens_import(
+                    actor=admin_actor(request, municipality),
+                    municipality=municipality,
+                    content=upload.read(),
+                )
+            except ApplicationError as exc:
+                form.add_error("file", str(exc))
+            else:
+                messages.success(
+                    request,
+                    _("Applied %(used)d design tokens from %(file)s; %(ignored)d names ignored.")
+                    % {
+                        "used": len(result.used),
+                        "file": upload.name,
+                        "ignored": len(result.ignored),
+                    },
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Import the design tokens of %(name)s")
+            % {"name": municipality.display_name()},
+            "opts": self.model._meta,
+            "original": municipality,
+            "form": form,
+            "result": result,
+            "look": list(municipality.look.items()),
+        }
+        return TemplateResponse(request, "admin/tenants/municipality/tokens_import.html", context)
 
     def register_import_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         """The population register from a CSV or JSON file, as `eloket register import`

@@ -1,4 +1,5 @@
 import hashlib
+import json
 import re
 from typing import Any
 
@@ -9,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from eloket.common.models import TimeStampedModel
 from eloket.common.text import hidden_character_problem
+from eloket.tenants import tokens as design_tokens
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,48}[a-z0-9]$")
 # Path prefixes the platform itself uses: a municipality cannot take them as its slug.
@@ -39,7 +41,6 @@ HOST_RE = re.compile(
     r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$"
 )
 COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
-FONT_STACK_RE = re.compile(r"^[A-Za-z0-9 ,'\"-]{1,200}$")
 SUPPORTED_LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)
 LOGO_TYPES = {"image/svg+xml", "image/png", "image/webp"}
 MAX_LOGO_BYTES = 20 * 1024
@@ -68,16 +69,6 @@ NIS_CODE_RE = {
 }
 
 
-def relative_luminance(hex_colour: str) -> float:
-    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
-    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def contrast_with_white(hex_colour: str) -> float:
-    return 1.05 / (relative_luminance(hex_colour) + 0.05)
-
-
 class Municipality(TimeStampedModel):
     """A tenant: one municipality served by the platform."""
 
@@ -95,6 +86,9 @@ class Municipality(TimeStampedModel):
     secondary_colour = models.CharField(max_length=7, default="#f2f5f9")
     font_stack = models.CharField(max_length=200, default="system-ui, sans-serif")
     custom_css = models.TextField(blank=True)
+    # The other design tokens (tenants/tokens.py, docs/theming.md), only those set. The
+    # database's own default too: code of an older migration inserts rows without it.
+    tokens = models.JSONField(default=dict, blank=True, db_default={})
 
     # Contact details shown on every page.
     contact_email = models.EmailField(blank=True)
@@ -144,16 +138,18 @@ class Municipality(TimeStampedModel):
     def compute_branding_version(self) -> str:
         """Changes whenever the branding does: cache-busts theme.css and the logo."""
         digest = hashlib.sha256()
-        for part in (self.primary_colour, self.secondary_colour, self.font_stack, self.custom_css):
+        tokens = json.dumps(self.tokens or {}, sort_keys=True)
+        for part in (self.primary_colour, self.secondary_colour, self.font_stack, tokens):
             digest.update(part.encode())
             digest.update(b"\0")
+        digest.update(self.custom_css.encode())
         digest.update(bytes(self.logo or b""))
         return digest.hexdigest()[:12]
 
     def clean(self) -> None:
-        errors: dict[str, list[str]] = {}
+        errors: dict[str, list[Any]] = {}
 
-        def add(field: str, message: str) -> None:
+        def add(field: str, message: Any) -> None:
             errors.setdefault(field, []).append(message)
 
         if not SLUG_RE.match(self.slug or ""):
@@ -196,25 +192,7 @@ class Municipality(TimeStampedModel):
             self.host = self.host.strip().lower() or None
         if self.host and not HOST_RE.match(self.host):
             add("host", str(_("Not a valid host name.")))
-        for field in ("primary_colour", "secondary_colour"):
-            if not COLOUR_RE.match(getattr(self, field) or ""):
-                add(field, str(_("Use a colour like #1d4f91.")))
-        if (
-            COLOUR_RE.match(self.primary_colour or "")
-            and contrast_with_white(self.primary_colour) < 4.5
-        ):
-            # White text sits on the primary colour: WCAG AA needs 4.5:1.
-            add(
-                "primary_colour",
-                str(
-                    _(
-                        "White text on this colour is hard to read (contrast %(ratio).1f:1, needs 4.5:1)."
-                    )
-                    % {"ratio": contrast_with_white(self.primary_colour)}
-                ),
-            )
-        if not FONT_STACK_RE.match(self.font_stack or ""):
-            add("font_stack", str(_("Use font names separated by commas.")))
+        self._clean_tokens(add)
         if len((self.custom_css or "").encode()) > MAX_CUSTOM_CSS_BYTES:
             add("custom_css", str(_("Custom CSS is limited to 8 KB to keep pages light.")))
         if "</" in (self.custom_css or "") or "@import" in (self.custom_css or "").lower():
@@ -235,6 +213,34 @@ class Municipality(TimeStampedModel):
             )
         if errors:
             raise ValidationError(errors)
+
+    def _clean_tokens(self, add: Any) -> None:
+        """The look's tokens by type, then their colours' contrast (WCAG 2.2 AA). An error
+        carries the code `token:<name>`, so that a form can show it at that token."""
+        sound = True
+        for field in ("primary_colour", "secondary_colour"):
+            if not COLOUR_RE.match(getattr(self, field) or ""):
+                add(field, ValidationError(_("Use a colour like #1d4f91."), code="invalid"))
+                sound = False
+            else:
+                setattr(self, field, getattr(self, field).lower())
+        try:
+            self.font_stack = design_tokens.clean_font(self.font_stack or "")
+        except design_tokens.TokenError as exc:
+            add("font_stack", ValidationError(str(exc), code="invalid"))
+        for name, message in design_tokens.stored_problems(self.tokens):
+            add("tokens", ValidationError(message, code=f"token:{name}"))
+            sound = False
+        if not sound:
+            return
+        for problem in design_tokens.contrast_problems(design_tokens.values_of(self)):
+            column = design_tokens.BY_NAME[problem.token].column
+            add(column, ValidationError(problem.message, code=f"token:{problem.token}"))
+
+    @property
+    def look(self) -> dict[str, str]:
+        """Every design token's value, defaults filled in."""
+        return design_tokens.values_of(self)
 
 
 class PluginSetting(TimeStampedModel):

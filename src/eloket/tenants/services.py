@@ -23,6 +23,14 @@ from eloket.tenants.chrome import (
     sanitise,
 )
 from eloket.tenants.models import ChromeStatus, HostChrome, Module, Municipality
+from eloket.tenants.tokens import (
+    BY_NAME,
+    TokenError,
+    TokenImport,
+    TokensFileError,
+    clean_value,
+    read_tokens_file,
+)
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +133,74 @@ def municipality_update(
         raise ApplicationError(_validation_message(exc), code="invalid_municipality") from exc
     municipality.save()
     return municipality
+
+
+# --- Design tokens (issue 15, point 2; docs/theming.md).
+
+
+def municipality_tokens_set(
+    *, actor: Actor, municipality: Municipality, values: dict[str, Any]
+) -> Municipality:
+    """Set design tokens by Eloket's names ({"colour.link": "#005ca9"}); an empty value goes
+    back to the default. Each value is checked by its type and the colours' contrast
+    against WCAG 2.2 AA: a refusal (ApplicationError, code invalid_tokens) names the token
+    or the failing pair and changes nothing."""
+    authorize(actor, municipality, Permission.CONFIGURE)
+    changes: dict[str, Any] = {}
+    tokens = dict(municipality.tokens or {}) if isinstance(municipality.tokens, dict) else {}
+    problems: list[str] = []
+    for name, raw in values.items():
+        token = BY_NAME.get(name)
+        if token is None:
+            problems.append(_("Unknown design token: %(name)s.") % {"name": name})
+            continue
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            value = token.default
+        else:
+            try:
+                value = clean_value(token, raw)
+            except TokenError as exc:
+                problems.append(f"{name}: {exc}")
+                continue
+        if token.column == "tokens":
+            if value and value != token.default:
+                tokens[name] = value
+            else:
+                tokens.pop(name, None)
+        else:
+            changes[token.column] = value
+    if problems:
+        raise ApplicationError(" ".join(problems), code="invalid_tokens")
+    before = {field: getattr(municipality, field) for field in (*changes, "tokens")}
+    for field, value in {**changes, "tokens": tokens}.items():
+        setattr(municipality, field, value)
+    try:
+        municipality.full_clean()
+    except ValidationError as exc:
+        for field, value in before.items():  # the caller's object as it was
+            setattr(municipality, field, value)
+        raise ApplicationError(" ".join(exc.messages), code="invalid_tokens") from exc
+    municipality.save()
+    return municipality
+
+
+def municipality_tokens_import(
+    *, actor: Actor, municipality: Municipality, content: bytes
+) -> TokenImport:
+    """Set the design tokens a Style Dictionary / NL Design System tokens file gives
+    (docs/theming.md): the names Eloket knows are applied over the current look, the others
+    reported as ignored. A bad file, value or contrast changes nothing."""
+    authorize(actor, municipality, Permission.CONFIGURE)
+    try:
+        result = read_tokens_file(content)
+    except TokensFileError as exc:
+        raise ApplicationError(str(exc), code="invalid_tokens") from exc
+    if not result.values:
+        raise ApplicationError(
+            _("The file holds no token Eloket uses: nothing was changed."), code="invalid_tokens"
+        )
+    municipality_tokens_set(actor=actor, municipality=municipality, values=result.values)
+    return result
 
 
 # --- The host's own chrome (issue 15, docs/embedding.md).

@@ -16,7 +16,7 @@ SCOPE = "#eloket#eloket"
 
 HEADER = f"""/* Generated from base.css by eloket/web/embedded_css.py: do not edit. Eloket's content
    inside a host's chrome, scoped to {SCOPE} after a reset to the browser's styles. */
-{SCOPE}{{all:revert;display:block;box-sizing:border-box;font-family:var(--font);font-size:1rem;font-weight:400;font-style:normal;color:var(--text);background:#fff;line-height:1.55;text-align:left;letter-spacing:normal;word-spacing:normal;text-transform:none;text-indent:0;text-shadow:none;white-space:normal;visibility:visible;padding:0 0 1rem}}
+{SCOPE}{{all:revert;display:block;box-sizing:border-box;font-family:var(--eloket-font);font-size:1rem;font-weight:400;font-style:normal;color:var(--eloket-text);background:var(--eloket-background);line-height:1.55;text-align:left;letter-spacing:normal;word-spacing:normal;text-transform:none;text-indent:0;text-shadow:none;white-space:normal;visibility:visible;padding:0 0 1rem}}
 {SCOPE} *{{all:revert}}
 a.eloket-skip.eloket-skip{{position:absolute;left:-999px;top:0;background:#fff;color:#1a1a1a;padding:.5rem 1rem;z-index:100;font:1rem system-ui,sans-serif}}
 a.eloket-skip.eloket-skip:focus{{left:.5rem}}

@@ -1,6 +1,7 @@
 """Citizen-facing pages. Thin: resolve the municipality, call a selector, render."""
 
 import hashlib
+import re
 
 from django.db import connection
 from django.http import (
@@ -25,6 +26,7 @@ from eloket.tenants.links import tenant_reverse
 from eloket.tenants.middleware import remember_language
 from eloket.tenants.models import Municipality
 from eloket.tenants.selectors import municipality_list
+from eloket.tenants.tokens import css_variables
 
 
 @require_GET
@@ -86,12 +88,18 @@ def _cached_asset(
     return response
 
 
+LEGACY_VARIABLES = (
+    ";--primary:var(--eloket-primary);--secondary:var(--eloket-secondary);--font:var(--eloket-font)"
+)
+
+
 @require_GET
 @tenant_page
 def theme_css(request: HttpRequest, tenant: Municipality) -> HttpResponse:
-    """The municipality's look as a stylesheet, so that pages need no inline style."""
+    """The municipality's look as a stylesheet, so that pages need no inline style: its
+    design tokens as CSS custom properties (docs/theming.md), validated when saved."""
     tenant = Municipality.objects.get(pk=tenant.pk)  # the middleware deferred custom_css
-    variables = f"--primary:{tenant.primary_colour};--secondary:{tenant.secondary_colour};--font:{tenant.font_stack}"
+    variables = css_variables(tenant.look)
     if request.GET.get("in") == "host":
         # Inside a host's chrome (docs/embedding.md): the colours on Eloket's wrapper only,
         # not on the host's page; the custom CSS is for Eloket's own chrome.
@@ -99,6 +107,9 @@ def theme_css(request: HttpRequest, tenant: Municipality) -> HttpResponse:
         return _cached_asset(
             request, css.encode(), "text/css; charset=utf-8", tenant.branding_version
         )
+    if re.search(r"var\(\s*--(primary|secondary|font)\b", tenant.custom_css):
+        # Custom CSS written before the tokens (ADR 0012) names the old properties.
+        variables += LEGACY_VARIABLES
     css = ":root{" + variables + "}\n" + tenant.custom_css
     return _cached_asset(request, css.encode(), "text/css; charset=utf-8", tenant.branding_version)
 

@@ -1,6 +1,8 @@
-"""`eloket tenant create|list|show|chrome`: onboard and inspect municipalities, and serve
-one inside its own web site's chrome (docs/embedding.md)."""
+"""`eloket tenant create|list|show|host|chrome|tokens`: onboard and inspect municipalities,
+serve one inside its own web site's chrome (docs/embedding.md) and set its look from a
+design tokens file (docs/theming.md)."""
 
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -15,8 +17,10 @@ from eloket.tenants.services import (
     host_chrome_set,
     host_chrome_switch,
     municipality_create,
+    municipality_tokens_import,
     municipality_update,
 )
+from eloket.tenants.tokens import MAX_TOKENS_FILE_BYTES, TOKENS
 
 
 def parse_names(values: list[str]) -> dict[str, str]:
@@ -84,6 +88,13 @@ class Command(BaseCommand):
             action="store_true",
             help="Keep the host's own scripts (only on the municipality's own host name).",
         )
+        tokens = sub.add_parser(
+            "tokens",
+            help="Set the look from a Style Dictionary / NL Design System tokens file "
+            "(docs/theming.md); without a file, show the tokens.",
+        )
+        tokens.add_argument("slug")
+        tokens.add_argument("file", nargs="?", help="A tokens JSON file.")
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         getattr(self, f"handle_{action}")(**options)
@@ -221,6 +232,44 @@ class Command(BaseCommand):
             where = "served" if row.keep_host_scripts else "not served (no --keep-host-scripts)"
             self.stdout.write(f"  Host scripts {where}: {', '.join(result.scripts)}")
         self.stdout.write(f"  Styles from: {', '.join(result.style_origins)}")
+
+    def handle_tokens(self, **options: Any) -> None:
+        try:
+            municipality = municipality_get(slug=options["slug"])
+        except ApplicationError as exc:
+            raise CommandError(str(exc)) from exc
+        if not options.get("file"):
+            for token in TOKENS:
+                self.stdout.write(f"  {token.name:<20} {municipality.look[token.name]}")
+            return
+        path = Path(options["file"])
+        try:
+            if path.stat().st_size > MAX_TOKENS_FILE_BYTES:
+                raise CommandError(
+                    f"Refused, nothing changed: {path} is larger than the 256 KB a tokens file may be."
+                )
+            content = path.read_bytes()
+        except OSError as exc:
+            raise CommandError(f"Refused, nothing changed: cannot read {path}: {exc}") from exc
+        try:
+            result = municipality_tokens_import(
+                actor=Actor.system("eloket tenant tokens", municipality),
+                municipality=municipality,
+                content=content,
+            )
+        except ApplicationError as exc:
+            raise CommandError(f"Refused, nothing changed: {exc}") from exc
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{municipality.slug}: {len(result.used)} design tokens applied from {path.name}."
+            )
+        )
+        self.stdout.write("  Applied:")
+        for name, token_name, value in result.used:
+            self.stdout.write(f"    {name} -> {token_name} = {value}")
+        self.stdout.write(f"  Ignored: {len(result.ignored) or 'nothing'}")
+        for name, why in result.ignored:
+            self.stdout.write(f"    {name} ({why})")
 
 
 def _host_note(host: str | None) -> str:
