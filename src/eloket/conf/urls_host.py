@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("eloket.certificates.urls")),
     path("", include("eloket.forum.urls")),
     path("", include("eloket.petitions.urls")),
+    path("", include("eloket.inquiries.urls")),
     path("backoffice/", include("eloket.backoffice.urls")),
 ]
 
