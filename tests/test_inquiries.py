@@ -10,6 +10,7 @@ import json
 
 import pytest
 from django.contrib.auth.models import User
+from django.test import Client
 from django.utils import timezone
 
 from conftest import bearer, citizen_user, officer_login_client
@@ -48,6 +49,7 @@ def permit_definition():
                 "fields": [
                     {"name": "description", "type": "long_text", "label": {"en": "What"}},
                     {"name": "parcel", "type": "text", "label": {"en": "Parcel"}},
+                    {"name": "phone", "type": "phone", "label": {"en": "Phone"}},
                 ],
             }
         ]
@@ -89,7 +91,11 @@ def application(gent, seals, people):
             actor=people["jan"],
             municipality=gent,
             code="small_permit",
-            answers={"description": "A veranda at the back", "parcel": "44021A0123"},
+            answers={
+                "description": "A veranda at the back",
+                "parcel": "44021A0123",
+                "phone": "+32 9 123 45 67",
+            },
         )
     return case
 
@@ -209,6 +215,15 @@ def test_the_whole_procedure(gent, family, application, people):
     assert "Too close to my wall." in text and "Too close." not in text.replace(
         "Too close to my wall.", ""
     )
+    # Published: anyone reads it and its PDF, without the applicant's phone number.
+    assert "123 45 67" not in text and "44021A0123" in text
+    client = Client()
+    listing = client.get("/gent/decisions/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"/gent/decisions/{decision.code}.pdf" in listing
+    assert client.get(f"/gent/decisions/{decision.code}.pdf").content == bytes(decision.pdf)
+    assert client.get(f"/brugge/decisions/{decision.code}.pdf").status_code == 404
+    api = client.get("/api/v1/m/gent/decisions").json()
+    assert [(d["id"], d["outcome"]) for d in api] == [(decision.code, "approved")]
     # The objectors are told, with the decision's verification page.
     told = OutboxMessage.objects.filter(ref=f"inquiry:{inquiry.pk}:decided")
     assert sorted(m.payload["to"] for m in told) == [["pieter@example.org"], ["sofie@example.org"]]
@@ -297,6 +312,7 @@ def test_api(client, gent, brugge, family, application, people):
     listed = client.get("/api/v1/m/gent/inquiries").json()
     assert [i["id"] for i in listed] == [inquiry.pk] and listed[0]["open"] is True
     assert client.get("/api/v1/m/brugge/inquiries").json() == []
+    assert client.get("/api/v1/m/gent/decisions").json() == []  # nothing decided yet
     assert client.get(f"/api/v1/m/brugge/inquiries/{inquiry.pk}").status_code == 404
     assert client.get("/api/v1/m/gent/inquiries/99999999999999").status_code == 422
     user = citizen_user(family["Sofie"])

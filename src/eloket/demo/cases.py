@@ -291,6 +291,101 @@ def building_permit_under_inquiry(municipality: Municipality) -> Any:
     return case
 
 
+# Tom Vermeulen's carport: a building permit decided after its inquiry (which ended ten
+# days ago), with a neighbour's objection answered, approved by the head of urban
+# planning and an administrator: a published decision with two signatures and the seal.
+CARPORT = {
+    **VERANDA,
+    "works_kind": "new_building",
+    "description": "Een open carport in hout van 18 m² naast de woning.",
+    "location": {
+        "address": {"street": "Tolhuislaan", "number": "86", "postcode": "9000", "city": "Gent"}
+    },
+    "parcel": "44021B0866/00C",
+    "applicant": "Tom Vermeulen",
+}
+
+
+def building_permit_decided(municipality: Municipality) -> Any:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from eloket.approvals.services import approval_act
+    from eloket.cases.models import CaseType
+    from eloket.cases.services import case_act
+    from eloket.identity.models import OfficerRole
+    from eloket.identity.selectors import citizen_actor_of, officer_actor
+    from eloket.inquiries.models import PublicInquiry
+    from eloket.inquiries.services import objection_answer, objection_submit
+    from eloket.services.services import service_request_submit
+
+    offered = CaseType.objects.filter(
+        municipality=municipality, code="building_permit", handler="service", current=True
+    ).first()
+    tom, yasmine = _persona_account(municipality, "tom"), _persona_account(municipality, "yasmine")
+    roles = {
+        r.user.username.split(".", 1)[1]: officer_actor(r)
+        for r in OfficerRole.objects.filter(
+            municipality=municipality,
+            user__username__in=[
+                f"{municipality.slug}.{s}" for s in ("planning", "planning_head", "admin")
+            ],
+        ).select_related("user", "municipality")
+    }
+    if offered is None or not offered.active or tom is None or yasmine is None or len(roles) < 3:
+        return None
+    with translation.override(municipality.default_language):
+        case, _new = service_request_submit(
+            actor=citizen_actor_of(tom),  # type: ignore[arg-type]
+            municipality=municipality,
+            code="building_permit",
+            answers=CARPORT,
+            idempotency_key="demo:tom:building_permit",
+        )
+        if case.status != "submitted" or PublicInquiry.objects.filter(case=case).exists():
+            return case
+        clerk = roles["planning"]
+        case_act(
+            actor=clerk,
+            municipality=municipality,
+            case=case,
+            action="open_inquiry",
+            reason="Bouwen van een open carport van 18 m² naast een rijwoning.",
+        )
+        # The demo's clock: the inquiry ran from forty to ten days ago.
+        now = timezone.now()
+        PublicInquiry.objects.filter(case=case).update(
+            starts_at=now - dt.timedelta(days=40), ends_at=now - dt.timedelta(days=10)
+        )
+        inquiry = PublicInquiry.objects.get(case=case)
+        objection = objection_submit(
+            actor=citizen_actor_of(yasmine),  # type: ignore[arg-type]
+            municipality=municipality,
+            inquiry=inquiry,
+            text="De carport neemt het zicht vanuit mijn keuken op de straat weg.",
+            named=False,
+            now=now - dt.timedelta(days=25),
+        )
+        case_act(actor=clerk, municipality=municipality, case=case, action="end_inquiry")
+        objection_answer(
+            actor=clerk,
+            municipality=municipality,
+            objection=objection,
+            answer="De carport is open en 2,4 m hoog; het zicht op de straat blijft vrij.",
+        )
+        case_act(
+            actor=clerk,
+            municipality=municipality,
+            case=case,
+            action="approve",
+            reason="Verleend onder de gewone voorwaarden.",
+        )
+        for approver in (roles["planning_head"], roles["admin"]):
+            approval_act(actor=approver, municipality=municipality, case=case, action="approve")
+    return case
+
+
 def demo_cases_ensure(municipality: Municipality) -> None:
     if municipality.slug == "gent":
         certificate_order_in_review(municipality)
@@ -298,3 +393,4 @@ def demo_cases_ensure(municipality: Municipality) -> None:
         event_permit_request(municipality)
         event_permit_decided_by_chain(municipality)
         building_permit_under_inquiry(municipality)
+        building_permit_decided(municipality)

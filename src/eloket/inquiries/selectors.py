@@ -85,3 +85,31 @@ def objection_of_case(*, municipality: Any, case: Any, objection_id: str | int) 
     if found is None:
         raise NotFound(_("There is no such objection on this request."))
     return found
+
+
+def decisions_published(*, municipality: Any) -> QuerySet[Any]:
+    """The decisions on requests that had a public inquiry: public by law, readable by
+    anyone (their PDFs too). Newest first."""
+    from eloket.documents.models import IssuedDocument
+
+    return (
+        IssuedDocument.objects.filter(
+            municipality=municipality,
+            kind="service_decision",
+            case__in=PublicInquiry.objects.filter(municipality=municipality).values("case"),
+        )
+        .defer("pdf")
+        .select_related("case", "case__case_type")
+        .order_by("-issued_at", "-id")
+    )
+
+
+def decision_published(*, municipality: Any, code: str) -> Any:
+    from django.utils.translation import gettext as _
+
+    from eloket.documents.codes import normalise_code
+
+    found = decisions_published(municipality=municipality).filter(code=normalise_code(code)).first()
+    if found is None:
+        raise NotFound(_("There is no such published decision here."))
+    return found

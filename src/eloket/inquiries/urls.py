@@ -9,4 +9,6 @@ urlpatterns = [
     path("inquiries/<id:inquiry_id>", views.inquiry_page, name="inquiry"),
     path("inquiries/<id:inquiry_id>/act", views.inquiry_act, name="act"),
     path("inquiries/<id:inquiry_id>/receipt.pdf", views.objection_receipt, name="receipt"),
+    path("decisions/", views.decisions, name="decisions"),
+    path("decisions/<str:code>.pdf", views.decision_pdf, name="decision"),
 ]

@@ -103,3 +103,28 @@ def objection_receipt(request: HttpRequest, tenant: Municipality, inquiry_id: in
     if document is None:
         raise Http404(_("You have no objection here."))
     return document_download(document)
+
+
+@tenant_page
+@require_GET
+def decisions(request: HttpRequest, tenant: Municipality) -> HttpResponse:
+    """Decisions on permit applications that had a public inquiry: public, with their
+    signed PDFs, for anyone."""
+    return render(
+        request,
+        "inquiries/decisions.html",
+        {
+            "decisions": selectors.decisions_published(municipality=tenant)[:100],
+            "active": "inquiries",
+        },
+    )
+
+
+@tenant_page
+@require_GET
+def decision_pdf(request: HttpRequest, tenant: Municipality, code: str) -> HttpResponse:
+    try:
+        found = selectors.decision_published(municipality=tenant, code=code)
+    except ApplicationError as exc:
+        raise Http404(str(exc)) from exc
+    return document_download(IssuedDocument.objects.get(pk=found.pk))

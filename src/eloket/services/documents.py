@@ -90,6 +90,16 @@ def _fee(record: ServiceRequest | None) -> str:
     return format_fee(round(record.fee_amount * 100), record.fee_currency or "EUR")
 
 
+# What a published decision leaves out of the answers.
+CONTACT_TYPES = ("phone", "email")
+
+
+def _had_inquiry(case: Case) -> bool:
+    from eloket.inquiries.selectors import inquiry_of_case
+
+    return inquiry_of_case(municipality=case.municipality, case=case) is not None
+
+
 def _objections_answered(case: Case) -> list[dict[str, str]]:
     """The public inquiry's standing objections with the municipality's answers, as the
     decision publishes them: an objector by name only when they agreed."""
@@ -121,6 +131,9 @@ def service_document_data(case: Case, change: StatusChange, role: str) -> dict[s
         issued_on=timezone.localdate(),
         logo=logo_for_pdf(municipality),
     )
+    # A decision after a public inquiry is published for anyone to read: it leaves out
+    # the applicant's phone number and e-mail address.
+    published = role == "decision" and _had_inquiry(case)
     with translation.override(language):
         summary = answers_summary(
             form=form_of(case.case_type),
@@ -144,7 +157,11 @@ def service_document_data(case: Case, change: StatusChange, role: str) -> dict[s
             "answers": [
                 {
                     "title": step["title"],
-                    "rows": [{"label": r["label"], "value": r["value"]} for r in step["rows"]],
+                    "rows": [
+                        {"label": r["label"], "value": r["value"]}
+                        for r in step["rows"]
+                        if not (published and r.get("type") in CONTACT_TYPES)
+                    ],
                 }
                 for step in summary
             ],

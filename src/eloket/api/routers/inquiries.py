@@ -33,7 +33,9 @@ class InquiryOut(Schema):
 
 class ObjectionIn(Schema):
     text: FreeText = Field(..., max_length=4000)
-    named: bool = Field(False, description="Whether the published decision may name the objector.")
+    named: bool = Field(
+        False, strict=True, description="Whether the published decision may name the objector."
+    )
 
 
 class ObjectionOut(Schema):
@@ -114,3 +116,33 @@ def object_to(request: HttpRequest, slug: str, inquiry_id: Id, payload: Objectio
             "receipt_code": objection.receipt_code,
         },
     )
+
+
+class DecisionOut(Schema):
+    id: str = Field(..., description="The decision document's code.")
+    title: str
+    outcome: str = Field(..., description="The request's final status: approved or rejected.")
+    decided_at: Any
+    document_url: str = Field(..., description="The signed and sealed PDF, for anyone.")
+
+
+@router.get(
+    "/m/{slug}/decisions",
+    response={200: list[DecisionOut], 404: Error, 422: Error},
+    summary="Published decisions (on requests that had a public inquiry), newest first",
+)
+def decisions(request: HttpRequest, slug: str) -> Any:
+    municipality = municipality_get(slug=slug)
+    home = municipality_base_url(
+        municipality, platform_base_url=f"{request.scheme}://{request.get_host()}"
+    )
+    return [
+        {
+            "id": doc.code,
+            "title": f"{doc.case.case_type.name()} {doc.case.display_code}",
+            "outcome": doc.case.status,
+            "decided_at": doc.issued_at,
+            "document_url": f"{home}decisions/{doc.code}.pdf",
+        }
+        for doc in selectors.decisions_published(municipality=municipality)[:200]
+    ]
