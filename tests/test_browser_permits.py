@@ -1,0 +1,139 @@
+"""Issue 13 in Chromium, as people would: a neighbour reads the building permit's public
+notice and objects (a sealed receipt); after the period (the test clock) the planning
+clerk closes the inquiry, answers the objection and grants; the head of urban planning
+returns the draft once with a comment, the clerk grants again, the head and an
+administrator approve; the decision is published with the answer, and /verify/ shows the
+two officers' signatures and the seal, each unchanged since, on the downloaded PDF. Every
+page on the way passes axe-core."""
+
+import datetime as dt
+import re
+
+from playwright.sync_api import expect
+
+from test_browser import (  # noqa: F401 (fixtures)
+    axe_serious,
+    browser,
+    gent_demo,
+    login_citizen,
+    login_officer,
+    pytestmark,
+)
+
+pytestmark = pytestmark  # the same skips as the other browser tests
+
+
+def _pdf_of(page, link_name):
+    with page.expect_download() as download:
+        page.get_by_role("link", name=link_name).click()
+    return download.value.path().read_bytes()
+
+
+def _upload_to_verify(page, base, pdf):
+    """Check a downloaded PDF as anyone would, on /verify/ (pyHanko cannot run inside
+    Playwright's event loop in this process)."""
+    page.goto(base + "/verify/")
+    page.get_by_label("The PDF file").set_input_files(
+        files=[{"name": "document.pdf", "mimeType": "application/pdf", "buffer": pdf}]
+    )
+    page.get_by_role("button", name="Check the file").click()
+    expect(page.get_by_role("heading", name="Authentic and valid")).to_be_visible()
+
+
+def test_a_permit_with_its_inquiry_as_people_would(
+    gent_demo,  # noqa: F811
+    demo_idp,
+    browser,  # noqa: F811
+    monkeypatch,
+):
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # the browser fixture's loop runs
+    from django.utils import timezone
+
+    from eloket.demo.services import demo_citizens
+    from eloket.inquiries.models import PublicInquiry
+
+    base = demo_idp
+    inquiry = PublicInquiry.objects.select_related("case").get(ends_at__gt=timezone.now())
+    code = inquiry.case.tracking_code
+    _number, sofie = demo_citizens("gent")["sofie"]
+
+    # A neighbour finds the notice from the home page and objects.
+    neighbour = browser.new_context(locale="en-GB", bypass_csp=True).new_page()
+    login_citizen(neighbour, base, sofie)
+    neighbour.goto(base + "/gent/")
+    neighbour.get_by_role("link", name="Public inquiries", exact=True).click()
+    assert axe_serious(neighbour) == []
+    neighbour.get_by_role("link", name=re.compile("Building permit")).click()
+    expect(neighbour.get_by_role("heading", name="How to object")).to_be_visible()
+    assert axe_serious(neighbour) == []
+    neighbour.get_by_label("Your objection").fill("The veranda takes the evening sun of my garden.")
+    neighbour.get_by_label("Yes, with my name").check()
+    neighbour.get_by_role("button", name="Send my objection").click()
+    expect(neighbour.get_by_text("Your objection is registered.")).to_be_visible()
+    assert axe_serious(neighbour) == []
+    receipt = _pdf_of(neighbour, "Download the receipt (PDF)")
+    _upload_to_verify(neighbour, base, receipt)
+
+    # The test clock: the thirty days are over.
+    PublicInquiry.objects.filter(pk=inquiry.pk).update(
+        starts_at=timezone.now() - dt.timedelta(days=31),
+        ends_at=timezone.now() - dt.timedelta(minutes=1),
+    )
+
+    clerk = browser.new_context(locale="en-GB", bypass_csp=True).new_page()
+    login_officer(clerk, base, "gent.planning")
+    clerk.goto(f"{base}/gent/backoffice/requests/{code}")
+    expect(clerk.get_by_text("The veranda takes the evening sun of my garden.")).to_be_visible()
+    assert axe_serious(clerk) == []
+    clerk.get_by_role("button", name="Close the inquiry: advice and decision").click()
+    expect(clerk.get_by_text("Done: the citizen is told.")).to_be_visible()
+    clerk.get_by_label("The municipality's answer (published with the decision)").fill(
+        "The veranda is 2.5 m high and 4 m from the boundary: the garden keeps its sun."
+    )
+    clerk.get_by_role("button", name="Answer", exact=True).click()
+    expect(clerk.get_by_text("The answer is kept")).to_be_visible()
+    clerk.get_by_role("button", name="Grant").click()
+    expect(clerk.get_by_text("The draft decision went up the approval chain.")).to_be_visible()
+    assert axe_serious(clerk) == []
+
+    # The head of urban planning reads it, returns it once, then approves it.
+    head = browser.new_context(locale="en-GB", bypass_csp=True).new_page()
+    login_officer(head, base, "gent.planning_head")
+    head.goto(f"{base}/gent/backoffice/approvals/")
+    assert axe_serious(head) == []
+    # Shown in the browser's PDF viewer (inline): fetched with the head's session.
+    link = head.get_by_role("link", name="Read the decision as it will be signed (PDF)")
+    draft = head.request.get(base + link.get_attribute("href"))
+    assert draft.ok and draft.body().startswith(b"%PDF")
+    head.get_by_label(re.compile("Comment")).fill("Mention the height in the decision text.")
+    head.get_by_role("button", name="Return to the previous step").click()
+    expect(head.get_by_text("Nothing waits for your approval.")).to_be_visible()
+    clerk.reload()
+    expect(clerk.locator("#approval")).to_contain_text("was returned for changes")
+    clerk.get_by_label("A word to the citizen (optional)").fill(
+        "Granted: a veranda of 2.5 m high at the back."
+    )
+    clerk.get_by_role("button", name="Grant").click()
+    expect(clerk.get_by_text("The draft decision went up the approval chain.")).to_be_visible()
+    head.goto(f"{base}/gent/backoffice/approvals/")
+    head.get_by_role("button", name="Approve", exact=True).click()
+    expect(head.get_by_text("Nothing waits for your approval.")).to_be_visible()
+
+    admin = browser.new_context(locale="en-GB", bypass_csp=True).new_page()
+    login_officer(admin, base, "gent.admin")
+    admin.goto(f"{base}/gent/backoffice/approvals/")
+    admin.get_by_role("button", name="Approve", exact=True).click()
+    expect(admin.get_by_text("Nothing waits for your approval.")).to_be_visible()
+
+    # Published: anyone reads the decision and checks its signatures.
+    visitor = browser.new_context(locale="en-GB", bypass_csp=True).new_page()
+    visitor.goto(base + "/gent/decisions/")
+    assert axe_serious(visitor) == []
+    decision = _pdf_of(visitor, re.compile(f"{inquiry.case.display_code}"))
+    _upload_to_verify(visitor, base, decision)
+    table = visitor.locator("table.signatures")
+    expect(table).to_contain_text("Karel Vandenberghe")
+    expect(table).to_contain_text("Ilse Martens")
+    expect(table).to_contain_text("Seal of the municipality")
+    expect(table.get_by_text("Valid; nothing changed since")).to_have_count(3)
+    assert axe_serious(visitor) == []
