@@ -170,6 +170,7 @@ def data_words(municipality, language):
     from eloket.certificates.models import CertificateOrder
     from eloket.documents.models import IssuedDocument
     from eloket.forum.models import Opinion, Participant, Selection, Topic, TopicSuggestion
+    from eloket.inquiries.models import Objection, PublicInquiry
     from eloket.petitions.models import Petition
     from eloket.register.models import Address, Person
 
@@ -193,8 +194,11 @@ def data_words(municipality, language):
     # Kinds of request the municipality defined, named in each of its languages.
     for case_type in CaseType.objects.filter(municipality=municipality):
         allowed |= words(localized(case_type.names, language), case_type.department)
-        # A service's own texts (help, steps, questions, options), as it wrote them.
+        # A service's own texts (help, steps, questions, options), as it wrote them; and
+        # its workflow's, when it brings its own (the library's permits: status names).
         allowed |= words(*service_texts(case_type.options, language))
+        if case_type.handler == "service":
+            allowed |= words(*service_texts(case_type.definition, language))
     from eloket.identity.models import OfficerRole
     from eloket.outbox.models import OutboxMessage
     from eloket.services.models import ServiceRequest
@@ -226,9 +230,33 @@ def data_words(municipality, language):
         (Petition, ("title", "text", "status_reason", "answer")),
         (CaseMessage, ("text", "author_label")),
         (CertificateOrder, ("purpose",)),
+        # A public inquiry's notice and its objections, as officers and objectors wrote them.
+        (PublicInquiry, ("title", "location", "description")),
+        (Objection, ("objector_name", "text", "answer", "answered_by_label")),
     ):
         for row in model.objects.filter(municipality=municipality).values_list(*fields):
             allowed |= words(*row)
+    # Officers' names (a timeline, a signature names them).
+    from django.contrib.auth.models import User
+
+    for row in User.objects.filter(officer_roles__municipality=municipality).values_list(
+        "first_name", "last_name"
+    ):
+        allowed |= words(*row)
+    # What a decision its officers signed says of itself, in its own language (the page
+    # marks it with that language): its summary, and each signature's signer, role,
+    # department and reason, as the certificates and the file hold them.
+    from eloket.documents.signatures import signatures_checked
+
+    for document in IssuedDocument.objects.filter(
+        municipality=municipality, kind="service_decision"
+    ):
+        allowed |= words(*document.summary.values())
+        if document.summary.get("approvals"):
+            for signed in signatures_checked(bytes(document.pdf)):
+                allowed |= words(
+                    signed.name, signed.organisation, signed.role, signed.department, signed.reason
+                )
     # A petition's answer is titled with the petition's title.
     for case in Case.objects.filter(
         municipality=municipality, case_type__handler="petitions.answer"

@@ -3,10 +3,8 @@ status is a row (`DocumentStatusChange`) and an audit event."""
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,43 +16,14 @@ from eloket.common.observability import CERTIFICATES_ISSUED
 from eloket.common.permissions import Permission, authorize, same_municipality
 from eloket.common.text import refuse_hidden_characters
 from eloket.documents.codes import (
-    CODE_LENGTH,
     attested_digest,
-    new_document_code,
-    verification_url,
 )
 from eloket.documents.models import DocumentStatus, DocumentStatusChange, IssuedDocument
-from eloket.documents.render import qr_svg, render_pdf
+from eloket.documents.prepare import PreparedDocument, document_prepare
 from eloket.documents.seal import document_signers
 from eloket.register.models import Person
 from eloket.tenants.models import Municipality
 from eloket.tenants.selectors import plugin_chosen
-
-
-@dataclass(frozen=True)
-class PreparedDocument:
-    """A rendered, not yet sealed document and the code printed in it."""
-
-    code: str
-    pdf: bytes
-
-
-def document_prepare(
-    *, municipality: Municipality, kind: str, data: dict[str, Any], template: str = ""
-) -> PreparedDocument:
-    """Render `template` (by default the certificate template named `kind`) under a new
-    code, with its QR code and verification address. Nothing is stored."""
-    issued_at = timezone.now().replace(microsecond=0)
-    code = new_document_code()
-    display = "-".join(code[i : i + 4] for i in range(0, CODE_LENGTH, 4))
-    data = {
-        **data,
-        "code": code,
-        "display_code": display,
-        "qr": qr_svg(verification_url(code)),
-        "verify_base": f"{settings.ELOKET_BASE_URL}/verify",
-    }
-    return PreparedDocument(code=code, pdf=render_pdf(template or kind, data, issued_at=issued_at))
 
 
 def document_issue(

@@ -5,8 +5,10 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
+from eloket.cases.services import WrongState
 from eloket.common.errors import NotFound
 from eloket.inquiries.models import Objection, PublicInquiry
 
@@ -24,7 +26,6 @@ def inquiries_current(
 
 def inquiry_get(*, municipality: Any, inquiry_id: int) -> PublicInquiry:
     """An inquiry of this municipality (current or past: the notice stays readable)."""
-    from django.utils.translation import gettext as _
 
     inquiry = (
         PublicInquiry.objects.filter(municipality=municipality, pk=inquiry_id)
@@ -71,7 +72,6 @@ def own_objection(*, municipality: Any, inquiry: PublicInquiry, user: Any) -> Ob
 def objection_of_case(*, municipality: Any, case: Any, objection_id: str | int) -> Objection:
     """An objection in the request's inquiry (a number from a form: anything else is not
     found)."""
-    from django.utils.translation import gettext as _
 
     found = None
     if str(objection_id).isdigit() and int(objection_id) < 2**31:
@@ -105,7 +105,6 @@ def decisions_published(*, municipality: Any) -> QuerySet[Any]:
 
 
 def decision_published(*, municipality: Any, code: str) -> Any:
-    from django.utils.translation import gettext as _
 
     from eloket.documents.codes import normalise_code
 
@@ -113,3 +112,30 @@ def decision_published(*, municipality: Any, code: str) -> Any:
     if found is None:
         raise NotFound(_("There is no such published decision here."))
     return found
+
+
+def inquiry_may_end(*, municipality: Any, case: Any, now: dt.datetime | None = None) -> None:
+    """Refuse ending the inquiry before its period is over."""
+    inquiry = PublicInquiry.objects.filter(municipality=municipality, case=case).first()
+    if inquiry is None:
+        raise WrongState(_("This request has no public inquiry."))
+    if inquiry.is_open(now):
+        raise WrongState(
+            _("The public inquiry runs until %(date)s: it cannot end before.")
+            % {"date": formats.date_format(timezone.localtime(inquiry.ends_at), "DATETIME_FORMAT")}
+        )
+
+
+def decision_blockers(*, municipality: Any, case: Any, now: dt.datetime | None = None) -> str:
+    """Why the request cannot be decided yet because of its inquiry ("" when it can): the
+    period still runs, or an objection has no answer."""
+    inquiry = PublicInquiry.objects.filter(municipality=municipality, case=case).first()
+    if inquiry is None:
+        return ""
+    if inquiry.is_open(now):
+        return str(_("The public inquiry still runs: decide after it ends."))
+    unanswered = inquiry.objections.filter(withdrawn_at__isnull=True, answered_at__isnull=True)
+    count = unanswered.count()
+    if count:
+        return str(_("Answer every objection first: %(n)d without an answer.") % {"n": count})
+    return ""

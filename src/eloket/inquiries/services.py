@@ -31,7 +31,7 @@ RECEIPT_KIND = "objection_receipt"
 DOCUMENT_LANGUAGES = ("nl", "fr", "de", "en", "ko")
 
 
-def inquiry_days(case: Case) -> int | None:
+def _inquiry_days(case: Case) -> int | None:
     """The inquiry period the case's service asks for; None when it has no inquiry."""
     spec = (case.case_type.options or {}).get("public_inquiry")
     if not spec:
@@ -53,7 +53,7 @@ def inquiry_open(
     service without one and for a request whose inquiry was held already."""
     same_municipality(municipality, case)
     authorize(actor, municipality, Permission.CASE_HANDLE, department=case.case_type.department)
-    days = inquiry_days(case)
+    days = _inquiry_days(case)
     if days is None:
         raise WrongState(_("This kind of request has no public inquiry."))
     title, location, description = title.strip(), location.strip(), description.strip()
@@ -88,38 +88,9 @@ def inquiry_open(
     return inquiry
 
 
-def inquiry_of(case: Case) -> PublicInquiry | None:
-    return PublicInquiry.objects.filter(case=case).first()
-
-
-def inquiry_may_end(*, municipality: Any, case: Case, now: dt.datetime | None = None) -> None:
-    """Refuse ending the inquiry before its period is over."""
-    inquiry = PublicInquiry.objects.filter(municipality=municipality, case=case).first()
-    if inquiry is None:
-        raise WrongState(_("This request has no public inquiry."))
-    if inquiry.is_open(now):
-        raise WrongState(
-            _("The public inquiry runs until %(date)s: it cannot end before.")
-            % {"date": formats.date_format(timezone.localtime(inquiry.ends_at), "DATETIME_FORMAT")}
-        )
-
-
-def decision_blockers(*, municipality: Any, case: Case, now: dt.datetime | None = None) -> str:
-    """Why the request cannot be decided yet because of its inquiry ("" when it can): the
-    period still runs, or an objection has no answer."""
-    inquiry = PublicInquiry.objects.filter(municipality=municipality, case=case).first()
-    if inquiry is None:
-        return ""
-    if inquiry.is_open(now):
-        return str(_("The public inquiry still runs: decide after it ends."))
-    unanswered = inquiry.objections.filter(withdrawn_at__isnull=True, answered_at__isnull=True)
-    count = unanswered.count()
-    if count:
-        return str(_("Answer every objection first: %(n)d without an answer.") % {"n": count})
-    return ""
-
-
-def _citizen(actor: Actor) -> int:
+def _citizen(actor: Actor, municipality: Any) -> int:
+    """The citizen's user (the caller authorized PARTICIPATE: anyone logged in with an
+    eID, resident or not, takes part in an inquiry)."""
     if actor.kind != ActorKind.CITIZEN or actor.user_id is None:
         raise PermissionDenied(_("Log in with your eID to object."))
     return actor.user_id
@@ -137,7 +108,8 @@ def objection_submit(
     """Object during the inquiry (one standing objection per person: withdraw it to
     object again). Answers the objection with its sealed receipt's code."""
     same_municipality(municipality, inquiry)
-    user_id = _citizen(actor)
+    authorize(actor, municipality, Permission.PARTICIPATE)
+    user_id = _citizen(actor, municipality)
     text = text.strip()
     refuse_hidden_characters(text)
     if not text:
@@ -247,7 +219,8 @@ def objection_withdraw(
 ) -> Objection:
     """The objector withdraws their objection while the inquiry runs."""
     same_municipality(municipality, objection)
-    user_id = _citizen(actor)
+    authorize(actor, municipality, Permission.PARTICIPATE)
+    user_id = _citizen(actor, municipality)
     now = now or timezone.now()
     with transaction.atomic():
         locked = (

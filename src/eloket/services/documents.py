@@ -34,13 +34,9 @@ from eloket.certificates.content import document_frame
 from eloket.common.actors import Actor
 from eloket.common.money import format_fee
 from eloket.documents.models import IssuedDocument
+from eloket.documents.prepare import PreparedDocument, document_prepare
 from eloket.documents.render import logo_for_pdf
-from eloket.documents.services import (
-    PreparedDocument,
-    document_issue,
-    document_prepare,
-    document_seal_and_store,
-)
+from eloket.documents.services import document_issue, document_seal_and_store
 from eloket.services.display import answers_summary
 from eloket.services.handler import APPROVED, REJECTED, SUBMITTED, form_of
 from eloket.services.models import Ground, ServiceRequest

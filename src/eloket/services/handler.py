@@ -253,7 +253,7 @@ class ServiceHandler(CaseHandler):
         if action == OPEN_INQUIRY:
             return self._open_inquiry(actor, municipality, case, action, reason)
         if action == END_INQUIRY:
-            from eloket.inquiries.services import inquiry_may_end
+            from eloket.inquiries.selectors import inquiry_may_end
 
             inquiry_may_end(municipality=municipality, case=case)
         if (
@@ -273,7 +273,7 @@ class ServiceHandler(CaseHandler):
         )
 
     def decision_blockers(self, case: "Case") -> str:
-        from eloket.inquiries.services import decision_blockers
+        from eloket.inquiries.selectors import decision_blockers
 
         return decision_blockers(municipality=case.municipality, case=case)
 
