@@ -1,6 +1,8 @@
 """Citizen-facing pages. Thin: resolve the municipality, call a selector, render."""
 
 import hashlib
+from functools import lru_cache
+from pathlib import Path
 
 from django.db import connection
 from django.http import (
@@ -129,6 +131,24 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 def _wants_json(request: HttpRequest) -> bool:
     return "/api/" in request.path_info
+
+
+_EMBED_JS = Path(__file__).parent / "static" / "eloket" / "embed.js"
+
+
+@lru_cache(maxsize=1)
+def _embed_js() -> bytes:
+    return _EMBED_JS.read_bytes()
+
+
+@require_GET
+def embed_js(request: HttpRequest) -> HttpResponse:
+    """The snippet's script (docs/embedding.md), at an address that never changes, so a
+    site pastes it once: kept an hour by browsers (a static file's name changes with its
+    content; this one cannot)."""
+    response = HttpResponse(_embed_js(), content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 def favicon(request: HttpRequest) -> HttpResponse:
