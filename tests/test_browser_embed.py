@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from test_browser import CHROMIUM, FLAGS
+from test_browser import CHROMIUM, FLAGS, gent_demo  # noqa: F401
 
 pytestmark = [
     pytest.mark.browser,
@@ -67,9 +67,10 @@ class HostPage:
 
 
 @pytest.fixture
-def eloket(transactional_db, live_server, gent, settings):
-    settings.ELOKET_BASE_URL = live_server.url
-    return live_server.url
+def eloket(gent_demo, demo_idp):  # noqa: F811
+    """Gent's demo (its catalogue, residents, the demo identity provider) on the live
+    server; its address."""
+    return demo_idp
 
 
 @pytest.fixture
@@ -124,7 +125,12 @@ def fits(page) -> bool:
     return wait_until(check)
 
 
-def test_the_snippet_frames_the_page_and_sizes_it_to_its_content(eloket, named_host, browser):
+def test_the_snippet_frames_the_page_and_sizes_it_to_its_content(
+    eloket,
+    named_host,
+    browser,
+    gent_demo,  # noqa: F811
+):
     from playwright.sync_api import expect
 
     context = browser.new_context(locale="en-GB", viewport={"width": 1000, "height": 700})
@@ -152,13 +158,21 @@ def test_the_snippet_frames_the_page_and_sizes_it_to_its_content(eloket, named_h
     ).to_be_visible()
     assert fits(page), heights(page)
     assert heights(page)[0] != services_height  # another height: the frame followed it
-    # Log-in opens at the top level and comes back to the page it was asked from.
+    # The log-in link opens at the top level, and comes back to the page it was on.
     login = inside.get_by_role("link", name="Log in", exact=True).first
     assert login.get_attribute("target") == "_top"
     assert login.evaluate("a => a.href").endswith("/gent/login/?next=%2Fgent%2F")
-    login.click()
-    page.wait_for_url(f"{eloket}/gent/login/?next=%2Fgent%2F")
-    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    # A step that needs log-in says so inside the frame, and goes on at the top level.
+    inside.get_by_role("link", name="Services", exact=True).first.click()
+    inside.get_by_role("link", name="Household composition", exact=True).click()
+    expect(inside.get_by_role("heading", name="Log in to go on")).to_be_visible()
+    assert fits(page), heights(page)
+    inside.get_by_role("link", name="Continue on the e-counter's own page").click()
+    page.wait_for_url(re.compile(r"/gent/login/\?next=/gent/certificates/"))
+    page.get_by_role("link", name="Log in with eID").click()
+    page.get_by_role("button", name=gent_demo["name"]).click()
+    page.wait_for_url(re.compile(r"/gent/certificates/[^/]+/order$"))
+    expect(page.get_by_label("Your e-mail address")).to_be_visible()
     context.close()
 
 

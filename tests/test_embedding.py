@@ -338,3 +338,46 @@ def test_the_admins_refusal_is_translated(gent_admin, framed_gent):
     assert "gebruik https (http alleen voor deze machine" in page
     framed_gent.refresh_from_db()
     assert framed_gent.frame_origins == [GENT_SITE, "http://127.0.0.1:18601"]
+
+
+# --- A step in the frame that needs log-in, or a form the frame could not send.
+
+
+def an_order_form(client) -> str:
+    html = client.get("/gent/services/").content.decode()
+    return re.search(r'href="(/gent/certificates/[^"/]+/order)"', html).group(1)
+
+
+def test_a_step_that_needs_log_in_says_so_in_the_frame_and_goes_on_at_the_top(client, framed_gent):
+    url = an_order_form(client)
+    assert client.get(url).status_code == 302  # not in a frame: the usual redirect
+    response = client.get(url, HTTP_SEC_FETCH_DEST="iframe", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert frame_ancestors(response).startswith(f"'self' {GENT_SITE}")
+    assert "Sec-Fetch-Dest" in response["Vary"] and "no-store" in response["Cache-Control"]
+    html = response.content.decode()
+    link = re.search(r'<a class="button" href="([^"]+)" target="_top">', html)
+    assert link.group(1) == f"/gent/login/?next={url}"
+    assert "framed.js" in html and "This step needs you to log in" in html
+
+
+def test_the_step_page_in_dutch(client, framed_gent):
+    url = an_order_form(client)
+    html = client.get(url, HTTP_SEC_FETCH_DEST="iframe", HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+    assert 'lang="nl"' in html and "Ga verder op de eigen pagina van het e-loket" in html
+
+
+def test_no_framing_no_step_page(client, gent):
+    url = an_order_form(client)
+    assert client.get(url, HTTP_SEC_FETCH_DEST="iframe").status_code == 302
+
+
+def test_a_form_the_frame_could_not_send_goes_on_at_the_top(framed_gent):
+    visitor = Client(enforce_csrf_checks=True)
+    response = visitor.post("/gent/petitions/1/act", {}, HTTP_SEC_FETCH_DEST="iframe")
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert '<a class="button" href="/gent/petitions/1/act" target="_top">' in html
+    # Not in a frame: the usual page about the expired form.
+    response = visitor.post("/gent/petitions/1/act", {})
+    assert response.status_code == 403 and 'target="_top"' not in response.content.decode()

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.csp import CSP
 
 from eloket.common.uploads import UploadTooLarge, too_large
-from eloket.web.framing import frame_origins_for
+from eloket.web.framing import frame_origins_for, leave_frame
 from eloket.web.views import refused_upload
 
 
@@ -58,6 +58,8 @@ class FrameAncestorsMiddleware:
     response keeps `frame-ancestors 'none'` and X-Frame-Options DENY. Decided from the
     request alone (the municipality and the page's URL name) after the view, so a page
     kept for visitors (common/pagecache.py) gets its framing anew on every answer.
+    In a frame, a redirect to log-in (or a form refused for its token) becomes a framed
+    page with a link that goes on at the top level (`framing.leave_frame`).
     Placed after the CSP middleware and before HostChromeCspMiddleware: it sees the
     response after the host chrome's policy and before the header is written."""
 
@@ -65,7 +67,7 @@ class FrameAncestorsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
+        response = leave_frame(request, self.get_response(request))
         origins = frame_origins_for(request)
         if (
             not origins

@@ -1,8 +1,9 @@
 /* On a municipality's page that its named sites may frame (docs/embedding.md); does
    nothing unless the page is in a frame. Then it tells the framing page (embed.js) how
    tall the page is, posting only to the municipality's configured origins (never to any origin at all),
-   and makes log-in, one's own data, other sites and forms that post open at the top
-   level: they need Eloket's cookies, which a frame on another site does not get. */
+   and makes links to log-in, one's own data, the officers' pages and other sites open
+   at the top level: those pages are never framed. (A step that redirects to log-in
+   answers a framed page with such a link instead: web/framing.py.) */
 (function () {
   "use strict";
   if (window.top === window.self) {
@@ -52,9 +53,8 @@
     }
   });
   Array.prototype.forEach.call(document.querySelectorAll("form"), function (form) {
-    var url = new URL(form.action || window.location.href, window.location.href);
-    if ((form.method || "").toLowerCase() === "post" || atTop(url)) {
-      form.target = "_top";
+    if (atTop(new URL(form.action || window.location.href, window.location.href))) {
+      form.target = "_top"; /* log-out */
     }
   });
   document.documentElement.classList.add("eloket-framed");
