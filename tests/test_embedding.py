@@ -123,6 +123,8 @@ def test_the_same_pages_under_the_own_host_name_too(client, framed_gent, setting
         "/brugge/services/",
         "/gent/login/",  # log-in
         "/gent/my/",  # one's own data (a redirect to log-in)
+        "/gent/my/orders",
+        "/gent/my/requests",
         "/gent/backoffice/",  # officers
         "/auth/officer/login",
         "/admin/login/",

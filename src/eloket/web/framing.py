@@ -18,6 +18,8 @@ from eloket.tenants.links import tenant_reverse
 # own data), "auth" (the platform's log-in and log-out), "backoffice" or "attachments"
 # (files, served with their own sandboxing policy).
 FRAMED_NAMESPACES = frozenset({"web", "forum", "certificates", "petitions", "services", "cases"})
+# Pages of those under /my/, with one's own data: never framed, like /my/ itself.
+UNFRAMED_NAMES = frozenset({"certificates:my-orders", "cases:my-requests"})
 
 
 def frame_origins_for(request: HttpRequest) -> tuple[str, ...]:
@@ -30,6 +32,7 @@ def frame_origins_for(request: HttpRequest) -> tuple[str, ...]:
         match is None
         or match.namespace not in FRAMED_NAMESPACES
         or (match.url_name or "").startswith("officer")
+        or match.view_name in UNFRAMED_NAMES
     ):
         return ()
     return tuple(str(origin) for origin in tenant.frame_origins)
