@@ -383,3 +383,29 @@ def test_a_form_the_frame_could_not_send_goes_on_at_the_top(framed_gent):
     # Not in a frame: the usual page about the expired form.
     response = visitor.post("/gent/petitions/1/act", {})
     assert response.status_code == 403 and 'target="_top"' not in response.content.decode()
+
+
+def test_the_demo_sample_site_pastes_the_snippet(client, gent):
+    """What `make run` does: the sample site's snippet page frames Gent's services, and
+    the sample site's origin is named for Gent."""
+    import threading
+    import urllib.request
+
+    from eloket.demo.sample_site_server import serve
+
+    server = serve("127.0.0.1", 18604, "http://127.0.0.1:8000")  # this helper's range
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:18604/snippet.html") as answer:
+            html = answer.read().decode()
+        assert (
+            '<script src="http://127.0.0.1:8000/embed.js" data-municipality="gent" '
+            'data-page="services/" async></script>'
+        ) in html
+        assert '<a href="http://127.0.0.1:8000/gent/services/">' in html
+        run_cli("frame", "gent", "http://127.0.0.1:18604")
+        response = client.get("/gent/services/")
+        assert frame_ancestors(response) == "'self' http://127.0.0.1:18604"
+    finally:
+        server.shutdown()
+        server.server_close()
