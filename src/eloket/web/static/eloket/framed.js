@@ -1,7 +1,7 @@
 /* On a municipality's page that its named sites may frame (docs/embedding.md); does
    nothing unless the page is in a frame. Then it tells the framing page (embed.js) how
-   tall the page is, posting only to the municipality's configured origins (never to any origin at all),
-   and makes links to log-in, one's own data, the officers' pages and other sites open
+   tall the page is, posting only to the municipality's configured origins (never with
+   the wildcard target), and makes links to log-in, one's own data, the officers' pages and other sites open
    at the top level: those pages are never framed. (A step that redirects to log-in
    answers a framed page with such a link instead: web/framing.py.) */
 (function () {
