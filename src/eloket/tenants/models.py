@@ -1,6 +1,6 @@
 import hashlib
-import json
 import ipaddress
+import json
 import re
 from typing import Any
 from urllib.parse import urlsplit
