@@ -146,6 +146,8 @@ MIDDLEWARE = [
     "eloket.identity.middleware.CitizenScopeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # After the CSP middleware: a municipality's named sites may frame its citizen pages.
+    "eloket.web.middleware.FrameAncestorsMiddleware",
     # After the CSP middleware: widens the policy of a page served in a host's chrome.
     "eloket.web.middleware.HostChromeCspMiddleware",
 ]

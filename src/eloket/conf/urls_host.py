@@ -14,6 +14,8 @@ urlpatterns = [
     path("metrics", ops_views.metrics, name="metrics"),
     # Browsers ask for /favicon.ico on pages that do not name one (the demo provider's).
     path("favicon.ico", web_views.favicon),
+    # The snippet sites paste to show a municipality's page in a frame (docs/embedding.md).
+    path("embed.js", web_views.embed_js, name="embed-js"),
     path("api/v1/docs", api_views.docs, name="api-docs"),
     path("api/v1/", api.urls),
     path("auth/", include("eloket.identity.urls")),

@@ -128,6 +128,21 @@ class RegisterUploadForm(forms.Form):
     )
 
 
+class OriginsField(forms.CharField):
+    """A list of origins typed one per line (or separated by spaces); each is checked by
+    `Municipality.clean()`, which names the one it refuses."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "cols": 60})
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return "\n".join(str(v) for v in value)
+        return value
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        return [part for part in str(value or "").split() if part]
+
+
 class MunicipalityForm(forms.ModelForm):
     """A municipality without JSON or hex codes to type (issue 11, point 8): its name in a
     box per language, its languages and modules as checkboxes, its colours with the
@@ -166,6 +181,14 @@ class MunicipalityForm(forms.ModelForm):
         required=False, help_text=_("SVG, PNG or WebP, at most 20 KB. Leave empty to keep.")
     )
     remove_logo = forms.BooleanField(required=False)
+    frame_origins = OriginsField(
+        label=_("Sites that may show these pages in a frame"),
+        required=False,
+        help_text=_(
+            "One per line, e.g. https://www.gent.be: the sites where the embed.js snippet "
+            "is pasted. Leave empty to let no site frame the pages."
+        ),
+    )
 
     class Meta:
         model = Municipality
@@ -186,6 +209,7 @@ class MunicipalityForm(forms.ModelForm):
             "website",
             "modules",
             "is_active",
+            "frame_origins",
         ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -373,6 +397,7 @@ class MunicipalityAdmin(ScopedToMunicipality, admin.ModelAdmin):
             _("Contact details"),
             {"fields": ["contact_email", "contact_phone", "contact_address", "website"]},
         ),
+        (_("Shown on other sites"), {"fields": ["frame_origins"]}),
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Municipality]:

@@ -1,7 +1,9 @@
 import hashlib
+import ipaddress
 import json
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -45,6 +47,52 @@ SUPPORTED_LANGUAGES = tuple(code for code, _name in settings.LANGUAGES)
 LOGO_TYPES = {"image/svg+xml", "image/png", "image/webp"}
 MAX_LOGO_BYTES = 20 * 1024
 MAX_CUSTOM_CSS_BYTES = 8 * 1024
+MAX_FRAME_ORIGINS = 20
+
+
+def frame_origin(text: str) -> str:
+    """A site allowed to show the municipality's pages in a frame (docs/embedding.md), as
+    the origin a browser compares (`https://www.gent.be`, `https://x.be:8443`): https, or
+    http on a loopback address only; no path, query, user name or wildcard. Raises a
+    ValidationError with the reason; returns the origin written as CSP names it."""
+    value = (text or "").strip()
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        parts, port = None, None
+    if (
+        parts is None
+        or parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
+        or parts.username is not None
+        or parts.password is not None
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or "?" in value
+        or "#" in value
+    ):
+        raise ValidationError(
+            _("“%(value)s” is not an origin: write it as https://www.example.be, without a path.")
+            % {"value": value[:100]}
+        )
+    scheme, host = parts.scheme.lower(), parts.hostname.lower()
+    try:
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if address is None and not HOST_RE.match(host) and host != "localhost":
+        raise ValidationError(_("“%(value)s” does not name a valid host.") % {"value": value[:100]})
+    loopback = host == "localhost" or (address is not None and address.is_loopback)
+    if scheme == "http" and not loopback:
+        raise ValidationError(
+            _("“%(value)s”: use https (http only for this machine, 127.0.0.1 or localhost).")
+            % {"value": value[:100]}
+        )
+    shown = f"[{host}]" if address is not None and address.version == 6 else host
+    default = 443 if scheme == "https" else 80
+    return f"{scheme}://{shown}" + (f":{port}" if port and port != default else "")
 
 
 class Country(models.TextChoices):
@@ -98,6 +146,12 @@ class Municipality(TimeStampedModel):
 
     modules = models.JSONField(
         default=list, blank=True, help_text="Enabled modules, e.g. ['certificates']."
+    )
+    # Sites that may show the municipality's citizen pages in a frame (the embed.js
+    # snippet, docs/embedding.md): their origins, named in frame-ancestors.
+    # (db_default: rows written by code that predates the column, e.g. a migration test.)
+    frame_origins = models.JSONField(
+        _("sites that may frame the pages"), default=list, db_default=[], blank=True
     )
     is_active = models.BooleanField(default=True)
     # Kept up to date on save, so that pages need not load the logo or the CSS to link them.
@@ -211,6 +265,25 @@ class Municipality(TimeStampedModel):
                     % {"known": ", ".join(Module.values)}
                 ),
             )
+        if not isinstance(self.frame_origins, list):
+            add("frame_origins", str(_("Give a list of origins.")))
+        else:
+            origins: list[str] = []
+            for value in self.frame_origins:
+                try:
+                    origin = frame_origin(str(value))
+                except ValidationError as exc:
+                    add("frame_origins", " ".join(exc.messages))
+                    continue
+                if origin not in origins:
+                    origins.append(origin)
+            if len(origins) > MAX_FRAME_ORIGINS:
+                add(
+                    "frame_origins",
+                    str(_("At most %(n)d sites may frame the pages.") % {"n": MAX_FRAME_ORIGINS}),
+                )
+            if "frame_origins" not in errors:
+                self.frame_origins = origins
         if errors:
             raise ValidationError(errors)
 

@@ -7,6 +7,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from eloket.tenants.chrome import ChromeParts, chrome_parts
+from eloket.web.framing import frame_script
 
 LANGUAGE_NAMES = dict(settings.LANGUAGES)
 
@@ -27,6 +28,7 @@ def platform(request: HttpRequest) -> dict[str, Any]:
         "csrf_input": CsrfInput(request),
         "host_chrome": lambda: host_chrome(request, tenant),
         "host_chrome_scripts": lambda: host_chrome_scripts(request),
+        "frame_script": lambda: frame_script(request),
     }
 
 

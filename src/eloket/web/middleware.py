@@ -8,8 +8,10 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
+from django.utils.csp import CSP
 
 from eloket.common.uploads import UploadTooLarge, too_large
+from eloket.web.framing import frame_origins_for, leave_frame
 from eloket.web.views import refused_upload
 
 
@@ -47,6 +49,38 @@ class UploadLimitMiddleware:
         if isinstance(exception, UploadTooLarge):  # a view that read the body itself
             return refused_upload(request, exception)
         return None
+
+
+class FrameAncestorsMiddleware:
+    """A municipality's citizen pages may be shown in a frame by the sites it named
+    (`Municipality.frame_origins`, the embed.js snippet, docs/embedding.md): their response
+    says `frame-ancestors 'self' <origins>` and has no X-Frame-Options; every other
+    response keeps `frame-ancestors 'none'` and X-Frame-Options DENY. Decided from the
+    request alone (the municipality and the page's URL name) after the view, so a page
+    kept for visitors (common/pagecache.py) gets its framing anew on every answer.
+    In a frame, a redirect to log-in (or a form refused for its token) becomes a framed
+    page with a link that goes on at the top level (`framing.leave_frame`).
+    Placed after the CSP middleware and before HostChromeCspMiddleware: it sees the
+    response after the host chrome's policy and before the header is written."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = leave_frame(request, self.get_response(request))
+        origins = frame_origins_for(request)
+        if (
+            not origins
+            or "Content-Security-Policy" in response  # a view's own (sandboxing) policy
+            or not response.get("Content-Type", "").startswith("text/html")
+        ):
+            return response
+        config = getattr(response, "_csp_config", None) or settings.SECURE_CSP
+        policy = {key: list(value) for key, value in config.items()}
+        policy["frame-ancestors"] = [CSP.SELF, *origins]
+        response._csp_config = policy  # type: ignore[attr-defined]
+        response.xframe_options_exempt = True  # type: ignore[attr-defined]
+        return response
 
 
 class HostChromeCspMiddleware:

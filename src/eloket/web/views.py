@@ -2,6 +2,8 @@
 
 import hashlib
 import re
+from functools import lru_cache
+from pathlib import Path
 
 from django.db import connection
 from django.http import (
@@ -142,6 +144,24 @@ def _wants_json(request: HttpRequest) -> bool:
     return "/api/" in request.path_info
 
 
+_EMBED_JS = Path(__file__).parent / "static" / "eloket" / "embed.js"
+
+
+@lru_cache(maxsize=1)
+def _embed_js() -> bytes:
+    return _EMBED_JS.read_bytes()
+
+
+@require_GET
+def embed_js(request: HttpRequest) -> HttpResponse:
+    """The snippet's script (docs/embedding.md), at an address that never changes, so a
+    site pastes it once: kept an hour by browsers (a static file's name changes with its
+    content; this one cannot)."""
+    response = HttpResponse(_embed_js(), content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
 def favicon(request: HttpRequest) -> HttpResponse:
     """The shield, for pages that name no icon (browsers then ask for /favicon.ico)."""
     return HttpResponsePermanentRedirect(static("eloket/favicon.svg"))
@@ -207,6 +227,7 @@ def refused_upload(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """A form came back without its security token (an old tab, cookies off)."""
+    request.eloket_csrf_failed = True  # type: ignore[attr-defined] (web/framing.py)
     if _wants_json(request):
         return JsonResponse(
             {

@@ -1,6 +1,7 @@
-"""`eloket tenant create|list|show|host|chrome|tokens`: onboard and inspect municipalities,
-serve one inside its own web site's chrome (docs/embedding.md) and set its look from a
-design tokens file (docs/theming.md)."""
+"""`eloket tenant create|list|show|host|chrome|tokens|frame`: onboard and inspect
+municipalities, serve one inside its own web site's chrome, name the sites that may show
+its pages in a frame (docs/embedding.md) and set its look from a design tokens file
+(docs/theming.md)."""
 
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,16 @@ class Command(BaseCommand):
         tokens.add_argument("slug")
         tokens.add_argument("file", nargs="?", help="A tokens JSON file.")
 
+        frame = sub.add_parser(
+            "frame",
+            help="Name the sites that may show the municipality's pages in a frame (embed.js).",
+        )
+        frame.add_argument("slug")
+        frame.add_argument(
+            "origins", nargs="*", help="Origins such as https://www.gent.be (replace the list)."
+        )
+        frame.add_argument("--none", action="store_true", help="No site may frame the pages.")
+
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         getattr(self, f"handle_{action}")(**options)
 
@@ -160,6 +171,7 @@ class Command(BaseCommand):
             ("Languages", ", ".join(municipality.languages)),
             ("Modules", ", ".join(municipality.modules)),
             ("Host", (municipality.host or "-") + _host_note(municipality.host)),
+            ("Framed by", ", ".join(municipality.frame_origins) or "-"),
             *municipality_urls(municipality).items(),
         ]:
             self.stdout.write(f"  {label}: {value}")
@@ -270,6 +282,40 @@ class Command(BaseCommand):
         self.stdout.write(f"  Ignored: {len(result.ignored) or 'nothing'}")
         for name, why in result.ignored:
             self.stdout.write(f"    {name} ({why})")
+
+    def handle_frame(self, **options: Any) -> None:
+        origins = [o for o in options.get("origins") or [] if o.strip()]
+        if bool(origins) == bool(options["none"]):
+            raise CommandError("Give one or more origins, or --none.")
+        try:
+            municipality = municipality_get(slug=options["slug"])
+            municipality = municipality_update(
+                actor=Actor.system("eloket tenant frame", municipality),
+                municipality=municipality,
+                frame_origins=origins,
+            )
+        except ApplicationError as exc:
+            raise CommandError(f"Refused, nothing changed: {exc}") from exc
+        if not municipality.frame_origins:
+            self.stdout.write(
+                self.style.SUCCESS(f"{municipality.slug}: no site may show the pages in a frame.")
+            )
+            return
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{municipality.slug}: pages may be framed by {', '.join(municipality.frame_origins)}."
+            )
+        )
+        self.stdout.write(f"  Snippet: {_snippet(municipality)}")
+
+
+def _snippet(municipality: Any) -> str:
+    base = settings.ELOKET_BASE_URL.rstrip("/")
+    page = municipality_urls(municipality)["by_path"] + "services/"
+    return (
+        f'<script src="{base}/embed.js" data-municipality="{municipality.slug}" '
+        f'data-page="services/" async></script><a href="{page}">{municipality.display_name()}</a>'
+    )
 
 
 def _host_note(host: str | None) -> str:

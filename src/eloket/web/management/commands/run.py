@@ -219,6 +219,21 @@ class Command(BaseCommand):
             f"Sample municipal site on http://127.0.0.1:{port}/ (Koksijde is served inside it)",
             started,
         )
+        try:  # a page of it that pastes the embed.js snippet: Gent's services in a frame
+            call_command(
+                "tenant",
+                "frame",
+                "gent",
+                f"http://127.0.0.1:{port}",
+                stdout=open(os.devnull, "w"),  # noqa: SIM115
+            )
+        except CommandError as exc:
+            self.stdout.write(f"==> Gent cannot be framed by the sample site: {exc}")
+            return
+        self.step(
+            f"Gent's services framed by a pasted snippet: http://127.0.0.1:{port}/snippet.html",
+            started,
+        )
 
     def start_registry_peer(
         self, base_url: str, env: dict[str, str], started: float
