@@ -21,9 +21,9 @@ pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
 ]
 
-# The host pages' ports (this helper's range: 18600-18699); Eloket's live server is on
-# another port, so each host page is of another origin than Eloket.
-NAMED_PORT, OTHER_PORT, LOGIN_PORT = 18601, 18602, 18603
+# Each host page listens on a free port the system picks (CI runs the suite twice side
+# by side: fixed ports would collide); Eloket's live server is on another port, so each
+# host page is of another origin than Eloket.
 
 HOST_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>City of Ghent</title></head>
@@ -40,9 +40,9 @@ HOST_PAGE = """<!doctype html>
 
 
 class HostPage:
-    """A municipal page on loopback at `port`, with the snippet pasted in."""
+    """A municipal page on loopback (a free port), with the snippet pasted in."""
 
-    def __init__(self, port: int, eloket: str, page: str = "services/") -> None:
+    def __init__(self, eloket: str, page: str = "services/") -> None:
         body = HOST_PAGE.format(eloket=eloket, page=page).encode()
 
         class Handler(BaseHTTPRequestHandler):
@@ -56,7 +56,8 @@ class HostPage:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{port}/"
         self.origin = f"http://127.0.0.1:{port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -75,7 +76,7 @@ def eloket(gent_demo, demo_idp):  # noqa: F811
 
 @pytest.fixture
 def named_host(eloket):
-    host = HostPage(NAMED_PORT, eloket)
+    host = HostPage(eloket)
     call_command("tenant", "frame", "gent", host.origin, stdout=StringIO())
     yield host
     host.stop()
@@ -196,9 +197,9 @@ def refused_host(request, eloket, named_host):
     """A site the municipality did not name; a named one that pastes the log-in page
     (never framed). Set up before the browser starts (the command uses the database)."""
     if request.param == "not named":
-        host = HostPage(OTHER_PORT, eloket)
+        host = HostPage(eloket)
     else:
-        host = HostPage(LOGIN_PORT, eloket, page="login/")
+        host = HostPage(eloket, page="login/")
         call_command("tenant", "frame", "gent", named_host.origin, host.origin, stdout=StringIO())
     yield host
     host.stop()

@@ -393,19 +393,20 @@ def test_the_demo_sample_site_pastes_the_snippet(client, gent):
 
     from eloket.demo.sample_site_server import serve
 
-    server = serve("127.0.0.1", 18604, "http://127.0.0.1:8000")  # this helper's range
+    server = serve("127.0.0.1", 0, "http://127.0.0.1:8000")  # a free port
+    site = f"http://127.0.0.1:{server.server_address[1]}"
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        with urllib.request.urlopen("http://127.0.0.1:18604/snippet.html") as answer:
+        with urllib.request.urlopen(f"{site}/snippet.html") as answer:
             html = answer.read().decode()
         assert (
             '<script src="http://127.0.0.1:8000/embed.js" data-municipality="gent" '
             'data-page="services/" async></script>'
         ) in html
         assert '<a href="http://127.0.0.1:8000/gent/services/">' in html
-        run_cli("frame", "gent", "http://127.0.0.1:18604")
+        run_cli("frame", "gent", site)
         response = client.get("/gent/services/")
-        assert frame_ancestors(response) == "'self' http://127.0.0.1:18604"
+        assert frame_ancestors(response) == f"'self' {site}"
     finally:
         server.shutdown()
         server.server_close()
