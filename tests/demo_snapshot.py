@@ -23,7 +23,6 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.conf import settings
-from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.utils import timezone, translation
 
@@ -148,11 +147,18 @@ def _copy_in(snapshot: _Snapshot, tables: dict[str, _Table]) -> None:
                 f"VALUES ({', '.join([placeholder] * len(columns))})",
                 rows,
             )
-        # PostgreSQL's sequences go past the copied ids (SQLite's follow by themselves).
-        for statement in connection.ops.sequence_reset_sql(
-            no_style(), [tables[table].model for table in snapshot.added]
-        ):
-            cursor.execute(statement)
+        # PostgreSQL's sequences go past the copied ids and never back, as in a run without
+        # copies (SQLite's follow by themselves).
+        if connection.vendor == "postgresql":
+            for table in snapshot.added:
+                pk = tables[table].model._meta.pk
+                if pk.get_internal_type() not in ("AutoField", "BigAutoField", "SmallAutoField"):
+                    continue
+                sequence = f"pg_get_serial_sequence('{quote(table)}', '{pk.column}')"
+                cursor.execute(
+                    f"SELECT setval({sequence}, GREATEST(COALESCE(MAX({quote(pk.column)}), 1), "  # noqa: S608 (names from the models)
+                    f"nextval({sequence}))) FROM {quote(table)}"
+                )
 
 
 def demo_load_once(only: list[str]) -> None:
