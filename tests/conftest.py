@@ -66,6 +66,29 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """The test database is made as `make run` makes an empty one: the migrations' final
+    schema at once (eloket.common.schema; tests/test_migrations.py checks it is the schema
+    `migrate` builds), then `migrate` as usual, which finds nothing left to apply: half a
+    second instead of 9 s on SQLite, 1 s instead of 16 s on PostgreSQL. Only the creation's
+    own `migrate` call is changed: the patch undoes itself there."""
+    from django.core.management.commands import migrate
+
+    original = migrate.Command.handle
+
+    def handle(self, *args, **options):
+        from eloket.common.schema import fresh_schema_create
+
+        migrate.Command.handle = original
+        fresh_schema_create(options["database"])
+        return original(self, *args, **options)
+
+    migrate.Command.handle = handle
+    yield
+    migrate.Command.handle = original
+
+
 @pytest.fixture(autouse=True)
 def _fresh_tenant_cache():
     """Each test starts with no tenant cached in this process (rows roll back between tests)."""

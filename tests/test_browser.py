@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from demo_snapshot import demo_load_once
 from test_attacks_uploads import one_byte_changed
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -51,9 +52,7 @@ def browser():
 
 @pytest.fixture
 def demo_site(transactional_db, live_server):
-    from eloket.demo.services import demo_load
-
-    demo_load(only=["gent", "brugge", "seoul"])
+    demo_load_once(["gent", "brugge", "seoul"])
     return live_server.url
 
 
@@ -116,11 +115,11 @@ def gent_citizen(demo_idp, transactional_db):
     """A Gent demo resident whose data an automatic process has read once. (Database work
     happens before the browser starts: Playwright's sync API runs an event loop.)"""
     from eloket.common.actors import Actor
-    from eloket.demo.services import demo_citizen_list, demo_load
+    from eloket.demo.services import demo_citizen_list
     from eloket.register.selectors import person_record
     from eloket.tenants.models import Municipality
 
-    demo_load(only=["gent"])
+    demo_load_once(["gent"])
     gent = Municipality.objects.get(slug="gent")
     citizen = demo_citizen_list(gent)[0]
     person_record(
@@ -176,9 +175,9 @@ def test_citizen_logs_in_through_the_demo_provider_and_sees_my_data_and_the_acce
 @pytest.fixture
 def gent_demo(demo_idp, transactional_db, seals):
     """Gent's demo data, officers and seal (before the browser starts)."""
-    from eloket.demo.services import demo_citizens, demo_load
+    from eloket.demo.services import demo_citizens
 
-    demo_load(only=["gent"])
+    demo_load_once(["gent"])
     seals()
     number, name = demo_citizens("gent")["jan"]
     return {"number": number, "name": name}

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 import test_browser
+from demo_snapshot import demo_load_once
 from test_browser import axe_serious, login_officer
 from test_register_import import HEADER
 
@@ -19,11 +20,10 @@ browser = test_browser.browser  # the same Chromium fixture
 @pytest.fixture
 def gent_admin_site(transactional_db, live_server):
     """Gent's demo data and officers, and the operator (before the browser starts)."""
-    from eloket.demo.services import demo_load
     from eloket.register.national_ids import make_belgian_number
     from eloket.tenants.models import Municipality
 
-    demo_load(only=["gent"])
+    demo_load_once(["gent"])
     gent = Municipality.objects.get(slug="gent")
     # People the demo register does not hold yet: born in 1931, numbers 902 (a woman) and 903 (a man).
     new = [make_belgian_number(dt.date(1931, 2, 3), n) for n in (902, 903)]

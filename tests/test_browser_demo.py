@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 import test_browser as shared
+from demo_snapshot import demo_load_once
 from test_browser import AXE, CHROMIUM, axe_serious, login_officer
 
 # The browser and Gent's demo data, as the other browser tests have them.
@@ -85,9 +86,9 @@ def test_the_readme_steps_can_be_done_by_every_resident_the_demo_lists(
 @pytest.fixture
 def brugge_and_seoul(demo_idp, transactional_db):
     """Brugge offers no petitions, Seoul no certificates (the demo's module switches)."""
-    from eloket.demo.services import demo_citizens, demo_load
+    from eloket.demo.services import demo_citizens
 
-    demo_load(only=["brugge", "seoul"])
+    demo_load_once(["brugge", "seoul"])
     return {"brugge": demo_citizens("brugge"), "seoul": demo_citizens("seoul")}
 
 

@@ -11,6 +11,7 @@ pytestmark = browser_marks
 
 
 import test_browser  # noqa: E402
+from demo_snapshot import demo_load_once  # noqa: E402
 
 browser = test_browser.browser  # the same Chromium fixture
 
@@ -21,9 +22,9 @@ GENT_TOPIC = "Een autovrije Korenmarkt en Veldstraat?"
 @pytest.fixture
 def gent_people(demo_idp, transactional_db):
     """Gent's demo data; Jan (an adult) and Lotte (a minor) on the demo provider's page."""
-    from eloket.demo.services import demo_citizens, demo_load
+    from eloket.demo.services import demo_citizens
 
-    demo_load(only=["gent"])
+    demo_load_once(["gent"])
     people = demo_citizens("gent")
     return {"jan": people["jan"][1], "lotte": people["lotte"][1]}
 
@@ -114,9 +115,7 @@ def test_a_minor_is_told_why_before_any_sign_button(gent_people, demo_idp, brows
 
 @pytest.fixture
 def seoul_demo(demo_idp, transactional_db):
-    from eloket.demo.services import demo_load
-
-    demo_load(only=["seoul"])
+    demo_load_once(["seoul"])
 
 
 def test_the_seoul_opinion_groups_chart_names_its_groups(seoul_demo, demo_idp, browser):

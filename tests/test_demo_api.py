@@ -2,13 +2,14 @@
 
 import pytest
 
+from demo_snapshot import demo_load_once
 from eloket.demo.services import demo_load
 
 
 @pytest.fixture
 def demo(db, settings):
     settings.ELOKET_DEMO = True
-    demo_load(only=["gent"])
+    demo_load_once(["gent"])
 
 
 def test_citizens_ordinary_first_then_personas(client, demo):

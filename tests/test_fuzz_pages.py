@@ -19,6 +19,7 @@ from django.test import Client
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from demo_snapshot import demo_load_once
 from fuzzing import FUZZ, FUZZ_EXAMPLES
 
 CORPUS = Path(__file__).parent / "data" / "fuzz" / "forms.txt"
@@ -180,9 +181,8 @@ def persona(who: str) -> Client:
 
 @pytest.mark.slow
 def test_no_form_of_the_pages_answers_a_server_error(db):
-    from eloket.demo.services import demo_load
 
-    demo_load(only=["gent"])
+    demo_load_once(["gent"])
     starts = {
         "visitor": ["/gent/", "/verify/", "/auth/officer/login"],
         "citizen": ["/gent/", "/verify/"],

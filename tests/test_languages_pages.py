@@ -26,6 +26,8 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from django.test import Client
 
+from demo_snapshot import demo_load_once
+
 OPEN, SEP, CLOSE = "\ue000", "\ue002", "\ue001"
 # The literal parts of a message are marked, not its placeholders: what fills them is
 # data and is checked as such.
@@ -323,7 +325,7 @@ def demo(django_db_setup, django_db_blocker):
     from eloket.certificates.models import CertificateType
     from eloket.certificates.services import OrderRequest, order_submit
     from eloket.common.errors import ApplicationError
-    from eloket.demo.services import demo_citizen_list, demo_citizens, demo_load
+    from eloket.demo.services import demo_citizen_list, demo_citizens
     from eloket.identity.selectors import citizen_actor_of
     from eloket.identity.services import citizen_account, citizen_identify
     from eloket.tenants.models import Module, Municipality
@@ -331,7 +333,7 @@ def demo(django_db_setup, django_db_blocker):
 
     slugs = ["gent", "brugge", "seoul"]
     with django_db_blocker.unblock():
-        demo_load(only=slugs)
+        demo_load_once(slugs)
         citizens = {}
         for slug in slugs:
             municipality = Municipality.objects.get(slug=slug)

@@ -10,6 +10,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from conftest import bearer, officer_login_client
+from demo_snapshot import demo_load_once
 from eloket.common.actors import Actor
 from eloket.tenants.models import Module
 from eloket.tenants.modules import ModuleOff
@@ -91,10 +92,9 @@ def test_every_view_of_a_module_carries_its_switch():
 def town(db):
     """Gent of the demo, every module on, with a topic, opinions, an attachment or not,
     petitions and certificate orders made while they were on."""
-    from eloket.demo.services import demo_load
     from eloket.tenants.models import Municipality
 
-    demo_load(only=["gent"])
+    demo_load_once(["gent"])
     return Municipality.objects.get(slug="gent")
 
 
