@@ -145,8 +145,15 @@ def main() -> None:
         env=env,
         check=True,
     )
+    # The demo data is loaded as `make run` loads it (development settings: its decided
+    # permits are signed by demo officers, whose keys the demo PKI issues only outside
+    # production); the pages are then served with production settings.
+    demo_env = {k: v for k, v in env.items() if k != "ELOKET_ENV"}
     subprocess.run(
-        [*eloket, "demo", "load", "--only", "gent"], env=env, check=True, stdout=subprocess.DEVNULL
+        [*eloket, "demo", "load", "--only", "gent"],
+        env=demo_env,
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     subprocess.run([*eloket, "collectstatic", "--noinput", "-v0"], env=env, check=True)
     prepared = subprocess.run(

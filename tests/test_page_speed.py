@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.test import Client
+from django.utils.http import parse_http_date
 
 from conftest import citizen_user
 from eloket.common.actors import Actor
@@ -505,3 +506,67 @@ def test_csrf_strings_are_drawn_uniformly_from_the_alphabet():
     assert len({random_string(32) for _ in range(1000)}) == 1000
     secret = csrf._get_new_csrf_string()
     assert csrf._unmask_cipher_token(csrf._mask_cipher_secret(secret)) == secret
+
+
+def test_csrf_masks_are_djangos():
+    """The table-driven mask gives Django's own token for the same mask, and Django's
+    middleware is pointed at it."""
+    from django.middleware import csrf
+
+    from eloket.common.randomness import mask_cipher_secret
+
+    assert csrf._mask_cipher_secret is mask_cipher_secret
+    chars = csrf.CSRF_ALLOWED_CHARS
+    for _ in range(50):
+        secret, mask = csrf._get_new_csrf_string(), csrf._get_new_csrf_string()
+        djangos = "".join(
+            chars[(chars.index(s) + chars.index(m)) % len(chars)]
+            for s, m in zip(secret, mask, strict=True)
+        )
+        assert mask_cipher_secret(secret, mask) == mask + djangos
+        token = mask_cipher_secret(secret)
+        assert len(token) == csrf.CSRF_TOKEN_LENGTH
+        assert csrf._unmask_cipher_token(token) == secret
+
+
+def test_a_session_checked_once_is_read_fresh_and_a_changed_one_is_checked(db):
+    from eloket.identity import session_store
+    from eloket.identity.session_store import SessionStore
+
+    store = SessionStore()
+    store["who"] = {"name": "Jan", "roles": ["citizen"]}
+    store.save()
+    text = store._get_session_from_db().session_data
+    first = SessionStore().decode(text)
+    assert text in session_store._checked
+    first["who"]["roles"].append("officer")  # a caller changing what it got
+    assert SessionStore().decode(text) == {"who": {"name": "Jan", "roles": ["citizen"]}}
+    # The same data under a signature that is not ours is refused, never taken from memory.
+    forged = text[:-3] + ("aaa" if not text.endswith("aaa") else "bbb")
+    assert SessionStore().decode(forged) == {}
+    assert forged not in session_store._checked
+    # A session logged out is not read, whatever this process once checked.
+    key = store.session_key
+    store.delete()
+    assert SessionStore(session_key=key).load() == {}
+
+
+def test_never_cache_headers_are_djangos():
+    from django.http import HttpResponse
+    from django.utils.cache import add_never_cache_headers
+
+    from eloket.common.nocache import never_cache_headers
+
+    ours, djangos = HttpResponse("x"), HttpResponse("x")
+    never_cache_headers(ours)
+    add_never_cache_headers(djangos)
+    assert ours["Cache-Control"] == djangos["Cache-Control"]
+    assert ours["Expires"] in (djangos["Expires"],) or abs(
+        parse_http_date(ours["Expires"]) - parse_http_date(djangos["Expires"])
+    ) <= 1
+    # An answer that says something of its caching already gets Django's merge.
+    ours, djangos = HttpResponse("x"), HttpResponse("x")
+    ours["Cache-Control"] = djangos["Cache-Control"] = "public, max-age=60"
+    never_cache_headers(ours)
+    add_never_cache_headers(djangos)
+    assert ours["Cache-Control"] == djangos["Cache-Control"]

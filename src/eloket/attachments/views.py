@@ -8,12 +8,12 @@ from typing import cast
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from eloket.attachments.models import Attachment
 from eloket.attachments.selectors import attachment_for_officer, attachment_for_requester
 from eloket.common.errors import ApplicationError
+from eloket.common.nocache import never_cache
 from eloket.identity.access import NotAuthenticated, officer_access
 from eloket.identity.selectors import citizen_actor_of, officer_role_in
 from eloket.tenants.decorators import tenant_page

@@ -9,13 +9,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from eloket.approvals.selectors import approvals_waiting_for, delegations_of
 from eloket.approvals.services import approval_act, delegation_create
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
+from eloket.common.nocache import never_cache
 from eloket.identity.access import officer_page
 from eloket.tenants.links import tenant_reverse
 from eloket.tenants.models import Municipality

@@ -10,7 +10,6 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from eloket.approvals.selectors import draft_document_of, open_draft_of
@@ -46,6 +45,7 @@ from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError, NotFound
 from eloket.common.forms import id_of
 from eloket.common.money import format_fee
+from eloket.common.nocache import never_cache
 from eloket.common.permissions import Permission, may, role_at_least
 from eloket.common.uploads import upload_limit
 from eloket.documents.access import case_document_opened

@@ -12,12 +12,12 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDi
 from django.shortcuts import render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from eloket.cases.models import CaseType
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
+from eloket.common.nocache import never_cache
 from eloket.common.permissions import Permission, may
 from eloket.common.uploads import upload_limit
 from eloket.identity.access import officer_page

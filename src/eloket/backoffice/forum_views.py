@@ -9,12 +9,12 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.common.forms import id_of, whole_number
+from eloket.common.nocache import never_cache
 from eloket.common.spreadsheet import csv_writer
 from eloket.common.uploads import upload_limit
 from eloket.forum import charts, selectors, services

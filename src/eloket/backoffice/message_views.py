@@ -9,11 +9,11 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError, NotFound
+from eloket.common.nocache import never_cache
 from eloket.identity.access import officer_page
 from eloket.identity.models import Role
 from eloket.messaging.models import Direction, MessageState

@@ -5,12 +5,12 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.common.forms import id_of
+from eloket.common.nocache import never_cache
 from eloket.identity.access import officer_page
 from eloket.outbox.kinds import outbox_kinds
 from eloket.outbox.selectors import outbox_message_get, outbox_trouble

@@ -4,13 +4,13 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from eloket.backoffice.case_views import case_context
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.common.forms import id_of
+from eloket.common.nocache import never_cache
 from eloket.identity.access import officer_page
 from eloket.petitions import selectors, services
 from eloket.petitions.models import Petition

@@ -5,13 +5,13 @@ the municipality and write the access log."""
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from eloket.cases.selectors import handled_types, open_counts_by_kind
 from eloket.certificates.selectors import postal_orders_pending, queue_counts
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
+from eloket.common.nocache import never_cache
 from eloket.identity.access import officer_page
 from eloket.identity.selectors import role_label
 from eloket.outbox.selectors import outbox_trouble

@@ -7,7 +7,6 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from eloket.cases.display import case_path, case_url, timeline_rows
@@ -23,6 +22,7 @@ from eloket.cases.selectors import (
 )
 from eloket.cases.services import case_act, case_message_add, case_request_start
 from eloket.common.errors import ApplicationError
+from eloket.common.nocache import never_cache
 from eloket.common.uploads import upload_limit
 from eloket.documents.access import case_document_opened
 from eloket.documents.selectors import case_documents

@@ -11,7 +11,6 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from eloket.cases.display import timeline_rows
@@ -31,6 +30,7 @@ from eloket.certificates.selectors import (
 )
 from eloket.common.errors import ApplicationError
 from eloket.common.money import format_fee
+from eloket.common.nocache import never_cache
 from eloket.common.pagecache import cached_page, page_key, page_store, without_messages
 from eloket.identity.selectors import citizen_actor_of, citizen_person, shows_officer_link
 from eloket.tenants.chrome import chrome_version

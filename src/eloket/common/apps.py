@@ -14,6 +14,7 @@ class CommonConfig(AppConfig):
         # CSRF secrets and masks drawn in one read of the CSPRNG (common/randomness.py).
         from django.middleware import csrf
 
-        from eloket.common.randomness import random_string
+        from eloket.common.randomness import mask_cipher_secret, random_string
 
         csrf.get_random_string = random_string  # type: ignore[attr-defined]
+        csrf._mask_cipher_secret = mask_cipher_secret  # type: ignore[assignment]

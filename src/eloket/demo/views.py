@@ -5,9 +5,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from eloket.common.nocache import never_cache
 from eloket.demo.services import demo_citizen_list
 from eloket.identity.providers import demo_idp
 from eloket.register.national_ids import InvalidNationalId, normalise, parse_belgian, parse_korean

@@ -15,12 +15,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from markupsafe import Markup
 
 from eloket.common.errors import ApplicationError
 from eloket.common.forms import id_of, page_of
+from eloket.common.nocache import never_cache
 from eloket.common.pagecache import cached_page, for_anonymous_visitor, page_key, page_store
 from eloket.forum import selectors, services
 from eloket.forum.display import display_name

@@ -10,11 +10,11 @@ from django.shortcuts import render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from eloket.common.errors import ApplicationError
 from eloket.common.forms import id_of, whole_number
+from eloket.common.nocache import never_cache
 from eloket.identity import selectors, services, sessions
 from eloket.identity.models import LoginMethod
 from eloket.identity.providers import eid_certificate, oidc

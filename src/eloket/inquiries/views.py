@@ -5,10 +5,10 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from eloket.common.errors import ApplicationError
+from eloket.common.nocache import never_cache
 from eloket.documents.models import IssuedDocument
 from eloket.documents.views import document_download
 from eloket.identity.eligibility import participant_actor

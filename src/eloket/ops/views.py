@@ -4,9 +4,9 @@ import hmac
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from eloket.common.nocache import never_cache
 from eloket.ops.health import readiness
 from eloket.ops.metrics import CONTENT_TYPE, exposition
 

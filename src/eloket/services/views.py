@@ -15,7 +15,6 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from eloket.cases.display import case_path
@@ -24,6 +23,7 @@ from eloket.cases.selectors import case_for_requester
 from eloket.cases.texts import localized
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
+from eloket.common.nocache import never_cache
 from eloket.common.uploads import upload_limit
 from eloket.identity.selectors import citizen_actor_of
 from eloket.services.display import answers_summary, fee_label
