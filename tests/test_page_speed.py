@@ -561,9 +561,10 @@ def test_never_cache_headers_are_djangos():
     never_cache_headers(ours)
     add_never_cache_headers(djangos)
     assert ours["Cache-Control"] == djangos["Cache-Control"]
-    assert ours["Expires"] in (djangos["Expires"],) or abs(
-        parse_http_date(ours["Expires"]) - parse_http_date(djangos["Expires"])
-    ) <= 1
+    assert (
+        ours["Expires"] in (djangos["Expires"],)
+        or abs(parse_http_date(ours["Expires"]) - parse_http_date(djangos["Expires"])) <= 1
+    )
     # An answer that says something of its caching already gets Django's merge.
     ours, djangos = HttpResponse("x"), HttpResponse("x")
     ours["Cache-Control"] = djangos["Cache-Control"] = "public, max-age=60"
