@@ -178,3 +178,58 @@ class TestAcrossNodes:
         first.save()
         other = SessionStore(session_key=first.session_key)  # another node's
         assert other.load().get("who") == "someone"
+
+
+# Another web node: a process of its own that reads tenants (here it only asks for news,
+# as each of its requests does) and says each time its caches are cleared.
+OTHER_NODE = """
+import time, django
+django.setup()
+from eloket.tenants.invalidation import tenant_news_apply
+cleared = []
+deadline = time.monotonic() + 20
+while time.monotonic() < deadline and len(cleared) < 2:
+    tenant_news_apply(lambda: cleared.append(1) or print("cleared", flush=True))
+    time.sleep(0.02)
+"""
+
+
+class TestTenantCacheAcrossNodes:
+    """A municipality changed on one node is forgotten by the others at once (issue 16)."""
+
+    @pytest.mark.django_db
+    def test_a_change_on_one_node_clears_the_others(
+        self, settings, gent, django_capture_on_commit_callbacks
+    ):
+        location = redis_or_skip()
+        settings.REDIS_URL = location
+        env = {
+            **os.environ,
+            "REDIS_URL": location,
+            "DJANGO_SETTINGS_MODULE": "eloket.conf.settings",
+        }
+        other = subprocess.Popen(
+            [sys.executable, "-c", OTHER_NODE], env=env, cwd=ROOT, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            # Its first clear: it has subscribed (what it may have missed before).
+            assert other.stdout.readline().strip() == "cleared", other.stderr.read()
+            with django_capture_on_commit_callbacks(execute=False) as callbacks:
+                gent.save()
+            # Nothing is announced before the change commits.
+            assert len(callbacks) == 1
+            callbacks[0]()
+            assert other.stdout.readline().strip() == "cleared"
+            assert other.wait(timeout=20) == 0
+        finally:
+            other.kill()
+
+    @pytest.mark.django_db
+    def test_without_redis_a_change_is_still_saved(self, settings, gent, caplog):
+        settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+        from eloket.tenants.invalidation import _publish
+
+        gent.save()
+        _publish(settings.REDIS_URL)
+        assert "tenant change not announced" in caplog.text

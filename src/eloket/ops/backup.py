@@ -383,9 +383,11 @@ def restore(source: Path, *, passphrase: str, say: Say) -> dict[str, Any]:
                 say(f"  {member.name}: no place for it in the settings (ELOKET_SEAL_DIR, …)")
                 continue
             say(f"  {member.name}: {_put(destination, data, what='key file')}")
+    from eloket.tenants.invalidation import tenant_change_announce
     from eloket.tenants.selectors import municipality_cache_clear
 
     municipality_cache_clear()
+    tenant_change_announce()  # the web nodes still running forget what they had read
     say("6/6 verifying…")
     verify_after_restore(say)
     # The queue is not in a backup: the periodic tick starts again (outbox messages due

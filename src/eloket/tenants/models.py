@@ -342,9 +342,11 @@ class PluginSetting(TimeStampedModel):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         super().save(*args, **kwargs)
+        from eloket.tenants.invalidation import tenant_change_announce
         from eloket.tenants.selectors import municipality_cache_clear
 
         municipality_cache_clear()
+        tenant_change_announce()
 
     def clean(self) -> None:
         from eloket.common.registry import REGISTRIES, ApplicationError

@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from eloket.common.errors import NotFound
+from eloket.tenants.invalidation import tenant_news_apply
 from eloket.tenants.models import RESERVED_SLUGS, Municipality
 from eloket.tenants.modules import module_check
 
@@ -41,6 +42,7 @@ def municipality_cached(*, slug: str) -> Municipality | None:
     """The active municipality `slug`, or None, from this process's short-lived tenant
     cache (ADR 0002): what the API's module switch asks on every call of a module's
     operation, at no query once cached. Read it only; never change the row it gives."""
+    tenant_news_apply(municipality_cache_clear)
     now = time.monotonic()
     cached = _slug_cache.get(slug)
     if cached is not None and cached[1] > now:
@@ -63,8 +65,10 @@ def municipality_for_request(
     A configured host name wins over a path prefix. Answers come from a short-lived
     per-process cache (ADR 0002): a slug that is not cached is always looked up, so a
     municipality created by `eloket tenant create` while the server runs is served at
-    once; a change to an existing one reaches other processes within TENANT_CACHE_SECONDS.
+    once; a change to an existing one reaches the other processes at once through Redis
+    when there is one (tenants/invalidation.py), else within TENANT_CACHE_SECONDS.
     """
+    tenant_news_apply(municipality_cache_clear)
     now = time.monotonic()
     cached_host = _host_cache.get(host)
     if cached_host is not None and cached_host[1] > now:
@@ -122,14 +126,15 @@ def municipality_cache_clear() -> None:
 
 
 # Plugin settings are read on hot paths (every register read asks which backend): kept
-# per process like tenants, for TENANT_CACHE_SECONDS, and forgotten on every change made
-# in this process (PluginSetting.save).
+# per process like tenants, for TENANT_CACHE_SECONDS, and forgotten on every change
+# (PluginSetting.save; other processes through tenants/invalidation.py).
 _plugin_cache: dict[tuple[int, str], tuple[dict[str, tuple[bool, dict[str, object]]], float]] = {}
 
 
 def _plugin_settings(municipality: Municipality, registry: str) -> dict[str, tuple[bool, dict]]:
     from eloket.tenants.models import PluginSetting
 
+    tenant_news_apply(municipality_cache_clear)
     key = (municipality.pk, registry)
     now = time.monotonic()
     cached = _plugin_cache.get(key)
