@@ -50,3 +50,52 @@ def test_summary_from_locust_csv(tmp_path):
     text = load.summary(rows)
     assert "error rate: 1.00%" in text
     assert "forum" in text and "600" in text
+
+
+def test_the_simulated_browser_sends_what_a_browser_sends():
+    from load_forms import form_values, page_forms
+
+    page = """
+    <form method="post" action="/auth/logout"><input type="hidden" name="next" value="/"></form>
+    <form method="post" class="stack"><input type="hidden" name="csrfmiddlewaretoken" value="t&amp;k">
+    <input type="radio" name="subject" value="1" checked required>
+    <input type="radio" name="subject" value="3" required>
+    <select id="language" name="language"><option value="nl">NL</option><option value="fr" selected>FR</option></select>
+    <input type="checkbox" name="digest" value="1">
+    <textarea name="text" rows="4">Hello &amp; welcome</textarea>
+    <input id="email" name="email" type="email" value="">
+    <button type="submit" name="action" value="review">Next</button>
+    </form>"""
+    (form,) = page_forms(page)  # not the header's log-out form
+    assert form_values(form) == {
+        "csrfmiddlewaretoken": "t&k",
+        "subject": "1",
+        "language": "fr",
+        "text": "Hello & welcome",
+        "email": "",
+        "action": "review",
+    }
+    confirm = (
+        '<form><button type="submit" name="action" value="confirm">Confirm</button> '
+        '<button type="submit" name="action" value="edit">Edit</button></form>'
+    )
+    assert form_values(confirm, "edit") == {"action": "edit"}
+    assert form_values(confirm) == {"action": "confirm"}
+
+
+def test_the_demo_officers_codes_are_the_servers(settings):
+    from django_otp.oath import totp as django_totp
+
+    from eloket.demo.services import totp_key
+    from load_forms import demo_totp_key, totp
+
+    assert str(settings.ELOKET_DEMO_SEED) == "20261122"  # the locustfile's default
+    key = demo_totp_key("gent.clerk")
+    assert key == totp_key("gent.clerk")
+    # django-otp's code for now (a code changes every 30 s: take both sides of a boundary).
+    before = totp(key)
+    now = f"{django_totp(bytes.fromhex(key)):06d}"
+    assert now in (before, totp(key))
+    # RFC 6238's test vectors (SHA-1), the last six digits.
+    rfc = b"12345678901234567890".hex()
+    assert [totp(rfc, at) for at in (59, 1111111109, 1234567890)] == ["287082", "081804", "005924"]
