@@ -17,4 +17,4 @@ class CommonConfig(AppConfig):
         from eloket.common.randomness import mask_cipher_secret, random_string
 
         csrf.get_random_string = random_string  # type: ignore[attr-defined]
-        csrf._mask_cipher_secret = mask_cipher_secret  # type: ignore[assignment]
+        csrf._mask_cipher_secret = mask_cipher_secret  # type: ignore[attr-defined]

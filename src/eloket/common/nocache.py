@@ -18,7 +18,8 @@ from django.utils.http import http_date
 # What `add_never_cache_headers` makes of an answer without caching headers.
 NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
 
-_second = [0, ""]  # the last second formatted, and its text (Expires changes once a second)
+# The last second formatted, and its text (Expires changes once a second).
+_second: dict[str, int | str] = {"at": 0, "text": ""}
 
 
 def never_cache_headers(response: HttpResponse) -> None:
@@ -26,9 +27,9 @@ def never_cache_headers(response: HttpResponse) -> None:
         add_never_cache_headers(response)
         return
     now = int(time.time())
-    if _second[0] != now:
-        _second[1], _second[0] = http_date(now), now
-    response.headers["Expires"] = _second[1]
+    if _second["at"] != now:
+        _second["text"], _second["at"] = http_date(now), now
+    response.headers["Expires"] = _second["text"]
     response.headers["Cache-Control"] = NEVER_CACHE
 
 

@@ -23,7 +23,9 @@ CHECKED_MAX = 10_000
 
 
 class SessionStore(db.SessionStore):
-    def decode(self, session_data: str) -> dict[str, Any]:
+    def decode(self, session_data: bytes | str) -> dict[str, Any]:
+        if isinstance(session_data, bytes):
+            session_data = session_data.decode()
         known = _checked.get(session_data)
         if known is not None:
             return json.loads(known)  # a fresh dict: the caller may change it
