@@ -52,7 +52,7 @@ run: $(STAMP_RUN)
 	@ELOKET_DEMO=1 PORT=$(PORT) $(BIN)/eloket run
 
 cluster: $(STAMP_RUN)
-	@CLUSTER_PORT=$(or $(CLUSTER_PORT),8088) $(BIN)/python scripts/cluster.py start
+	@CLUSTER_PORT=$(or $(CLUSTER_PORT),8088) REPLICA=$(REPLICA) $(BIN)/python scripts/cluster.py start
 
 cluster-stop:
 	@$(BIN)/python scripts/cluster.py stop

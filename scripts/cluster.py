@@ -7,6 +7,12 @@ task workers, media and documents on one shared directory (var/cluster/media). T
 and workers run the same commands as the systemd units in deploy/systemd/, nginx the same
 site (deploy/eloket-site.conf, rendered for loopback). var/cluster/ holds a pid file and a
 log per process. Usage: python scripts/cluster.py start|stop|status
+
+REPLICA=1 (`make cluster REPLICA=1`): a private PostgreSQL primary (127.0.0.1:5434,
+CLUSTER_PG_PORT) and a streaming replica of it (5435, CLUSTER_REPLICA_PORT), made under
+var/cluster/ with the machine's PostgreSQL binaries (as the postgres user when run as
+root), instead of the machine's server; the nodes get ELOKET_REPLICA_URL and read the
+pages of GET requests from the replica (common/dbrouter.py, docs/scaling.md).
 """
 
 import contextlib
@@ -30,6 +36,10 @@ WORKERS = int(os.environ.get("WORKERS", "2"))
 DATABASE_URL = os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/eloket_cluster"
 REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 PYTHON = sys.executable
+REPLICA = os.environ.get("REPLICA", "") not in ("", "0")
+PG_PORT = int(os.environ.get("CLUSTER_PG_PORT", "5434"))
+REPLICA_PORT = int(os.environ.get("CLUSTER_REPLICA_PORT", "5435"))
+CLUSTER_DATABASE = "eloket_cluster"
 SITE = ROOT / "deploy" / "eloket-site.conf"
 
 
@@ -41,8 +51,10 @@ def which(name: str) -> str | None:
     return shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/local/sbin:/usr/bin")
 
 
-def environment() -> dict[str, str]:
+def environment(replica_url: str = "") -> dict[str, str]:
     env = os.environ.copy()
+    if replica_url:
+        env["ELOKET_REPLICA_URL"] = replica_url
     env.update(
         DATABASE_URL=DATABASE_URL,
         REDIS_URL=REDIS_URL,
@@ -100,6 +112,73 @@ def ensure_database() -> None:
     if check.stdout.strip() != "1":
         say(f"Creating the database {name}")
         subprocess.run([*base, "-c", f'CREATE DATABASE "{name}"'], check=True, timeout=60)
+
+
+def pg_binary(name: str) -> str:
+    found = which(name) or next(
+        (str(path) for path in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))[::-1]),
+        None,
+    )
+    if found is None:
+        sys.exit(f"PostgreSQL's {name} is missing: apt-get install postgresql (as root).")
+    return found
+
+
+def as_postgres(command: list[str]) -> list[str]:
+    """PostgreSQL's server refuses to run as root: as root, run it as the postgres user."""
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+def _owned_by_postgres(directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        shutil.chown(directory, "postgres", "postgres")
+    directory.chmod(0o700)
+
+
+def pg_start(name: str, directory: Path, port: int) -> None:
+    options = f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
+    command = [pg_binary("pg_ctl"), "-D", str(directory), "-l", str(directory / "server.log"),
+               "-w", "-t", "90", "-o", options, "start"]  # fmt: skip
+    subprocess.run(as_postgres(command), check=True, timeout=120, capture_output=True)
+    pid = int((directory / "postmaster.pid").read_text().split()[0])
+    (STATE / f"{name}.pid").write_text(f"{pid}\n")
+    say(f"{name} started on 127.0.0.1:{port} (pid {pid})")
+
+
+def private_primary_and_replica() -> tuple[str, str]:
+    """A PostgreSQL primary of the cluster's own and a streaming replica of it (REPLICA=1):
+    the primary's URL and the replica's."""
+    primary, replica = STATE / "pg-primary", STATE / "pg-replica"
+    if not (primary / "PG_VERSION").exists():
+        say(f"Creating a private PostgreSQL primary in {primary}")
+        _owned_by_postgres(primary)
+        command = [pg_binary("initdb"), "-D", str(primary), "-U", "postgres", "--auth=trust",
+                   "-E", "UTF8", "--locale=C.UTF-8"]  # fmt: skip
+        subprocess.run(as_postgres(command), check=True, timeout=120, capture_output=True)
+        with (primary / "pg_hba.conf").open("a") as hba:
+            hba.write("host replication all 127.0.0.1/32 trust\n")
+    pg_start("pg-primary", primary, PG_PORT)
+    if not (replica / "PG_VERSION").exists():
+        say(f"Making a streaming replica of it in {replica} (pg_basebackup)")
+        _owned_by_postgres(replica)
+        command = [pg_binary("pg_basebackup"), "-h", "127.0.0.1", "-p", str(PG_PORT),
+                   "-U", "postgres", "-D", str(replica), "-R", "-X", "stream"]  # fmt: skip
+        subprocess.run(as_postgres(command), check=True, timeout=300, capture_output=True)
+    pg_start("pg-replica", replica, REPLICA_PORT)
+    psql = [pg_binary("psql"), "-h", "127.0.0.1", "-p", str(PG_PORT), "-U", "postgres", "-d",
+            "postgres"]  # fmt: skip
+    exists = subprocess.run(
+        [*psql, "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{CLUSTER_DATABASE}'"],  # noqa: S608 - a constant
+        capture_output=True, text=True, timeout=30, check=True,
+    ).stdout.strip()  # fmt: skip
+    if exists != "1":
+        subprocess.run([*psql, "-c", f'CREATE DATABASE "{CLUSTER_DATABASE}"'], check=True,
+                       timeout=60, capture_output=True)  # fmt: skip
+    return (
+        f"postgres://postgres@127.0.0.1:{PG_PORT}/{CLUSTER_DATABASE}",
+        f"postgres://postgres@127.0.0.1:{REPLICA_PORT}/{CLUSTER_DATABASE}",
+    )
 
 
 def ensure_redis() -> None:
@@ -260,12 +339,17 @@ def start() -> None:
         nginx = which("nginx")
     if nginx is None:
         sys.exit("nginx is missing: apt-get install nginx (as root).")
-    ensure_database()
+    global DATABASE_URL
+    replica_url = ""
+    if REPLICA:
+        DATABASE_URL, replica_url = private_primary_and_replica()
+    else:
+        ensure_database()
     ensure_redis()
     (STATE / "media").mkdir(exist_ok=True)
     shutil.rmtree(STATE / "prometheus", ignore_errors=True)
     (STATE / "prometheus").mkdir()
-    env = environment()
+    env = environment(replica_url)
     prepare(env)
     for i in range(WEB_NODES):
         spawn(f"web-{i + 1}", web_command(NODE_PORT + i), env)
@@ -288,7 +372,7 @@ def start() -> None:
         sys.exit(f"nginx did not answer on {PORT}: see {STATE / 'nginx-error.log'}")
     say(
         f"Eloket's cluster serves on http://127.0.0.1:{PORT}/ ({WEB_NODES} web nodes, "
-        f"{WORKERS} workers; ready in {time.monotonic() - started:.1f} s; make cluster-stop)"
+        f"{WORKERS} workers{', a read replica' if REPLICA else ''}; ready in {time.monotonic() - started:.1f} s; make cluster-stop)"
     )
 
 
@@ -300,6 +384,8 @@ def stop() -> None:
             try:
                 if name.startswith(("web-", "worker-")):
                     os.killpg(pid, signal.SIGTERM)
+                elif name.startswith("pg-"):
+                    os.kill(pid, signal.SIGINT)  # PostgreSQL's fast shutdown
                 else:
                     os.kill(pid, signal.SIGTERM)
             except (ProcessLookupError, PermissionError):

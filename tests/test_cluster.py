@@ -233,3 +233,72 @@ class TestTenantCacheAcrossNodes:
         gent.save()
         _publish(settings.REDIS_URL)
         assert "tenant change not announced" in caplog.text
+
+
+# In the nodes' process: a municipality written on the primary is served, once replicated,
+# from the replica; a write on the replica is refused by PostgreSQL itself.
+REPLICA_CHECK = """
+import time
+from django.db import connections
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from eloket.common.schema import fresh_schema_create
+from eloket.common.actors import Actor
+from eloket.tenants.models import Municipality
+from eloket.tenants.services import municipality_create
+
+fresh_schema_create()
+municipality_create(actor=Actor.system("test"), slug="replicaville", names={"en": "Replicaville"},
+                    country="BE", nis_code="99001", languages=["en"])
+deadline = time.monotonic() + 30
+while not Municipality.objects.using("replica").filter(slug="replicaville").exists():
+    assert time.monotonic() < deadline, "the replica never caught up"
+    time.sleep(0.2)
+with CaptureQueriesContext(connections["replica"]) as replica:
+    answer = Client().get("/replicaville/")
+assert answer.status_code == 200, answer.status_code
+assert "Replicaville" in answer.content.decode()
+assert replica.captured_queries, "the page was not read from the replica"
+try:
+    Municipality.objects.using("replica").filter(slug="replicaville").update(is_active=False)
+except Exception as exc:
+    print("refused:", exc)
+"""
+
+
+def test_a_private_primary_and_its_streaming_replica_serve_a_page(tmp_path):
+    """`make cluster REPLICA=1`'s database pair, with the nodes' settings (issue 16, 7)."""
+    services_or_skip()  # PostgreSQL's binaries are there in the PostgreSQL run
+    import socket
+    import tempfile
+
+    ports = []
+    for _ in range(2):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            ports.append(probe.getsockname()[1])
+    # The postgres user must reach the data directories (pytest's are private to root).
+    state = Path(tempfile.mkdtemp(prefix="eloket-replica-"))
+    state.chmod(0o755)
+    env = {**os.environ, "CLUSTER_DIR": str(state), "CLUSTER_PG_PORT": str(ports[0]),
+           "CLUSTER_REPLICA_PORT": str(ports[1])}  # fmt: skip
+    pair = "import sys; sys.path.insert(0, 'scripts'); import cluster; print(*cluster.private_primary_and_replica())"
+    try:
+        made = subprocess.run([sys.executable, "-c", pair], env=env, cwd=ROOT,
+                              capture_output=True, text=True, timeout=300)  # fmt: skip
+        assert made.returncode == 0, made.stderr + made.stdout
+        primary, replica = made.stdout.split()[-2:]
+        assert {p.stem for p in state.glob("*.pid")} == {"pg-primary", "pg-replica"}
+        node = {**os.environ, "DATABASE_URL": primary, "ELOKET_REPLICA_URL": replica,
+                "DJANGO_SETTINGS_MODULE": "eloket.conf.settings", "ELOKET_HOME": str(tmp_path),
+                "ALLOWED_HOSTS": "testserver"}  # fmt: skip
+        checked = subprocess.run(
+            [str(Path(sys.executable).parent / "eloket"), "shell", "-c", REPLICA_CHECK],
+            env=node, cwd=ROOT, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert checked.returncode == 0, checked.stderr[-3000:]
+        assert "read-only transaction" in checked.stdout
+    finally:
+        subprocess.run([sys.executable, str(SCRIPT), "stop"], env=env, cwd=ROOT,
+                       capture_output=True, timeout=60)  # fmt: skip
+        shutil.rmtree(state, ignore_errors=True)

@@ -132,6 +132,9 @@ MIDDLEWARE = [
     "eloket.ops.middleware.ObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the database (the session, the tenant): a GET's reads may
+    # come from the replica when there is one (common/dbrouter.py).
+    "eloket.common.dbrouter.ReplicaReadsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "eloket.tenants.middleware.TenantMiddleware",
     "eloket.tenants.middleware.TenantLanguageMiddleware",
@@ -204,6 +207,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+# A PostgreSQL streaming replica for the reads of read-only requests (docs/scaling.md,
+# common/dbrouter.py): its URL, whether reads go there, and how long a browser that has
+# just sent a form keeps reading from the primary (more than the replica's lag).
+ELOKET_REPLICA_URL = env_str("ELOKET_REPLICA_URL")
+ELOKET_READ_REPLICA = bool(ELOKET_REPLICA_URL) and env_bool("ELOKET_READ_REPLICA", True)
+ELOKET_REPLICA_PIN_SECONDS = env_int("ELOKET_REPLICA_PIN_SECONDS", 10)
+DATABASE_ROUTERS: list[str] = []
+if ELOKET_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        ELOKET_REPLICA_URL,
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+    DATABASE_ROUTERS = ["eloket.common.dbrouter.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache: Redis when REDIS_URL is set (shared by all web nodes), else local memory.

@@ -31,6 +31,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;",
     }
+# The replica's door, on the same test database (a mirror): used by the tests of the read
+# router only (tests/test_dbrouter.py turns ELOKET_READ_REPLICA on and names the database).
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["eloket.common.dbrouter.ReplicaRouter"]
+ELOKET_READ_REPLICA = False
 LOGGING = {
     **LOGGING,  # noqa: F405
     "loggers": {
