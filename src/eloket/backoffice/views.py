@@ -10,10 +10,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from eloket.cases.selectors import handled_types, open_counts_by_kind
 from eloket.certificates.selectors import postal_orders_pending, queue_counts
 from eloket.common.actors import Actor
-from eloket.common.errors import ApplicationError
+from eloket.common.errors import ApplicationError, NotFound
 from eloket.common.nocache import never_cache
 from eloket.identity.access import officer_page
 from eloket.identity.selectors import role_label
+from eloket.messaging.services import national_person_lookup
 from eloket.outbox.selectors import outbox_trouble
 from eloket.register.selectors import person_record
 from eloket.tenants.models import Module, Municipality
@@ -59,16 +60,26 @@ def home(request: HttpRequest, tenant: Municipality, actor: Actor) -> HttpRespon
 @officer_page()
 def person_lookup(request: HttpRequest, tenant: Municipality, actor: Actor) -> HttpResponse:
     """Open a person's record outside a case: the officer states why, and the person
-    will read that reason in "Who consulted my data"."""
-    record = None
+    will read that reason in "Who consulted my data". Someone the register does not hold
+    may be asked of the national register (shown, never copied into the register)."""
+    record = national = None
     error = None
+    not_here = asked_nationally = False
     national_id = request.POST.get("national_id", "")
     purpose = request.POST.get("purpose", "")
     if request.method == "POST":
         try:
-            record = person_record(
-                municipality=tenant, national_id=national_id, actor=actor, purpose=purpose
-            )
+            if request.POST.get("source") == "national":
+                asked_nationally = True
+                national = national_person_lookup(
+                    actor=actor, municipality=tenant, national_id=national_id, purpose=purpose
+                )
+            else:
+                record = person_record(
+                    municipality=tenant, national_id=national_id, actor=actor, purpose=purpose
+                )
+        except NotFound as exc:
+            error, not_here = exc, True
         except ApplicationError as exc:
             error = exc
     return render(
@@ -76,6 +87,9 @@ def person_lookup(request: HttpRequest, tenant: Municipality, actor: Actor) -> H
         "backoffice/person.html",
         {
             "record": record,
+            "national": national,
+            "asked_nationally": asked_nationally and error is None,
+            "not_here": not_here,
             "error": error,
             "national_id": national_id,
             "purpose": purpose,

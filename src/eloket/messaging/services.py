@@ -2,7 +2,7 @@
 (issue 14, point 8): the municipality's administrators and its own processes."""
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -16,6 +16,9 @@ from eloket.outbox.models import OutboxMessage, OutboxState
 from eloket.outbox.services import outbox_retry
 from eloket.register.access_log import access_log_write
 from eloket.register.models import DataCategory, Person
+
+if TYPE_CHECKING:
+    from eloket.messaging.lookup import NationalPerson
 
 DEAD = "dead"  # the state shown for an outgoing message whose outbox row failed
 
@@ -126,3 +129,32 @@ def message_retry(*, actor: Actor, municipality: Any, message_pk: int) -> dict[s
         raise ApplicationError(_("Only a message that failed is sent again."), code="wrong_state")
     outbox_retry(actor=actor, municipality=municipality, message=row)
     return message_detail(actor=actor, municipality=municipality, message_pk=message.pk)
+
+
+def national_person_lookup(
+    *, actor: Actor, municipality: Any, national_id: str, purpose: str
+) -> "NationalPerson | None":
+    """An officer asks the national register for a person the municipality's register does
+    not hold (issue 14, point 5): the answer is shown and used, not copied into the
+    register. The purpose travels with the question, and the read is written to the
+    person's access log wherever Eloket keeps their register data (they read it in "Who
+    consulted my data"), as a local read is."""
+    from eloket.common.text import refuse_hidden_characters
+    from eloket.messaging.lookup import registry_lookup
+    from eloket.register.national_ids import parse_national_id
+
+    authorize(actor, municipality, Permission.REGISTER_READ)
+    refuse_hidden_characters(purpose)
+    if not purpose.strip():
+        raise ApplicationError(_("State why you need this person's data."), code="purpose_required")
+    number = parse_national_id(national_id, municipality.country).digits
+    found = registry_lookup(municipality=municipality, national_number=number, purpose=purpose)
+    if found is not None:
+        for person in Person.objects.filter(national_id=number):
+            access_log_write(
+                person=person,
+                actor=actor,
+                data=[DataCategory.IDENTITY, DataCategory.ADDRESSES],
+                purpose=purpose.strip(),
+            )
+    return found
