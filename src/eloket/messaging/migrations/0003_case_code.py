@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('messaging', '0002_outgoing_states'),
+        ("messaging", "0002_outgoing_states"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='registrymessage',
-            name='case_code',
+            model_name="registrymessage",
+            name="case_code",
             field=models.CharField(blank=True, max_length=12),
         ),
     ]
