@@ -126,8 +126,11 @@ def test_the_library_definition_is_valid_and_must_keep_what_a_move_needs() -> No
         t for t in broken["workflow"]["transitions"] if t["action"] != "registered"
     ]
     broken["on_behalf"] = {"grounds": ["parent"]}
+    broken["approval_chain"] = {
+        "steps": [{"name": "head", "title": {"en": "Head"}, "approvers": [{"role": "head"}]}]
+    }
     paths = [path for path, _problem in service_file_problems(broken)]
-    assert "/register_change" in paths and "/on_behalf" in paths
+    assert {"/register_change", "/on_behalf", "/approval_chain"} <= set(paths), paths
 
 
 @pytest.mark.django_db

@@ -55,6 +55,12 @@ def register_change_problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
                 % {"action": REGISTERED},
             )
         )
+    if "approval_chain" in raw:
+        # A chain's last approval decides without the handler's `approve`: the register
+        # would not change. The residence check is the officer's own confirmation.
+        problems.append(
+            ("/approval_chain", _("A move is confirmed by the officer's residence check alone."))
+        )
     if "on_behalf" in raw:
         problems.append(
             ("/on_behalf", _("A move is declared by the person who moves, for themselves."))
