@@ -309,3 +309,59 @@ def test_the_citizen_declares_on_the_pages_and_a_wrong_date_is_refused_at_its_st
     case = Case.objects.get(kind="move_declaration")
     assert case.status == "submitted" and case.contact_email == "jan@example.org"
     assert current(family["Jan"]).street == "Veldstraat"  # nothing moves before the check
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_move_in_from_another_municipality_declared_where_one_moves_to(
+    gent, brugge, move, family, peer: str, settings, seals
+) -> None:  # type: ignore[no-untyped-def]
+    """Jan of Gent declares at Brugge; Brugge's clerk confirms: his record passes from
+    Gent's register to Brugge's in that step, Gent's certificates about him no longer
+    hold, and the national register, told of the move in, acknowledges it."""
+    from django.test import TestCase
+
+    from eloket.cases.services import case_act
+    from eloket.certificates.services import OrderRequest, order_submit
+    from eloket.documents.models import IssuedDocument
+    from eloket.register.models import Person
+
+    settings.ELOKET_REGISTRY_URL = peer
+    jan = family["Jan"]
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        order, _created = order_submit(
+            actor=citizen_actor_of(move["jan"]),
+            municipality=gent,
+            order_request=OrderRequest(
+                certificate_type="residence",
+                subject=jan.national_id,
+                language="nl",
+                delivery="download",
+                purpose="",
+                contact_email="",
+            ),
+        )
+    residence = IssuedDocument.objects.get(case=order)
+    brugge_address = {"street": "Markt", "number": "1", "postcode": "8000", "city": "Brugge"}
+    case, _new = service_request_submit(
+        actor=citizen_actor_of(move["jan"]),
+        municipality=brugge,
+        code="move_declaration",
+        answers={"new_address": brugge_address, "moved_on": YESTERDAY.isoformat()},
+    )
+    assert Person.objects.get(pk=jan.pk).municipality == gent  # nothing before the check
+    clerk = OfficerRole.objects.get(user=move["brugge_clerk"])
+    case_act(actor=officer_actor(clerk), municipality=brugge, case=case, action="approve")
+    jan.refresh_from_db()
+    assert jan.municipality == brugge
+    assert current(jan).street == "Markt" and current(jan).municipality == brugge
+    assert Address.objects.get(person=jan, municipality=gent).valid_to == YESTERDAY - dt.timedelta(
+        days=1
+    )
+    message = RegistryMessage.objects.get(direction="out", case_code=case.tracking_code)
+    assert message.kind == "moved_in" and message.state == MessageState.DELIVERED
+    body = wire.read(wire.parse(bytes(message.xml), max_bytes=10**7)).body
+    assert body["Municipality"] == "31005" and body["Person"]["Address"]["Street"] == "Markt"
+    case.refresh_from_db()
+    assert case.status == "registered"
+    residence.refresh_from_db()
+    assert residence.status == "superseded"

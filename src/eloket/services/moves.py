@@ -2,7 +2,10 @@
 `"register_change": "move"` (the library's `move_declaration`).
 
 The citizen declares their own move (the register person the request is about is always
-its requester; the definition may not offer filing for someone else). The officer's
+its requester; the definition may not offer filing for someone else): within the
+municipality, or into it from another municipality on this platform (their record passes
+from that register to this one, `register.services.person_transfer`, and the mutation
+is a `moved_in`). The officer's
 confirmation of the residence check (the workflow's `approve`) changes the register
 (`register.services.person_move`) and queues the signed `address_change` mutation for the
 national register (`messaging.outgoing.mutation_queue`) in the transaction of the step:
@@ -21,6 +24,7 @@ from django.utils.translation import gettext as _
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
 from eloket.common.permissions import Permission, authorize
+from eloket.messaging import wire
 from eloket.messaging.models import RegistryMessage
 from eloket.messaging.outgoing import DeliveryListener, delivery_listeners, mutation_queue
 
@@ -69,20 +73,19 @@ def register_change_problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _mover(municipality: Any, user_id: int | None) -> Any:
-    """The register person of the requester, resident here, or None."""
+    """The register person of the requester: a resident of this municipality, or of
+    another one on this platform (a move in from there), alive; else None."""
     from eloket.identity.models import Citizen
     from eloket.register.selectors import is_resident, person_for_identifier
 
     citizen = Citizen.objects.filter(user_id=user_id).first() if user_id else None
-    if citizen is None:
+    if citizen is None or citizen.country != municipality.country:
         return None
-    person = person_for_identifier(
-        national_id=citizen.national_id, country=citizen.country, municipality=municipality
-    )
+    person = person_for_identifier(national_id=citizen.national_id, country=citizen.country)
     if (
         person is None
         or person.is_deceased
-        or not is_resident(person=person, municipality=municipality)
+        or not is_resident(person=person, municipality=person.municipality)
     ):
         return None
     return person
@@ -122,8 +125,12 @@ def move_answers_problems(
         problems[DATE_FIELD] = _("A move more than a year ago is declared at the counter.")
     person = _mover(municipality, requester_id)
     if person is None:
-        problems[ADDRESS_FIELD] = _("Only a resident of the municipality declares a move here.")
+        problems[ADDRESS_FIELD] = _(
+            "Only someone living in a municipality on this platform declares a move here."
+        )
         return problems
+    if person.municipality_id != municipality.pk:
+        return problems  # a move in: their address elsewhere is not compared
     current = _current_address(person)
     if _same_address(current, answers[ADDRESS_FIELD]):
         problems[ADDRESS_FIELD] = _("This is the address the register already has.")
@@ -135,7 +142,7 @@ def move_answers_problems(
 def move_confirm(*, actor: Actor, municipality: Any, case: Any) -> None:
     """The officer confirmed the residence check: the register records the move and the
     signed mutation is queued, in the caller's transaction (refused: both roll back)."""
-    from eloket.register.services import person_move
+    from eloket.register.services import person_move, person_transfer
     from eloket.services.selectors import service_request_of
 
     authorize(actor, municipality, Permission.CASE_HANDLE, department=case.case_type.department)
@@ -153,40 +160,70 @@ def move_confirm(*, actor: Actor, municipality: Any, case: Any) -> None:
         )
     address = record.answers[ADDRESS_FIELD]
     moved_on = dt.date.fromisoformat(str(record.answers[DATE_FIELD]))
+    new_address: dict[str, str] = {
+        "street": str(address["street"]),
+        "house_number": str(address["number"]),
+        "box": str(address.get("box", "")),
+        "postcode": str(address["postcode"]),
+        "municipality_name": str(address["city"]),
+    }
+    wire_address: list[wire.Field] = [
+        ("Street", new_address["street"]),
+        ("HouseNumber", new_address["house_number"]),
+        ("Box", new_address["box"] or None),
+        ("Postcode", new_address["postcode"]),
+        ("MunicipalityName", new_address["municipality_name"]),
+        ("Municipality", municipality.nis_code),
+    ]
+    # The register write is the declaration's, confirmed by the officer whose step this
+    # is (audited as the case's `approve`); the register's own right is an
+    # administrator's, so it is made as the declaration's process.
+    process = f"move declaration {case.display_code}"
     with transaction.atomic():
-        # The register write is the declaration's, confirmed by the officer whose step
-        # this is (audited as the case's `approve`); the register's own right is an
-        # administrator's, so it is made as the declaration's process.
-        person_move(
-            actor=Actor.system(f"move declaration {case.display_code}", municipality),
-            municipality=municipality,
-            national_id=person.national_id,
-            street=str(address["street"]),
-            house_number=str(address["number"]),
-            box=str(address.get("box", "")),
-            postcode=str(address["postcode"]),
-            municipality_name=str(address["city"]),
-            moved_on=moved_on,
-        )
+        if person.municipality_id == municipality.pk:
+            person_move(
+                actor=Actor.system(process, municipality),
+                municipality=municipality,
+                national_id=person.national_id,
+                moved_on=moved_on,
+                **new_address,
+            )
+            kind, fields = "address_change", [("Address", wire_address)]
+        else:
+            # A move in from another municipality on the platform: one person, one
+            # register; the register they leave is closed in the same step, and the
+            # national register, told of the move in, tells that municipality.
+            person_transfer(
+                actor=Actor.system(process, municipality),
+                municipality=municipality,
+                from_actor=Actor.system(process, person.municipality),
+                national_id=person.national_id,
+                moved_on=moved_on,
+                **new_address,
+            )
+            kind = "moved_in"
+            fields = [
+                (
+                    "Person",
+                    [
+                        ("NationalNumber", person.national_id),
+                        ("FirstNames", person.first_names),
+                        ("LastName", person.last_name),
+                        ("Sex", person.sex),
+                        ("BirthDate", person.birth_date.isoformat() if person.birth_date else None),
+                        ("BirthPlace", person.birth_place or None),
+                        ("Nationality", person.nationality),
+                        ("Address", wire_address),
+                    ],
+                )
+            ]
         mutation_queue(
             municipality=municipality,
-            kind="address_change",
+            kind=kind,
             national_number=person.national_id,
             effective_date=moved_on,
             nis=municipality.nis_code,
-            fields=[
-                (
-                    "Address",
-                    [
-                        ("Street", str(address["street"])),
-                        ("HouseNumber", str(address["number"])),
-                        ("Box", str(address.get("box", "")) or None),
-                        ("Postcode", str(address["postcode"])),
-                        ("MunicipalityName", str(address["city"])),
-                        ("Municipality", municipality.nis_code),
-                    ],
-                )
-            ],
+            fields=fields,
             case_code=case.tracking_code,
         )
 
