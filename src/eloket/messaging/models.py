@@ -44,6 +44,9 @@ class RegistryMessage(models.Model):
     # Whose mutation (for the per-person order); never shown in a URL or a log line.
     national_number = models.CharField(max_length=13, blank=True)
     sequence = models.PositiveIntegerField(null=True, blank=True)
+    # The request that caused an outgoing mutation (its tracking code): its case moves on
+    # when the register acknowledges the message (a move declaration is then done).
+    case_code = models.CharField(max_length=12, blank=True)
     xml = models.BinaryField(help_text="The message as signed.")
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
