@@ -45,6 +45,14 @@ class RegistryMessage(models.Model):
     national_number = models.CharField(max_length=13, blank=True)
     sequence = models.PositiveIntegerField(null=True, blank=True)
     xml = models.BinaryField(help_text="The message as signed.")
+    # The registry's signed acknowledgement of an outgoing message (kept as evidence: the
+    # log holds its SHA-256, `eloket messages export` the document itself).
+    answer_xml = models.BinaryField(default=b"", blank=True)
+    # The request (case) the message belongs to, when one caused it; by its tracking
+    # code (`eloket messages export --case CODE`).
+    case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     applied_at = models.DateTimeField(null=True, blank=True)
@@ -112,3 +120,26 @@ class MessageLogEntry(AppendOnlyModel):
             "detail": self.detail,
             "xml_sha256": self.xml_sha256,
         }
+
+
+class MessageLogTimestamp(AppendOnlyModel):
+    """An RFC 3161 time-stamp of the message log's head: the token's message imprint is the
+    head entry's `entry_hash` (SHA-256), so it dates every entry up to `length` at once
+    (one request per batch, whatever the number of messages)."""
+
+    chain = models.CharField(max_length=80)
+    length = models.PositiveBigIntegerField(help_text="The head's sequence number.")
+    head_hash = models.CharField(max_length=64)
+    token = models.BinaryField(help_text="The TimeStampToken (DER, a CMS SignedData).")
+    stamped_at = models.DateTimeField(help_text="The TSA's time (genTime).")
+    tsa_url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-length"]
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "length"], name="message_timestamp_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.chain} up to {self.length} at {self.stamped_at:%Y-%m-%d %H:%M:%S}"

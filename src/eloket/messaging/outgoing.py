@@ -42,8 +42,10 @@ def mutation_queue(
     nis: str,
     fields: list[wire.Field] | None = None,
     correlation_id: str = "",
+    case: Any = None,
 ) -> RegistryMessage:
-    """Sign a RegisterMutation and put it in the outbox, in the caller's transaction."""
+    """Sign a RegisterMutation and put it in the outbox, in the caller's transaction.
+    `case`: the request that caused it (its evidence: `eloket messages export --case`)."""
     order, _created = PersonSequence.objects.select_for_update().get_or_create(
         sender=OUT_ORDER, national_number=national_number
     )
@@ -78,6 +80,7 @@ def mutation_queue(
         national_number=national_number,
         sequence=order.last_applied,
         xml=data,
+        case=case,
     )
     log_event(
         direction=Direction.OUT,
@@ -128,7 +131,7 @@ def mutation_deliver(message_pk: int) -> None:
     updated = (
         RegistryMessage.objects.filter(pk=message.pk)
         .exclude(state=MessageState.DELIVERED)
-        .update(state=MessageState.DELIVERED, error="")
+        .update(state=MessageState.DELIVERED, error="", answer_xml=answer)
     )
     if updated:
         log_event(
