@@ -322,3 +322,55 @@ def test_a_cases_evidence_exports_as_a_zip_an_auditor_checks(  # type: ignore[no
 
     with pytest.raises(CommandError, match="no request"):
         call_command("messages", "export", "--case", "NOPE1234", "--out", str(out))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_operators_browse_every_municipalitys_log_in_the_admin(  # type: ignore[no-untyped-def]
+    client, gent, brugge, make_officer, pki
+) -> None:
+    from django.contrib.auth.models import User
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from conftest import officer_login_client
+
+    case = _case(gent)
+    ours = outgoing(gent, number="85073100358", case=case)
+    theirs = outgoing(brugge, number="85073100459")
+    incoming(client, pki, "85073100560")
+    head_timestamp()
+    operator = User.objects.create_superuser("op", password="correct horse 42")
+    TOTPDevice.objects.create(user=operator, name="t", confirmed=True)
+    officer_login_client(client, operator)
+
+    url = "/admin/messaging/registrymessage/"
+    listed = client.get(url).content.decode()
+    assert ours.message_id in listed and theirs.message_id in listed
+    for query, shown, hidden in [
+        (f"?municipality__id__exact={brugge.pk}", theirs, ours),
+        ("?case=MVDCL234", ours, theirs),
+        ("?type__exact=RegisterMutation&direction__exact=out&state__exact=delivered", ours, None),
+        (f"?created_at__day={dt.date.today().day}&created_at__month={dt.date.today().month}"
+         f"&created_at__year={dt.date.today().year}", ours, None),
+        ("?state__exact=held", None, ours),
+    ]:  # fmt: skip
+        page = client.get(url + query)
+        assert page.status_code == 200, query
+        text = page.content.decode()
+        assert shown is None or shown.message_id in text, query
+        assert hidden is None or hidden.message_id not in text, query
+    detail = client.get(f"{url}{ours.pk}/change/").content.decode()
+    assert ours.message_id in detail and "delivered" in detail
+    assert "85073100358" not in detail and "85073100358" not in listed  # no person's number
+    assert client.post(f"{url}{ours.pk}/change/", {"state": "refused"}).status_code == 403
+
+    log = client.get("/admin/messaging/messagelogentry/?event__exact=delivered").content.decode()
+    assert ours.message_id in log and theirs.message_id in log
+    assert client.get("/admin/messaging/messagelogtimestamp/").status_code == 200
+
+    # A municipality's administrator: their own messages only, and not the whole chain.
+    client.logout()
+    officer_login_client(client, make_officer("gent.admin", gent, role="admin"))
+    listed = client.get(url).content.decode()
+    assert ours.message_id in listed and theirs.message_id not in listed
+    assert client.get(f"{url}{theirs.pk}/change/").status_code in (302, 404)
+    assert client.get("/admin/messaging/messagelogentry/").status_code == 403
