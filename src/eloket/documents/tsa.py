@@ -23,6 +23,7 @@ def time_stamper(cert_path: Path, key_path: Path, chain: list[Path] | None = Non
     from asn1crypto import x509 as asn1_x509
     from cryptography.hazmat.primitives import serialization
     from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
 
     def certificate(path: Path) -> asn1_x509.Certificate:
         _kind, _headers, der = pem.unarmor(path.read_bytes())
@@ -37,7 +38,9 @@ def time_stamper(cert_path: Path, key_path: Path, chain: list[Path] | None = Non
     return DummyTimeStamper(
         tsa_cert=certificate(cert_path),
         tsa_key=asn1_keys.PrivateKeyInfo.load(der),
-        certs_to_embed=[certificate(path) for path in chain or []],
+        certs_to_embed=SimpleCertificateStore.from_certs(
+            [certificate(path) for path in chain or []]
+        ),
     )
 
 
