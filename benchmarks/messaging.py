@@ -165,7 +165,6 @@ def timestamp_load(total: int, per_tick: int) -> None:
             f"  log of {part[0][0]:>7,}-{part[-1][0]:>7,} entries: median batch "
             f"{took * 1000:6.1f} ms"
         )
-    print(f"  mean per batch {mean * 1000:.1f} ms over {len(times)} batches")
 
 
 if __name__ == "__main__":
