@@ -136,8 +136,10 @@ def openssl_verify(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_verify_passes_on_a_fresh_log_before_the_first_batch(client, gent, pki) -> None:  # type: ignore[no-untyped-def]
-    assert "intact" in verify()  # an empty log
+def test_verify_passes_on_a_fresh_log_before_the_first_batch(client, gent, pki, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.ELOKET_MESSAGING_DIR = ""  # an empty log needs no messaging keys to check
+    assert "intact" in verify()
+    settings.ELOKET_MESSAGING_DIR = str(pki / "messaging")
     incoming(client, pki, "85073100358")
     outgoing(gent)
     said = verify()
@@ -145,6 +147,12 @@ def test_verify_passes_on_a_fresh_log_before_the_first_batch(client, gent, pki) 
     # outbox sent it when the transaction committed)
     assert "No time-stamp yet" in said and "3 signatures of 2 messages verified" in said
     assert not MessageLogTimestamp.objects.exists()
+
+    from eloket.messaging.evidence import messages_verify
+
+    said_progress: list[tuple[str, int, int]] = []
+    messages_verify(progress=lambda *step: said_progress.append(step))
+    assert ("signatures", 2, 2) in said_progress and said_progress[0][0] == "chain"
 
 
 @needs_openssl
