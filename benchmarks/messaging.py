@@ -123,6 +123,7 @@ def _append(count: int) -> None:
 
 def timestamp_load(total: int, per_tick: int) -> None:
     from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
     from eloket.common.models import ChainHead
     from eloket.documents.pki import demo_tsa
@@ -140,6 +141,7 @@ def timestamp_load(total: int, per_tick: int) -> None:
     cert, key = demo_tsa(directory)
     tsa = serve_tsa(cert, key, chain=[directory / "root.cert.pem"])
     times: list[tuple[int, float]] = []
+    query_counts: set[int] = set()
     try:
         logged = 0
         while logged < total:
@@ -147,15 +149,18 @@ def timestamp_load(total: int, per_tick: int) -> None:
             _append(step)
             logged += step
             started = time.perf_counter()
-            head_timestamp(url=tsa.url)
-            head_timestamp(url=tsa.url)  # the next tick before anything new: no request
+            with CaptureQueriesContext(connection) as queries:
+                head_timestamp(url=tsa.url)
+                head_timestamp(url=tsa.url)  # the next tick before anything new: no request
             times.append((logged, time.perf_counter() - started))
+            query_counts.add(len(queries))
         requests = tsa.requests_answered
     finally:
         tsa.shutdown()
     print(
         f"time-stamps: {total:,} messages logged in ticks of {per_tick:,}: {requests} TSA "
-        f"requests (one per tick; one per message would be {total:,})"
+        f"requests (one per tick; one per message would be {total:,}); SQL queries per "
+        f"batch: {sorted(query_counts)}"
     )
     # The median batch of each quarter of the run: flat while the log grows fourfold.
     quarters = [times[i * len(times) // 4 : (i + 1) * len(times) // 4] for i in range(4)]
