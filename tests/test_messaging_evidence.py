@@ -377,8 +377,25 @@ def test_operators_browse_every_municipalitys_log_in_the_admin(  # type: ignore[
 
     # A municipality's administrator: their own messages only, and not the whole chain.
     client.logout()
-    officer_login_client(client, make_officer("gent.admin", gent, role="admin"))
+    admin = make_officer("gent.admin", gent, role="admin")
+    officer_login_client(client, admin)
     listed = client.get(url).content.decode()
     assert ours.message_id in listed and theirs.message_id not in listed
     assert client.get(f"{url}{theirs.pk}/change/").status_code in (302, 404)
     assert client.get("/admin/messaging/messagelogentry/").status_code == 403
+
+    # In their back office and the API, by request too (its tracking code, as typed).
+    other = outgoing(gent, number="85073100661")
+    page = "/gent/backoffice/registry-messages/"
+    everything = client.get(page).content.decode()
+    assert ours.message_id[:24] in everything and other.message_id[:24] in everything
+    assert "?case=MVDCL234" in everything  # the request is named, and links to its filter
+    for query in ("?case=mvdc-l234", "?case=MVDCL234&direction=out"):
+        text = client.get(page + query).content.decode()
+        assert ours.message_id[:24] in text and other.message_id[:24] not in text, query
+    assert other.message_id[:24] not in client.get(page + "?case=NOPE").content.decode()
+    from conftest import bearer
+
+    api = "/api/v1/m/gent/backoffice/messages"
+    found = client.get(api + "?case=MVDC-L234", **bearer(admin)).json()
+    assert [(m["id"], m["case"]) for m in found] == [(ours.pk, "MVDCL234")]
