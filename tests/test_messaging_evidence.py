@@ -399,3 +399,37 @@ def test_operators_browse_every_municipalitys_log_in_the_admin(  # type: ignore[
     api = "/api/v1/m/gent/backoffice/messages"
     found = client.get(api + "?case=MVDC-L234", **bearer(admin)).json()
     assert [(m["id"], m["case"]) for m in found] == [(ours.pk, "MVDCL234")]
+
+
+def test_the_demo_tsa_listens_on_loopback_only(pki: Path) -> None:
+    with pytest.raises(ValueError, match="loopback"):
+        serve_tsa(pki / "tsa.cert.pem", pki / "tsa.key.pem", host="0.0.0.0")  # noqa: S104  # nosec B104
+
+
+@needs_openssl
+def test_the_demo_tsa_answers_openssls_own_queries(pki: Path, tsa, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Any RFC 3161 client: openssl makes the query, the answer verifies with openssl."""
+    import urllib.request
+
+    data = tmp_path / "data.txt"
+    data.write_text("hello")
+    query = tmp_path / "q.tsq"
+    subprocess.run(  # nosec B603 B607
+        ["openssl", "ts", "-query", "-data", str(data), "-sha256", "-cert", "-out", str(query)],
+        capture_output=True, timeout=30, check=True,
+    )  # fmt: skip
+    request = urllib.request.Request(  # noqa: S310
+        tsa.url, data=query.read_bytes(), headers={"Content-Type": "application/timestamp-query"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310  # nosec B310
+        (tmp_path / "r.tsr").write_bytes(answer.read())
+    checked = subprocess.run(  # nosec B603 B607
+        ["openssl", "ts", "-verify", "-data", str(data), "-in", str(tmp_path / "r.tsr"),
+         "-CAfile", str(pki / "root.cert.pem"), "-untrusted", str(pki / "tsa.cert.pem")],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert checked.returncode == 0 and "Verification: OK" in checked.stdout, checked.stderr
+    refused = urllib.request.Request(tsa.url, data=b"not a query")  # noqa: S310
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(refused, timeout=10)  # noqa: S310  # nosec B310
+    assert error.value.code == 400

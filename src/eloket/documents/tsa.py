@@ -48,6 +48,9 @@ class TimeStampServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, address: tuple[str, int], stamper: Any) -> None:
+        # It signs whatever it is sent with the demo key: never a service for others.
+        if address[0] not in ("127.0.0.1", "::1", "localhost"):
+            raise ValueError("the demo time-stamping authority listens on loopback only")
         super().__init__(address, _Handler)
         self.stamper = stamper
         self.requests_answered = 0

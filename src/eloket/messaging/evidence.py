@@ -379,6 +379,8 @@ How to check it
 
    Each prints "OK". The signer's certificate is in the signature (KeyInfo/X509Data);
    compare it with certificates/eloket.cert.pem (messages out) or registry.cert.pem (in).
+   (root.cert.pem holds the roots the platform trusts; if the register's certificate
+   comes from another authority, give xmlsec1 that authority's root instead.)
 
 2. The chain: every entry's hash is the SHA-256 of
    {{"chain", "sequence", "previous" (the entry before's hash), "content"}} as JSON (keys
