@@ -433,3 +433,23 @@ def test_the_demo_tsa_answers_openssls_own_queries(pki: Path, tsa, tmp_path: Pat
     with pytest.raises(urllib.error.HTTPError) as error:
         urllib.request.urlopen(refused, timeout=10)  # noqa: S310  # nosec B310
     assert error.value.code == 400
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_tsa_that_is_down_holds_nothing_up_and_the_next_tick_asks_again(  # type: ignore[no-untyped-def]
+    gent, tsa, settings
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a free port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        settings.ELOKET_MESSAGING_TSA_URL = f"http://127.0.0.1:{probe.getsockname()[1]}/"
+    outgoing(gent)
+    assert MessageLogTimestampJob().run(timezone.now()) == 0
+    assert not MessageLogTimestamp.objects.exists()
+    assert "No time-stamp yet" in verify()  # the log is intact, only not dated yet
+    settings.ELOKET_MESSAGING_TSA_URL = tsa.url
+    assert MessageLogTimestampJob().run(timezone.now()) == 1
+    from eloket.common.schedule import periodic_jobs
+
+    assert "message_log_timestamp" in periodic_jobs.ids()
