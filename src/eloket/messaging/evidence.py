@@ -66,9 +66,11 @@ def _chain_problems(progress: Progress | None) -> list[str]:
     if family is None:  # pragma: no cover (registered by the app)
         return ["the message log's chain family is not registered"]
 
+    entries = MessageLogEntry.objects.filter(chain=CHAIN).count() if progress else 0
+
     def said(done: int, total: int, read: int) -> None:
         if progress:
-            progress("chain", read, MessageLogEntry.objects.count())
+            progress("chain", read, entries)
 
     return [str(problem) for problem in family.verify(progress=said)]
 
