@@ -14,7 +14,9 @@ measured above), into a fresh SQLite file of its own.
 """
 
 import argparse
+import atexit
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -22,6 +24,7 @@ from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eloket.conf.test")
 _scratch = Path(tempfile.mkdtemp(prefix="eloket-bench-messaging-"))
+atexit.register(shutil.rmtree, _scratch, ignore_errors=True)
 os.environ["DATABASE_URL"] = f"sqlite:///{_scratch / 'bench.sqlite3'}"
 
 import django  # noqa: E402
