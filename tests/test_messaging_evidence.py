@@ -103,7 +103,7 @@ def outgoing(municipality, number: str = "85073100358", case=None) -> RegistryMe
             national_number=number,
             effective_date=dt.date(2026, 11, 2),
             nis="44021",
-            case=case,
+            case_code=case.tracking_code if case else "",
         )
 
 

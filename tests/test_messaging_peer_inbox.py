@@ -144,3 +144,59 @@ def test_peer_faults_applied_once_and_in_order(  # type: ignore[no-untyped-def]
     assert not RegistryMessage.objects.filter(national_number=third.national_id).exists()
     assert Person.objects.get(national_id=third.national_id).date_of_death is None
     call("/control", {"mode": "normal"})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_peer_moves_a_person_from_gent_to_brugge(  # type: ignore[no-untyped-def]
+    peer: str, pki: Path, settings, gent, brugge, add_people
+) -> None:
+    """Point 4: a move between two municipalities Eloket serves, as the register sends
+    it (moved out of Gent, then moved in to Brugge): one record, passed from Gent's
+    register to Brugge's."""
+    settings.ELOKET_MESSAGING_DIR = str(pki)
+    mover = person_record(dt.date(1979, 4, 5), 41)
+    add_people(gent, mover)
+    number = mover.national_id
+    call("/control", {"mode": "normal"})
+    out = call(
+        "/send",
+        {
+            "kind": "moved_out",
+            "national_number": number,
+            "effective_date": "2026-11-15",
+            "municipality": "44021",
+            "to_municipality": "31005",
+        },
+    )
+    moved_in = call(
+        "/send",
+        {
+            "kind": "moved_in",
+            "national_number": number,
+            "effective_date": "2026-11-15",
+            "municipality": "31005",
+            "person": {
+                "national_number": number,
+                "first_names": mover.first_names,
+                "last_name": mover.last_name,
+                "sex": mover.sex,
+                "birth_date": mover.birth_date.isoformat(),
+                "nationality": "BE",
+                "street": "Markt",
+                "house_number": "1",
+                "postcode": "8000",
+                "municipality_name": "Brugge",
+                "nis": "31005",
+            },
+        },
+    )
+    assert [r["status"] for r in [*out, *moved_in]] == [200, 200]  # type: ignore[index, misc]
+    states = set(
+        RegistryMessage.objects.filter(national_number=number).values_list("state", flat=True)
+    )
+    assert states == {MessageState.APPLIED}
+    person = Person.objects.get(national_id=number)
+    assert person.municipality == brugge
+    here = Address.objects.get(person=person, valid_to__isnull=True)
+    assert (here.municipality, here.street) == (brugge, "Markt")
+    assert Address.objects.get(person=person, municipality=gent).valid_to == dt.date(2026, 11, 14)

@@ -397,7 +397,8 @@ def test_demo_municipalities_offer_library_services_with_department_clerks(db):
     assert handles("gent.events") == {"event_permit"}
     assert handles("gent.planning") == {"building_permit", "housing_information"}
     assert handles("gent.clerk") == set()
-    assert len(handles("gent.head")) == 6
+    assert handles("gent.population") == {"move_declaration"}
+    assert len(handles("gent.head")) == 7
 
 
 def test_the_published_json_schema_is_up_to_date():

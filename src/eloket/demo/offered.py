@@ -6,7 +6,7 @@ already published (perhaps since edited, or disabled on purpose) is left as it i
 from eloket.common.actors import Actor
 from eloket.tenants.models import Municipality
 
-# Gent offers six of the seven; Seoul its civil complaint (민원) in Korean first.
+# Gent offers seven of the eight (a move declaration too, issue 14); Seoul its civil complaint (민원) in Korean first.
 DEMO_SERVICES: dict[str, list[str]] = {
     "gent": [
         "event_permit",
@@ -15,8 +15,9 @@ DEMO_SERVICES: dict[str, list[str]] = {
         "housing_information",
         "resident_parking_card",
         "bulky_waste_pickup",
+        "move_declaration",
     ],
-    "brugge": ["event_permit", "resident_parking_card", "bulky_waste_pickup"],
+    "brugge": ["event_permit", "resident_parking_card", "bulky_waste_pickup", "move_declaration"],
     "seoul": ["civil_complaint"],
 }
 
@@ -29,11 +30,13 @@ DEPARTMENT_CLERKS: dict[str, list[tuple[str, str, tuple[str, str]]]] = {
         ("environment", "environment", ("Lotte", "Wouters")),
         ("mobility", "mobility", ("Bram", "Jacobs")),
         ("waste", "waste", ("Hanne", "Mertens")),
+        ("population", "population", ("Wim", "Van Damme")),
     ],
     "brugge": [
         ("events", "events", ("Lien", "Vermeulen")),
         ("mobility", "mobility", ("Tom", "Desmet")),
         ("waste", "waste", ("Eva", "Goossens")),
+        ("population", "population", ("Ines", "Maes")),
     ],
     "seoul": [("civil", "civil_affairs", ("서연", "이"))],
 }

@@ -38,15 +38,15 @@ class CaseFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         codes = (
             model_admin.get_queryset(request)
-            .filter(case__isnull=False)
-            .order_by("-created_at")
-            .values_list("case__tracking_code", flat=True)
+            .exclude(case_code="")
+            .order_by("-case_code")
+            .values_list("case_code", flat=True)
             .distinct()[:50]
         )
-        return [(code, code) for code in codes]
+        return [(code, code) for code in sorted(codes)]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return queryset.filter(case__tracking_code=self.value()) if self.value() else queryset
+        return queryset.filter(case_code=self.value()) if self.value() else queryset
 
 
 @admin.register(RegistryMessage)
@@ -58,12 +58,12 @@ class RegistryMessageAdmin(_ReadOnly, ScopedToMunicipality, admin.ModelAdmin):  
         "type",
         "kind",
         "state",
-        "case",
+        "case_code",
         "message_id",
     ]
     list_filter = ["type", "state", "direction", "municipality", CaseFilter]
     date_hierarchy = "created_at"
-    list_select_related = ["municipality", "case"]
+    list_select_related = ["municipality"]
     fields = [
         "municipality",
         "direction",
@@ -75,7 +75,7 @@ class RegistryMessageAdmin(_ReadOnly, ScopedToMunicipality, admin.ModelAdmin):  
         "sender",
         "receiver",
         "sequence",
-        "case",
+        "case_code",
         "created_at",
         "applied_at",
         "error",

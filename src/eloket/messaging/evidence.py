@@ -267,7 +267,9 @@ def case_export(*, code: str, out: Path, actor: Actor | None = None) -> ExportRe
     case = Case.objects.filter(tracking_code=normalise_tracking_code(code)).first()
     if case is None:
         raise ExportRefused(_("There is no request with that code."))
-    messages = list(RegistryMessage.objects.filter(case=case).order_by("created_at", "pk"))
+    messages = list(
+        RegistryMessage.objects.filter(case_code=case.tracking_code).order_by("created_at", "pk")
+    )
     if not messages:
         raise ExportRefused(
             _("No message exchanged with the national register belongs to request %(code)s.")

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from eloket.common.actors import Actor
 from eloket.common.chain import ChainFamily, chain_append, chain_families
 from eloket.common.errors import ApplicationError
+from eloket.common.registry import Plugin, Registry
 from eloket.messaging import wire
 from eloket.messaging.keys import ELOKET_PARTY, own_signer, registry_verifier
 from eloket.messaging.models import (
@@ -224,6 +225,7 @@ def _apply_one(message: RegistryMessage) -> None:
         person_record_death,
         person_record_marriage,
         person_rename,
+        person_transfer,
         register_import_records,
     )
 
@@ -238,6 +240,24 @@ def _apply_one(message: RegistryMessage) -> None:
         if not isinstance(person, dict):
             raise ApplicationError(_("The mutation names no person."), code="incomplete")
         address = person.get("Address") or body.get("Address")
+        elsewhere = _registered_elsewhere(municipality, person["NationalNumber"])
+        if kind == "moved_in" and elsewhere is not None:
+            # From another municipality this platform serves: one person, one register.
+            if not isinstance(address, dict):
+                raise ApplicationError(_("The mutation names no address."), code="incomplete")
+            person_transfer(
+                actor=actor,
+                municipality=municipality,
+                from_actor=Actor.system("national register", elsewhere),
+                national_id=person["NationalNumber"],
+                street=address["Street"],
+                house_number=address["HouseNumber"],
+                box=address.get("Box", ""),
+                postcode=address["Postcode"],
+                municipality_name=address["MunicipalityName"],
+                moved_on=effective,
+            )
+            return
         addresses = []
         if isinstance(address, dict):
             addresses.append(
@@ -290,6 +310,8 @@ def _apply_one(message: RegistryMessage) -> None:
             moved_on=effective,
         )
     elif kind == "moved_out":
+        if _registered_elsewhere(municipality, body["NationalNumber"]) is not None:
+            return  # their `moved_in` elsewhere on the platform came first and closed it
         person_move_out(
             actor=actor,
             municipality=municipality,
@@ -318,6 +340,29 @@ def _apply_one(message: RegistryMessage) -> None:
         )
 
 
+def _registered_elsewhere(municipality: Municipality, national_number: str) -> Any:
+    """The other municipality on this platform whose register holds the person, or None."""
+    from eloket.register.selectors import person_for_identifier
+
+    person = person_for_identifier(national_id=national_number, country=municipality.country)
+    if person is None or person.municipality_id == municipality.pk:
+        return None
+    return person.municipality
+
+
+class AppliedListener(Plugin):
+    """What follows a mutation applied to the register (the citizen is told): called in
+    the transaction that applies it. Apps above messaging register here."""
+
+    def applied(self, message: RegistryMessage, body: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+
+applied_listeners: Registry[AppliedListener] = Registry(
+    "applied_listeners", description="applied incoming mutation listener"
+)
+
+
 def message_apply(message_pk: int) -> None:
     """Apply a received mutation if it is next in its person's order, then any held
     mutation of that person it was waiting for. Call inside a transaction."""
@@ -340,6 +385,9 @@ def message_apply(message_pk: int) -> None:
             try:
                 with transaction.atomic():
                     _apply_one(message)
+                    body = wire.read(wire.parse(bytes(message.xml), max_bytes=_max_bytes())).body
+                    for listener in applied_listeners:
+                        listener.applied(message, body)
                 _finish(message, MessageState.APPLIED, "applied")
             except ApplicationError as exc:
                 # Refused, and the order moves on: a bad mutation does not stop the next.

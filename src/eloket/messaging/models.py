@@ -44,15 +44,13 @@ class RegistryMessage(models.Model):
     # Whose mutation (for the per-person order); never shown in a URL or a log line.
     national_number = models.CharField(max_length=13, blank=True)
     sequence = models.PositiveIntegerField(null=True, blank=True)
+    # The request that caused an outgoing mutation (its tracking code): its case moves on
+    # when the register acknowledges the message (a move declaration is then done).
+    case_code = models.CharField(max_length=12, blank=True)
     xml = models.BinaryField(help_text="The message as signed.")
     # The registry's signed acknowledgement of an outgoing message (kept as evidence: the
     # log holds its SHA-256, `eloket messages export` the document itself).
     answer_xml = models.BinaryField(default=b"", blank=True)
-    # The request (case) the message belongs to, when one caused it; by its tracking
-    # code (`eloket messages export --case CODE`).
-    case = models.ForeignKey(
-        "cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     applied_at = models.DateTimeField(null=True, blank=True)

@@ -16,7 +16,9 @@ import urllib.request
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 
+from eloket.common.registry import Plugin, Registry
 from eloket.messaging import wire
 from eloket.messaging.inbox import log_event
 from eloket.messaging.keys import ELOKET_PARTY, REGISTRY_PARTY, own_signer, registry_verifier
@@ -33,6 +35,20 @@ class NotAcknowledged(Exception):
     """The register answered, but not with an acknowledgement of this message."""
 
 
+class DeliveryListener(Plugin):
+    """What follows the register's acknowledgement of one of Eloket's mutations (a move
+    declaration's request is done): called in the transaction that marks it delivered,
+    once per message. Apps above messaging register here, so it imports none of them."""
+
+    def delivered(self, message: RegistryMessage) -> None:
+        raise NotImplementedError
+
+
+delivery_listeners: Registry[DeliveryListener] = Registry(
+    "delivery_listeners", description="acknowledged outgoing mutation listener"
+)
+
+
 def mutation_queue(
     *,
     municipality: Any,
@@ -42,10 +58,11 @@ def mutation_queue(
     nis: str,
     fields: list[wire.Field] | None = None,
     correlation_id: str = "",
-    case: Any = None,
+    case_code: str = "",
 ) -> RegistryMessage:
     """Sign a RegisterMutation and put it in the outbox, in the caller's transaction.
-    `case`: the request that caused it (its evidence: `eloket messages export --case`)."""
+    `case_code`: the request it carries out, moved on by `delivery_listeners` when the
+    register acknowledges it (and whose evidence `eloket messages export --case` writes)."""
     order, _created = PersonSequence.objects.select_for_update().get_or_create(
         sender=OUT_ORDER, national_number=national_number
     )
@@ -79,8 +96,8 @@ def mutation_queue(
         kind=kind,
         national_number=national_number,
         sequence=order.last_applied,
+        case_code=case_code,
         xml=data,
-        case=case,
     )
     log_event(
         direction=Direction.OUT,
@@ -128,12 +145,14 @@ def mutation_deliver(message_pk: int) -> None:
     reply = verified.message
     if reply.type != "Acknowledgement" or reply.correlation_id != message.message_id:
         raise NotAcknowledged(f"{reply.type}: {reply.body.get('Code', '')}"[:200])
-    updated = (
-        RegistryMessage.objects.filter(pk=message.pk)
-        .exclude(state=MessageState.DELIVERED)
-        .update(state=MessageState.DELIVERED, error="", answer_xml=answer)
-    )
-    if updated:
+    with transaction.atomic():
+        updated = (
+            RegistryMessage.objects.filter(pk=message.pk)
+            .exclude(state=MessageState.DELIVERED)
+            .update(state=MessageState.DELIVERED, error="", answer_xml=answer)
+        )
+        if not updated:
+            return
         log_event(
             direction=Direction.OUT,
             message_type=message.type,
@@ -144,6 +163,9 @@ def mutation_deliver(message_pk: int) -> None:
             municipality=message.municipality,
             detail=str(reply.body.get("Outcome", ""))[:300],
         )
+        message.state = MessageState.DELIVERED
+        for listener in delivery_listeners:
+            listener.delivered(message)
 
 
 @outbox_kinds.register(KIND)

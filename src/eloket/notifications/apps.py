@@ -6,4 +6,5 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self) -> None:
-        from eloket.notifications import listeners  # noqa: F401  (listens to case changes)
+        # Listens to case changes, and to mutations the national register applied.
+        from eloket.notifications import listeners, register_changes  # noqa: F401

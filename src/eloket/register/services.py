@@ -563,12 +563,17 @@ def person_move_out(
                 )
             address.valid_to = moved_on - dt.timedelta(days=1)
             address.save(update_fields=["valid_to"])
+        # The household left behind changes too: their household certificates no longer hold.
+        housemates: list[int] = []
         for membership in HouseholdMembership.objects.select_for_update().filter(
             municipality=municipality, person=person, valid_to=None
         ):
+            housemates += HouseholdMembership.objects.filter(
+                household_id=membership.household_id, valid_to=None
+            ).values_list("person_id", flat=True)
             membership.valid_to = max(moved_on - dt.timedelta(days=1), membership.valid_from)
             membership.save(update_fields=["valid_to"])
-        _changed(municipality, [person.pk])
+        _changed(municipality, [person.pk, *housemates])
         _audit(actor, municipality, "register.move_out", person, moved_on)
     return person
 
@@ -619,4 +624,103 @@ def person_record_marriage(
         person.save(update_fields=["civil_status", "updated_at"])
         _changed(municipality, [person.pk])
         _audit(actor, municipality, "register.marriage", person, married_on)
+    return person
+
+
+def person_transfer(
+    *,
+    actor: Actor,
+    municipality: Municipality,
+    from_actor: Actor,
+    national_id: str,
+    street: str,
+    house_number: str,
+    postcode: str,
+    municipality_name: str,
+    moved_on: dt.date,
+    box: str = "",
+) -> Person:
+    """A person in another municipality's register on this platform moves in here on
+    `moved_on` (the national register's `moved_in`): their residence and household
+    membership there end the day before (unless their `moved_out` ended them already),
+    and the person passes to this register with the new address, the reference person of
+    a household of their own. The record keeps its history (the former addresses stay
+    the former municipality's rows). `from_actor` acts for the municipality they leave;
+    both municipalities' listeners are told, so certificates either issued no longer
+    hold."""
+    from eloket.register.national_ids import normalise
+
+    authorize(actor, municipality, Permission.REGISTER_WRITE)
+    refuse_hidden_characters(street, house_number, postcode, municipality_name, box)
+    if not (
+        street.strip() and house_number.strip() and postcode.strip() and municipality_name.strip()
+    ):
+        raise ApplicationError(
+            _("An address needs street, house number, postcode and municipality."),
+            code="invalid_address",
+        )
+    with transaction.atomic():
+        person = (
+            Person.objects.select_for_update()
+            .select_related("municipality")
+            .filter(country=municipality.country, national_id=normalise(national_id))
+            .exclude(municipality=municipality)
+            .first()
+        )
+        if person is None:
+            raise ApplicationError(
+                _("This person is not in another register on this platform."),
+                code="not_elsewhere",
+            )
+        left = person.municipality
+        authorize(from_actor, left, Permission.REGISTER_WRITE)
+        if person.is_deceased:
+            raise ApplicationError(_("A deceased person does not move."), code="deceased")
+        the_day_before = moved_on - dt.timedelta(days=1)
+        for address in Address.objects.select_for_update().filter(
+            municipality=left, person=person, is_main_residence=True, valid_to=None
+        ):
+            if moved_on <= address.valid_from:
+                raise ApplicationError(
+                    _("The move must come after the current address started."),
+                    code="invalid_date",
+                )
+            address.valid_to = the_day_before
+            address.save(update_fields=["valid_to"])
+        housemates: list[int] = []
+        for membership in HouseholdMembership.objects.select_for_update().filter(
+            municipality=left, person=person, valid_to=None
+        ):
+            housemates += HouseholdMembership.objects.filter(
+                household_id=membership.household_id, valid_to=None
+            ).values_list("person_id", flat=True)
+            membership.valid_to = max(the_day_before, membership.valid_from)
+            membership.save(update_fields=["valid_to"])
+        person.municipality = municipality
+        person.save(update_fields=["municipality", "updated_at"])
+        Address.objects.create(
+            municipality=municipality,
+            person=person,
+            street=street.strip(),
+            house_number=house_number.strip(),
+            box=box.strip(),
+            postcode=postcode.strip(),
+            municipality_name=municipality_name.strip(),
+            is_main_residence=True,
+            valid_from=moved_on,
+        )
+        household = Household.objects.create(
+            municipality=municipality, number=f"M{moved_on:%Y%m%d}-{person.pk}"[:20]
+        )
+        HouseholdMembership.objects.create(
+            municipality=municipality,
+            household=household,
+            person=person,
+            relation="reference",
+            valid_from=moved_on,
+        )
+        _changed(left, [person.pk, *housemates])
+        _changed(municipality, [person.pk])
+        _audit(from_actor, left, "register.move_out", person, moved_on)
+        _audit(actor, municipality, "register.move_in", person, moved_on)
     return person

@@ -8,4 +8,4 @@ class ServicesConfig(AppConfig):
 
     def ready(self) -> None:
         # The `service` case handler and the catalogue's entries.
-        from eloket.services import handler, jobs  # noqa: F401
+        from eloket.services import handler, jobs, moves  # noqa: F401

@@ -206,6 +206,10 @@ def options_schema() -> dict[str, Any]:
                 "additionalProperties": False,
                 "properties": {"days": {"type": "integer", "minimum": 1, "maximum": 120}},
             },
+            # What confirming the request changes in the population register, in the same
+            # transaction, with the signed mutation to the national register
+            # (services/moves.py): `move`, a change of main residence.
+            "register_change": {"enum": ["move"]},
             # Where a request may be filed for someone else: the grounds offered.
             "on_behalf": {
                 "type": "object",
@@ -382,6 +386,10 @@ def service_file_problems(raw: Any) -> list[tuple[str, str]]:
                     % {"actions": ", ".join(missing)},
                 )
             )
+    if "register_change" in raw:
+        from eloket.services.moves import register_change_problems
+
+        problems += register_change_problems(raw)
     return problems
 
 

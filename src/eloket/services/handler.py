@@ -250,6 +250,8 @@ class ServiceHandler(CaseHandler):
 
         if action in DECISIONS_TAKEN and (blocker := self.decision_blockers(case)):
             raise WrongState(blocker)
+        if action == "approve" and case.case_type.options.get("register_change") == "move":
+            return self._confirm_move(actor, municipality, case, action, reason)
         if action == OPEN_INQUIRY:
             return self._open_inquiry(actor, municipality, case, action, reason)
         if action == END_INQUIRY:
@@ -276,6 +278,23 @@ class ServiceHandler(CaseHandler):
         from eloket.inquiries.selectors import decision_blockers
 
         return decision_blockers(municipality=case.municipality, case=case)
+
+    def _confirm_move(
+        self, actor: Any, municipality: Any, case: "Case", action: str, reason: str
+    ) -> "Case":
+        """A move declaration's confirmed residence check: the step (checked first: the
+        officer's right, the status), the register's change and the signed mutation to
+        the national register commit together or not at all (services/moves.py)."""
+        from django.db import transaction
+
+        from eloket.services.moves import move_confirm
+
+        with transaction.atomic():
+            case = super().act(
+                actor=actor, municipality=municipality, case=case, action=action, reason=reason
+            )
+            move_confirm(actor=actor, municipality=municipality, case=case)
+            return case
 
     def _open_inquiry(
         self, actor: Any, municipality: Any, case: "Case", action: str, reason: str

@@ -237,6 +237,12 @@ def service_request_submit(
     form = form_of(case_type)
     household = household_refs(actor=actor, municipality=municipality)
     problems = form.answers_problems(answers, household=set(household))
+    if not problems and case_type.options.get("register_change") == "move":
+        from eloket.services.moves import move_answers_problems
+
+        problems = move_answers_problems(
+            municipality=municipality, requester_id=user_id, answers=answers
+        )
     if problems:
         raise InvalidAnswers(problems)
     refuse_hidden_characters(answers, contact_email)
@@ -392,6 +398,12 @@ def service_request_file_for(
     problems = form.answers_problems(
         answers, household=set(household) if household is not None else None
     )
+    if not problems and case_type.options.get("register_change") == "move":
+        from eloket.services.moves import move_answers_problems
+
+        problems = move_answers_problems(
+            municipality=municipality, requester_id=citizen_user_id, answers=answers
+        )
     if problems:
         raise InvalidAnswers(problems)
     refuse_hidden_characters(answers, contact_email)
@@ -522,6 +534,17 @@ def draft_save_step(
             problems.setdefault(f.name, form._missing(f))
     if spec.fields and any(f.is_file for f in spec.fields):
         problems.update(_file_problems(draft, spec))
+    if not problems and draft.case_type.options.get("register_change") == "move":
+        from eloket.services.moves import ADDRESS_FIELD, DATE_FIELD, move_answers_problems
+
+        if {ADDRESS_FIELD, DATE_FIELD} <= set(answers) and names & {ADDRESS_FIELD, DATE_FIELD}:
+            problems = {
+                k: v
+                for k, v in move_answers_problems(
+                    municipality=municipality, requester_id=actor.user_id, answers=answers
+                ).items()
+                if k in names
+            }
     done = [s for s in draft.done if s != step]
     if not problems:
         done.append(step)
