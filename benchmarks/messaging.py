@@ -3,18 +3,31 @@ core, Eloket's path (`wire.Signer.sign`: schema validation + signature;
 `wire.receive`: size and DTD checks, hardened parse, signature against the trusted
 certificates, schema) next to bare signxml sign and verify of the same documents.
 
-    .venv/bin/python benchmarks/messaging.py [N]
+Then the time-stamp load of the message log: `--log-messages` (default 100,000) log
+entries appended in ticks of `--per-tick` messages (several sizes), the head time-stamped
+by the demo TSA on loopback after each tick (`messaging.timestamps.head_timestamp`, what
+the periodic job does): how many TSA requests, and how long one batch takes as the log
+grows. The entries are written with their real chain hashes in bulk (the signing is
+measured above), into a fresh SQLite file of its own.
+
+    .venv/bin/python benchmarks/messaging.py [N] [--log-messages M] [--per-tick K,K2]
 """
 
+import argparse
+import atexit
 import os
-import sys
+import shutil
+import statistics
 import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eloket.conf.test")
+_scratch = Path(tempfile.mkdtemp(prefix="eloket-bench-messaging-"))
+atexit.register(shutil.rmtree, _scratch, ignore_errors=True)
+os.environ["DATABASE_URL"] = f"sqlite:///{_scratch / 'bench.sqlite3'}"
 
-import django
+import django  # noqa: E402
 
 django.setup()
 
@@ -32,7 +45,12 @@ def rate(n: int, work) -> float:  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 300
+    parser = argparse.ArgumentParser()
+    parser.add_argument("n", nargs="?", type=int, default=300)
+    parser.add_argument("--log-messages", type=int, default=100_000)
+    parser.add_argument("--per-tick", default="1000,10000")
+    options = parser.parse_args()
+    n = options.n
     directory = Path(tempfile.mkdtemp()) / "pki" / "messaging"
     keys.demo_messaging_pki(directory)
     signer = wire.Signer.from_files(directory / "eloket.key.pem", directory / "eloket.cert.pem")
@@ -59,6 +77,102 @@ def main() -> None:
     print(f"messages: {n}, ECDSA P-256 / SHA-256, exclusive c14n, {len(data)} bytes each")
     print(f"sign    bare signxml {bare_sign:8.0f}/s   Eloket {ours_sign:8.0f}/s")
     print(f"verify  bare signxml {bare_verify:8.0f}/s   Eloket {ours_verify:8.0f}/s")
+    if options.log_messages:
+        from eloket.common.schema import fresh_schema_create
+
+        fresh_schema_create()
+        for per_tick in (int(k) for k in options.per_tick.split(",")):
+            timestamp_load(options.log_messages, per_tick)
+
+
+def _append(count: int) -> None:
+    """`count` more entries at the end of the message log, with their chain hashes (as
+    `chain_append` computes them), in bulk."""
+    from eloket.common.chain import entry_digest
+    from eloket.common.models import ChainHead
+    from eloket.messaging.inbox import CHAIN
+    from eloket.messaging.models import MessageLogEntry
+
+    head, _created = ChainHead.objects.get_or_create(chain=CHAIN)
+    rows = []
+    previous, sequence = head.last_hash, head.length
+    for _ in range(count):
+        sequence += 1
+        entry = MessageLogEntry(
+            municipality_slug="gent",
+            direction="in",
+            type="RegisterMutation",
+            message_id=f"bench-{sequence}",
+            correlation_id=f"bench-{sequence}",
+            event="received",
+            detail="death",
+            xml_sha256="0" * 64,
+            chain=CHAIN,
+            sequence=sequence,
+            previous_hash=previous,
+        )
+        entry.entry_hash = entry_digest(
+            chain=CHAIN,
+            sequence=sequence,
+            previous_hash=previous,
+            content=entry.chained_content(),
+        )
+        previous = entry.entry_hash
+        rows.append(entry)
+    MessageLogEntry.objects.bulk_create(rows, batch_size=2000)
+    head.length, head.last_hash = sequence, previous
+    head.save()
+
+
+def timestamp_load(total: int, per_tick: int) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from eloket.common.models import ChainHead
+    from eloket.documents.pki import demo_tsa
+    from eloket.documents.tsa import serve_tsa
+    from eloket.messaging.models import MessageLogEntry, MessageLogTimestamp
+    from eloket.messaging.timestamps import head_timestamp
+
+    with connection.cursor() as cursor:  # a fresh log for each tick size (base manager:
+        # the append-only guard is for the application, not for a benchmark's scratch file)
+        MessageLogTimestamp._base_manager.all()._raw_delete(connection.alias)
+        MessageLogEntry._base_manager.all()._raw_delete(connection.alias)
+        ChainHead.objects.all().delete()
+        cursor.execute("VACUUM")
+    directory = _scratch / "pki"
+    cert, key = demo_tsa(directory)
+    tsa = serve_tsa(cert, key, chain=[directory / "root.cert.pem"])
+    times: list[tuple[int, float]] = []
+    query_counts: set[int] = set()
+    try:
+        logged = 0
+        while logged < total:
+            step = min(per_tick, total - logged)
+            _append(step)
+            logged += step
+            started = time.perf_counter()
+            with CaptureQueriesContext(connection) as queries:
+                head_timestamp(url=tsa.url)
+                head_timestamp(url=tsa.url)  # the next tick before anything new: no request
+            times.append((logged, time.perf_counter() - started))
+            query_counts.add(len(queries))
+        requests = tsa.requests_answered
+    finally:
+        tsa.shutdown()
+    print(
+        f"time-stamps: {total:,} messages logged in ticks of {per_tick:,}: {requests} TSA "
+        f"requests (one per tick; one per message would be {total:,}); SQL queries per "
+        f"batch: {sorted(query_counts)}"
+    )
+    # The median batch of each quarter of the run: flat while the log grows fourfold.
+    quarters = [times[i * len(times) // 4 : (i + 1) * len(times) // 4] for i in range(4)]
+    for part in (q for q in quarters if q):
+        took = statistics.median(t for _size, t in part)
+        print(
+            f"  log of {part[0][0]:>7,}-{part[-1][0]:>7,} entries: median batch "
+            f"{took * 1000:6.1f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -283,6 +283,25 @@ def test_round_trip_with_the_national_register_peer(
     # The e-mail of the outcome, in the language the declaration was made in.
     assert OutboxMessage.objects.filter(kind="email", ref=f"case:{case.tracking_code}").exists()
 
+    # The request's evidence (docs/messaging.md): the signed mutation and the register's
+    # signed acknowledgement, both verified again, and exported for an auditor.
+    import io
+    import zipfile
+
+    from django.core.management import call_command
+
+    settings.ELOKET_TRUST_ROOTS = str(Path(settings.ELOKET_MESSAGING_DIR).parent / "root.cert.pem")
+    said = io.StringIO()
+    call_command("messages", "verify", stdout=said)
+    assert "The message log is intact." in said.getvalue()
+    out = Path(settings.ELOKET_MESSAGING_DIR).parent / f"{case.tracking_code}.zip"
+    call_command(
+        "messages", "export", "--case", case.tracking_code, "--out", str(out), stdout=io.StringIO()
+    )
+    with zipfile.ZipFile(out) as archive:
+        names = [n for n in archive.namelist() if n.startswith("messages/")]
+    assert len(names) == 2 and any(n.endswith(".acknowledgement.xml") for n in names)
+
 
 @pytest.mark.django_db
 def test_the_citizen_declares_on_the_pages_and_a_wrong_date_is_refused_at_its_step(

@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from eloket.cases.codes import normalise_tracking_code
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError, NotFound
 from eloket.common.nocache import never_cache
@@ -39,6 +40,8 @@ def registry_messages(request: HttpRequest, tenant: Municipality, actor: Actor) 
         "state": request.GET.get("state", ""),
         "direction": request.GET.get("direction", ""),
         "day": request.GET.get("day", ""),
+        # A request's tracking code (never a person's number: that is no filter here).
+        "case": normalise_tracking_code(request.GET.get("case", "")),
     }
     if chosen["state"] not in {*MessageState.values, DEAD}:
         chosen["state"] = ""
@@ -55,6 +58,7 @@ def registry_messages(request: HttpRequest, tenant: Municipality, actor: Actor) 
         type=chosen["type"],
         direction=chosen["direction"],
         day=day,
+        case_code=chosen["case"],
     )
     return render(
         request,

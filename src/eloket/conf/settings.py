@@ -558,6 +558,9 @@ ELOKET_REGISTRY_CERTS = env_str("ELOKET_REGISTRY_CERTS")  # default: <dir>/regis
 ELOKET_REGISTRY_URL = env_str("ELOKET_REGISTRY_URL")  # e.g. http://127.0.0.1:8201
 ELOKET_MESSAGING_MAX_BYTES = env_int("ELOKET_MESSAGING_MAX_BYTES", 10 * 1024 * 1024)
 ELOKET_REGISTRY_TIMEOUT = env_int("ELOKET_REGISTRY_TIMEOUT", 10)
+# The RFC 3161 authority that time-stamps the message log's head once per batch (the
+# periodic tick, every five minutes, when the log grew); default the documents' TSA.
+ELOKET_MESSAGING_TSA_URL = env_str("ELOKET_MESSAGING_TSA_URL") or ELOKET_TSA_URL
 
 
 # --- Checkpoints of the hash chains (docs/security.md): the access log's and the audit

@@ -27,9 +27,9 @@ from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.conf import settings
 from django.utils.translation import gettext as _
 
@@ -251,7 +251,7 @@ def _key_usage(*, sign: bool, ca: bool) -> x509.KeyUsage:
     )
 
 
-def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
+def _write_key(path: Path, key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> None:
     path.write_bytes(
         key.private_bytes(
             serialization.Encoding.PEM,
@@ -289,6 +289,41 @@ def demo_root(directory: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivat
     _write_key(key_path, key)
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return cert, key
+
+
+def demo_tsa(directory: Path) -> tuple[Path, Path]:
+    """The demo time-stamping authority's certificate and key (`tsa.cert.pem`,
+    `tsa.key.pem`), issued by the demo root (idempotent). Extended key usage timeStamping,
+    critical, as RFC 3161 requires (`openssl ts -verify` insists). RSA: the demo TSA signs
+    with pyHanko's time-stamper, which signs with RSA only."""
+    cert_path, key_path = directory / "tsa.cert.pem", directory / "tsa.key.pem"
+    if cert_path.exists() and key_path.exists():
+        return cert_path, key_path
+    root_cert, root_key = demo_root(directory)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(
+            _name("Eloket demo time-stamping authority", "Eloket demo (not a real authority)")
+        )
+        .issuer_name(root_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=3 * 365))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage(sign=True, ca=False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()),
+            critical=False,
+        )
+        .sign(root_key, hashes.SHA256())
+    )
+    _write_key(key_path, key)
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return cert_path, key_path
 
 
 def demo_seal(directory: Path, municipality: Municipality) -> Path:

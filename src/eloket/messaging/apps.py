@@ -7,4 +7,5 @@ class MessagingConfig(AppConfig):
     verbose_name = "Messaging with the national registries"
 
     def ready(self) -> None:
-        from eloket.messaging import inbox, outgoing  # noqa: F401  (outbox kinds, chain family)
+        # Outbox kinds, the chain family, the periodic time-stamp of the log.
+        from eloket.messaging import inbox, outgoing, timestamps  # noqa: F401

@@ -48,6 +48,9 @@ class RegistryMessage(models.Model):
     # when the register acknowledges the message (a move declaration is then done).
     case_code = models.CharField(max_length=12, blank=True)
     xml = models.BinaryField(help_text="The message as signed.")
+    # The registry's signed acknowledgement of an outgoing message (kept as evidence: the
+    # log holds its SHA-256, `eloket messages export` the document itself).
+    answer_xml = models.BinaryField(default=b"", blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     applied_at = models.DateTimeField(null=True, blank=True)
@@ -115,3 +118,26 @@ class MessageLogEntry(AppendOnlyModel):
             "detail": self.detail,
             "xml_sha256": self.xml_sha256,
         }
+
+
+class MessageLogTimestamp(AppendOnlyModel):
+    """An RFC 3161 time-stamp of the message log's head: the token's message imprint is the
+    head entry's `entry_hash` (SHA-256), so it dates every entry up to `length` at once
+    (one request per batch, whatever the number of messages)."""
+
+    chain = models.CharField(max_length=80)
+    length = models.PositiveBigIntegerField(help_text="The head's sequence number.")
+    head_hash = models.CharField(max_length=64)
+    token = models.BinaryField(help_text="The TimeStampToken (DER, a CMS SignedData).")
+    stamped_at = models.DateTimeField(help_text="The TSA's time (genTime).")
+    tsa_url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-length"]
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "length"], name="message_timestamp_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.chain} up to {self.length} at {self.stamped_at:%Y-%m-%d %H:%M:%S}"

@@ -62,7 +62,7 @@ def mutation_queue(
 ) -> RegistryMessage:
     """Sign a RegisterMutation and put it in the outbox, in the caller's transaction.
     `case_code`: the request it carries out, moved on by `delivery_listeners` when the
-    register acknowledges it."""
+    register acknowledges it (and whose evidence `eloket messages export --case` writes)."""
     order, _created = PersonSequence.objects.select_for_update().get_or_create(
         sender=OUT_ORDER, national_number=national_number
     )
@@ -149,7 +149,7 @@ def mutation_deliver(message_pk: int) -> None:
         updated = (
             RegistryMessage.objects.filter(pk=message.pk)
             .exclude(state=MessageState.DELIVERED)
-            .update(state=MessageState.DELIVERED, error="")
+            .update(state=MessageState.DELIVERED, error="", answer_xml=answer)
         )
         if not updated:
             return

@@ -51,9 +51,10 @@ def messages_list(
     type: str = "",
     direction: str = "",
     day: dt.date | None = None,
+    case_code: str = "",
 ) -> list[dict[str, Any]]:
     """The municipality's messages, newest first, with the tries of the outgoing ones;
-    of one type, state, direction (`in`, `out`) or day if asked."""
+    of one type, state, direction (`in`, `out`), day or request (tracking code) if asked."""
     authorize(actor, municipality, Permission.MESSAGES)
     rows: QuerySet[RegistryMessage] = RegistryMessage.objects.filter(municipality=municipality)
     if type:
@@ -62,6 +63,8 @@ def messages_list(
         rows = rows.filter(direction=direction)
     if day is not None:
         rows = rows.filter(created_at__date=day)
+    if case_code:
+        rows = rows.filter(case_code=case_code)
     dead = _dead_ids(municipality)
     if state == DEAD:
         rows = rows.filter(pk__in=dead)
@@ -85,6 +88,7 @@ def _view(message: RegistryMessage, tries: tuple[int, str] | None) -> dict[str, 
         "kind": message.kind,
         "created_at": message.created_at,
         "error": message.error,
+        "case": message.case_code,
     }
 
 

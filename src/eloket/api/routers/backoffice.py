@@ -12,6 +12,7 @@ from ninja import Router, Schema
 from eloket.api.auth import AUTH
 from eloket.api.routers.records import record_out
 from eloket.api.schemas import Error, FreeText, Id, RegisterRecordOut
+from eloket.cases.codes import normalise_tracking_code
 from eloket.common.errors import ApplicationError
 from eloket.identity.access import officer_access
 from eloket.messaging.services import message_detail, message_retry, messages_list
@@ -80,6 +81,7 @@ class RegistryMessageOut(Schema):
     kind: str = F(..., description="A mutation's kind")
     created_at: Any
     error: str
+    case: str = F("", description="The tracking code of the request it belongs to, if any")
 
 
 class RegistryMessageDetailOut(RegistryMessageOut):
@@ -91,10 +93,18 @@ class RegistryMessageDetailOut(RegistryMessageOut):
     response={200: list[RegistryMessageOut], **ERRORS},
     summary="Messages exchanged with the national registries (administrators)",
 )
-def messages(request: HttpRequest, slug: str, state: str = "", type: str = "") -> Any:
+def messages(
+    request: HttpRequest, slug: str, state: str = "", type: str = "", case: str = ""
+) -> Any:
     municipality = municipality_get(slug=slug)
     actor = officer_access(request, municipality)
-    return messages_list(actor=actor, municipality=municipality, state=state, type=type)
+    return messages_list(
+        actor=actor,
+        municipality=municipality,
+        state=state,
+        type=type,
+        case_code=normalise_tracking_code(case),
+    )
 
 
 @router.get(

@@ -103,6 +103,7 @@ class Command(BaseCommand):
         if settings.ELOKET_DEMO:
             site_port = options["sample_site_port"] or options["port"] + 1
             self.sample_site(site_port, base_url, env, children, started)
+            children += self.start_tsa(env, started)
         bind = f"{options['bind']}:{options['port']}"
         gunicorn = [
             sys.executable,
@@ -234,6 +235,27 @@ class Command(BaseCommand):
             f"Gent's services framed by a pasted snippet: http://127.0.0.1:{port}/snippet.html",
             started,
         )
+
+    def start_tsa(self, env: dict[str, str], started: float) -> "list[subprocess.Popen[bytes]]":
+        """The demo time-stamping authority, unless a TSA is configured: the message log's
+        head is time-stamped with it (docs/messaging.md). The server serves without it."""
+        if env.get("ELOKET_MESSAGING_TSA_URL") or env.get("ELOKET_TSA_URL"):
+            return []
+        try:
+            port = int(os.environ.get("ELOKET_DEMO_TSA_PORT", "8202"))
+            if self.port_taken("127.0.0.1", port):
+                self.stdout.write(f"==> Time-stamping authority not started: port {port} is in use")
+                return []
+            command = [sys.executable, "-m", "eloket", "tsa", "--port", str(port)]
+            tsa = subprocess.Popen(command, env=env)  # nosec B603
+            env["ELOKET_MESSAGING_TSA_URL"] = f"http://127.0.0.1:{port}/"
+            self.step(f"Time-stamping authority (demo) on http://127.0.0.1:{port}/", started)
+            return [tsa]
+        except Exception as exc:
+            self.stdout.write(
+                f"==> Time-stamping authority not started: {type(exc).__name__}: {exc}"
+            )
+            return []
 
     def start_registry_peer(
         self, base_url: str, env: dict[str, str], started: float
