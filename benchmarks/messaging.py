@@ -15,11 +15,16 @@ measured above), into a fresh SQLite file of its own.
 
 import argparse
 import atexit
+import datetime as dt
 import os
 import shutil
+import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eloket.conf.test")
@@ -49,6 +54,8 @@ def main() -> None:
     parser.add_argument("n", nargs="?", type=int, default=300)
     parser.add_argument("--log-messages", type=int, default=100_000)
     parser.add_argument("--per-tick", default="1000,10000")
+    parser.add_argument("--full-path", type=int, default=200, metavar="M",
+                        help="messages through the whole path each way (0: skip)")  # fmt: skip
     options = parser.parse_args()
     n = options.n
     directory = Path(tempfile.mkdtemp()) / "pki" / "messaging"
@@ -77,12 +84,130 @@ def main() -> None:
     print(f"messages: {n}, ECDSA P-256 / SHA-256, exclusive c14n, {len(data)} bytes each")
     print(f"sign    bare signxml {bare_sign:8.0f}/s   Eloket {ours_sign:8.0f}/s")
     print(f"verify  bare signxml {bare_verify:8.0f}/s   Eloket {ours_verify:8.0f}/s")
-    if options.log_messages:
-        from eloket.common.schema import fresh_schema_create
+    from eloket.common.schema import fresh_schema_create
 
-        fresh_schema_create()
+    fresh_schema_create()
+    if options.full_path:
+        full_path(options.full_path, directory, bare_sign, bare_verify)
+    if options.log_messages:
         for per_tick in (int(k) for k in options.per_tick.split(",")):
             timestamp_load(options.log_messages, per_tick)
+
+
+def _peer(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """The national-registry peer as its own process, on a free loopback port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(  # nosec B603
+        [sys.executable, "-m", "eloket", "registry-peer", "--port", str(port), "--pki",
+         str(directory)],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "eloket.conf.test"},
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2):  # noqa: S310 (loopback)
+                return process, url
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise SystemExit("the registry peer did not start") from None
+            time.sleep(0.2)
+
+
+def full_path(m: int, directory: Path, bare_sign: float, bare_verify: float) -> None:
+    """Messages through the whole path, one process, each way:
+
+    - out: `mutation_queue` in the register change's transaction (sign, the message row,
+      the log entry, the outbox row), then the outbox's delivery to the real peer process
+      over HTTP, which verifies it and answers a signed acknowledgement that Eloket
+      verifies and logs (`delivered`);
+    - in: signed mutations posted to the inbox (`POST /api/v1/messaging/inbox`, through
+      Django's whole request handler: size and DTD checks, hardened parse, signature,
+      schema, the message row, its log entry and outbox row, a signed acknowledgement),
+      then applied by the outbox (`messaging.apply`: a birth into the register)."""
+    from django.conf import settings
+    from django.db import transaction
+    from django.test import Client
+
+    from eloket.common.actors import Actor
+    from eloket.messaging.models import MessageState, RegistryMessage
+    from eloket.messaging.outgoing import mutation_queue
+    from eloket.messaging.peer import address_fields
+    from eloket.outbox.delivery import outbox_deliver_due
+    from eloket.register.national_ids import make_belgian_number
+    from eloket.tenants.services import municipality_create
+
+    settings.ELOKET_MESSAGING_DIR = str(directory)
+    gent = municipality_create(actor=Actor.system("benchmark"), slug="gent",
+                               names={"nl": "Gent"}, country="BE", nis_code="44021",
+                               languages=["nl"])  # fmt: skip
+    peer, url = _peer(directory)
+    settings.ELOKET_REGISTRY_URL = url
+    try:
+        address = {"street": "Nieuwstraat", "house_number": "9", "postcode": "9000",
+                   "municipality_name": "Gent", "nis": "44021"}  # fmt: skip
+        started = time.perf_counter()
+        for i in range(m):
+            with transaction.atomic():
+                mutation_queue(
+                    municipality=gent, kind="address_change",
+                    national_number=make_belgian_number(dt.date(1970, 1, 1) + dt.timedelta(i), 11),
+                    effective_date=dt.date(2026, 11, 1), nis="44021",
+                    fields=[("Address", address_fields(address))],
+                )  # fmt: skip
+        queued = time.perf_counter()
+        while outbox_deliver_due(limit=500):
+            pass
+        sent = time.perf_counter()
+        delivered = RegistryMessage.objects.filter(state=MessageState.DELIVERED).count()
+        assert delivered == m, f"{delivered} of {m} delivered"
+    finally:
+        peer.terminate()
+        peer.wait(timeout=10)
+    registry = wire.Signer.from_files(
+        directory / "registry.key.pem", directory / "registry.cert.pem"
+    )
+    births = []
+    for i in range(m):
+        born = dt.date(2026, 1, 1) + dt.timedelta(i % 300)
+        number = make_belgian_number(born, 500 + i // 300)
+        person = [("NationalNumber", number), ("FirstNames", "Noor"), ("LastName", "Bench"),
+                  ("Sex", "F"), ("BirthDate", born.isoformat()), ("BirthPlace", "Gent"),
+                  ("Nationality", "BE"),
+                  ("Address", [("Street", "Korenmarkt"), ("HouseNumber", str(i + 1)),
+                               ("Postcode", "9000"), ("MunicipalityName", "Gent"),
+                               ("Municipality", "44021")])]  # fmt: skip
+        births.append(registry.sign(wire.build(
+            "RegisterMutation", sender=keys.REGISTRY_PARTY, receiver=keys.ELOKET_PARTY,
+            body=[("Kind", "birth"), ("NationalNumber", number), ("Sequence", 1),
+                  ("EffectiveDate", born.isoformat()), ("Municipality", "44021"),
+                  ("Person", person)],
+        )))  # fmt: skip
+    client = Client()
+    started_in = time.perf_counter()
+    for data in births:
+        answer = client.post("/api/v1/messaging/inbox", data=data, content_type="application/xml")
+        assert answer.status_code == 200, answer.content[:300]
+    received = time.perf_counter()
+    while outbox_deliver_due(limit=500):
+        pass
+    applied_at = time.perf_counter()
+    applied = RegistryMessage.objects.filter(state=MessageState.APPLIED).count()
+    if applied != m:
+        refused = RegistryMessage.objects.exclude(state=MessageState.APPLIED).filter(direction="in")
+        reasons = sorted({f"{r.state}: {r.error}" for r in refused[:20]})
+        raise SystemExit(f"{applied} of {m} applied: {reasons}")
+    out_rate = m / (sent - started)
+    in_rate = m / (applied_at - started_in)
+    print(f"whole path, {m} messages each way (one process; the peer its own process):")
+    print(f"  out: signed + logged + queued {m / (queued - started):7.0f}/s; "
+          f"+ sent, acknowledged, verified {out_rate:7.0f}/s  "
+          f"= bare signxml sign / {bare_sign / out_rate:.1f}")  # fmt: skip
+    print(f"  in:  received + verified + stored + acknowledged {m / (received - started_in):7.0f}/s; "
+          f"+ applied {in_rate:7.0f}/s  = bare signxml verify / {bare_verify / in_rate:.1f}")  # fmt: skip
 
 
 def _append(count: int) -> None:
