@@ -97,7 +97,7 @@ def test_two_commands_make_a_working_branded_embedded_municipality(
 ):
     assert not Municipality.objects.exists()
     started = time.monotonic()
-    create()
+    assert "Next:       eloket onboard oostende" in create()
     out = cli(
         "onboard",
         "oostende",
