@@ -273,3 +273,19 @@ def test_someone_elses_username_is_refused(platform, make_officer, gent):
 def test_a_municipality_not_created_is_refused():
     with pytest.raises(CommandError, match="tenant create"):
         cli("onboard", "nowhere")
+
+
+def test_a_seal_file_whose_key_is_not_the_certificates_is_refused(platform, monkeypatch):
+    """cryptography will not write such a file, other tools do: the check reads it as
+    pkcs12.load_key_and_certificates gives it."""
+    from eloket.documents import pki
+
+    data = _seal_p12(platform, "Two keys")
+    _key, cert, _extra = pkcs12.load_key_and_certificates(data, None)
+    stranger = ec.generate_private_key(ec.SECP256R1())
+    assert pki.seal_file_check(data).subject == "CN=Two keys"
+    monkeypatch.setattr(
+        pki.pkcs12, "load_key_and_certificates", lambda *_args: (stranger, cert, [])
+    )
+    with pytest.raises(pki.SealNotConfigured, match="does not belong to its certificate"):
+        pki.seal_file_check(data)

@@ -183,7 +183,13 @@ def seal_file_check(data: bytes) -> SealFile:
         ) from exc
     if key is None or cert is None:
         raise SealNotConfigured(_("The seal file holds no key or certificate."))
-    if cert.public_key().public_numbers() != key.public_key().public_numbers():  # type: ignore[union-attr]
+
+    def public(k: object) -> bytes:
+        return k.public_bytes(  # type: ignore[attr-defined]
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    if public(cert.public_key()) != public(key.public_key()):
         raise SealNotConfigured(_("The seal file's key does not belong to its certificate."))
     now = dt.datetime.now(dt.UTC)
     if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
