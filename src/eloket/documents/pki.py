@@ -163,6 +163,86 @@ def officer_material(
     return _material(directory, stem)
 
 
+@dataclass(frozen=True)
+class SealFile:
+    """What a seal file holds, as the operator is told when it is installed."""
+
+    subject: str
+    not_after: dt.datetime
+
+
+def seal_file_check(data: bytes) -> SealFile:
+    """Open a PKCS#12 seal file and check it is one a municipality can seal with: a key
+    and its certificate, valid now, the certificate allowing signatures. SealNotConfigured
+    naming what is wrong otherwise."""
+    try:
+        key, cert, _extra = pkcs12.load_key_and_certificates(data, _passphrase())
+    except (ValueError, TypeError) as exc:
+        raise SealNotConfigured(
+            _("The seal file cannot be opened (not PKCS#12, or the passphrase is wrong).")
+        ) from exc
+    if key is None or cert is None:
+        raise SealNotConfigured(_("The seal file holds no key or certificate."))
+
+    def public(k: object) -> bytes:
+        return k.public_bytes(  # type: ignore[attr-defined]
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    if public(cert.public_key()) != public(key.public_key()):
+        raise SealNotConfigured(_("The seal file's key does not belong to its certificate."))
+    now = dt.datetime.now(dt.UTC)
+    if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
+        raise SealNotConfigured(_("The seal certificate is not valid today."))
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        usage = None
+    if usage is not None and not (usage.digital_signature or usage.content_commitment):
+        raise SealNotConfigured(_("The seal certificate does not allow signing."))
+    return SealFile(subject=cert.subject.rfc4514_string(), not_after=cert.not_valid_after_utc)
+
+
+def seal_present(municipality: Municipality) -> bool:
+    """Whether ELOKET_SEAL_DIR holds a seal key for the municipality (never makes one)."""
+    if not settings.ELOKET_SEAL_DIR:
+        return False
+    directory = Path(settings.ELOKET_SEAL_DIR)
+    return (directory / f"{municipality.slug}.p12").exists() or (
+        (directory / f"{municipality.slug}.key.pem").exists()
+        and (directory / f"{municipality.slug}.cert.pem").exists()
+    )
+
+
+def seal_file_install(municipality: Municipality, data: bytes) -> Path:
+    """Write a checked PKCS#12 seal file as `<slug>.p12` in ELOKET_SEAL_DIR, readable by
+    the server's user only; never over a seal already there (documents sealed with it
+    must stay verifiable: changing a seal is the operator's deliberate act by hand)."""
+    if not settings.ELOKET_SEAL_DIR:
+        raise SealNotConfigured(_("No seal certificates are configured on this platform."))
+    if seal_present(municipality):
+        raise SealNotConfigured(
+            _("%(name)s already has a seal key: it is kept.")
+            % {"name": municipality.display_name()}
+        )
+    directory = Path(settings.ELOKET_SEAL_DIR)
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / f"{municipality.slug}.p12"
+    partial = directory / f".{municipality.slug}.p12.partial"
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+    partial.replace(target)
+    return target
+
+
+def demo_seal_allowed() -> bool:
+    """Whether this platform issues demo seals itself (development, `make run`'s PKI)."""
+    return bool(settings.ELOKET_SEAL_DIR) and (
+        not settings.PRODUCTION and Path(settings.ELOKET_SEAL_DIR).name == "seals"
+    )
+
+
 def _officer_stem(username: str) -> str:
     """A file name for the officer's key: the user name, without path characters."""
     return "".join(c if c.isalnum() or c in "._-@" else "_" for c in username).lstrip(".")

@@ -174,3 +174,60 @@ def documents_supersede(
             _change_status(locked, actor=actor, to_status=DocumentStatus.SUPERSEDED, reason=reason)
             count += 1
     return count
+
+
+# --- A municipality's seal key (onboarding, docs/onboarding.md)
+
+
+def seal_provide(
+    *, actor: Actor, municipality: Municipality, p12: bytes | None = None
+) -> tuple[str, str]:
+    """Give the municipality its seal key: install the PKCS#12 file `p12` (checked first;
+    its passphrase is ELOKET_SEAL_PASSPHRASE), or, without one on a development or demo
+    platform, issue one from the demo root. A seal already there is kept. Returns what
+    was done ("kept", "installed", "issued") and the seal certificate's subject or path.
+    The platform operator's act (a system actor); audited."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from eloket.common.actors import ActorKind
+    from eloket.common.permissions import PermissionDenied
+    from eloket.documents import pki
+
+    authorize(actor, municipality, Permission.CONFIGURE)
+    if actor.kind != ActorKind.SYSTEM:
+        raise PermissionDenied(_("Only the platform operator installs seal keys."))
+    if pki.seal_present(municipality):
+        # Never replaced here: documents sealed with it must stay verifiable.
+        directory = Path(settings.ELOKET_SEAL_DIR)
+        kept = [
+            str(directory / f"{municipality.slug}{suffix}")
+            for suffix in (".p12", ".cert.pem")
+            if (directory / f"{municipality.slug}{suffix}").exists()
+        ]
+        return "kept", kept[0]
+    if p12 is not None:
+        found = pki.seal_file_check(p12)
+        path = pki.seal_file_install(municipality, p12)
+        what, detail = "installed", f"{found.subject}, valid until {found.not_after:%Y-%m-%d}"
+    elif pki.demo_seal_allowed():
+        path = pki.demo_seal(Path(settings.ELOKET_SEAL_DIR).parent, municipality)
+        what, detail = "issued", str(path)
+    else:
+        raise pki.SealNotConfigured(
+            _(
+                "%(name)s has no seal key: give its PKCS#12 file (from a trust service "
+                "provider) with --seal."
+            )
+            % {"name": municipality.display_name()}
+        )
+    audit_record(
+        actor=actor,
+        municipality=municipality,
+        action="seal.provided",
+        object_type="seal",
+        object_ref=municipality.slug,
+        data={"how": what, "file": path.name},
+    )
+    return what, detail

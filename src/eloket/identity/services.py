@@ -296,3 +296,65 @@ def officer_role_remove(*, actor: Actor, municipality: Municipality, user: User)
             object_ref=user.username,
             data={"from": {"role": current.role, "department": current.department}},
         )
+
+
+@dataclass
+class NewOfficer:
+    """An officer account just made: its one-time secrets are only here, never stored in
+    the clear (the password is hashed; the authenticator's key is the device's)."""
+
+    user: User
+    password: str
+    totp_secret: str  # base32, as authenticator apps take it
+    totp_uri: str  # otpauth://, for a QR code
+
+
+def officer_create(
+    *,
+    actor: Actor,
+    municipality: Municipality,
+    username: str,
+    role: str = Role.ADMIN,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+) -> NewOfficer:
+    """A new officer account with a random password and a confirmed authenticator, and
+    their role in the municipality (onboarding: its first administrator). The password
+    and the authenticator's secret are returned once, to hand over; a username already
+    taken is refused (Conflict), nothing made."""
+    import base64
+
+    from eloket.common.errors import Conflict
+
+    authorize(actor, municipality, Permission.CONFIGURE)
+    username = username.strip()
+    refuse_hidden_characters(username)
+    if not username or len(username) > 150 or any(c.isspace() for c in username):
+        raise ApplicationError(_("Give a username without spaces."), code="invalid_username")
+    password = secrets.token_urlsafe(18)
+    with transaction.atomic():
+        if User.objects.filter(username=username).exists():
+            raise Conflict(
+                _("The username %(name)s is taken.") % {"name": username}, code="username_taken"
+            )
+        user = User(
+            username=username,
+            email=email.strip(),
+            first_name=first_name.strip()[:150],
+            last_name=last_name.strip()[:150],
+        )
+        user.set_password(password)
+        user.save()
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+        officer_role_set(actor=actor, municipality=municipality, user=user, role=role)
+        audit_record(
+            actor=actor,
+            municipality=municipality,
+            action="officer.created",
+            object_type="officer",
+            object_ref=username,
+            data={"role": role},
+        )
+    secret = base64.b32encode(device.bin_key).decode()
+    return NewOfficer(user=user, password=password, totp_secret=secret, totp_uri=device.config_url)

@@ -88,7 +88,13 @@ class HostChromeCspMiddleware:
     stylesheets, images and fonts, may post the host's search form to the host, and (where
     chosen) its scripts: the Content-Security-Policy of that response names those origins
     and the hashes of the host's style blocks. Placed after the CSP middleware, so it
-    sees the response first."""
+    sees the response first.
+
+    The policy depends only on the chrome (its version), the scripts served and the
+    platform's own policy, not on the request: it is made once per process for each and
+    shared by the responses (read only: FrameAncestorsMiddleware copies it before adding
+    to it). Django's CSP middleware still writes the header per response, so a nonce in
+    SECURE_CSP stays one per response. Making it anew cost ~40 µs a page (issue 15)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -98,19 +104,39 @@ class HostChromeCspMiddleware:
         parts = getattr(request, "eloket_chrome", None)
         if parts is None:
             return response
-        origins = list(parts.style_origins)
-        policy = {key: list(value) for key, value in settings.SECURE_CSP.items()}
-        hashes = [f"'{digest}'" for digest in parts.style_hashes]
-        for directive, extra in (
-            ("style-src", origins + hashes),
-            ("img-src", origins),
-            ("font-src", origins),
-            ("form-action", origins[:1]),
-            ("script-src", _origins(getattr(request, "eloket_chrome_scripts", ()))),
-        ):
-            policy[directive] = [*policy.get(directive, []), *extra]
-        response._csp_config = policy  # type: ignore[attr-defined]
+        response._csp_config = host_chrome_policy(  # type: ignore[attr-defined]
+            parts, getattr(request, "eloket_chrome_scripts", ())
+        )
         return response
+
+
+_policies: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, tuple[str, ...]]]] = {}
+
+
+def host_chrome_policy(parts: Any, scripts: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """The Content-Security-Policy of a page in the host's chrome `parts` serving the
+    host's `scripts`: made once per chrome version, scripts and SECURE_CSP."""
+    base = settings.SECURE_CSP
+    key = (parts.version, parts.style_origins, parts.style_hashes, tuple(scripts))
+    found = _policies.get(key)
+    if found is not None and found[0] is base:  # a changed SECURE_CSP (tests) makes it anew
+        return found[1]
+    origins = list(parts.style_origins)
+    policy = {key: list(value) for key, value in base.items()}
+    hashes = [f"'{digest}'" for digest in parts.style_hashes]
+    for directive, extra in (
+        ("style-src", origins + hashes),
+        ("img-src", origins),
+        ("font-src", origins),
+        ("form-action", origins[:1]),
+        ("script-src", _origins(tuple(scripts))),
+    ):
+        policy[directive] = [*policy.get(directive, []), *extra]
+    made = {directive: tuple(values) for directive, values in policy.items()}
+    if len(_policies) > 1000:  # chromes refreshed many times in a long-running process
+        _policies.clear()
+    _policies[key] = (base, made)
+    return made
 
 
 def _origins(urls: tuple[str, ...]) -> list[str]:

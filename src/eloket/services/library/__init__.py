@@ -38,3 +38,24 @@ def library_definition(code: str) -> dict[str, Any]:
 
 def library_definitions() -> list[dict[str, Any]]:
     return [library_definition(code) for code in library_codes()]
+
+
+# What `eloket onboard --services default` offers a new municipality, by country: the
+# library's services written for its law (the Belgian permits and requests; Seoul's
+# one-stop civil complaint). Each can be switched off or edited afterwards.
+STARTER_SERVICES: dict[str, tuple[str, ...]] = {
+    "BE": (
+        "event_permit",
+        "building_permit",
+        "environmental_permit",
+        "housing_information",
+        "resident_parking_card",
+        "bulky_waste_pickup",
+    ),
+    "KR": ("civil_complaint",),
+}
+
+
+def library_starter_codes(country: str) -> list[str]:
+    """The library's services a new municipality of `country` starts with."""
+    return [code for code in STARTER_SERVICES.get(country.upper(), ()) if code in _files()]

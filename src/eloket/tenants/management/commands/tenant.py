@@ -149,6 +149,10 @@ class Command(BaseCommand):
             self.stdout.write(f"  By path:    {urls['by_path']}")
         self.stdout.write(f"  Services:   {urls['catalogue']}")
         self.stdout.write(f"  API:        {urls['api']}")
+        self.stdout.write(
+            f"  Next:       eloket onboard {municipality.slug} --tokens FILE --chrome URL "
+            "--seal FILE.p12 (catalogue, look, chrome, seal, administrator: docs/onboarding.md)"
+        )
 
     def handle_list(self, **options: Any) -> None:
         for municipality in municipality_list(include_inactive=True):
