@@ -63,7 +63,7 @@ def person_lookup(request: HttpRequest, tenant: Municipality, actor: Actor) -> H
     will read that reason in "Who consulted my data". Someone the register does not hold
     may be asked of the national register (shown, never copied into the register)."""
     record = national = None
-    error = None
+    error: ApplicationError | None = None
     not_here = asked_nationally = False
     national_id = request.POST.get("national_id", "")
     purpose = request.POST.get("purpose", "")
