@@ -23,13 +23,15 @@ The demo's TOTP secrets and password are deterministic (demo/services.py): the s
 """
 
 import itertools
+import json
+import os
 import random
 import re
 import sys
 from pathlib import Path
 from typing import Any
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between, events, task
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from load_forms import FORM, attribute, demo_totp_key, form_values, page_forms, totp
@@ -38,6 +40,24 @@ MUNICIPALITIES = ("gent", "brugge", "deinze", "koksijde", "de-panne", "roeselare
 INSTANT = ("residence", "household_composition", "life", "nationality")
 REVIEWED = ("birth_extract",)
 DEMO_PASSWORD = "eloket-demo"  # noqa: S105 (the documented demo credential)
+
+# benchmarks/faults.py's ledger (LOAD_LEDGER): every request with its time and outcome,
+# and what clients got a success for (orders, opinions), to compare with the database.
+_ledger = open(os.environ["LOAD_LEDGER"], "a") if os.environ.get("LOAD_LEDGER") else None  # noqa: SIM115
+
+
+def note(**entry: Any) -> None:
+    if _ledger is not None:
+        _ledger.write(json.dumps(entry) + "\n")
+        _ledger.flush()
+
+
+@events.request.add_listener
+def _record(request_type: str, name: str, response: Any, exception: Any, start_time: float,
+            **_kwargs: Any) -> None:  # fmt: skip
+    if _ledger is not None:
+        note(t=start_time, name=name, ok=exception is None)
+
 
 # Document codes issued in this run, per municipality: what visitors look up.
 issued_codes: dict[str, list[str]] = {slug: [] for slug in MUNICIPALITIES}
@@ -191,8 +211,10 @@ class Citizen(Person):
             )
             + f" ({random.randint(1, 10**6)})"
         )
-        self.client.post(attribute(form.split(">", 1)[0], "action") or url, data=data,
-                         headers={"Referer": url}, name="opinion")  # fmt: skip
+        sent = self.client.post(attribute(form.split(">", 1)[0], "action") or url, data=data,
+                                headers={"Referer": url}, name="opinion")  # fmt: skip
+        if sent.ok and not sent.url.endswith("/post"):  # not the "similar opinions" page
+            note(opinion=data["text"])
 
     def _order(self, kind: str, name: str) -> None:
         url = f"/{self.municipality}/certificates/{kind}/order"
@@ -206,8 +228,9 @@ class Citizen(Person):
             return
         done = self.submit(review.url, forms[0], f"{name}: confirm", button="confirm")
         code = re.search(rf"/{self.municipality}/orders/([A-Z0-9]+)", done.url)
-        if code:
+        if code and done.ok:
             self.orders.append(code.group(1))
+            note(order=code.group(1), kind=kind)
             self._note_code(done.text)
 
     def _note_code(self, page: str) -> None:

@@ -6,7 +6,7 @@ gunicorn nodes on 127.0.0.1:8101.. behind nginx on 127.0.0.1:$CLUSTER_PORT (8088
 task workers, media and documents on one shared directory (var/cluster/media). The nodes
 and workers run the same commands as the systemd units in deploy/systemd/, nginx the same
 site (deploy/eloket-site.conf, rendered for loopback). var/cluster/ holds a pid file and a
-log per process. Usage: python scripts/cluster.py start|stop|status
+log per process. Usage: python scripts/cluster.py start|stop|status|restart NAME
 
 REPLICA=1 (`make cluster REPLICA=1`): a private PostgreSQL primary (127.0.0.1:5434,
 CLUSTER_PG_PORT) and a streaming replica of it (5435, CLUSTER_REPLICA_PORT), made under
@@ -403,6 +403,42 @@ def stop() -> None:
         say("Nothing was running")
 
 
+def database_urls() -> tuple[str, str]:
+    """The database the nodes use and their replica's ("" without REPLICA=1)."""
+    if REPLICA:
+        return (
+            f"postgres://postgres@127.0.0.1:{PG_PORT}/{CLUSTER_DATABASE}",
+            f"postgres://postgres@127.0.0.1:{REPLICA_PORT}/{CLUSTER_DATABASE}",
+        )
+    return DATABASE_URL, ""
+
+
+def restart(name: str) -> None:
+    """Start one process of a running cluster again after it died (benchmarks/faults.py):
+    `web-N`, `worker-N`, `pg-primary` (REPLICA=1: a fast restart) or `redis` (the cluster's
+    own Redis, when this script started it)."""
+    global DATABASE_URL
+    DATABASE_URL, replica_url = database_urls()
+    env = environment(replica_url)
+    if name.startswith("web-"):
+        spawn(name, web_command(NODE_PORT + int(name.split("-")[1]) - 1), env)
+    elif name.startswith("worker-"):
+        spawn(name, worker_command(), env)
+    elif name == "pg-primary":
+        directory = STATE / "pg-primary"
+        options = f"-p {PG_PORT} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''"
+        command = [pg_binary("pg_ctl"), "-D", str(directory), "-l", str(directory / "server.log"),
+                   "-m", "fast", "-w", "-t", "90", "-o", options, "restart"]  # fmt: skip
+        subprocess.run(as_postgres(command), check=True, timeout=120, capture_output=True)
+        pid = int((directory / "postmaster.pid").read_text().split()[0])
+        (STATE / "pg-primary.pid").write_text(f"{pid}\n")
+        say(f"pg-primary restarted (pid {pid})")
+    elif name == "redis":
+        ensure_redis()
+    else:
+        sys.exit(f"cannot restart {name!r}")
+
+
 def status() -> None:
     for name, pid in pids().items():
         print(f"{name:10} {pid:>8} {'running' if alive(pid) else 'gone'}")
@@ -410,4 +446,7 @@ def status() -> None:
 
 if __name__ == "__main__":
     action = sys.argv[1] if len(sys.argv) > 1 else "start"
-    {"start": start, "stop": stop, "status": status}.get(action, lambda: sys.exit(__doc__))()
+    if action == "restart" and len(sys.argv) > 2:
+        restart(sys.argv[2])
+    else:
+        {"start": start, "stop": stop, "status": status}.get(action, lambda: sys.exit(__doc__))()

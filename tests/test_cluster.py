@@ -302,3 +302,42 @@ def test_a_private_primary_and_its_streaming_replica_serve_a_page(tmp_path):
         subprocess.run([sys.executable, str(SCRIPT), "stop"], env=env, cwd=ROOT,
                        capture_output=True, timeout=60)  # fmt: skip
         shutil.rmtree(state, ignore_errors=True)
+
+
+class TestRedisStopped:
+    """Redis stopped: the platform keeps serving from the database (issue 16, point 4;
+    common/cache.py); what degrades is documented in docs/deployment.md."""
+
+    UNREACHABLE = {
+        "default": {
+            "BACKEND": "eloket.common.cache.ResilientRedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+
+    @pytest.mark.django_db
+    def test_pages_answer_and_officers_work(self, settings, gent, make_officer, caplog):
+        from django.test import Client
+
+        from conftest import officer_login_client
+
+        clerk = make_officer("gent.clerk", gent, role="clerk")
+        settings.CACHES = self.UNREACHABLE
+        assert Client().get("/gent/").status_code == 200
+        client = officer_login_client(Client(), clerk)  # the login's back-off counts nothing
+        assert client.get("/gent/").status_code == 200  # the officer link: from the database
+        assert client.get("/gent/backoffice/orders/").status_code == 200
+        assert "cache unreachable" in caplog.text
+        # The load balancer is told: not ready (the cache is part of readiness).
+        ready = Client().get("/readyz")
+        assert ready.status_code == 503
+        assert "could not be read back" in ready.content.decode()
+
+    def test_rate_limits_count_nothing_while_it_is_down(self, settings):
+        from eloket.common import ratelimit
+
+        settings.CACHES = self.UNREACHABLE
+        for _ in range(10):  # fail open for the outage: no count, no refusal
+            ratelimit.limit_calls("down", limit=2, window=60, message="too many")
+        assert ratelimit.calls_in_window("down", window=60) == 0
