@@ -2,6 +2,7 @@
 page of a request (its type's actions as buttons), and certificate orders with their
 subject's register data, decisions, documents and the postal batch."""
 
+import datetime as dt
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -55,8 +56,13 @@ from eloket.documents.services import document_revoke
 from eloket.documents.views import document_download
 from eloket.identity.access import officer_page
 from eloket.identity.models import OfficerRole
-from eloket.inquiries.selectors import inquiry_of_case, objection_of_case, objections_of
-from eloket.inquiries.services import objection_answer
+from eloket.inquiries.selectors import (
+    completeness_of,
+    inquiry_of_case,
+    objection_of_case,
+    objections_of,
+)
+from eloket.inquiries.services import completeness_incomplete, objection_answer
 from eloket.outbox.kinds import outbox_kinds
 from eloket.outbox.models import OutboxMessage
 from eloket.outbox.selectors import outbox_messages
@@ -94,6 +100,13 @@ def _officer_case(tenant: Municipality, actor: Actor, code: str) -> Case:
 
 
 PAGE_SIZE = 25
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise ApplicationError(_("Give a day as YYYY-MM-DD."), code="invalid_date") from None
 
 
 def _page_number(request: HttpRequest) -> int:
@@ -277,6 +290,7 @@ def _service_context(tenant: Municipality, case: Case, actions: list, files: lis
         "open_inquiry": next((t for t in actions if t.action == OPEN_INQUIRY), None),
         "actions": [t for t in actions if t.action not in DECISIONS and t.action != OPEN_INQUIRY],
         **_inquiry_context(tenant, case),
+        "completeness": completeness_of(municipality=tenant, case=case),
     }
 
 
@@ -389,6 +403,16 @@ def request_act(
                 answer=request.POST.get("answer", ""),
             )
             messages.success(request, _("The answer is kept: the decision publishes it."))
+        elif action == "request_info" and request.POST.get("deadline"):
+            # A permit's completeness check with the day the clerk names.
+            completeness_incomplete(
+                actor=actor,
+                municipality=tenant,
+                case=case,
+                missing=request.POST.get("reason", ""),
+                deadline=_day(request.POST.get("deadline", "")),
+            )
+            messages.success(request, _("Done: the citizen is told."))
         elif not _common_action(request, tenant, actor, case, action):
             case_act(
                 actor=actor,

@@ -73,3 +73,23 @@ class Objection(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.inquiry_id} by {self.objector_id}"
+
+
+class CompletenessRequest(TenantOwnedModel):
+    """The clerk found the application incomplete: what is missing and the day by which
+    the applicant completes it. Past that day, still incomplete, the clerk may close the
+    application as inadmissible (`close_inadmissible`). The newest one counts."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")
+    missing = models.TextField()
+    deadline = models.DateField()
+    asked_at = models.DateTimeField()
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-asked_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} by {self.deadline:%Y-%m-%d}"

@@ -10,7 +10,11 @@ from django.utils.translation import gettext as _
 
 from eloket.cases.services import WrongState
 from eloket.common.errors import NotFound
-from eloket.inquiries.models import Objection, PublicInquiry
+from eloket.inquiries.models import CompletenessRequest, Objection, PublicInquiry
+
+# The days an applicant gets to complete an incomplete application, unless the clerk
+# names another day (a service's `public_inquiry.completion_days`).
+DEFAULT_COMPLETION_DAYS = 30
 
 
 def inquiries_current(
@@ -139,3 +143,22 @@ def decision_blockers(*, municipality: Any, case: Any, now: dt.datetime | None =
     if count:
         return str(_("Answer every objection first: %(n)d without an answer.") % {"n": count})
     return ""
+
+
+def completeness_of(*, municipality: Any, case: Any) -> dict[str, Any] | None:
+    """For the clerk's page of a request with an inquiry: the day an incompleteness
+    would give by default, and the latest completion asked (None: not asked)."""
+    if not (case.case_type.options or {}).get("public_inquiry"):
+        return None
+    return {
+        "default_deadline": timezone.localdate()
+        + dt.timedelta(days=completion_days(municipality=municipality, case=case)),
+        "asked": CompletenessRequest.objects.filter(municipality=municipality, case=case).first(),
+    }
+
+
+def completion_days(*, municipality: Any, case: Any) -> int:
+    """The days an incomplete application gets by default (the service's
+    `public_inquiry.completion_days`)."""
+    spec = (case.case_type.options or {}).get("public_inquiry") or {}
+    return int(spec.get("completion_days", DEFAULT_COMPLETION_DAYS))

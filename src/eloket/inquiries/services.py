@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from eloket.audit.services import audit_record
 from eloket.cases.models import Case
@@ -22,9 +23,14 @@ from eloket.common.actors import Actor, ActorKind
 from eloket.common.errors import ApplicationError
 from eloket.common.permissions import Permission, PermissionDenied, authorize, same_municipality
 from eloket.common.text import refuse_hidden_characters
-from eloket.inquiries.models import Objection, PublicInquiry
+from eloket.inquiries.models import CompletenessRequest, Objection, PublicInquiry
+from eloket.inquiries.selectors import completion_days
 
 DEFAULT_DAYS = 30
+# The longest a clerk may give an applicant to complete an incomplete application.
+MAX_COMPLETION_DAYS = 180
+INCOMPLETE = "request_info"
+INADMISSIBLE = "close_inadmissible"
 MAX_TEXT = 4000
 RECEIPT_KIND = "objection_receipt"
 # The languages the documents' wording exists in (documents/typst/lang/).
@@ -279,3 +285,77 @@ def objection_answer(
             object_ref=str(objection.pk),
         )
     return objection
+
+
+def completeness_incomplete(
+    *,
+    actor: Actor,
+    municipality: Any,
+    case: Case,
+    missing: str,
+    deadline: dt.date | None = None,
+) -> CompletenessRequest:
+    """The clerk finds the application incomplete: the applicant reads what is missing
+    (the reason) and the day to complete it by (the service's `completion_days` from
+    today unless the clerk names a day), on their timeline, in their language, and
+    answers with documents or words (`reply`)."""
+    from eloket.cases.services import case_transition
+
+    same_municipality(municipality, case)
+    authorize(actor, municipality, Permission.CASE_HANDLE, department=case.case_type.department)
+    missing = missing.strip()
+    refuse_hidden_characters(missing)
+    if not missing:
+        raise ApplicationError(
+            _("Say what is missing: the applicant reads it."), code="reason_required"
+        )
+    today = timezone.localdate()
+    deadline = deadline or today + dt.timedelta(
+        days=completion_days(municipality=municipality, case=case)
+    )
+    if not today < deadline <= today + dt.timedelta(days=MAX_COMPLETION_DAYS):
+        raise ApplicationError(
+            _("The day to complete by is after today and at most %(n)d days away.")
+            % {"n": MAX_COMPLETION_DAYS},
+            code="invalid_date",
+        )
+    with transaction.atomic():
+        case_transition(
+            actor=actor,
+            municipality=municipality,
+            case=case,
+            action=INCOMPLETE,
+            reason=missing[:MAX_TEXT],
+            message=INCOMPLETE_TEXT,
+            params={"deadline": deadline.isoformat()},
+        )
+        return CompletenessRequest.objects.create(
+            municipality=municipality,
+            case=case,
+            missing=missing[:MAX_TEXT],
+            deadline=deadline,
+            asked_at=timezone.now(),
+            asked_by_id=actor.user_pk,
+        )
+
+
+# The timeline's words (the missing items follow as the step's reason).
+INCOMPLETE_TEXT = gettext_noop(
+    "The application is incomplete: please send what is missing by %(deadline)s."
+)
+
+
+def completeness_may_close(*, municipality: Any, case: Case, today: dt.date | None = None) -> None:
+    """Closing as inadmissible waits for the day to complete by to pass (WrongState
+    before it, or when no completion was asked)."""
+    asked = CompletenessRequest.objects.filter(municipality=municipality, case=case).first()
+    today = today or timezone.localdate()
+    if asked is None:
+        raise WrongState(
+            _("No completion was asked: the application cannot be closed as inadmissible.")
+        )
+    if today <= asked.deadline:
+        raise WrongState(
+            _("The applicant has until %(date)s to complete the application.")
+            % {"date": formats.date_format(asked.deadline, "DATE_FORMAT")}
+        )

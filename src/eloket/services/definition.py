@@ -204,7 +204,13 @@ def options_schema() -> dict[str, Any]:
             "public_inquiry": {
                 "type": "object",
                 "additionalProperties": False,
-                "properties": {"days": {"type": "integer", "minimum": 1, "maximum": 120}},
+                "properties": {
+                    "days": {"type": "integer", "minimum": 1, "maximum": 120},
+                    # The days to complete an incomplete application (unless the clerk
+                    # names a day), and the distance within which residents are told.
+                    "completion_days": {"type": "integer", "minimum": 1, "maximum": 180},
+                    "neighbours_within_m": {"type": "integer", "minimum": 0, "maximum": 2000},
+                },
             },
             # Where a request may be filed for someone else: the grounds offered.
             "on_behalf": {

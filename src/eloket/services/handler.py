@@ -28,6 +28,8 @@ DECISIONS = ("approve", "reject", "request_info")
 # open and end it in a workflow that has one.
 DECISIONS_TAKEN = ("approve", "reject")
 OPEN_INQUIRY, END_INQUIRY = "open_inquiry", "end_inquiry"
+# An incomplete application past its day to complete by (inquiries/services.py).
+CLOSE_INADMISSIBLE = "close_inadmissible"
 
 DEFAULT_WORKFLOW: dict[str, Any] = {
     "statuses": [
@@ -252,6 +254,19 @@ class ServiceHandler(CaseHandler):
             raise WrongState(blocker)
         if action == OPEN_INQUIRY:
             return self._open_inquiry(actor, municipality, case, action, reason)
+        if action == "request_info" and (case.case_type.options or {}).get("public_inquiry"):
+            # A permit's completeness check: what is missing, and a day to complete by.
+            from eloket.inquiries.services import completeness_incomplete
+
+            completeness_incomplete(
+                actor=actor, municipality=municipality, case=case, missing=reason
+            )
+            case.refresh_from_db()
+            return case
+        if action == CLOSE_INADMISSIBLE:
+            from eloket.inquiries.services import completeness_may_close
+
+            completeness_may_close(municipality=municipality, case=case)
         if action == END_INQUIRY:
             from eloket.inquiries.selectors import inquiry_may_end
 
