@@ -120,7 +120,7 @@ def test_a_permit_with_its_inquiry_as_people_would(
     expect(head.get_by_text("Nothing waits for your approval.")).to_be_visible()
 
     admin = browser.new_context(locale="en-GB", bypass_csp=True).new_page()
-    login_officer(admin, base, "gent.admin")
+    login_officer(admin, base, "gent.alderman")
     admin.goto(f"{base}/gent/backoffice/approvals/")
     admin.get_by_role("button", name="Approve", exact=True).click()
     expect(admin.get_by_text("Nothing waits for your approval.")).to_be_visible()
@@ -133,7 +133,7 @@ def test_a_permit_with_its_inquiry_as_people_would(
     _upload_to_verify(visitor, base, decision)
     table = visitor.locator("table.signatures")
     expect(table).to_contain_text("Karel Vandenberghe")
-    expect(table).to_contain_text("Ilse Martens")
+    expect(table).to_contain_text("Astrid Vermeire")
     expect(table).to_contain_text("Seal of the municipality")
     expect(table.get_by_text("Valid; nothing changed since")).to_have_count(3)
     assert axe_serious(visitor) == []

@@ -73,7 +73,7 @@ def people(gent, family, make_officer):
         "head": _officer(
             make_officer, gent, "karel", "Karel", "Vandenberghe", "urban_planning", "head"
         ),
-        "admin": _officer(make_officer, gent, "ilse", "Ilse", "Martens", "", "admin"),
+        "admin": _officer(make_officer, gent, "ilse", "Ilse", "Martens", "", "alderman"),
         "events": _officer(make_officer, gent, "sofie.e", "Sofie", "De Smet", "events"),
         "jan": citizen_actor_of(citizen_user(family["Jan"])),
         "sofie": citizen_actor_of(citizen_user(family["Sofie"])),

@@ -109,3 +109,108 @@ def test_bad_completeness_input_changes_nothing(gent, application, people):  # n
         reason="The parcel's number.",
     )
     assert CompletenessRequest.objects.get(case=case).missing == "The parcel's number."
+
+
+# --- Neighbours
+
+
+def _place(gent, people, lat=None, lon=None, street="Veldstraat", number="3"):  # noqa: F811
+    """A permit application with a location answer (an address, coordinates or not)."""
+    import json
+
+    from eloket.common.actors import Actor
+    from eloket.services.services import service_publish, service_request_submit
+    from test_inquiries import permit_definition
+    from test_services_documents import after_commit
+
+    d = permit_definition()
+    d["public_inquiry"]["neighbours_within_m"] = 100
+    d["form"]["steps"][0]["fields"].append(
+        {"name": "location", "type": "location", "coordinates": True, "label": {"en": "Where"}}
+    )
+    d = json.loads(json.dumps(d))
+    service_publish(actor=Actor.system("test", gent), municipality=gent, definition=d)
+    place = {"address": {"street": street, "number": number, "postcode": "9000", "city": "Gent"}}
+    if lat is not None:
+        place |= {"lat": lat, "lon": lon}
+    with after_commit():
+        case, _new = service_request_submit(
+            actor=people["jan"],
+            municipality=gent,
+            code="small_permit",
+            answers={"description": "A veranda", "parcel": "44021A0123", "location": place},
+        )
+    return case
+
+
+def _coordinates(family):
+    """Jan, Sofie and Lotte at Veldstraat 1; Pieter at Korenmarkt 1, 80 m north."""
+    from eloket.register.models import Address
+
+    Address.objects.filter(street="Veldstraat").update(lat=51.05395, lon=3.72175)
+    Address.objects.filter(street="Korenmarkt").update(lat=51.05467, lon=3.72175)
+
+
+def test_opening_the_inquiry_tells_the_neighbours(gent, family, people, settings):  # noqa: F811
+    from eloket.inquiries.models import NeighbourNotice
+    from eloket.inquiries.services import neighbour_letters
+    from eloket.outbox.models import OutboxMessage
+    from eloket.register.models import AccessLogEntry
+    from test_inquiries import _open
+
+    _coordinates(family)
+    sofie = family["Sofie"]
+    user = people["sofie"]
+    from django.contrib.auth.models import User
+
+    from eloket.identity.models import Citizen
+
+    User.objects.filter(pk=user.user_id).update(email="sofie@example.org")
+    Citizen.objects.filter(user_id=user.user_id).update(preferred_language="fr")
+    # 40 m south of Veldstraat 1: the family is within 100 m, Pieter (120 m) is not.
+    case = _place(gent, people, lat=51.05359, lon=3.72175)
+    inquiry = _open(gent, case, people)
+    told = {n.name: n for n in NeighbourNotice.objects.filter(inquiry=inquiry)}
+    assert set(told) == {"Jan Peeters", "Sofie Claes", "Lotte Peeters"}
+    assert told["Sofie Claes"].channel == "email" and told["Jan Peeters"].channel == "letter"
+    assert told["Jan Peeters"].street_line == "Veldstraat 1"
+    assert told["Jan Peeters"].distance_m == 40
+    # Sofie's e-mail, in her language, links to the notice.
+    mail = OutboxMessage.objects.get(ref=f"inquiry:{inquiry.pk}:neighbour")
+    assert mail.payload["to"] == ["sofie@example.org"]
+    assert "Enquête publique" in mail.payload["subject"]
+    assert f"/gent/inquiries/{inquiry.pk}" in mail.payload["body"]
+    # Each resident read is in their access log.
+    logged = AccessLogEntry.objects.filter(case_ref=f"inquiry:{inquiry.pk}")
+    assert {e.person_id for e in logged} == {family[n].pk for n in ("Jan", "Sofie", "Lotte")}
+    assert sofie.pk in {e.person_id for e in logged}
+    # The letter batch: one page per neighbour told by post.
+    pdf = neighbour_letters(actor=people["clerk"], municipality=gent, inquiry=inquiry)
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf)
+    pages = [page.get_textpage().get_text_range() for page in document]
+    assert len(pages) == 2
+    assert all("Veldstraat 1" in page and "Sofie" not in page for page in pages)
+    assert "Jan Peeters" in pages[0] or "Jan Peeters" in pages[1]
+    assert f"/gent/inquiries/{inquiry.pk}" in pages[0].replace("\r\n", "").replace("\n", "")
+    with pytest.raises(PermissionDenied):
+        neighbour_letters(actor=people["events"], municipality=gent, inquiry=inquiry)
+
+
+def test_the_location_placed_by_the_register(gent, family, people):  # noqa: F811
+    """Without coordinates, the application's address is placed by the register's
+    addresses (Korenmarkt 3 lies by Korenmarkt 1): Pieter is told, the family 80 m
+    away too; a distance of 0 tells no one."""
+    from eloket.inquiries.models import NeighbourNotice
+    from test_inquiries import _open
+
+    _coordinates(family)
+    case = _place(gent, people, street="Korenmarkt", number="3")
+    inquiry = _open(gent, case, people)
+    assert set(NeighbourNotice.objects.filter(inquiry=inquiry).values_list("name", flat=True)) == {
+        "Pieter Wouters",
+        "Jan Peeters",
+        "Sofie Claes",
+        "Lotte Peeters",
+    }

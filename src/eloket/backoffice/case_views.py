@@ -59,10 +59,15 @@ from eloket.identity.models import OfficerRole
 from eloket.inquiries.selectors import (
     completeness_of,
     inquiry_of_case,
+    neighbours_told,
     objection_of_case,
     objections_of,
 )
-from eloket.inquiries.services import completeness_incomplete, objection_answer
+from eloket.inquiries.services import (
+    completeness_incomplete,
+    neighbour_letters,
+    objection_answer,
+)
 from eloket.outbox.kinds import outbox_kinds
 from eloket.outbox.models import OutboxMessage
 from eloket.outbox.selectors import outbox_messages
@@ -301,6 +306,7 @@ def _inquiry_context(tenant: Municipality, case: Case) -> dict:
     return {
         "inquiry": inquiry,
         "objections": list(objections_of(municipality=tenant, inquiry=inquiry)),
+        "neighbours": neighbours_told(municipality=tenant, inquiry=inquiry),
     }
 
 
@@ -335,6 +341,28 @@ def request_draft_decision(
     document_code, pdf = found
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="draft-decision-{document_code}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+@never_cache
+@officer_page()
+def request_neighbour_letters(
+    request: HttpRequest, tenant: Municipality, actor: Actor, code: str
+) -> HttpResponse:
+    """The letters for the post of the request's public inquiry: one page per
+    neighbour told by post. For the officers who may handle the request."""
+    case = _officer_case(tenant, actor, code)
+    inquiry = inquiry_of_case(municipality=tenant, case=case)
+    if inquiry is None:
+        raise Http404(_("This request has no public inquiry."))
+    try:
+        pdf = neighbour_letters(actor=actor, municipality=tenant, inquiry=inquiry)
+    except ApplicationError as exc:
+        raise Http404(str(exc)) from exc
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="letters-{case.display_code}.pdf"'
     response["Cache-Control"] = "private, no-store"
     return response
 

@@ -27,6 +27,11 @@ urlpatterns = [
         name="request-draft-decision",
     ),
     path(
+        "requests/<str:code>/neighbour-letters.pdf",
+        case_views.request_neighbour_letters,
+        name="request-neighbour-letters",
+    ),
+    path(
         "requests/<str:code>/documents/<str:document>.pdf",
         case_views.request_document,
         name="request-document",

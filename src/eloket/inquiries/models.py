@@ -6,6 +6,7 @@ municipality's answer."""
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from eloket.common.models import TenantOwnedModel
 
@@ -93,3 +94,28 @@ class CompletenessRequest(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.case_id} by {self.deadline:%Y-%m-%d}"
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("e-mail")
+    LETTER = "letter", _("letter")
+
+
+class NeighbourNotice(TenantOwnedModel):
+    """A resident near the application's location who was told of the inquiry when it
+    opened: by e-mail where their account has an address, else by a letter of the
+    inquiry's letter batch (one page each). The address is as the register had it."""
+
+    inquiry = models.ForeignKey(PublicInquiry, on_delete=models.CASCADE, related_name="notices")
+    name = models.CharField(max_length=200)
+    street_line = models.CharField(max_length=200)
+    city_line = models.CharField(max_length=150)
+    distance_m = models.PositiveIntegerField()
+    channel = models.CharField(max_length=6, choices=Channel.choices)
+    language = models.CharField(max_length=5)
+
+    class Meta:
+        ordering = ["distance_m", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.inquiry_id}: {self.name} ({self.channel})"

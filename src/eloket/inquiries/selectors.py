@@ -4,13 +4,19 @@ inquiry, its objections, a person's own objection."""
 import datetime as dt
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from eloket.cases.services import WrongState
 from eloket.common.errors import NotFound
-from eloket.inquiries.models import CompletenessRequest, Objection, PublicInquiry
+from eloket.inquiries.models import (
+    Channel,
+    CompletenessRequest,
+    NeighbourNotice,
+    Objection,
+    PublicInquiry,
+)
 
 # The days an applicant gets to complete an incomplete application, unless the clerk
 # names another day (a service's `public_inquiry.completion_days`).
@@ -162,3 +168,30 @@ def completion_days(*, municipality: Any, case: Any) -> int:
     `public_inquiry.completion_days`)."""
     spec = (case.case_type.options or {}).get("public_inquiry") or {}
     return int(spec.get("completion_days", DEFAULT_COMPLETION_DAYS))
+
+
+def neighbours_told(*, municipality: Any, inquiry: PublicInquiry) -> dict[str, int]:
+    """How many residents near the application were told, by e-mail and by letter."""
+    notices = NeighbourNotice.objects.filter(municipality=municipality, inquiry=inquiry)
+    counts = dict(notices.values_list("channel").annotate(n=Count("id")))
+    return {
+        "email": counts.get(Channel.EMAIL, 0),
+        "letter": counts.get(Channel.LETTER, 0),
+        "total": sum(counts.values()),
+    }
+
+
+def completeness_may_close(*, municipality: Any, case: Any, today: dt.date | None = None) -> None:
+    """Closing as inadmissible waits for the day to complete by to pass (WrongState
+    before it, or when no completion was asked)."""
+    asked = CompletenessRequest.objects.filter(municipality=municipality, case=case).first()
+    today = today or timezone.localdate()
+    if asked is None:
+        raise WrongState(
+            _("No completion was asked: the application cannot be closed as inadmissible.")
+        )
+    if today <= asked.deadline:
+        raise WrongState(
+            _("The applicant has until %(date)s to complete the application.")
+            % {"date": formats.date_format(asked.deadline, "DATE_FORMAT")}
+        )

@@ -23,7 +23,14 @@ from eloket.common.actors import Actor, ActorKind
 from eloket.common.errors import ApplicationError
 from eloket.common.permissions import Permission, PermissionDenied, authorize, same_municipality
 from eloket.common.text import refuse_hidden_characters
-from eloket.inquiries.models import CompletenessRequest, Objection, PublicInquiry
+from eloket.inquiries.models import (
+    Channel,
+    CompletenessRequest,
+    NeighbourNotice,
+    Objection,
+    PublicInquiry,
+)
+from eloket.inquiries.neighbours import letter_batch_pdf, location_point, neighbours_notify
 from eloket.inquiries.selectors import completion_days
 
 DEFAULT_DAYS = 30
@@ -53,10 +60,13 @@ def inquiry_open(
     title: str,
     location: str,
     description: str = "",
+    place: dict[str, Any] | None = None,
     now: dt.datetime | None = None,
 ) -> PublicInquiry:
-    """Open the request's public inquiry now, for the service's period. Refused for a
-    service without one and for a request whose inquiry was held already."""
+    """Open the request's public inquiry now, for the service's period, and tell the
+    residents near `place` (the application's location answer: its coordinates, else
+    its address as the register places it). Refused for a service without one and for a
+    request whose inquiry was held already."""
     same_municipality(municipality, case)
     authorize(actor, municipality, Permission.CASE_HANDLE, department=case.case_type.department)
     days = _inquiry_days(case)
@@ -90,6 +100,12 @@ def inquiry_open(
             object_type="case",
             object_ref=case.tracking_code,
             data={"inquiry": inquiry.pk, "days": days, "ends_at": inquiry.ends_at.isoformat()},
+        )
+        neighbours_notify(
+            actor=actor,
+            municipality=municipality,
+            inquiry=inquiry,
+            point=location_point(municipality, place),
         )
     return inquiry
 
@@ -345,17 +361,25 @@ INCOMPLETE_TEXT = gettext_noop(
 )
 
 
-def completeness_may_close(*, municipality: Any, case: Case, today: dt.date | None = None) -> None:
-    """Closing as inadmissible waits for the day to complete by to pass (WrongState
-    before it, or when no completion was asked)."""
-    asked = CompletenessRequest.objects.filter(municipality=municipality, case=case).first()
-    today = today or timezone.localdate()
-    if asked is None:
-        raise WrongState(
-            _("No completion was asked: the application cannot be closed as inadmissible.")
+def neighbour_letters(*, actor: Actor, municipality: Any, inquiry: PublicInquiry) -> bytes:
+    """The inquiry's letter batch for the post (a PDF, one page per neighbour told by
+    letter), for the officers who handle the request."""
+    same_municipality(municipality, inquiry)
+    case = inquiry.case
+    authorize(actor, municipality, Permission.CASE_HANDLE, department=case.case_type.department)
+    notices = list(
+        NeighbourNotice.objects.filter(
+            municipality=municipality, inquiry=inquiry, channel=Channel.LETTER
         )
-    if today <= asked.deadline:
-        raise WrongState(
-            _("The applicant has until %(date)s to complete the application.")
-            % {"date": formats.date_format(asked.deadline, "DATE_FORMAT")}
-        )
+    )
+    if not notices:
+        raise ApplicationError(_("No neighbour is to be told by post."), code="no_letters")
+    audit_record(
+        actor=actor,
+        municipality=municipality,
+        action="inquiry.letters",
+        object_type="case",
+        object_ref=case.tracking_code,
+        data={"letters": len(notices)},
+    )
+    return letter_batch_pdf(inquiry, notices)

@@ -89,6 +89,10 @@ class Address(TenantOwnedModel):
     is_main_residence = models.BooleanField(default=True)
     valid_from = models.DateField()
     valid_to = models.DateField(null=True, blank=True)
+    # Where the address is (WGS 84), when the register knows it: the residents near a
+    # permit application's location are told of its public inquiry.
+    lat = models.FloatField(null=True, blank=True)
+    lon = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ["-valid_from"]

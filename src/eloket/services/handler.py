@@ -264,7 +264,7 @@ class ServiceHandler(CaseHandler):
             case.refresh_from_db()
             return case
         if action == CLOSE_INADMISSIBLE:
-            from eloket.inquiries.services import completeness_may_close
+            from eloket.inquiries.selectors import completeness_may_close
 
             completeness_may_close(municipality=municipality, case=case)
         if action == END_INQUIRY:
@@ -313,6 +313,7 @@ class ServiceHandler(CaseHandler):
                 title=f"{case.case_type.name(municipality.default_language)} {case.display_code}",
                 location=_location_words(answers),
                 description=reason,
+                place=_location_answer(answers),
             )
             return super().act(
                 actor=actor, municipality=municipality, case=case, action=action, reason=reason
@@ -326,6 +327,14 @@ class ServiceHandler(CaseHandler):
         if change.to_status in (APPROVED, REJECTED):
             # After the document: the e-mail links to it.
             objectors_tell_decision(case, granted=change.to_status == APPROVED)
+
+
+def _location_answer(answers: dict[str, Any]) -> dict[str, Any] | None:
+    """The first location answer (an address, perhaps with coordinates)."""
+    for value in answers.values():
+        if isinstance(value, dict) and isinstance(value.get("address"), dict):
+            return value
+    return None
 
 
 def _location_words(answers: dict[str, Any]) -> str:
