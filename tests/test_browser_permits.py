@@ -260,6 +260,14 @@ def test_done_when_a_permit_from_application_to_verified_decision(
     )
     clerk.get_by_role("button", name="Answer", exact=True).click()
     expect(clerk.get_by_text("The answer is kept")).to_be_visible()
+    # The fire brigade's advice, before the decision.
+    clerk.get_by_label("Who advises (a department or an outside body)").fill("Fire brigade Gent")
+    clerk.get_by_label("Their advice").select_option("conditional")
+    clerk.get_by_label("What they advise").fill("Keep the side path free.")
+    clerk.get_by_role("button", name="Record the advice").click()
+    expect(clerk.get_by_text("The advice is recorded.")).to_be_visible()
+    expect(clerk.locator("#advice")).to_contain_text("favourable on conditions")
+    assert axe_serious(clerk) == []
     clerk.get_by_role("button", name="Grant").click()
     expect(clerk.get_by_text("The draft decision went up the approval chain.")).to_be_visible()
 
@@ -312,6 +320,7 @@ def test_done_when_a_permit_from_application_to_verified_decision(
     # Published: anyone checks the decision; a one-byte change is found.
     visitor = browser.new_context(locale="en-GB", bypass_csp=True).new_page()
     visitor.goto(base + "/gent/decisions/")
+    expect(visitor.locator(".appeal").first).to_contain_text("An appeal may be lodged until")
     decision = _pdf_of(visitor, re.compile(case.display_code))
     _upload_to_verify(visitor, base, decision)
     table = visitor.locator("table.signatures")

@@ -220,6 +220,14 @@ def test_the_whole_procedure(gent, family, application, people):
     client = Client()
     listing = client.get("/gent/decisions/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert f"/gent/decisions/{decision.code}.pdf" in listing
+    # With its appeal period: 30 days from the day it was issued.
+    from django.utils import formats, translation
+
+    with translation.override("en"):
+        last_day = formats.date_format(
+            timezone.localdate(decision.issued_at) + dt.timedelta(days=30), "DATE_FORMAT"
+        )
+    assert f"An appeal may be lodged until {last_day}." in listing
     assert client.get(f"/gent/decisions/{decision.code}.pdf").content == bytes(decision.pdf)
     assert client.get(f"/brugge/decisions/{decision.code}.pdf").status_code == 404
     api = client.get("/api/v1/m/gent/decisions").json()

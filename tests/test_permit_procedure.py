@@ -214,3 +214,129 @@ def test_the_location_placed_by_the_register(gent, family, people):  # noqa: F81
         "Sofie Claes",
         "Lotte Peeters",
     }
+
+
+# --- Advice, grouped objections, the appeal period
+
+
+def test_advice_is_recorded_before_the_decision(gent, application, people):  # noqa: F811
+    from eloket.inquiries.models import Advice
+    from eloket.inquiries.services import advice_record
+    from test_inquiries import _open
+
+    case = application
+    with pytest.raises(WrongState):  # not before the completeness check
+        advice_record(
+            actor=people["clerk"],
+            municipality=gent,
+            case=case,
+            adviser="Fire brigade",
+            outcome="favourable",
+            text="No remark.",
+        )
+    _open(gent, case, people)
+    advice = advice_record(
+        actor=people["clerk"],
+        municipality=gent,
+        case=case,
+        adviser="Fire brigade Gent",
+        outcome="conditional",
+        text="A second exit at the back.",
+        given_on=timezone.localdate() - dt.timedelta(days=2),
+    )
+    assert advice.get_outcome_display() == "favourable on conditions"
+    for bad in (
+        {"outcome": "maybe"},
+        {"adviser": " "},
+        {"given_on": timezone.localdate() + dt.timedelta(days=1)},
+    ):
+        with pytest.raises(ApplicationError):
+            advice_record(
+                **{
+                    "actor": people["clerk"],
+                    "municipality": gent,
+                    "case": case,
+                    "adviser": "Heritage agency",
+                    "outcome": "favourable",
+                    "text": "Fine.",
+                    **bad,
+                }
+            )
+    with pytest.raises(PermissionDenied):
+        advice_record(
+            actor=people["events"],
+            municipality=gent,
+            case=case,
+            adviser="Heritage agency",
+            outcome="favourable",
+            text="Fine.",
+        )
+    assert list(Advice.objects.filter(case=case)) == [advice]
+
+
+def test_objections_are_grouped_and_answered_together(gent, application, people):  # noqa: F811
+    from eloket.inquiries.selectors import objections_grouped
+    from eloket.inquiries.services import (
+        objection_group,
+        objection_submit,
+        objections_answer_group,
+    )
+    from test_inquiries import _open
+
+    inquiry = _open(gent, application, people)
+    same = "Too high  for the street."
+    a = objection_submit(actor=people["sofie"], municipality=gent, inquiry=inquiry, text=same)
+    b = objection_submit(
+        actor=people["pieter"], municipality=gent, inquiry=inquiry, text="too high for the street."
+    )
+    c = objection_submit(
+        actor=people["jan"], municipality=gent, inquiry=inquiry, text="It blocks my light."
+    )
+    groups = objections_grouped(municipality=gent, inquiry=inquiry)
+    assert [(label, [o.pk for o in g]) for label, g in groups] == [
+        ("", [a.pk, b.pk]),
+        ("", [c.pk]),
+    ]
+    objection_group(actor=people["clerk"], municipality=gent, objection=c, group="Light")
+    objection_group(actor=people["clerk"], municipality=gent, objection=a, group="  Light ")
+    groups = objections_grouped(municipality=gent, inquiry=inquiry)
+    assert sorted((label, sorted(o.pk for o in g)) for label, g in groups) == [
+        ("", [b.pk]),
+        ("Light", sorted([a.pk, c.pk])),
+    ]
+    with pytest.raises(PermissionDenied):
+        objection_group(actor=people["events"], municipality=gent, objection=b, group="X")
+    light = next(g for label, g in groups if label == "Light")
+    assert (
+        objections_answer_group(
+            actor=people["clerk"], municipality=gent, objections=light, answer="The light stays."
+        )
+        == 2
+    )
+    a.refresh_from_db()
+    c.refresh_from_db()
+    b.refresh_from_db()
+    assert a.answer == c.answer == "The light stays." and b.answer == ""
+
+
+def test_the_appeal_period_of_a_published_decision(gent):
+    """A published decision says until when it may be appealed (the service's
+    `appeal_days` after it was issued)."""
+    from types import SimpleNamespace
+
+    from eloket.inquiries.selectors import appeal_ends
+
+    issued = timezone.now() - dt.timedelta(days=3)
+    decision = SimpleNamespace(
+        issued_at=issued,
+        case=SimpleNamespace(
+            case_type=SimpleNamespace(options={"public_inquiry": {"appeal_days": 30}})
+        ),
+    )
+    assert appeal_ends(municipality=gent, decision=decision) == timezone.localdate(
+        issued
+    ) + dt.timedelta(days=30)
+    decision.case.case_type.options = {"public_inquiry": {}}
+    assert appeal_ends(municipality=gent, decision=decision) == timezone.localdate(
+        issued
+    ) + dt.timedelta(days=30)

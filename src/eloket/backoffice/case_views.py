@@ -56,17 +56,24 @@ from eloket.documents.services import document_revoke
 from eloket.documents.views import document_download
 from eloket.identity.access import officer_page
 from eloket.identity.models import OfficerRole
+from eloket.inquiries.models import AdviceOutcome
 from eloket.inquiries.selectors import (
+    advice_of,
     completeness_of,
     inquiry_of_case,
     neighbours_told,
     objection_of_case,
+    objections_grouped,
     objections_of,
 )
 from eloket.inquiries.services import (
+    ADVICE_STATUSES,
+    advice_record,
     completeness_incomplete,
     neighbour_letters,
     objection_answer,
+    objection_group,
+    objections_answer_group,
 )
 from eloket.outbox.kinds import outbox_kinds
 from eloket.outbox.models import OutboxMessage
@@ -296,6 +303,17 @@ def _service_context(tenant: Municipality, case: Case, actions: list, files: lis
         "actions": [t for t in actions if t.action not in DECISIONS and t.action != OPEN_INQUIRY],
         **_inquiry_context(tenant, case),
         "completeness": completeness_of(municipality=tenant, case=case),
+        **_advice_context(tenant, case),
+    }
+
+
+def _advice_context(tenant: Municipality, case: Case) -> dict:
+    if not (case.case_type.options or {}).get("public_inquiry"):
+        return {}
+    return {
+        "advices": list(advice_of(municipality=tenant, case=case)),
+        "advice_allowed": case.status in ADVICE_STATUSES,
+        "advice_outcomes": AdviceOutcome.choices,
     }
 
 
@@ -307,6 +325,7 @@ def _inquiry_context(tenant: Municipality, case: Case) -> dict:
         "inquiry": inquiry,
         "objections": list(objections_of(municipality=tenant, inquiry=inquiry)),
         "neighbours": neighbours_told(municipality=tenant, inquiry=inquiry),
+        "objection_groups": objections_grouped(municipality=tenant, inquiry=inquiry),
     }
 
 
@@ -431,6 +450,41 @@ def request_act(
                 answer=request.POST.get("answer", ""),
             )
             messages.success(request, _("The answer is kept: the decision publishes it."))
+        elif action == "group_objection":
+            objection = objection_of_case(
+                municipality=tenant, case=case, objection_id=request.POST.get("objection", "")
+            )
+            objection_group(
+                actor=actor,
+                municipality=tenant,
+                objection=objection,
+                group=request.POST.get("group", ""),
+            )
+            messages.success(request, _("The objection is filed under its group."))
+        elif action == "answer_group":
+            objections = [
+                objection_of_case(municipality=tenant, case=case, objection_id=pk)
+                for pk in request.POST.getlist("objection")[:500]
+            ]
+            count = objections_answer_group(
+                actor=actor,
+                municipality=tenant,
+                objections=objections,
+                answer=request.POST.get("answer", ""),
+            )
+            messages.success(request, _("Objections answered: %(n)d.") % {"n": count})
+        elif action == "advice":
+            given = request.POST.get("given_on", "").strip()
+            advice_record(
+                actor=actor,
+                municipality=tenant,
+                case=case,
+                adviser=request.POST.get("adviser", ""),
+                outcome=request.POST.get("outcome", ""),
+                text=request.POST.get("text", ""),
+                given_on=_day(given) if given else None,
+            )
+            messages.success(request, _("The advice is recorded."))
         elif action == "request_info" and request.POST.get("deadline"):
             # A permit's completeness check with the day the clerk names.
             completeness_incomplete(

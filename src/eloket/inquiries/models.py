@@ -61,6 +61,9 @@ class Objection(TenantOwnedModel):
     answer = models.TextField(blank=True)
     answered_by_label = models.CharField(max_length=200, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
+    # The theme an officer files it under, so that like objections are read and
+    # answered together (empty: grouped with the objections of the same text).
+    group = models.CharField(max_length=100, blank=True)
 
     class Meta:
         ordering = ["submitted_at", "id"]
@@ -119,3 +122,28 @@ class NeighbourNotice(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.inquiry_id}: {self.name} ({self.channel})"
+
+
+class AdviceOutcome(models.TextChoices):
+    FAVOURABLE = "favourable", _("favourable")
+    CONDITIONAL = "conditional", _("favourable on conditions")
+    UNFAVOURABLE = "unfavourable", _("unfavourable")
+
+
+class Advice(TenantOwnedModel):
+    """The advice of another department or an outside body (the fire brigade, the
+    heritage agency) on an application, recorded by an officer before the decision."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")
+    adviser = models.CharField(max_length=200)
+    outcome = models.CharField(max_length=12, choices=AdviceOutcome.choices)
+    text = models.TextField()
+    given_on = models.DateField()
+    recorded_by_label = models.CharField(max_length=200)
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["given_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.adviser} ({self.outcome})"

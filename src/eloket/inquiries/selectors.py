@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from eloket.cases.services import WrongState
 from eloket.common.errors import NotFound
 from eloket.inquiries.models import (
+    Advice,
     Channel,
     CompletenessRequest,
     NeighbourNotice,
@@ -195,3 +196,38 @@ def completeness_may_close(*, municipality: Any, case: Any, today: dt.date | Non
             _("The applicant has until %(date)s to complete the application.")
             % {"date": formats.date_format(asked.deadline, "DATE_FORMAT")}
         )
+
+
+def objections_grouped(
+    *, municipality: Any, inquiry: PublicInquiry
+) -> list[tuple[str, list[Objection]]]:
+    """The objections as officers read them: by the group an officer gave them, else
+    with those of the same text (whitespace and case aside); the largest groups first,
+    withdrawn objections last in their group."""
+    groups: dict[str, tuple[str, list[Objection]]] = {}
+    for objection in objections_of(municipality=municipality, inquiry=inquiry):
+        if objection.group:
+            key, label = "g:" + objection.group.casefold(), objection.group
+        else:
+            words = " ".join(objection.text.split())
+            key, label = "t:" + words.casefold(), ""
+        groups.setdefault(key, (label, []))[1].append(objection)
+    return sorted(
+        groups.values(),
+        key=lambda g: (-sum(o.withdrawn_at is None for o in g[1]), g[1][0].submitted_at),
+    )
+
+
+def advice_of(*, municipality: Any, case: Any) -> QuerySet[Advice]:
+    return Advice.objects.filter(municipality=municipality, case=case)
+
+
+DEFAULT_APPEAL_DAYS = 30
+
+
+def appeal_ends(*, municipality: Any, decision: Any) -> dt.date:
+    """The last day to appeal a published decision: the service's
+    `public_inquiry.appeal_days` (30 by default) after the day it was issued."""
+    spec = (decision.case.case_type.options or {}).get("public_inquiry") or {}
+    days = int(spec.get("appeal_days", DEFAULT_APPEAL_DAYS))
+    return timezone.localdate(decision.issued_at) + dt.timedelta(days=days)

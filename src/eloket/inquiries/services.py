@@ -24,6 +24,8 @@ from eloket.common.errors import ApplicationError
 from eloket.common.permissions import Permission, PermissionDenied, authorize, same_municipality
 from eloket.common.text import refuse_hidden_characters
 from eloket.inquiries.models import (
+    Advice,
+    AdviceOutcome,
     Channel,
     CompletenessRequest,
     NeighbourNotice,
@@ -38,6 +40,8 @@ DEFAULT_DAYS = 30
 MAX_COMPLETION_DAYS = 180
 INCOMPLETE = "request_info"
 INADMISSIBLE = "close_inadmissible"
+# The statuses in which advice is recorded (before the decision).
+ADVICE_STATUSES = ("in_review", "public_inquiry", "advice")
 MAX_TEXT = 4000
 RECEIPT_KIND = "objection_receipt"
 # The languages the documents' wording exists in (documents/typst/lang/).
@@ -383,3 +387,101 @@ def neighbour_letters(*, actor: Actor, municipality: Any, inquiry: PublicInquiry
         data={"letters": len(notices)},
     )
     return letter_batch_pdf(inquiry, notices)
+
+
+def advice_record(
+    *,
+    actor: Actor,
+    municipality: Any,
+    case: Case,
+    adviser: str,
+    outcome: str,
+    text: str,
+    given_on: dt.date | None = None,
+) -> Advice:
+    """Record the advice another department or an outside body gave on the application,
+    before the decision (while its inquiry runs or after it)."""
+    same_municipality(municipality, case)
+    authorize(actor, municipality, Permission.CASE_HANDLE, department=case.case_type.department)
+    adviser, text = adviser.strip(), text.strip()
+    refuse_hidden_characters(adviser, text)
+    if not adviser or not text:
+        raise ApplicationError(_("Say who advised and what."), code="text_required")
+    if outcome not in AdviceOutcome.values:
+        raise ApplicationError(_("Choose the advice's outcome."), code="invalid_outcome")
+    if len(text) > MAX_TEXT:
+        raise ApplicationError(
+            _("An advice is at most %(n)d characters.") % {"n": MAX_TEXT}, code="text_too_long"
+        )
+    today = timezone.localdate()
+    given_on = given_on or today
+    if given_on > today:
+        raise ApplicationError(_("Advice given later cannot be recorded yet."), code="invalid_date")
+    with transaction.atomic():
+        locked = Case.objects.select_for_update().select_related("case_type").get(pk=case.pk)
+        if locked.case_type.spec.is_final(locked.status) or locked.status not in ADVICE_STATUSES:
+            raise WrongState(
+                _("Advice is recorded during the inquiry or after it, before the decision.")
+            )
+        advice = Advice.objects.create(
+            municipality=municipality,
+            case=case,
+            adviser=adviser[:200],
+            outcome=outcome,
+            text=text,
+            given_on=given_on,
+            recorded_by_label=actor.label[:200],
+            recorded_at=timezone.now(),
+        )
+        audit_record(
+            actor=actor,
+            municipality=municipality,
+            action="inquiry.advice",
+            object_type="case",
+            object_ref=case.tracking_code,
+            data={"advice": advice.pk, "outcome": outcome},
+        )
+    return advice
+
+
+def objection_group(
+    *, actor: Actor, municipality: Any, objection: Objection, group: str
+) -> Objection:
+    """File an objection under a theme (empty: back with those of the same text), so
+    that officers read and answer like objections together."""
+    same_municipality(municipality, objection)
+    case = Case.objects.select_related("case_type").get(pk=objection.inquiry.case_id)
+    authorize(actor, municipality, Permission.CASE_HANDLE, department=case.case_type.department)
+    group = " ".join(group.split())
+    refuse_hidden_characters(group)
+    if len(group) > 100:
+        raise ApplicationError(
+            _("A group's name is at most %(n)d characters.") % {"n": 100}, code="text_too_long"
+        )
+    objection.group = group
+    objection.save(update_fields=["group"])
+    audit_record(
+        actor=actor,
+        municipality=municipality,
+        action="inquiry.group",
+        object_type="objection",
+        object_ref=str(objection.pk),
+        data={"group": group},
+    )
+    return objection
+
+
+def objections_answer_group(
+    *, actor: Actor, municipality: Any, objections: list[Objection], answer: str
+) -> int:
+    """One answer for every standing objection of a group; how many were answered."""
+    authorize(actor, municipality, Permission.CASE_HANDLE)
+    answered = 0
+    with transaction.atomic():
+        for objection in objections:
+            if objection.withdrawn_at is None:
+                objection_answer(
+                    actor=actor, municipality=municipality, objection=objection, answer=answer
+                )
+                answered += 1
+    return answered

@@ -4,6 +4,7 @@ objecting to one. Thin: the services decide."""
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -110,11 +111,15 @@ def objection_receipt(request: HttpRequest, tenant: Municipality, inquiry_id: in
 def decisions(request: HttpRequest, tenant: Municipality) -> HttpResponse:
     """Decisions on permit applications that had a public inquiry: public, with their
     signed PDFs, for anyone."""
+    decisions = list(selectors.decisions_published(municipality=tenant)[:100])
     return render(
         request,
         "inquiries/decisions.html",
         {
-            "decisions": selectors.decisions_published(municipality=tenant)[:100],
+            "decisions": [
+                (doc, selectors.appeal_ends(municipality=tenant, decision=doc)) for doc in decisions
+            ],
+            "today": timezone.localdate(),
             "active": "inquiries",
         },
     )

@@ -210,6 +210,8 @@ def options_schema() -> dict[str, Any]:
                     # names a day), and the distance within which residents are told.
                     "completion_days": {"type": "integer", "minimum": 1, "maximum": 180},
                     "neighbours_within_m": {"type": "integer", "minimum": 0, "maximum": 2000},
+                    # The appeal period after a decision is published.
+                    "appeal_days": {"type": "integer", "minimum": 1, "maximum": 365},
                 },
             },
             # Where a request may be filed for someone else: the grounds offered.
