@@ -340,3 +340,112 @@ def test_the_appeal_period_of_a_published_decision(gent):
     assert appeal_ends(municipality=gent, decision=decision) == timezone.localdate(
         issued
     ) + dt.timedelta(days=30)
+
+
+# --- Files with an objection; documents on the notice
+
+
+@pytest.fixture
+def private_storage(settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "attachments": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "attachments")},
+        },
+    }
+    return tmp_path / "attachments"
+
+
+def test_an_objection_with_files_and_the_notice_documents(
+    gent,
+    family,
+    application,  # noqa: F811
+    people,  # noqa: F811
+    private_storage,
+    make_officer,
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    from conftest import citizen_user, officer_login_client
+    from eloket.attachments.checks import FileTypeRefused
+    from eloket.attachments.services import attachments_store
+    from eloket.common.files import MB, PDF, FileRules
+    from eloket.inquiries.models import ObjectionFile
+    from eloket.inquiries.services import notice_documents_set, objection_submit
+    from test_attachments import pdf_bytes, png_bytes
+    from test_inquiries import _open
+
+    case = application
+    plan = attachments_store(
+        actor=people["jan"],
+        municipality=gent,
+        uploads=[SimpleUploadedFile("site-plan.pdf", pdf_bytes())],
+        rules=FileRules(accept=(PDF,), max_bytes=MB, max_files=2),
+        case=case,
+        question="plans",
+    )[0]
+    inquiry = _open(gent, case, people)
+    # A file that is not what it says is refused, and nothing is kept.
+    with pytest.raises(FileTypeRefused):
+        objection_submit(
+            actor=people["sofie"],
+            municipality=gent,
+            inquiry=inquiry,
+            text="Too high.",
+            files=[SimpleUploadedFile("photo.png", b"MZ\x90\x00 not an image")],
+        )
+    assert not ObjectionFile.objects.exists() and not inquiry.objections.exists()
+    # Through the notice page: text, a photo and consent to be named.
+    sofie = Client()
+    sofie.force_login(citizen_user(family["Sofie"]))
+    sent = sofie.post(
+        f"/gent/inquiries/{inquiry.pk}/act",
+        {
+            "action": "object",
+            "text": "The veranda is too high.",
+            "named": "yes",
+            "files": [SimpleUploadedFile("garden.png", png_bytes())],
+        },
+    )
+    assert sent.status_code == 302
+    objection = inquiry.objections.get()
+    stored = objection.files.get()
+    assert (stored.name, stored.content_type) == ("garden.png", "image/png")
+    # The officers of the department open it; anyone else finds nothing.
+    clerk = officer_login_client(Client(), User_of(people["clerk"]))
+    page = clerk.get(f"/gent/backoffice/requests/{case.tracking_code}").content.decode()
+    url = f"/gent/backoffice/requests/{case.tracking_code}/objection-files/{stored.public_id}"
+    assert url in page
+    assert b"".join(clerk.get(url).streaming_content) == png_bytes()
+    events = officer_login_client(Client(), User_of(people["events"]))
+    assert events.get(url).status_code == 404
+    # The municipality puts the site plan on the notice: anyone downloads it.
+    notice = f"/gent/inquiries/{inquiry.pk}"
+    assert "site-plan.pdf" not in Client().get(notice).content.decode()
+    clerk.post(
+        f"/gent/backoffice/requests/{case.tracking_code}/act",
+        {"action": "notice_documents", "public": [str(plan.public_id)]},
+    )
+    shown = Client().get(notice).content.decode()
+    assert "site-plan.pdf" in shown
+    got = Client().get(f"{notice}/documents/{plan.public_id}")
+    assert got.status_code == 200 and b"".join(got.streaming_content) == pdf_bytes()
+    assert got["X-Content-Type-Options"] == "nosniff"
+    # Not a file of this request, and taken off again.
+    with pytest.raises(ApplicationError):
+        notice_documents_set(
+            actor=people["clerk"],
+            municipality=gent,
+            inquiry=inquiry,
+            public_ids=[str(stored.public_id)],
+        )
+    notice_documents_set(actor=people["clerk"], municipality=gent, inquiry=inquiry, public_ids=[])
+    assert Client().get(f"{notice}/documents/{plan.public_id}").status_code == 404
+
+
+def User_of(actor):
+    from django.contrib.auth.models import User
+
+    return User.objects.get(pk=actor.user_id)

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from eloket.approvals.selectors import draft_document_of, open_draft_of
 from eloket.attachments.selectors import attachments_of_case
 from eloket.attachments.services import attachments_store_answers
+from eloket.attachments.views import file_response
 from eloket.cases.display import case_path, timeline_rows
 from eloket.cases.handlers import case_handlers
 from eloket.cases.models import Case, CaseType
@@ -62,6 +63,8 @@ from eloket.inquiries.selectors import (
     completeness_of,
     inquiry_of_case,
     neighbours_told,
+    notice_documents,
+    objection_file,
     objection_of_case,
     objections_grouped,
     objections_of,
@@ -71,6 +74,7 @@ from eloket.inquiries.services import (
     advice_record,
     completeness_incomplete,
     neighbour_letters,
+    notice_documents_set,
     objection_answer,
     objection_group,
     objections_answer_group,
@@ -326,6 +330,9 @@ def _inquiry_context(tenant: Municipality, case: Case) -> dict:
         "objections": list(objections_of(municipality=tenant, inquiry=inquiry)),
         "neighbours": neighbours_told(municipality=tenant, inquiry=inquiry),
         "objection_groups": objections_grouped(municipality=tenant, inquiry=inquiry),
+        "notice_public": {
+            a.public_id for a in notice_documents(municipality=tenant, inquiry=inquiry)
+        },
     }
 
 
@@ -384,6 +391,26 @@ def request_neighbour_letters(
     response["Content-Disposition"] = f'attachment; filename="letters-{case.display_code}.pdf"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@require_GET
+@never_cache
+@officer_page()
+def request_objection_file(
+    request: HttpRequest, tenant: Municipality, actor: Actor, code: str, public_id: str
+) -> HttpResponse:
+    """A file sent with an objection, for the officers who may handle the request."""
+    case = _officer_case(tenant, actor, code)
+    inquiry = inquiry_of_case(municipality=tenant, case=case)
+    if inquiry is None:
+        raise Http404(_("This request has no public inquiry."))
+    try:
+        found = objection_file(
+            municipality=tenant, actor=actor, inquiry=inquiry, public_id=public_id
+        )
+    except ApplicationError as exc:
+        raise Http404(str(exc)) from exc
+    return file_response(found)
 
 
 def _common_action(
@@ -450,6 +477,17 @@ def request_act(
                 answer=request.POST.get("answer", ""),
             )
             messages.success(request, _("The answer is kept: the decision publishes it."))
+        elif action == "notice_documents":
+            inquiry = inquiry_of_case(municipality=tenant, case=case)
+            if inquiry is None:
+                raise ApplicationError(_("This request has no public inquiry."))
+            count = notice_documents_set(
+                actor=actor,
+                municipality=tenant,
+                inquiry=inquiry,
+                public_ids=request.POST.getlist("public")[:200],
+            )
+            messages.success(request, _("The notice shows %(n)d documents.") % {"n": count})
         elif action == "group_objection":
             objection = objection_of_case(
                 municipality=tenant, case=case, objection_id=request.POST.get("objection", "")

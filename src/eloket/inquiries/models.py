@@ -3,11 +3,14 @@ is on the municipality's public notice and anyone logged in with an eID may obje
 the objections, each with its sealed receipt and, before the decision, the
 municipality's answer."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from eloket.attachments.storage import get_attachment_storage
 from eloket.common.models import TenantOwnedModel
 
 
@@ -147,3 +150,52 @@ class Advice(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.adviser} ({self.outcome})"
+
+
+class ObjectionFile(TenantOwnedModel):
+    """A file sent with an objection (a photo, a plan, an expert's opinion), checked on
+    its content as every attachment is (attachments/checks.py) and kept in the
+    attachments' storage. Read by the officers who handle the request."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    objection = models.ForeignKey(Objection, on_delete=models.CASCADE, related_name="files")
+    file = models.FileField(storage=get_attachment_storage, max_length=200)
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} {self.name}"
+
+    @property
+    def opens_in_place(self) -> bool:
+        from eloket.attachments.checks import INLINE_TYPES
+
+        return self.content_type in INLINE_TYPES
+
+
+class NoticeDocument(TenantOwnedModel):
+    """A file of the application that the municipality marked public: the notice shows
+    it, and anyone downloads it, while the inquiry's notice is online."""
+
+    inquiry = models.ForeignKey(PublicInquiry, on_delete=models.CASCADE, related_name="documents")
+    attachment = models.ForeignKey(
+        "attachments.Attachment", on_delete=models.CASCADE, related_name="+"
+    )
+    marked_by_label = models.CharField(max_length=200)
+    marked_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["inquiry", "attachment"], name="inquiries_notice_document_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.inquiry_id}: {self.attachment_id}"

@@ -2,6 +2,7 @@
 inquiry, its objections, a person's own objection."""
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from django.db.models import Count, QuerySet
@@ -9,13 +10,17 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from eloket.cases.services import WrongState
+from eloket.common.actors import Actor
 from eloket.common.errors import NotFound
+from eloket.common.permissions import Permission, PermissionDenied, authorize
 from eloket.inquiries.models import (
     Advice,
     Channel,
     CompletenessRequest,
     NeighbourNotice,
+    NoticeDocument,
     Objection,
+    ObjectionFile,
     PublicInquiry,
 )
 
@@ -231,3 +236,50 @@ def appeal_ends(*, municipality: Any, decision: Any) -> dt.date:
     spec = (decision.case.case_type.options or {}).get("public_inquiry") or {}
     days = int(spec.get("appeal_days", DEFAULT_APPEAL_DAYS))
     return timezone.localdate(decision.issued_at) + dt.timedelta(days=days)
+
+
+def notice_documents(*, municipality: Any, inquiry: PublicInquiry) -> list[Any]:
+    """The application's files the municipality marked public, for the notice."""
+    return [
+        d.attachment
+        for d in NoticeDocument.objects.filter(
+            municipality=municipality, inquiry=inquiry
+        ).select_related("attachment")
+    ]
+
+
+def notice_document(*, municipality: Any, inquiry: PublicInquiry, public_id: str) -> Any:
+    """One file the notice shows, for anyone (NotFound for any other)."""
+    try:
+        key = uuid.UUID(str(public_id))
+    except ValueError:
+        raise NotFound(_("There is no such file.")) from None
+    found = (
+        NoticeDocument.objects.filter(
+            municipality=municipality, inquiry=inquiry, attachment__public_id=key
+        )
+        .select_related("attachment")
+        .first()
+    )
+    if found is None:
+        raise NotFound(_("There is no such file."))
+    return found.attachment
+
+
+def objection_file(
+    *, municipality: Any, actor: Actor, inquiry: PublicInquiry, public_id: str
+) -> ObjectionFile:
+    """A file of an objection, for the officers who handle the request (NotFound for
+    anyone else, as for a file that does not exist)."""
+    case = inquiry.case
+    try:
+        authorize(actor, municipality, Permission.CASE_HANDLE, department=case.case_type.department)
+        key = uuid.UUID(str(public_id))
+    except (PermissionDenied, ValueError):
+        raise NotFound(_("There is no such file.")) from None
+    found = ObjectionFile.objects.filter(
+        municipality=municipality, objection__inquiry=inquiry, public_id=key
+    ).first()
+    if found is None:
+        raise NotFound(_("There is no such file."))
+    return found

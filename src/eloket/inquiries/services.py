@@ -9,6 +9,8 @@ The service's definition asks for an inquiry with `public_inquiry`: `{"days": 30
 the case engine's; the service handler calls these around them."""
 
 import datetime as dt
+import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
@@ -16,11 +18,14 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from eloket.attachments.checks import check_file, too_many
+from eloket.attachments.storage import attachment_storage
 from eloket.audit.services import audit_record
 from eloket.cases.models import Case
 from eloket.cases.services import WrongState
 from eloket.common.actors import Actor, ActorKind
-from eloket.common.errors import ApplicationError
+from eloket.common.errors import ApplicationError, NotFound
+from eloket.common.files import MESSAGE_FILE_RULES
 from eloket.common.permissions import Permission, PermissionDenied, authorize, same_municipality
 from eloket.common.text import refuse_hidden_characters
 from eloket.inquiries.models import (
@@ -29,7 +34,9 @@ from eloket.inquiries.models import (
     Channel,
     CompletenessRequest,
     NeighbourNotice,
+    NoticeDocument,
     Objection,
+    ObjectionFile,
     PublicInquiry,
 )
 from eloket.inquiries.neighbours import letter_batch_pdf, location_point, neighbours_notify
@@ -43,6 +50,8 @@ INADMISSIBLE = "close_inadmissible"
 # The statuses in which advice is recorded (before the decision).
 ADVICE_STATUSES = ("in_review", "public_inquiry", "advice")
 MAX_TEXT = 4000
+# What an objection may carry: as a message of a case (PDF, PNG, JPEG; 10 MB; 5 files).
+OBJECTION_FILE_RULES = MESSAGE_FILE_RULES
 RECEIPT_KIND = "objection_receipt"
 # The languages the documents' wording exists in (documents/typst/lang/).
 DOCUMENT_LANGUAGES = ("nl", "fr", "de", "en", "ko")
@@ -129,10 +138,12 @@ def objection_submit(
     inquiry: PublicInquiry,
     text: str,
     named: bool = False,
+    files: Sequence[Any] = (),
     now: dt.datetime | None = None,
 ) -> Objection:
     """Object during the inquiry (one standing objection per person: withdraw it to
-    object again). Answers the objection with its sealed receipt's code."""
+    object again), with up to five files (PDF, PNG, JPEG; checked on their content as
+    every attachment is). Answers the objection with its sealed receipt's code."""
     same_municipality(municipality, inquiry)
     authorize(actor, municipality, Permission.PARTICIPATE)
     user_id = _citizen(actor, municipality)
@@ -148,31 +159,79 @@ def objection_submit(
     now = now or timezone.now()
     if not inquiry.is_open(now):
         raise WrongState(_("The public inquiry is not open: objections are no longer taken."))
-    with transaction.atomic():
-        PublicInquiry.objects.select_for_update().filter(pk=inquiry.pk).first()
-        if Objection.objects.filter(
-            inquiry=inquiry, objector_id=user_id, withdrawn_at__isnull=True
-        ).exists():
-            raise WrongState(_("You objected already: withdraw that objection to object again."))
-        objection = Objection.objects.create(
+    uploads = [f for f in files if f is not None]
+    if len(uploads) > OBJECTION_FILE_RULES.max_files:
+        raise too_many(OBJECTION_FILE_RULES, 0)
+    checked = [check_file(upload, OBJECTION_FILE_RULES) for upload in uploads]
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            objection = _objection_create(
+                actor, municipality, inquiry, user_id, text, named, now, checked, stored
+            )
+    except BaseException:
+        for path in stored:
+            attachment_storage.delete(path)
+        raise
+    return objection
+
+
+def _objection_create(
+    actor: Actor,
+    municipality: Any,
+    inquiry: PublicInquiry,
+    user_id: int,
+    text: str,
+    named: bool,
+    now: dt.datetime,
+    checked: list[Any],
+    stored: list[str],
+) -> Objection:
+    """The objection, its files and its receipt, inside the caller's transaction."""
+    PublicInquiry.objects.select_for_update().filter(pk=inquiry.pk).first()
+    if Objection.objects.filter(
+        inquiry=inquiry, objector_id=user_id, withdrawn_at__isnull=True
+    ).exists():
+        raise WrongState(_("You objected already: withdraw that objection to object again."))
+    objection = Objection.objects.create(
+        municipality=municipality,
+        inquiry=inquiry,
+        objector_id=user_id,
+        objector_name=actor.label[:200],
+        text=text,
+        named=bool(named),
+        submitted_at=now,
+    )
+    for item in checked:
+        public_id = uuid.uuid4()
+        # Our own name on storage: nothing of the sender's.
+        path = attachment_storage.save(f"{municipality.pk}/{public_id.hex}", item.upload)
+        stored.append(path)
+        row = ObjectionFile(
             municipality=municipality,
-            inquiry=inquiry,
-            objector_id=user_id,
-            objector_name=actor.label[:200],
-            text=text,
-            named=bool(named),
-            submitted_at=now,
+            public_id=public_id,
+            objection=objection,
+            name=item.name,
+            content_type=item.content_type,
+            size=item.size,
+            sha256=item.sha256,
         )
-        objection.receipt_code = _receipt(actor, municipality, inquiry, objection).code
-        objection.save(update_fields=["receipt_code"])
-        audit_record(
-            actor=actor,
-            municipality=municipality,
-            action="inquiry.object",
-            object_type="case",
-            object_ref=inquiry.case.tracking_code,
-            data={"objection": objection.pk, "named": objection.named},
-        )
+        row.file.name = path
+        row.save()
+    objection.receipt_code = _receipt(actor, municipality, inquiry, objection).code
+    objection.save(update_fields=["receipt_code"])
+    audit_record(
+        actor=actor,
+        municipality=municipality,
+        action="inquiry.object",
+        object_type="case",
+        object_ref=inquiry.case.tracking_code,
+        data={
+            "objection": objection.pk,
+            "named": objection.named,
+            "files": [{"content_type": c.content_type, "sha256": c.sha256} for c in checked],
+        },
+    )
     return objection
 
 
@@ -485,3 +544,51 @@ def objections_answer_group(
                 )
                 answered += 1
     return answered
+
+
+def notice_documents_set(
+    *, actor: Actor, municipality: Any, inquiry: PublicInquiry, public_ids: Sequence[str]
+) -> int:
+    """Which files of the application the notice shows (the others are taken off it);
+    how many it shows now. Only files of the request itself."""
+    from eloket.attachments.selectors import attachments_of_case
+
+    same_municipality(municipality, inquiry)
+    case = inquiry.case
+    authorize(actor, municipality, Permission.CASE_HANDLE, department=case.case_type.department)
+    wanted = {str(p) for p in public_ids}
+    files = {
+        str(a.public_id): a
+        for a in attachments_of_case(municipality=municipality, case=case).filter(
+            message__isnull=True
+        )
+    }
+    if wanted - set(files):
+        raise NotFound(_("There is no such file."))
+    with transaction.atomic():
+        NoticeDocument.objects.filter(inquiry=inquiry).exclude(
+            attachment__public_id__in=[files[p].public_id for p in wanted]
+        ).delete()
+        have = set(
+            NoticeDocument.objects.filter(inquiry=inquiry).values_list(
+                "attachment__public_id", flat=True
+            )
+        )
+        for public_id in sorted(wanted):
+            if files[public_id].public_id not in have:
+                NoticeDocument.objects.create(
+                    municipality=municipality,
+                    inquiry=inquiry,
+                    attachment=files[public_id],
+                    marked_by_label=actor.label[:200],
+                    marked_at=timezone.now(),
+                )
+        audit_record(
+            actor=actor,
+            municipality=municipality,
+            action="inquiry.documents",
+            object_type="case",
+            object_ref=case.tracking_code,
+            data={"public": sorted(wanted)},
+        )
+    return len(wanted)
