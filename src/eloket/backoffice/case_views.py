@@ -3,6 +3,7 @@ page of a request (its type's actions as buttons), and certificate orders with t
 subject's register data, decisions, documents and the postal batch."""
 
 import datetime as dt
+from typing import cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -410,7 +411,9 @@ def request_objection_file(
         )
     except ApplicationError as exc:
         raise Http404(str(exc)) from exc
-    return file_response(found)
+    # A streamed file (FileResponse is no HttpResponse to the type checker, as
+    # `officer_page` wants; Django serves either).
+    return cast("HttpResponse", file_response(found))
 
 
 def _common_action(

@@ -2,7 +2,7 @@
 objecting to one. Thin: the services decide."""
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -145,7 +145,7 @@ def decision_pdf(request: HttpRequest, tenant: Municipality, code: str) -> HttpR
 @require_GET
 def notice_file(
     request: HttpRequest, tenant: Municipality, inquiry_id: int, public_id: str
-) -> HttpResponse:
+) -> FileResponse:
     """A file of the application that the municipality put on the notice, for anyone."""
     inquiry = _inquiry(tenant, inquiry_id)
     try:

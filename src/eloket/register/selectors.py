@@ -332,7 +332,10 @@ def address_point(
     Reads no one's data (a place, no person)."""
     rows = list(
         Address.objects.filter(
-            municipality=municipality, street__iexact=street.strip(), lat__isnull=False
+            municipality=municipality,
+            street__iexact=street.strip(),
+            lat__isnull=False,
+            lon__isnull=False,
         )
         .values_list("house_number", "lat", "lon")
         .distinct()[:2000]
@@ -346,6 +349,7 @@ def address_point(
 
     wanted = number(house_number)
     _n, lat, lon = min(rows, key=lambda r: (abs(number(r[0]) - wanted), r[0] != house_number))
+    assert lat is not None and lon is not None
     return float(lat), float(lon)
 
 
