@@ -413,6 +413,11 @@ def test_an_objection_with_files_and_the_notice_documents(
     objection = inquiry.objections.get()
     stored = objection.files.get()
     assert (stored.name, stored.content_type) == ("garden.png", "image/png")
+    # The sealed receipt names the file.
+    from eloket.documents.models import IssuedDocument
+    from test_services_documents import pdf_text
+
+    assert "garden.png" in pdf_text(IssuedDocument.objects.get(code=objection.receipt_code))
     # The officers of the department open it; anyone else finds nothing.
     clerk = officer_login_client(Client(), User_of(people["clerk"]))
     page = clerk.get(f"/gent/backoffice/requests/{case.tracking_code}").content.decode()

@@ -276,6 +276,7 @@ def _receipt(actor: Actor, municipality: Any, inquiry: PublicInquiry, objection:
             "text": objection.text,
             "named": objection.named,
             "submitted_on": day,
+            "files": [f.name for f in objection.files.all()],
         },
     }
     # The document belongs to no case: the applicant's request page never lists it.
