@@ -454,3 +454,33 @@ def User_of(actor):
     from django.contrib.auth.models import User
 
     return User.objects.get(pk=actor.user_id)
+
+
+def test_the_decision_lists_the_advice(gent, application, people):  # noqa: F811
+    """The decision document (as its approvers read and sign it) lists the advice."""
+    from eloket.approvals.selectors import draft_document_of
+    from eloket.cases.services import case_act
+    from eloket.inquiries.services import advice_record
+    from test_inquiries import _end_period, _open
+    from test_services_documents import after_commit
+
+    case = application
+    inquiry = _open(gent, case, people)
+    advice_record(
+        actor=people["clerk"],
+        municipality=gent,
+        case=case,
+        adviser="Fire brigade Gent",
+        outcome="conditional",
+        text="A second exit at the back.",
+    )
+    _end_period(inquiry)
+    case_act(actor=people["clerk"], municipality=gent, case=case, action="end_inquiry")
+    with after_commit():
+        case_act(actor=people["clerk"], municipality=gent, case=case, action="approve")
+    found = draft_document_of(municipality=gent, case=case)
+    assert found is not None
+    import pypdfium2
+
+    text = "\n".join(p.get_textpage().get_text_range() for p in pypdfium2.PdfDocument(found[1]))
+    assert "Fire brigade Gent" in text and "A second exit at the back." in text
