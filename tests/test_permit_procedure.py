@@ -484,3 +484,30 @@ def test_the_decision_lists_the_advice(gent, application, people):  # noqa: F811
 
     text = "\n".join(p.get_textpage().get_text_range() for p in pypdfium2.PdfDocument(found[1]))
     assert "Fire brigade Gent" in text and "A second exit at the back." in text
+
+
+def test_the_clerks_page_asks_for_what_is_missing_by_a_day(gent, application, people):  # noqa: F811
+    from django.test import Client
+
+    from conftest import officer_login_client
+
+    case = application
+    clerk = officer_login_client(Client(HTTP_ACCEPT_LANGUAGE="en"), User_of(people["clerk"]))
+    page = f"/gent/backoffice/requests/{case.tracking_code}"
+    shown = clerk.get(page).content.decode()
+    default = (timezone.localdate() + dt.timedelta(days=30)).isoformat()
+    assert f'value="{default}"' in shown and "What is missing (the applicant reads it)" in shown
+    refused = clerk.post(
+        page + "/act",
+        {"action": "request_info", "reason": "The plans.", "deadline": "next week"},
+        follow=True,
+    )
+    assert "Give a day as YYYY-MM-DD." in refused.content.decode()
+    assert not CompletenessRequest.objects.filter(case=case).exists()
+    day = timezone.localdate() + dt.timedelta(days=10)
+    clerk.post(
+        page + "/act",
+        {"action": "request_info", "reason": "The plans.", "deadline": day.isoformat()},
+    )
+    assert CompletenessRequest.objects.get(case=case).deadline == day
+    assert "Incomplete: asked on" in clerk.get(page).content.decode()
