@@ -102,7 +102,11 @@ class Address(TenantOwnedModel):
                 name="address_period_ordered",
             ),
         ]
-        indexes = [models.Index(fields=["municipality", "district"])]
+        indexes = [
+            models.Index(fields=["municipality", "district"]),
+            # The residents near a point (a permit's neighbours): a band of latitude.
+            models.Index(fields=["municipality", "lat"], name="address_municipality_lat"),
+        ]
 
     def __str__(self) -> str:
         box = f" bus {self.box}" if self.box else ""
