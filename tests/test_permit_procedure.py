@@ -114,7 +114,7 @@ def test_bad_completeness_input_changes_nothing(gent, application, people):  # n
 # --- Neighbours
 
 
-def _place(gent, people, lat=None, lon=None, street="Veldstraat", number="3"):  # noqa: F811
+def _place(gent, people, lat=None, lon=None, street="Veldstraat", number="3", within=100):  # noqa: F811
     """A permit application with a location answer (an address, coordinates or not)."""
     import json
 
@@ -124,7 +124,7 @@ def _place(gent, people, lat=None, lon=None, street="Veldstraat", number="3"):  
     from test_services_documents import after_commit
 
     d = permit_definition()
-    d["public_inquiry"]["neighbours_within_m"] = 100
+    d["public_inquiry"]["neighbours_within_m"] = within
     d["form"]["steps"][0]["fields"].append(
         {"name": "location", "type": "location", "coordinates": True, "label": {"en": "Where"}}
     )
@@ -171,10 +171,11 @@ def test_opening_the_inquiry_tells_the_neighbours(gent, family, people, settings
     case = _place(gent, people, lat=51.05359, lon=3.72175)
     inquiry = _open(gent, case, people)
     told = {n.name: n for n in NeighbourNotice.objects.filter(inquiry=inquiry)}
-    assert set(told) == {"Jan Peeters", "Sofie Claes", "Lotte Peeters"}
-    assert told["Sofie Claes"].channel == "email" and told["Jan Peeters"].channel == "letter"
-    assert told["Jan Peeters"].street_line == "Veldstraat 1"
-    assert told["Jan Peeters"].distance_m == 40
+    # Jan, the applicant, is not told of his own application.
+    assert set(told) == {"Sofie Claes", "Lotte Peeters"}
+    assert told["Sofie Claes"].channel == "email" and told["Lotte Peeters"].channel == "letter"
+    assert told["Lotte Peeters"].street_line == "Veldstraat 1"
+    assert told["Lotte Peeters"].distance_m == 40
     # Sofie's e-mail, in her language, links to the notice.
     mail = OutboxMessage.objects.get(ref=f"inquiry:{inquiry.pk}:neighbour")
     assert mail.payload["to"] == ["sofie@example.org"]
@@ -190,9 +191,8 @@ def test_opening_the_inquiry_tells_the_neighbours(gent, family, people, settings
 
     document = pypdfium2.PdfDocument(pdf)
     pages = [page.get_textpage().get_text_range() for page in document]
-    assert len(pages) == 2
-    assert all("Veldstraat 1" in page and "Sofie" not in page for page in pages)
-    assert "Jan Peeters" in pages[0] or "Jan Peeters" in pages[1]
+    assert len(pages) == 1
+    assert "Veldstraat 1" in pages[0] and "Lotte Peeters" in pages[0] and "Sofie" not in pages[0]
     assert f"/gent/inquiries/{inquiry.pk}" in pages[0].replace("\r\n", "").replace("\n", "")
     with pytest.raises(PermissionDenied):
         neighbour_letters(actor=people["events"], municipality=gent, inquiry=inquiry)
@@ -200,8 +200,8 @@ def test_opening_the_inquiry_tells_the_neighbours(gent, family, people, settings
 
 def test_the_location_placed_by_the_register(gent, family, people):  # noqa: F811
     """Without coordinates, the application's address is placed by the register's
-    addresses (Korenmarkt 3 lies by Korenmarkt 1): Pieter is told, the family 80 m
-    away too; a distance of 0 tells no one."""
+    addresses (Korenmarkt 3 lies by Korenmarkt 1): Pieter is told, Sofie and Lotte 80 m
+    away too (Jan applied); a distance of 0 tells no one."""
     from eloket.inquiries.models import NeighbourNotice
     from test_inquiries import _open
 
@@ -210,10 +210,14 @@ def test_the_location_placed_by_the_register(gent, family, people):  # noqa: F81
     inquiry = _open(gent, case, people)
     assert set(NeighbourNotice.objects.filter(inquiry=inquiry).values_list("name", flat=True)) == {
         "Pieter Wouters",
-        "Jan Peeters",
         "Sofie Claes",
         "Lotte Peeters",
     }
+    # A version of the service whose definition says 0 m tells nobody.
+    second = _place(gent, people, street="Korenmarkt", number="5", within=0)
+    assert second.case_type.options["public_inquiry"]["neighbours_within_m"] == 0
+    quiet = _open(gent, second, people)
+    assert not NeighbourNotice.objects.filter(inquiry=quiet).exists()
 
 
 # --- Advice, grouped objections, the appeal period

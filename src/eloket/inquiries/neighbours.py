@@ -12,7 +12,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from eloket.common.actors import Actor
-from eloket.identity.selectors import citizen_email
+from eloket.identity.selectors import citizen_email, citizen_of
 from eloket.inquiries.models import Channel, NeighbourNotice, PublicInquiry
 from eloket.outbox.email import email_put
 from eloket.register.selectors import address_point, residents_near
@@ -95,9 +95,16 @@ def neighbours_notify(
         purpose=_("Public inquiry: telling the neighbours of an application"),
         case_ref=f"inquiry:{inquiry.pk}",
     )
+    # The applicant knows: they are not told of their own application.
+    applicant = citizen_of(inquiry.case.requester)
     notices = []
     for neighbour in found:
         person, address = neighbour.person, neighbour.address
+        if applicant is not None and (person.country, person.national_id) == (
+            applicant.country,
+            applicant.national_id,
+        ):
+            continue
         contact = citizen_email(country=person.country, national_id=person.national_id)
         language = (contact[1] if contact else "") or municipality.default_language
         if contact:
