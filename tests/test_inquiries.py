@@ -232,6 +232,10 @@ def test_the_whole_procedure(gent, family, application, people):
     assert client.get(f"/brugge/decisions/{decision.code}.pdf").status_code == 404
     api = client.get("/api/v1/m/gent/decisions").json()
     assert [(d["id"], d["outcome"]) for d in api] == [(decision.code, "approved")]
+    assert (
+        api[0]["appeal_until"]
+        == (timezone.localdate(decision.issued_at) + dt.timedelta(days=30)).isoformat()
+    )
     # The objectors are told, with the decision's verification page.
     told = OutboxMessage.objects.filter(ref=f"inquiry:{inquiry.pk}:decided")
     assert sorted(m.payload["to"] for m in told) == [["pieter@example.org"], ["sofie@example.org"]]

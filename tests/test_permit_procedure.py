@@ -439,6 +439,9 @@ def test_an_objection_with_files_and_the_notice_documents(
     )
     shown = Client().get(notice).content.decode()
     assert "site-plan.pdf" in shown
+    listed = Client().get(f"/api/v1/m/gent/inquiries/{inquiry.pk}").json()["documents"]
+    assert [d["name"] for d in listed] == ["site-plan.pdf"]
+    assert listed[0]["url"].endswith(f"{notice}/documents/{plan.public_id}")
     got = Client().get(f"{notice}/documents/{plan.public_id}")
     assert got.status_code == 200 and b"".join(got.streaming_content) == pdf_bytes()
     assert got["X-Content-Type-Options"] == "nosniff"
