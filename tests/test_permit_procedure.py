@@ -417,6 +417,15 @@ def test_an_objection_with_files_and_the_notice_documents(
     objection = inquiry.objections.get()
     stored = objection.files.get()
     assert (stored.name, stored.content_type) == ("garden.png", "image/png")
+    # The attachments' sweep of files that no attachment names leaves it alone.
+    from eloket.attachments.services import attachments_cleanup
+
+    attachments_cleanup(
+        actor=people["clerk"],
+        municipality=gent,
+        now=timezone.now() + dt.timedelta(days=400),
+    )
+    assert stored.file.storage.exists(stored.file.name)
     # The sealed receipt names the file.
     from eloket.documents.models import IssuedDocument
     from test_services_documents import pdf_text

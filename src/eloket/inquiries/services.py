@@ -204,8 +204,9 @@ def _objection_create(
     )
     for item in checked:
         public_id = uuid.uuid4()
-        # Our own name on storage: nothing of the sender's.
-        path = attachment_storage.save(f"{municipality.pk}/{public_id.hex}", item.upload)
+        # Our own name on storage, nothing of the sender's; in a folder of its own, which
+        # the attachments' sweep of files no attachment names never looks into.
+        path = attachment_storage.save(f"{municipality.pk}/objections/{public_id.hex}", item.upload)
         stored.append(path)
         row = ObjectionFile(
             municipality=municipality,
