@@ -38,9 +38,13 @@ def test_officers_and_tokens(client, demo):
     departments = {o["username"]: o["department"] for o in officers[3:]}
     assert departments["gent.events"] == "events"
     assert departments["gent.planning"] == "urban_planning"
-    assert {o["role"] for o in officers[3:]} == {"clerk", "head"}
+    assert {o["role"] for o in officers[3:]} == {"clerk", "head", "alderman"}
+    # The alderman for urban planning signs building permits last (issue 13).
+    alderman = next(o for o in officers if o["username"] == "gent.alderman")
+    assert (alderman["role"], alderman["department"]) == ("alderman", "urban_planning")
+    assert alderman["name"] == "Astrid Vermeire"
     # The head of events approves large event permits (issue 13).
-    assert (departments["gent.events_head"], officers[3:][0]["role"]) == ("events", "clerk")
+    assert departments["gent.events_head"] == "events"
     assert {o["username"]: o["role"] for o in officers}["gent.events_head"] == "head"
     events = client.post(
         "/api/v1/demo/token", {"officer": "gent.events"}, content_type="application/json"

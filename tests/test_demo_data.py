@@ -122,6 +122,27 @@ def test_demo_load_is_idempotent(db):
     )
     draft = DraftDecision.objects.get(case=festival, status="approved")
     assert ApprovalAct.objects.filter(draft=draft, kind="approve", void=False).count() == 2
+    # Issue 13: Gent's addresses are placed; Ahmed's veranda's neighbours were told when
+    # its inquiry opened; Tom's carport was signed last by the alderman.
+    from django.utils import timezone
+
+    from eloket.inquiries.models import NeighbourNotice, PublicInquiry
+    from eloket.register.models import Address
+
+    placed = Address.objects.filter(municipality=gent, valid_to__isnull=True, lat__isnull=False)
+    current = Address.objects.filter(
+        municipality=gent, valid_to__isnull=True, municipality_name="Gent"
+    )
+    assert placed.count() > 0.9 * current.count()
+    veranda = PublicInquiry.objects.get(municipality=gent, ends_at__gt=timezone.now())
+    told = NeighbourNotice.objects.filter(inquiry=veranda)
+    assert told.exists() and all(n.distance_m <= 100 for n in told)
+    assert all(n.street_line.startswith("Sint-Pietersnieuwstraat") for n in told)
+    carport = DraftDecision.objects.get(
+        case__municipality=gent, case__case_type__code="building_permit", status="approved"
+    )
+    last = ApprovalAct.objects.filter(draft=carport, kind="approve", void=False).last()
+    assert last.user.username == "gent.alderman"
 
 
 def test_readme_lists_the_real_demo_citizens():

@@ -73,7 +73,7 @@ def people(gent, family, make_officer):
         "head": _officer(
             make_officer, gent, "karel", "Karel", "Vandenberghe", "urban_planning", "head"
         ),
-        "admin": _officer(make_officer, gent, "ilse", "Ilse", "Martens", "", "admin"),
+        "admin": _officer(make_officer, gent, "ilse", "Ilse", "Martens", "", "alderman"),
         "events": _officer(make_officer, gent, "sofie.e", "Sofie", "De Smet", "events"),
         "jan": citizen_actor_of(citizen_user(family["Jan"])),
         "sofie": citizen_actor_of(citizen_user(family["Sofie"])),
@@ -220,10 +220,22 @@ def test_the_whole_procedure(gent, family, application, people):
     client = Client()
     listing = client.get("/gent/decisions/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert f"/gent/decisions/{decision.code}.pdf" in listing
+    # With its appeal period: 30 days from the day it was issued.
+    from django.utils import formats, translation
+
+    with translation.override("en"):
+        last_day = formats.date_format(
+            timezone.localdate(decision.issued_at) + dt.timedelta(days=30), "DATE_FORMAT"
+        )
+    assert f"An appeal may be lodged until {last_day}." in listing
     assert client.get(f"/gent/decisions/{decision.code}.pdf").content == bytes(decision.pdf)
     assert client.get(f"/brugge/decisions/{decision.code}.pdf").status_code == 404
     api = client.get("/api/v1/m/gent/decisions").json()
     assert [(d["id"], d["outcome"]) for d in api] == [(decision.code, "approved")]
+    assert (
+        api[0]["appeal_until"]
+        == (timezone.localdate(decision.issued_at) + dt.timedelta(days=30)).isoformat()
+    )
     # The objectors are told, with the decision's verification page.
     told = OutboxMessage.objects.filter(ref=f"inquiry:{inquiry.pk}:decided")
     assert sorted(m.payload["to"] for m in told) == [["pieter@example.org"], ["sofie@example.org"]]

@@ -252,3 +252,31 @@ def test_korean_register(make_municipality, tmp_path):
     )
     person = Person.objects.get(municipality=seoul)
     assert person.id_scheme == "kr_rrn" and person.full_name == "김민준"
+
+
+def test_addresses_may_carry_coordinates(gent, tmp_path):
+    """lat and lon place an address (for a permit's neighbours, issue 13): both or
+    neither, as degrees; a bad value refuses the file."""
+    header = HEADER.replace(",district,", ",district,lat,lon,")
+    rows = [
+        r.replace(",Gent,Gent,", ",Gent,Gent,51.0539,3.7218,", 1)
+        if i == 0
+        else r.replace(",Gent,Gent,", ",Gent,Gent,,,", 1)
+        for i, r in enumerate(good_rows())
+    ]
+    path = tmp_path / "people.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    run_import(path, "gent")
+    jan = Address.objects.get(person__national_id=JAN)
+    assert (jan.lat, jan.lon) == (51.0539, 3.7218)
+    assert Address.objects.get(person__national_id=LOTTE).lat is None
+    for lat, lon in (("51.05", ""), ("91", "3.7"), ("north", "3.7")):
+        bad = [
+            good_rows()[0].replace(JAN, SOFIE).replace(",Gent,Gent,", f",Gent,Gent,{lat},{lon},", 1)
+        ]
+        bad_path = tmp_path / "bad.csv"
+        bad_path.write_text("\n".join([header, *bad]) + "\n", encoding="utf-8")
+        with pytest.raises(CommandError):
+            run_import(bad_path, "gent")
+        assert "lat" in run_import.err or "lon" in run_import.err
+    assert Person.objects.filter(municipality=gent).count() == 3

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-ROLES = ["clerk", "head", "admin"]
+ROLES = ["clerk", "head", "alderman", "admin"]
 FEE = "fee"
 
 

@@ -4,13 +4,12 @@ the request or the file exists or not. The file is streamed with the type read f
 content (never the sender's claim), `nosniff`, and a sandboxing Content-Security-Policy:
 a PDF or an image opens in place, anything else is a download."""
 
-from typing import cast
+from typing import Any, Protocol, cast
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from eloket.attachments.models import Attachment
 from eloket.attachments.selectors import attachment_for_officer, attachment_for_requester
 from eloket.common.errors import ApplicationError
 from eloket.common.nocache import never_cache
@@ -25,7 +24,19 @@ from eloket.tenants.models import Municipality
 SANDBOX_CSP = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"
 
 
-def file_response(attachment: Attachment) -> FileResponse:
+class ServedFile(Protocol):
+    """What `file_response` serves: an attachment, or a file kept like one (an
+    objection's, inquiries/models.py)."""
+
+    file: Any
+    name: str
+    content_type: str
+
+    @property
+    def opens_in_place(self) -> bool: ...
+
+
+def file_response(attachment: ServedFile) -> FileResponse:
     try:
         handle = attachment.file.open("rb")
     except (FileNotFoundError, OSError) as exc:

@@ -2,6 +2,8 @@
 page of a request (its type's actions as buttons), and certificate orders with their
 subject's register data, decisions, documents and the postal batch."""
 
+import datetime as dt
+from typing import cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -15,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from eloket.approvals.selectors import draft_document_of, open_draft_of
 from eloket.attachments.selectors import attachments_of_case
 from eloket.attachments.services import attachments_store_answers
+from eloket.attachments.views import file_response
 from eloket.cases.display import case_path, timeline_rows
 from eloket.cases.handlers import case_handlers
 from eloket.cases.models import Case, CaseType
@@ -55,8 +58,28 @@ from eloket.documents.services import document_revoke
 from eloket.documents.views import document_download
 from eloket.identity.access import officer_page
 from eloket.identity.models import OfficerRole
-from eloket.inquiries.selectors import inquiry_of_case, objection_of_case, objections_of
-from eloket.inquiries.services import objection_answer
+from eloket.inquiries.models import AdviceOutcome
+from eloket.inquiries.selectors import (
+    advice_of,
+    completeness_of,
+    inquiry_of_case,
+    neighbours_told,
+    notice_documents,
+    objection_file,
+    objection_of_case,
+    objections_grouped,
+    objections_of,
+)
+from eloket.inquiries.services import (
+    ADVICE_STATUSES,
+    advice_record,
+    completeness_incomplete,
+    neighbour_letters,
+    notice_documents_set,
+    objection_answer,
+    objection_group,
+    objections_answer_group,
+)
 from eloket.outbox.kinds import outbox_kinds
 from eloket.outbox.models import OutboxMessage
 from eloket.outbox.selectors import outbox_messages
@@ -94,6 +117,13 @@ def _officer_case(tenant: Municipality, actor: Actor, code: str) -> Case:
 
 
 PAGE_SIZE = 25
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise ApplicationError(_("Give a day as YYYY-MM-DD."), code="invalid_date") from None
 
 
 def _page_number(request: HttpRequest) -> int:
@@ -277,6 +307,18 @@ def _service_context(tenant: Municipality, case: Case, actions: list, files: lis
         "open_inquiry": next((t for t in actions if t.action == OPEN_INQUIRY), None),
         "actions": [t for t in actions if t.action not in DECISIONS and t.action != OPEN_INQUIRY],
         **_inquiry_context(tenant, case),
+        "completeness": completeness_of(municipality=tenant, case=case),
+        **_advice_context(tenant, case),
+    }
+
+
+def _advice_context(tenant: Municipality, case: Case) -> dict:
+    if not (case.case_type.options or {}).get("public_inquiry"):
+        return {}
+    return {
+        "advices": list(advice_of(municipality=tenant, case=case)),
+        "advice_allowed": case.status in ADVICE_STATUSES,
+        "advice_outcomes": AdviceOutcome.choices,
     }
 
 
@@ -287,6 +329,11 @@ def _inquiry_context(tenant: Municipality, case: Case) -> dict:
     return {
         "inquiry": inquiry,
         "objections": list(objections_of(municipality=tenant, inquiry=inquiry)),
+        "neighbours": neighbours_told(municipality=tenant, inquiry=inquiry),
+        "objection_groups": objections_grouped(municipality=tenant, inquiry=inquiry),
+        "notice_public": {
+            a.public_id for a in notice_documents(municipality=tenant, inquiry=inquiry)
+        },
     }
 
 
@@ -323,6 +370,50 @@ def request_draft_decision(
     response["Content-Disposition"] = f'inline; filename="draft-decision-{document_code}.pdf"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@require_GET
+@never_cache
+@officer_page()
+def request_neighbour_letters(
+    request: HttpRequest, tenant: Municipality, actor: Actor, code: str
+) -> HttpResponse:
+    """The letters for the post of the request's public inquiry: one page per
+    neighbour told by post. For the officers who may handle the request."""
+    case = _officer_case(tenant, actor, code)
+    inquiry = inquiry_of_case(municipality=tenant, case=case)
+    if inquiry is None:
+        raise Http404(_("This request has no public inquiry."))
+    try:
+        pdf = neighbour_letters(actor=actor, municipality=tenant, inquiry=inquiry)
+    except ApplicationError as exc:
+        raise Http404(str(exc)) from exc
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="letters-{case.display_code}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+@never_cache
+@officer_page()
+def request_objection_file(
+    request: HttpRequest, tenant: Municipality, actor: Actor, code: str, public_id: str
+) -> HttpResponse:
+    """A file sent with an objection, for the officers who may handle the request."""
+    case = _officer_case(tenant, actor, code)
+    inquiry = inquiry_of_case(municipality=tenant, case=case)
+    if inquiry is None:
+        raise Http404(_("This request has no public inquiry."))
+    try:
+        found = objection_file(
+            municipality=tenant, actor=actor, inquiry=inquiry, public_id=public_id
+        )
+    except ApplicationError as exc:
+        raise Http404(str(exc)) from exc
+    # A streamed file (FileResponse is no HttpResponse to the type checker, as
+    # `officer_page` wants; Django serves either).
+    return cast("HttpResponse", file_response(found))
 
 
 def _common_action(
@@ -389,6 +480,62 @@ def request_act(
                 answer=request.POST.get("answer", ""),
             )
             messages.success(request, _("The answer is kept: the decision publishes it."))
+        elif action == "notice_documents":
+            inquiry = inquiry_of_case(municipality=tenant, case=case)
+            if inquiry is None:
+                raise ApplicationError(_("This request has no public inquiry."))
+            count = notice_documents_set(
+                actor=actor,
+                municipality=tenant,
+                inquiry=inquiry,
+                public_ids=request.POST.getlist("public")[:200],
+            )
+            messages.success(request, _("The notice shows %(n)d documents.") % {"n": count})
+        elif action == "group_objection":
+            objection = objection_of_case(
+                municipality=tenant, case=case, objection_id=request.POST.get("objection", "")
+            )
+            objection_group(
+                actor=actor,
+                municipality=tenant,
+                objection=objection,
+                group=request.POST.get("group", ""),
+            )
+            messages.success(request, _("The objection is filed under its group."))
+        elif action == "answer_group":
+            objections = [
+                objection_of_case(municipality=tenant, case=case, objection_id=pk)
+                for pk in request.POST.getlist("objection")[:500]
+            ]
+            count = objections_answer_group(
+                actor=actor,
+                municipality=tenant,
+                objections=objections,
+                answer=request.POST.get("answer", ""),
+            )
+            messages.success(request, _("Objections answered: %(n)d.") % {"n": count})
+        elif action == "advice":
+            given = request.POST.get("given_on", "").strip()
+            advice_record(
+                actor=actor,
+                municipality=tenant,
+                case=case,
+                adviser=request.POST.get("adviser", ""),
+                outcome=request.POST.get("outcome", ""),
+                text=request.POST.get("text", ""),
+                given_on=_day(given) if given else None,
+            )
+            messages.success(request, _("The advice is recorded."))
+        elif action == "request_info" and request.POST.get("deadline"):
+            # A permit's completeness check with the day the clerk names.
+            completeness_incomplete(
+                actor=actor,
+                municipality=tenant,
+                case=case,
+                missing=request.POST.get("reason", ""),
+                deadline=_day(request.POST.get("deadline", "")),
+            )
+            messages.success(request, _("Done: the citizen is told."))
         elif not _common_action(request, tenant, actor, case, action):
             case_act(
                 actor=actor,

@@ -27,6 +27,16 @@ urlpatterns = [
         name="request-draft-decision",
     ),
     path(
+        "requests/<str:code>/objection-files/<str:public_id>",
+        case_views.request_objection_file,
+        name="request-objection-file",
+    ),
+    path(
+        "requests/<str:code>/neighbour-letters.pdf",
+        case_views.request_neighbour_letters,
+        name="request-neighbour-letters",
+    ),
+    path(
         "requests/<str:code>/documents/<str:document>.pdf",
         case_views.request_document,
         name="request-document",

@@ -10,8 +10,10 @@ A kind of request that needs nothing of its own uses the `generic` handler: a ca
 in the database is then all it takes.
 """
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from django.utils import formats
 from django.utils.translation import get_language
 
 from eloket.common.actors import Actor
@@ -91,6 +93,13 @@ class CaseHandler(Plugin):
             params["what"] = in_sentence(self.what_label(case, str(params["what"])))
         if "municipality" in params:
             params["municipality"] = case.municipality.display_name(get_language())
+        if "deadline" in params:  # a day to act by (ISO), in the reader's words
+            try:
+                day = dt.date.fromisoformat(str(params["deadline"]))
+            except ValueError:
+                pass
+            else:
+                params["deadline"] = formats.date_format(day, "DATE_FORMAT")
         if "role_code" in params:  # an officer's role (an approval), in the reader's words
             from eloket.identity.selectors import role_label
 

@@ -29,7 +29,9 @@ class PermissionDenied(ApplicationError):
 
 
 # Officers' roles, lowest first; a higher role may do what a lower one may.
-ROLE_RANK = {"clerk": 1, "head": 2, "admin": 3}
+# An alderman (or the mayor) ranks with a head of department: reads and signs the
+# requests of every department, configures nothing.
+ROLE_RANK = {"clerk": 1, "head": 2, "alderman": 2, "admin": 3}
 
 
 def role_at_least(role: str, minimum: str) -> bool:

@@ -329,7 +329,7 @@ def building_permit_decided(municipality: Municipality) -> Any:
         for r in OfficerRole.objects.filter(
             municipality=municipality,
             user__username__in=[
-                f"{municipality.slug}.{s}" for s in ("planning", "planning_head", "admin")
+                f"{municipality.slug}.{s}" for s in ("planning", "planning_head", "alderman")
             ],
         ).select_related("user", "municipality")
     }
@@ -381,7 +381,7 @@ def building_permit_decided(municipality: Municipality) -> Any:
             action="approve",
             reason="Verleend onder de gewone voorwaarden.",
         )
-        for approver in (roles["planning_head"], roles["admin"]):
+        for approver in (roles["planning_head"], roles["alderman"]):
             approval_act(actor=approver, municipality=municipality, case=case, action="approve")
     return case
 

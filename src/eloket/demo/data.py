@@ -256,9 +256,14 @@ class DemoMunicipality:
 
 
 def be_locale(
-    name: str, districts: list[tuple[str, str]], streets: list[str], block: int
+    name: str,
+    districts: list[tuple[str, str]],
+    streets: list[str],
+    block: int,
+    street_lines: tuple[tuple[str, float, float, float, float], ...] = (),
 ) -> DemoLocale:
     return DemoLocale(
+        street_lines=street_lines,
         country="BE",
         municipality_name=name,
         districts=districts,
@@ -273,6 +278,30 @@ def be_locale(
 
 
 D = dt.date
+
+# Where Gent's demo streets run (WGS 84, from one end to the other, read off a map to
+# about 20 m): the demo register's addresses get coordinates along them, for the
+# neighbours of a permit's public inquiry (docs/permits.md).
+GENT_STREET_LINES = (
+    ("Veldstraat", 51.05395, 3.72175, 51.04935, 3.72305),
+    ("Korenmarkt", 51.05505, 3.72105, 51.05400, 3.72170),
+    ("Kortrijksesteenweg", 51.04385, 3.71590, 51.02640, 3.70530),
+    ("Brugsesteenweg", 51.06150, 3.71230, 51.06830, 3.69270),
+    ("Dendermondsesteenweg", 51.05930, 3.74180, 51.06260, 3.76610),
+    ("Overpoortstraat", 51.04245, 3.72560, 51.03900, 3.72680),
+    ("Sint-Pietersnieuwstraat", 51.04930, 3.72520, 51.04265, 3.72750),
+    ("Coupure Links", 51.05070, 3.71120, 51.06070, 3.71560),
+    ("Frère-Orbanlaan", 51.04335, 3.73020, 51.04250, 3.73950),
+    ("Sleepstraat", 51.06240, 3.72430, 51.06670, 3.72620),
+    ("Drongensesteenweg", 51.05620, 3.70050, 51.05270, 3.67370),
+    ("Heuvelpoort", 51.03905, 3.72700, 51.03840, 3.73020),
+    ("Vlaanderenstraat", 51.05190, 3.72860, 51.04870, 3.73330),
+    ("Nederkouter", 51.04960, 3.72040, 51.04520, 3.72130),
+    ("Rooigemlaan", 51.05620, 3.69680, 51.06240, 3.69910),
+    ("Voskenslaan", 51.03640, 3.71320, 51.03250, 3.72080),
+    ("Hundelgemsesteenweg", 51.03450, 3.74870, 51.02120, 3.76060),
+    ("Oude Brusselseweg", 51.03230, 3.74010, 51.02690, 3.74360),
+)
 
 GENT_PERSONAS = [
     [
@@ -418,6 +447,7 @@ MUNICIPALITIES = [
                 "Oude Brusselseweg",
             ],
             block=0,
+            street_lines=GENT_STREET_LINES,
         ),
         contact_email="info@gent.example",
         contact_phone="09 210 10 10",

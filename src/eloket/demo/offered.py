@@ -55,6 +55,13 @@ DEPARTMENT_HEADS: dict[str, list[tuple[str, str, tuple[str, str]]]] = {
 }
 
 
+# The alderman for urban planning and the environment, who signs building and
+# environmental permits last for the board of mayor and aldermen (issue 13).
+ALDERMEN: dict[str, list[tuple[str, str, tuple[str, str]]]] = {
+    "gent": [("alderman", "urban_planning", ("Astrid", "Vermeire"))],
+}
+
+
 def department_clerk_suffixes(slug: str) -> set[str]:
     return {suffix for suffix, _department, _name in DEPARTMENT_CLERKS.get(slug, [])}
 

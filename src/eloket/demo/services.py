@@ -204,7 +204,7 @@ def demo_officers_ensure(municipality: Municipality) -> list[User]:
     clerk for each department that handles one of its demo services (idempotent)."""
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from eloket.demo.offered import DEPARTMENT_CLERKS, DEPARTMENT_HEADS
+    from eloket.demo.offered import ALDERMEN, DEPARTMENT_CLERKS, DEPARTMENT_HEADS
     from eloket.identity.models import OfficerRole
 
     names = OFFICER_NAMES.get(municipality.country, OFFICER_NAMES["BE"])
@@ -221,6 +221,10 @@ def demo_officers_ensure(municipality: Municipality) -> list[User]:
         + [
             (suffix, "head", first, last, department)
             for suffix, department, (first, last) in DEPARTMENT_HEADS.get(municipality.slug, [])
+        ]
+        + [
+            (suffix, "alderman", first, last, department)
+            for suffix, department, (first, last) in ALDERMEN.get(municipality.slug, [])
         ]
     )
     users = []

@@ -40,6 +40,9 @@ class Citizen(TimeStampedModel):
 class Role(models.TextChoices):
     CLERK = "clerk", _("clerk")
     HEAD = "head", _("head of department")
+    # A member of the board of mayor and aldermen: signs the municipality's decisions
+    # last (an approval chain's board step); acts for every department, as a head does.
+    ALDERMAN = "alderman", _("alderman or mayor")
     ADMIN = "admin", _("municipality administrator")
 
 

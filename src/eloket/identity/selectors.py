@@ -196,3 +196,16 @@ def is_officer(user: User) -> bool:
 
 def officer_confirmed_device(user: User) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def citizen_email(*, country: str, national_id: str) -> tuple[str, str] | None:
+    """(e-mail address, chosen language) of the register's person who has an account
+    with an e-mail address; None otherwise (they are written to by post)."""
+    citizen = (
+        Citizen.objects.filter(country=country, national_id=national_id)
+        .select_related("user")
+        .first()
+    )
+    if citizen is None or not citizen.user.email:
+        return None
+    return citizen.user.email, citizen.preferred_language

@@ -2,15 +2,31 @@
 inquiry, its objections, a person's own objection."""
 
 import datetime as dt
+import uuid
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from eloket.cases.services import WrongState
+from eloket.common.actors import Actor
 from eloket.common.errors import NotFound
-from eloket.inquiries.models import Objection, PublicInquiry
+from eloket.common.permissions import Permission, PermissionDenied, authorize
+from eloket.inquiries.models import (
+    Advice,
+    Channel,
+    CompletenessRequest,
+    NeighbourNotice,
+    NoticeDocument,
+    Objection,
+    ObjectionFile,
+    PublicInquiry,
+)
+
+# The days an applicant gets to complete an incomplete application, unless the clerk
+# names another day (a service's `public_inquiry.completion_days`).
+DEFAULT_COMPLETION_DAYS = 30
 
 
 def inquiries_current(
@@ -139,3 +155,131 @@ def decision_blockers(*, municipality: Any, case: Any, now: dt.datetime | None =
     if count:
         return str(_("Answer every objection first: %(n)d without an answer.") % {"n": count})
     return ""
+
+
+def completeness_of(*, municipality: Any, case: Any) -> dict[str, Any] | None:
+    """For the clerk's page of a request with an inquiry: the day an incompleteness
+    would give by default, and the latest completion asked (None: not asked)."""
+    if not (case.case_type.options or {}).get("public_inquiry"):
+        return None
+    return {
+        "default_deadline": timezone.localdate()
+        + dt.timedelta(days=completion_days(municipality=municipality, case=case)),
+        "asked": CompletenessRequest.objects.filter(municipality=municipality, case=case).first(),
+    }
+
+
+def completion_days(*, municipality: Any, case: Any) -> int:
+    """The days an incomplete application gets by default (the service's
+    `public_inquiry.completion_days`)."""
+    spec = (case.case_type.options or {}).get("public_inquiry") or {}
+    return int(spec.get("completion_days", DEFAULT_COMPLETION_DAYS))
+
+
+def neighbours_told(*, municipality: Any, inquiry: PublicInquiry) -> dict[str, int]:
+    """How many residents near the application were told, by e-mail and by letter."""
+    notices = NeighbourNotice.objects.filter(municipality=municipality, inquiry=inquiry)
+    counts = dict(notices.values_list("channel").annotate(n=Count("id")))
+    return {
+        "email": counts.get(Channel.EMAIL, 0),
+        "letter": counts.get(Channel.LETTER, 0),
+        "total": sum(counts.values()),
+    }
+
+
+def completeness_may_close(*, municipality: Any, case: Any, today: dt.date | None = None) -> None:
+    """Closing as inadmissible waits for the day to complete by to pass (WrongState
+    before it, or when no completion was asked)."""
+    asked = CompletenessRequest.objects.filter(municipality=municipality, case=case).first()
+    today = today or timezone.localdate()
+    if asked is None:
+        raise WrongState(
+            _("No completion was asked: the application cannot be closed as inadmissible.")
+        )
+    if today <= asked.deadline:
+        raise WrongState(
+            _("The applicant has until %(date)s to complete the application.")
+            % {"date": formats.date_format(asked.deadline, "DATE_FORMAT")}
+        )
+
+
+def objections_grouped(
+    *, municipality: Any, inquiry: PublicInquiry
+) -> list[tuple[str, list[Objection]]]:
+    """The objections as officers read them: by the group an officer gave them, else
+    with those of the same text (whitespace and case aside); the largest groups first,
+    withdrawn objections last in their group."""
+    groups: dict[str, tuple[str, list[Objection]]] = {}
+    for objection in objections_of(municipality=municipality, inquiry=inquiry):
+        if objection.group:
+            key, label = "g:" + objection.group.casefold(), objection.group
+        else:
+            words = " ".join(objection.text.split())
+            key, label = "t:" + words.casefold(), ""
+        groups.setdefault(key, (label, []))[1].append(objection)
+    return sorted(
+        groups.values(),
+        key=lambda g: (-sum(o.withdrawn_at is None for o in g[1]), g[1][0].submitted_at),
+    )
+
+
+def advice_of(*, municipality: Any, case: Any) -> QuerySet[Advice]:
+    return Advice.objects.filter(municipality=municipality, case=case)
+
+
+DEFAULT_APPEAL_DAYS = 30
+
+
+def appeal_ends(*, municipality: Any, decision: Any) -> dt.date:
+    """The last day to appeal a published decision: the service's
+    `public_inquiry.appeal_days` (30 by default) after the day it was issued."""
+    spec = (decision.case.case_type.options or {}).get("public_inquiry") or {}
+    days = int(spec.get("appeal_days", DEFAULT_APPEAL_DAYS))
+    return timezone.localdate(decision.issued_at) + dt.timedelta(days=days)
+
+
+def notice_documents(*, municipality: Any, inquiry: PublicInquiry) -> list[Any]:
+    """The application's files the municipality marked public, for the notice."""
+    return [
+        d.attachment
+        for d in NoticeDocument.objects.filter(
+            municipality=municipality, inquiry=inquiry
+        ).select_related("attachment")
+    ]
+
+
+def notice_document(*, municipality: Any, inquiry: PublicInquiry, public_id: str) -> Any:
+    """One file the notice shows, for anyone (NotFound for any other)."""
+    try:
+        key = uuid.UUID(str(public_id))
+    except ValueError:
+        raise NotFound(_("There is no such file.")) from None
+    found = (
+        NoticeDocument.objects.filter(
+            municipality=municipality, inquiry=inquiry, attachment__public_id=key
+        )
+        .select_related("attachment")
+        .first()
+    )
+    if found is None:
+        raise NotFound(_("There is no such file."))
+    return found.attachment
+
+
+def objection_file(
+    *, municipality: Any, actor: Actor, inquiry: PublicInquiry, public_id: str
+) -> ObjectionFile:
+    """A file of an objection, for the officers who handle the request (NotFound for
+    anyone else, as for a file that does not exist)."""
+    case = inquiry.case
+    try:
+        authorize(actor, municipality, Permission.CASE_HANDLE, department=case.case_type.department)
+        key = uuid.UUID(str(public_id))
+    except (PermissionDenied, ValueError):
+        raise NotFound(_("There is no such file.")) from None
+    found = ObjectionFile.objects.filter(
+        municipality=municipality, objection__inquiry=inquiry, public_id=key
+    ).first()
+    if found is None:
+        raise NotFound(_("There is no such file."))
+    return found

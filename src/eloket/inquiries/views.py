@@ -2,13 +2,16 @@
 objecting to one. Thin: the services decide."""
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from eloket.attachments.views import file_response
 from eloket.common.errors import ApplicationError
 from eloket.common.nocache import never_cache
+from eloket.common.uploads import upload_limit
 from eloket.documents.models import IssuedDocument
 from eloket.documents.views import document_download
 from eloket.identity.eligibility import participant_actor
@@ -51,11 +54,14 @@ def inquiry_page(request: HttpRequest, tenant: Municipality, inquiry_id: int) ->
                 municipality=tenant, inquiry=inquiry, user=request.user
             ),
             "standing": selectors.standing_objections(municipality=tenant, inquiry=inquiry).count(),
+            "documents": selectors.notice_documents(municipality=tenant, inquiry=inquiry),
+            "file_rules": services.OBJECTION_FILE_RULES,
             "active": "inquiries",
         },
     )
 
 
+@upload_limit("ELOKET_ATTACHMENTS_UPLOAD_MAX_BYTES")
 @tenant_page
 @require_POST
 def inquiry_act(request: HttpRequest, tenant: Municipality, inquiry_id: int) -> HttpResponse:
@@ -70,6 +76,7 @@ def inquiry_act(request: HttpRequest, tenant: Municipality, inquiry_id: int) -> 
                 inquiry=inquiry,
                 text=request.POST.get("text", ""),
                 named=request.POST.get("named") == "yes",
+                files=request.FILES.getlist("files"),
             )
             messages.success(
                 request, _("Your objection is registered. Download its receipt below.")
@@ -110,11 +117,15 @@ def objection_receipt(request: HttpRequest, tenant: Municipality, inquiry_id: in
 def decisions(request: HttpRequest, tenant: Municipality) -> HttpResponse:
     """Decisions on permit applications that had a public inquiry: public, with their
     signed PDFs, for anyone."""
+    decisions = list(selectors.decisions_published(municipality=tenant)[:100])
     return render(
         request,
         "inquiries/decisions.html",
         {
-            "decisions": selectors.decisions_published(municipality=tenant)[:100],
+            "decisions": [
+                (doc, selectors.appeal_ends(municipality=tenant, decision=doc)) for doc in decisions
+            ],
+            "today": timezone.localdate(),
             "active": "inquiries",
         },
     )
@@ -128,3 +139,19 @@ def decision_pdf(request: HttpRequest, tenant: Municipality, code: str) -> HttpR
     except ApplicationError as exc:
         raise Http404(str(exc)) from exc
     return document_download(IssuedDocument.objects.get(pk=found.pk))
+
+
+@tenant_page
+@require_GET
+def notice_file(
+    request: HttpRequest, tenant: Municipality, inquiry_id: int, public_id: str
+) -> FileResponse:
+    """A file of the application that the municipality put on the notice, for anyone."""
+    inquiry = _inquiry(tenant, inquiry_id)
+    try:
+        attachment = selectors.notice_document(
+            municipality=tenant, inquiry=inquiry, public_id=public_id
+        )
+    except ApplicationError as exc:
+        raise Http404(str(exc)) from exc
+    return file_response(attachment)

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from eloket.register.national_ids import make_belgian_number, make_korean_number
 from eloket.register.records import AddressRecord, EventRecord, PersonRecord
 
+# The highest house number the generator draws.
+MAX_NUMBER = 239
+
 
 @dataclass(frozen=True)
 class DemoLocale:
@@ -34,6 +37,22 @@ class DemoLocale:
     # Belgian numbers are unique across the country: each demo municipality draws its
     # sequence numbers from its own block of 140, so registers never collide.
     sequence_block: int = 0
+    # Where each street runs (lat, lon of its first and its last house number), so that
+    # addresses carry plausible coordinates: (street, lat1, lon1, lat2, lon2).
+    street_lines: Sequence[tuple[str, float, float, float, float]] = ()
+
+    def point(self, street: str, house_number: str) -> tuple[float | None, float | None]:
+        """An address's coordinates: along its street by house number (numbers 1 to
+        MAX_NUMBER from one end to the other), odd and even numbers on either side."""
+        line = next((line for line in self.street_lines if line[0] == street), None)
+        digits = "".join(c for c in house_number if c.isdigit())
+        if line is None or not digits:
+            return None, None
+        number = min(int(digits), MAX_NUMBER)
+        t = (number - 1) / (MAX_NUMBER - 1)
+        _street, lat1, lon1, lat2, lon2 = line
+        side = 0.00006 if number % 2 else -0.00006  # about 7 m across the street
+        return round(lat1 + t * (lat2 - lat1) + side, 6), round(lon1 + t * (lon2 - lon1), 6)
 
 
 @dataclass(frozen=True)
@@ -193,7 +212,7 @@ class _Builder:
     def address(self) -> tuple[str, str, str, str]:
         district, postcode = self.rng.choice(self.locale.districts)
         street = self.rng.choice(self.locale.streets)
-        number = str(self.rng.randrange(1, 240))
+        number = str(self.rng.randrange(1, MAX_NUMBER + 1))
         box = (
             f"{self.rng.randrange(1, 5)}{self.rng.randrange(1, 9):02d}"
             if self.rng.random() < 0.25
@@ -229,6 +248,7 @@ class _Builder:
                         valid_to=since - dt.timedelta(days=1),
                     )
                 )
+            lat, lon = self.locale.point(street, house_number)
             person.addresses.append(
                 AddressRecord(
                     street=street,
@@ -239,6 +259,8 @@ class _Builder:
                     district=district,
                     valid_from=since,
                     valid_to=end,
+                    lat=lat,
+                    lon=lon,
                 )
             )
             if end is None:

@@ -53,6 +53,8 @@ CSV_COLUMNS = [
     "postcode",
     "address_municipality",
     "district",
+    "lat",
+    "lon",
     "resident_since",
     "household",
     "household_relation",
@@ -85,6 +87,32 @@ def _date(value: Any, label: str, *, required: bool = False) -> dt.date | None:
             _("%(field)s must be a date like 1985-07-30, not “%(value)s”.")
             % {"field": label, "value": shown(value)}
         ) from None
+
+
+def _degrees(value: Any, label: str, limit: float) -> float | None:
+    """A coordinate (WGS 84 degrees, within ±limit), or None when not given."""
+    if value in (None, ""):
+        return None
+    try:
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise ValueError
+        number = float(value)
+        if not -limit <= number <= limit:
+            raise ValueError
+    except ValueError:
+        raise FieldError(
+            _("%(field)s must be degrees between -%(limit)d and %(limit)d, not “%(value)s”.")
+            % {"field": label, "limit": limit, "value": shown(value)}
+        ) from None
+    return number
+
+
+def _point(row: dict[str, Any]) -> tuple[float | None, float | None]:
+    """An address's coordinates: both or neither."""
+    lat, lon = _degrees(row.get("lat"), "lat", 90), _degrees(row.get("lon"), "lon", 180)
+    if (lat is None) != (lon is None):
+        raise FieldError(_("Give both lat and lon, or neither."))
+    return lat, lon
 
 
 def _text(value: Any, label: str = "") -> str:
@@ -207,6 +235,8 @@ def _person_from_csv(row: dict[str, Any], line: int) -> PersonRecord:
                 municipality_name=_text(row.get("address_municipality")),
                 district=_text(row.get("district")),
                 valid_from=since,
+                lat=_point(row)[0],
+                lon=_point(row)[1],
             )
         )
     return PersonRecord(
@@ -371,6 +401,8 @@ def _person_from_json(item: dict[str, Any], line: int | None) -> PersonRecord:
                 is_main_residence=main,
                 valid_from=_date(raw.get("from"), "from", required=True) or dt.date.min,
                 valid_to=_date(raw.get("to"), "to"),
+                lat=_point(raw)[0],
+                lon=_point(raw)[1],
             )
         )
     household = item.get("household") or {}

@@ -89,6 +89,10 @@ class Address(TenantOwnedModel):
     is_main_residence = models.BooleanField(default=True)
     valid_from = models.DateField()
     valid_to = models.DateField(null=True, blank=True)
+    # Where the address is (WGS 84), when the register knows it: the residents near a
+    # permit application's location are told of its public inquiry.
+    lat = models.FloatField(null=True, blank=True)
+    lon = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ["-valid_from"]
@@ -98,7 +102,11 @@ class Address(TenantOwnedModel):
                 name="address_period_ordered",
             ),
         ]
-        indexes = [models.Index(fields=["municipality", "district"])]
+        indexes = [
+            models.Index(fields=["municipality", "district"]),
+            # The residents near a point (a permit's neighbours): a band of latitude.
+            models.Index(fields=["municipality", "lat"], name="address_municipality_lat"),
+        ]
 
     def __str__(self) -> str:
         box = f" bus {self.box}" if self.box else ""

@@ -87,6 +87,8 @@ class AddressRecord:
     district: str = ""
     is_main_residence: bool = True
     valid_to: dt.date | None = None
+    lat: float | None = None
+    lon: float | None = None
 
 
 @dataclass

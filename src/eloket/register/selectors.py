@@ -6,6 +6,8 @@ by someone other than that person writes an access-log entry (`register/access_l
 """
 
 import datetime as dt
+import math
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -308,3 +310,102 @@ def age_district_counts(
         key = (band_of(age), district or "")
         counts[key] = counts.get(key, 0) + 1
     return counts
+
+
+METRES_PER_DEGREE = 111_320.0  # of latitude; of longitude times cos(latitude)
+
+
+def _distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """The distance between two points (haversine, metres)."""
+
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6_371_000 * math.asin(math.sqrt(min(1.0, h)))
+
+
+def address_point(
+    *, municipality: Municipality, street: str, house_number: str
+) -> tuple[float, float] | None:
+    """Where an address of the municipality is, from the register's addresses that carry
+    coordinates: the same street and number, else the nearest number on the street.
+    Reads no one's data (a place, no person)."""
+    rows = list(
+        Address.objects.filter(
+            municipality=municipality,
+            street__iexact=street.strip(),
+            lat__isnull=False,
+            lon__isnull=False,
+        )
+        .values_list("house_number", "lat", "lon")
+        .distinct()[:2000]
+    )
+    if not rows:
+        return None
+
+    def number(text: str) -> int:
+        digits = "".join(c for c in text if c.isdigit())
+        return int(digits) if digits else 0
+
+    wanted = number(house_number)
+    _n, lat, lon = min(rows, key=lambda r: (abs(number(r[0]) - wanted), r[0] != house_number))
+    assert lat is not None and lon is not None
+    return float(lat), float(lon)
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    person: Person
+    address: Address
+    distance: float
+
+
+def residents_near(
+    *,
+    municipality: Municipality,
+    actor: Actor,
+    lat: float,
+    lon: float,
+    metres: float,
+    purpose: str,
+    case_ref: str = "",
+) -> list[Neighbour]:
+    """The living residents whose current main residence lies within `metres` of a
+    point, nearest first. Each read (name and address) goes into the person's access
+    log with the purpose."""
+
+    authorize(actor, municipality, Permission.REGISTER_READ)
+    if not purpose.strip():
+        raise ApplicationError(_("State why you need this person's data."), code="purpose_required")
+    day = timezone.localdate()
+    dlat = metres / METRES_PER_DEGREE
+    dlon = metres / (METRES_PER_DEGREE * max(0.01, math.cos(math.radians(lat))))
+    addresses = (
+        Address.objects.filter(
+            municipality=municipality,
+            is_main_residence=True,
+            valid_from__lte=day,
+            lat__range=(lat - dlat, lat + dlat),
+            lon__range=(lon - dlon, lon + dlon),
+            person__in=resident_list(municipality=municipality, on=day),
+        )
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day))
+        .select_related("person")
+        .order_by("pk")
+    )
+    found = []
+    for address in addresses:
+        assert address.lat is not None and address.lon is not None
+        far = _distance_m(lat, lon, address.lat, address.lon)
+        if far <= metres:
+            found.append(Neighbour(address.person, address, far))
+    found.sort(key=lambda n: (n.distance, n.person.pk))
+    for neighbour in found:
+        access_log_write(
+            person=neighbour.person,
+            actor=actor,
+            data=(DataCategory.IDENTITY, DataCategory.ADDRESSES),
+            purpose=purpose.strip(),
+            case_ref=case_ref,
+        )
+    return found

@@ -212,6 +212,8 @@ def _records_write(
             is_main_residence=a.is_main_residence,
             valid_from=a.valid_from,
             valid_to=a.valid_to,
+            lat=a.lat,
+            lon=a.lon,
         )
         for r in persons
         for a in r.addresses

@@ -204,7 +204,15 @@ def options_schema() -> dict[str, Any]:
             "public_inquiry": {
                 "type": "object",
                 "additionalProperties": False,
-                "properties": {"days": {"type": "integer", "minimum": 1, "maximum": 120}},
+                "properties": {
+                    "days": {"type": "integer", "minimum": 1, "maximum": 120},
+                    # The days to complete an incomplete application (unless the clerk
+                    # names a day), and the distance within which residents are told.
+                    "completion_days": {"type": "integer", "minimum": 1, "maximum": 180},
+                    "neighbours_within_m": {"type": "integer", "minimum": 0, "maximum": 2000},
+                    # The appeal period after a decision is published.
+                    "appeal_days": {"type": "integer", "minimum": 1, "maximum": 365},
+                },
             },
             # What confirming the request changes in the population register, in the same
             # transaction, with the signed mutation to the national register

@@ -114,6 +114,21 @@ def _objections_answered(case: Case) -> list[dict[str, str]]:
     ]
 
 
+def _advice_given(case: Case) -> list[dict[str, str]]:
+    """The advice recorded before the decision, in the document's language."""
+    from eloket.inquiries.selectors import advice_of
+
+    return [
+        {
+            "by": a.adviser,
+            "outcome": str(a.get_outcome_display()),
+            "on": str(formats.date_format(a.given_on, "DATE_FORMAT")),
+            "text": a.text,
+        }
+        for a in advice_of(municipality=case.municipality, case=case)
+    ]
+
+
 def service_document_data(case: Case, change: StatusChange, role: str) -> dict[str, Any]:
     """What the template lays out, in the document's language (`document_language`)."""
     municipality = case.municipality
@@ -164,6 +179,7 @@ def service_document_data(case: Case, change: StatusChange, role: str) -> dict[s
         }
         if role == "decision":
             data["objections"] = _objections_answered(case)
+            data["advice"] = _advice_given(case)
             outcome = "approve" if change.to_status == APPROVED else "reject"
             data["decision"] = {
                 "outcome": change.to_status,

@@ -28,6 +28,8 @@ DECISIONS = ("approve", "reject", "request_info")
 # open and end it in a workflow that has one.
 DECISIONS_TAKEN = ("approve", "reject")
 OPEN_INQUIRY, END_INQUIRY = "open_inquiry", "end_inquiry"
+# An incomplete application past its day to complete by (inquiries/services.py).
+CLOSE_INADMISSIBLE = "close_inadmissible"
 
 DEFAULT_WORKFLOW: dict[str, Any] = {
     "statuses": [
@@ -254,6 +256,19 @@ class ServiceHandler(CaseHandler):
             return self._confirm_move(actor, municipality, case, action, reason)
         if action == OPEN_INQUIRY:
             return self._open_inquiry(actor, municipality, case, action, reason)
+        if action == "request_info" and (case.case_type.options or {}).get("public_inquiry"):
+            # A permit's completeness check: what is missing, and a day to complete by.
+            from eloket.inquiries.services import completeness_incomplete
+
+            completeness_incomplete(
+                actor=actor, municipality=municipality, case=case, missing=reason
+            )
+            case.refresh_from_db()
+            return case
+        if action == CLOSE_INADMISSIBLE:
+            from eloket.inquiries.selectors import completeness_may_close
+
+            completeness_may_close(municipality=municipality, case=case)
         if action == END_INQUIRY:
             from eloket.inquiries.selectors import inquiry_may_end
 
@@ -317,6 +332,7 @@ class ServiceHandler(CaseHandler):
                 title=f"{case.case_type.name(municipality.default_language)} {case.display_code}",
                 location=_location_words(answers),
                 description=reason,
+                place=_location_answer(answers),
             )
             return super().act(
                 actor=actor, municipality=municipality, case=case, action=action, reason=reason
@@ -330,6 +346,14 @@ class ServiceHandler(CaseHandler):
         if change.to_status in (APPROVED, REJECTED):
             # After the document: the e-mail links to it.
             objectors_tell_decision(case, granted=change.to_status == APPROVED)
+
+
+def _location_answer(answers: dict[str, Any]) -> dict[str, Any] | None:
+    """The first location answer (an address, perhaps with coordinates)."""
+    for value in answers.values():
+        if isinstance(value, dict) and isinstance(value.get("address"), dict):
+            return value
+    return None
 
 
 def _location_words(answers: dict[str, Any]) -> str:

@@ -19,6 +19,11 @@ router = Router(tags=["inquiries"])
 ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 409: Error, 422: Error}
 
 
+class NoticeDocumentOut(Schema):
+    name: str
+    url: str = Field(..., description="The file, for anyone.")
+
+
 class InquiryOut(Schema):
     id: int
     title: str
@@ -29,6 +34,9 @@ class InquiryOut(Schema):
     open: bool = Field(..., description="Whether objections are taken now.")
     objections: int = Field(..., description="Objections standing (not withdrawn).")
     url: str = Field(..., description="The public notice's page.")
+    documents: list[NoticeDocumentOut] = Field(
+        ..., description="The application's files the municipality put on the notice."
+    )
 
 
 class ObjectionIn(Schema):
@@ -61,6 +69,10 @@ def inquiry_out(request: HttpRequest, inquiry: PublicInquiry) -> dict[str, Any]:
             municipality=inquiry.municipality, inquiry=inquiry
         ).count(),
         "url": f"{home}inquiries/{inquiry.pk}",
+        "documents": [
+            {"name": a.name, "url": f"{home}inquiries/{inquiry.pk}/documents/{a.public_id}"}
+            for a in selectors.notice_documents(municipality=inquiry.municipality, inquiry=inquiry)
+        ],
     }
 
 
@@ -124,6 +136,7 @@ class DecisionOut(Schema):
     outcome: str = Field(..., description="The request's final status: approved or rejected.")
     decided_at: Any
     document_url: str = Field(..., description="The signed and sealed PDF, for anyone.")
+    appeal_until: Any = Field(..., description="The last day of the appeal period.")
 
 
 @router.get(
@@ -143,6 +156,7 @@ def decisions(request: HttpRequest, slug: str) -> Any:
             "outcome": doc.case.status,
             "decided_at": doc.issued_at,
             "document_url": f"{home}decisions/{doc.code}.pdf",
+            "appeal_until": selectors.appeal_ends(municipality=municipality, decision=doc),
         }
         for doc in selectors.decisions_published(municipality=municipality)[:200]
     ]

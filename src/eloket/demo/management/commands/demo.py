@@ -70,7 +70,7 @@ class Command(BaseCommand):
         import base64
 
         self.stdout.write(f"Password of every demo officer: {DEMO_PASSWORD}")
-        from eloket.demo.offered import DEPARTMENT_CLERKS, DEPARTMENT_HEADS
+        from eloket.demo.offered import ALDERMEN, DEPARTMENT_CLERKS, DEPARTMENT_HEADS
 
         names = [OPERATOR_USERNAME] + [
             f"{spec.slug}.{suffix}"
@@ -87,10 +87,16 @@ class Command(BaseCommand):
             for slug, officers in DEPARTMENT_HEADS.items()
             for suffix, department, _name in officers
         }
-        names += list(departments) + list(heads)
+        aldermen = {
+            f"{slug}.{suffix}": department
+            for slug, officers in ALDERMEN.items()
+            for suffix, department, _name in officers
+        }
+        names += list(departments) + list(heads) + list(aldermen)
         for username in names:
             secret = base64.b32encode(bytes.fromhex(totp_key(username))).decode().rstrip("=")
             # The secret last on the line, as for every officer (scripts read it there).
             where = f"clerk of {departments[username]}, " if username in departments else ""
             where = f"head of {heads[username]}, " if username in heads else where
+            where = f"alderman for {aldermen[username]}, " if username in aldermen else where
             self.stdout.write(f"{username:<20} {where}TOTP secret {secret}")
