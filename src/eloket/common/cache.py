@@ -73,11 +73,12 @@ class ResilientRedisCache(RedisCache):
         return self._or(False, lambda: super(ResilientRedisCache, self).has_key(key, version))
 
     def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
-        marker: list[int] = []
-        value = self._or(marker, lambda: super(ResilientRedisCache, self).incr(key, delta, version))
-        if value is marker:
+        value: int | None = self._or(
+            None, lambda: int(super(ResilientRedisCache, self).incr(key, delta, version))
+        )
+        if value is None:
             raise ValueError("the cache is unreachable: no count")  # as a missing key
-        return int(value)  # type: ignore[arg-type]
+        return value
 
     def get_many(self, keys: Any, version: int | None = None) -> dict[Any, Any]:
         return self._or({}, lambda: super(ResilientRedisCache, self).get_many(keys, version))
@@ -90,5 +91,5 @@ class ResilientRedisCache(RedisCache):
     def delete_many(self, keys: Any, version: int | None = None) -> None:
         self._or(None, lambda: super(ResilientRedisCache, self).delete_many(keys, version))
 
-    def clear(self) -> bool:
-        return self._or(False, lambda: super(ResilientRedisCache, self).clear())
+    def clear(self) -> None:
+        self._or(None, lambda: super(ResilientRedisCache, self).clear())
