@@ -213,7 +213,10 @@ class Citizen(Person):
         )
         sent = self.client.post(attribute(form.split(">", 1)[0], "action") or url, data=data,
                                 headers={"Referer": url}, name="opinion")  # fmt: skip
-        if sent.ok and not sent.url.endswith("/post"):  # not the "similar opinions" page
+        # Taken: sent back to the topic with a notice that is no error (published, or
+        # waiting for a moderator). Not the "similar opinions" page, not a refusal.
+        taken = sent.ok and sent.history and 'class="notice error"' not in sent.text
+        if taken and 'class="notice"' in sent.text:
             note(opinion=data["text"])
 
     def _order(self, kind: str, name: str) -> None:

@@ -231,7 +231,8 @@ if REDIS_URL:
             # Django's Redis cache that a stopped Redis does not take down (common/cache.py).
             "BACKEND": "eloket.common.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "eloket",
+            # Several platforms (or a test run) may share one Redis: each its own prefix.
+            "KEY_PREFIX": env_str("ELOKET_CACHE_PREFIX", "eloket"),
             # A Redis that hangs must not hold a page: give up on it quickly.
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
