@@ -102,11 +102,14 @@ def _independently_checked(pdf: bytes):
 def test_each_approval_is_a_signature_of_that_officer_and_the_seal_closes_it(gent, permit, people):
     case = permit
     draft = DraftDecision.objects.get(case=case)
-    # Submitted: the decision document exists, with its code printed in it, unsigned.
-    assert len(draft.document_code) == 12 and _signatures(bytes(draft.pdf)) == []
+    # Submitted: the decision document exists, with its code printed in it, signed by the
+    # clerk who prepared it (and by nobody else yet).
+    [prepared] = _signatures(bytes(draft.pdf))
+    assert len(draft.document_code) == 12
+    assert prepared.signer_cert.subject.native["common_name"] == "Eva Claes"
     _act(gent, case, people["head"], comment="Internal: check the noise rules.")
     draft.refresh_from_db()
-    [head] = _signatures(bytes(draft.pdf))
+    [_prepared, head] = _signatures(bytes(draft.pdf))
     assert head.signer_cert.subject.native["common_name"] == "Hilde Peeters"
     _act(gent, case, people["admin"])
     assert case.status == "approved"
@@ -114,32 +117,35 @@ def test_each_approval_is_a_signature_of_that_officer_and_the_seal_closes_it(gen
     assert decision.code == draft.document_code
     pdf = bytes(decision.pdf)
     checked = _independently_checked(pdf)
-    assert [name for name, _s in checked] == ["Approval0", "Approval1", "EloketSeal"]
+    assert [name for name, _s in checked] == ["Prepared", "Approval0", "Approval1", "EloketSeal"]
     subjects = [status.signing_cert.subject.native for _n, status in checked]
     assert [s["common_name"] for s in subjects] == [
+        "Eva Claes",
         "Hilde Peeters",
         "Ada Wouters",
         "Stad Gent — electronic seal",
     ]
-    assert subjects[0]["title"] == "Head of department" or subjects[0]["title"]
-    assert subjects[0]["organizational_unit_name"] == "events"
+    assert subjects[1]["title"] == "Head of department" or subjects[1]["title"]
+    assert subjects[1]["organizational_unit_name"] == "events"
     assert all(s["organization_name"] == "Stad Gent" for s in subjects)
     # Each officer has a key pair of their own.
     keys = {status.signing_cert.public_key.dump() for _n, status in checked}
-    assert len(keys) == 3
+    assert len(keys) == 4
     # Earlier signatures cover their revision; only signatures were added after them.
     assert [status.coverage.name for _n, status in checked] == [
+        "ENTIRE_REVISION",
         "ENTIRE_REVISION",
         "ENTIRE_REVISION",
         "ENTIRE_FILE",
     ]
     ours = signatures_checked(pdf)
     assert [(c.name, c.is_seal, c.good) for c in ours] == [
+        ("Eva Claes", False, True),
         ("Hilde Peeters", False, True),
         ("Ada Wouters", False, True),
         ("Stad Gent — electronic seal", True, True),
     ]
-    assert ours[0].signed_at <= ours[1].signed_at <= ours[2].signed_at
+    assert ours[0].signed_at <= ours[1].signed_at <= ours[2].signed_at <= ours[3].signed_at
     # The document says who approves it and when it was prepared; never the comment.
     text = pdf_text(decision)
     assert "Head of events" in text and "Administrator" in text
@@ -154,13 +160,15 @@ def test_a_return_takes_back_the_signatures_it_voids(gent, permit, people):
     _act(gent, case, people["head"])
     _act(gent, case, people["admin"], action="return", comment="Add the end time.")
     draft = DraftDecision.objects.get(case=case)
-    assert draft.step == 0 and _signatures(bytes(draft.pdf)) == []
+    # Back to the document as its drafter signed it: the voided approval is gone.
+    [prepared] = _signatures(bytes(draft.pdf))
+    assert draft.step == 0 and prepared.field_name == "Prepared"
     assert ApprovalAct.objects.filter(draft=draft, kind="approve", void=True).count() == 1
     _act(gent, case, people["head"])
     _act(gent, case, people["admin"])
     decision = IssuedDocument.objects.get(case=case, kind="service_decision")
     names = [s.signer_cert.subject.native["common_name"] for s in _signatures(bytes(decision.pdf))]
-    assert names == ["Hilde Peeters", "Ada Wouters", "Stad Gent — electronic seal"]
+    assert names == ["Eva Claes", "Hilde Peeters", "Ada Wouters", "Stad Gent — electronic seal"]
 
 
 def test_a_delegate_signs_with_their_own_key_in_both_names(gent, permit, people):
@@ -179,7 +187,7 @@ def test_a_delegate_signs_with_their_own_key_in_both_names(gent, permit, people)
     case = permit
     _act(gent, case, people["admin2"])  # for Hilde, who is away
     draft = DraftDecision.objects.get(case=case)
-    [signature] = _signatures(bytes(draft.pdf))
+    [_prepared, signature] = _signatures(bytes(draft.pdf))
     assert signature.signer_cert.subject.native["common_name"] == "Arne Smet"
     assert "Hilde Peeters" in str(signature.sig_object["/Reason"])
 
@@ -191,6 +199,7 @@ def test_verify_lists_the_signers_by_code_and_by_upload(client, gent, permit, pe
     decision = IssuedDocument.objects.get(case=case, kind="service_decision")
     result = verify_code(decision.code)
     assert [s.name for s in result.signatures] == [
+        "Eva Claes",
         "Hilde Peeters",
         "Ada Wouters",
         "Stad Gent — electronic seal",
@@ -201,9 +210,13 @@ def test_verify_lists_the_signers_by_code_and_by_upload(client, gent, permit, pe
     upload = SimpleUploadedFile("decision.pdf", bytes(decision.pdf), "application/pdf")
     page = client.post("/verify/", {"document": upload}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Authentic and valid" in page and "Hilde Peeters" in page
-    assert page.count("Valid; nothing changed since") == 3
+    assert page.count("Valid; nothing changed since") == 4
     api = client.get(f"/api/v1/verify/{decision.code}").json()
-    assert [s["name"] for s in api["signatures"]][:2] == ["Hilde Peeters", "Ada Wouters"]
+    assert [s["name"] for s in api["signatures"]][:3] == [
+        "Eva Claes",
+        "Hilde Peeters",
+        "Ada Wouters",
+    ]
 
 
 def test_a_certificate_has_no_signer_list(gent, permit, people, client):
@@ -256,6 +269,7 @@ def test_a_change_between_two_signatures_is_named(gent, permit, people):
     )
     checked = signatures_checked(resigned)
     assert [(c.name, c.valid, c.unchanged_since) for c in checked] == [
+        ("Eva Claes", True, False),
         ("Hilde Peeters", True, False),
         ("Ada Wouters", True, True),
     ]
@@ -269,9 +283,32 @@ def test_no_signing_key_no_approval(gent, permit, people, settings):
     with pytest.raises(SealNotConfigured):
         _act(gent, case, people["head"])
     draft = DraftDecision.objects.get(case=case)
-    assert draft.step == 0 and _signatures(bytes(draft.pdf)) == []
+    assert draft.step == 0 and len(_signatures(bytes(draft.pdf))) == 1  # the drafter's
     assert not ApprovalAct.objects.filter(draft=draft, kind="approve").exists()
     assert case.status == "submitted"
+
+
+def test_no_signing_key_no_submission(gent, family, seals, people, settings):
+    """The clerk signs what they submit: without their key nothing is submitted."""
+    from eloket.common.actors import Actor
+    from eloket.documents.pki import SealNotConfigured
+    from eloket.services.services import service_publish
+
+    service_publish(
+        actor=Actor.system("test", gent),
+        municipality=gent,
+        definition={**DEFINITION, "approval_chain": CHAIN},
+    )
+    case = submit(gent, family["Jan"])
+    settings.ELOKET_OFFICER_KEY_DIR = ""
+    with pytest.raises(SealNotConfigured), after_commit():
+        case_act(
+            actor=people["clerk"], municipality=gent, case=case, action="approve", reason="Fine."
+        )
+    case.refresh_from_db()
+    assert case.status == "submitted"
+    assert not DraftDecision.objects.filter(case=case).exists()
+    assert not ApprovalAct.objects.filter(draft__case=case).exists()
 
 
 def test_an_approver_reads_the_draft_as_it_will_be_signed(client, gent, family, permit, people):
@@ -288,7 +325,7 @@ def test_an_approver_reads_the_draft_as_it_will_be_signed(client, gent, family, 
     answer = client.get(url)
     assert answer.status_code == 200 and answer["Content-Type"] == "application/pdf"
     assert "no-store" in answer["Cache-Control"]
-    [signature] = _signatures(answer.content)
+    [_prepared, signature] = _signatures(answer.content)
     assert signature.signer_cert.subject.native["common_name"] == "Hilde Peeters"
     # Not for the requester, nor for anyone without a draft to read.
     client.logout()

@@ -3,7 +3,7 @@ notice and objects (a sealed receipt); after the period (the test clock) the pla
 clerk closes the inquiry, answers the objection and grants; the head of urban planning
 returns the draft once with a comment, the clerk grants again, the head and an
 administrator approve; the decision is published with the answer, and /verify/ shows the
-two officers' signatures and the seal, each unchanged since, on the downloaded PDF. Every
+clerk's and two officers' signatures and the seal, each unchanged since, on the downloaded PDF. Every
 page on the way passes axe-core."""
 
 import datetime as dt
@@ -132,10 +132,11 @@ def test_a_permit_with_its_inquiry_as_people_would(
     decision = _pdf_of(visitor, re.compile(f"{inquiry.case.display_code}"))
     _upload_to_verify(visitor, base, decision)
     table = visitor.locator("table.signatures")
+    expect(table).to_contain_text("Pieter Claeys")  # the clerk who prepared it
     expect(table).to_contain_text("Karel Vandenberghe")
     expect(table).to_contain_text("Astrid Vermeire")
     expect(table).to_contain_text("Seal of the municipality")
-    expect(table.get_by_text("Valid; nothing changed since")).to_have_count(3)
+    expect(table.get_by_text("Valid; nothing changed since")).to_have_count(4)
     assert axe_serious(visitor) == []
 
 
@@ -324,11 +325,14 @@ def test_done_when_a_permit_from_application_to_verified_decision(
     decision = _pdf_of(visitor, re.compile(case.display_code))
     _upload_to_verify(visitor, base, decision)
     table = visitor.locator("table.signatures")
+    # Three officers' signatures (the clerk who prepared it, the head, the alderman's
+    # delegate) and the seal.
+    expect(table).to_contain_text("Pieter Claeys")
     expect(table).to_contain_text("Karel Vandenberghe")
     expect(table).to_contain_text("Ilse Martens")
     expect(table).to_contain_text("Astrid Vermeire")
     expect(table).to_contain_text("Seal of the municipality")
-    expect(table.get_by_text("Valid; nothing changed since")).to_have_count(3)
+    expect(table.get_by_text("Valid; nothing changed since")).to_have_count(4)
     assert axe_serious(visitor) == []
     visitor.goto(base + "/verify/")
     visitor.get_by_label("The PDF file").set_input_files(

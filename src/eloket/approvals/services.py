@@ -34,7 +34,12 @@ from eloket.approvals.selectors import (
     step_approvers,
     step_complete,
 )
-from eloket.approvals.signing import draft_document_prepare, draft_document_rewind, draft_sign
+from eloket.approvals.signing import (
+    draft_document_prepare,
+    draft_document_rewind,
+    draft_sign,
+    draft_sign_prepared,
+)
 from eloket.audit.services import audit_record
 from eloket.cases.handlers import case_handlers
 from eloket.cases.models import Case
@@ -110,7 +115,7 @@ def approval_submit(
         # submission: a return to the clerk voids them all).
         draft_document_prepare(draft, case)
         draft.save()
-        ApprovalAct.objects.create(
+        submitted = ApprovalAct.objects.create(
             municipality=municipality,
             draft=draft,
             kind=ActKind.SUBMIT,
@@ -119,6 +124,10 @@ def approval_submit(
             user_label=actor.label[:200],
             at=now,
         )
+        # The drafter signs the document as submitted, with their own key (no key: the
+        # submission rolls back, as an approval does).
+        draft_sign_prepared(draft, submitted, actor)
+        draft.save(update_fields=["pdf", "unsigned_pdf"])
         case_timeline_add(
             actor=actor,
             municipality=municipality,

@@ -1,6 +1,6 @@
 """Signed acts (issue 13, point 3): on a service that makes a decision document, the
 draft decision is rendered as that document when it is submitted (its code and QR code
-printed in it), every approval appends an incremental PAdES signature made with the
+printed in it) and signed by its drafter, every approval appends an incremental PAdES signature made with the
 approving officer's own key (`documents.seal.approval_signers`), and the municipality's
 seal closes it when the chain ends (`services.documents.service_document_for`).
 
@@ -57,8 +57,6 @@ def draft_sign(
     municipality = draft.municipality
     step = draft.steps[act.step] if act.step < len(draft.steps) else {"name": str(act.step)}
     with translation.override(municipality.default_language):
-        role = str(role_label(actor.role))
-        role = role[:1].upper() + role[1:]
         title = _step_title(step, municipality.default_language)
         if delegator_label:
             reason = _("Approved for %(delegator)s: %(step)s") % {
@@ -67,35 +65,59 @@ def draft_sign(
             }
         else:
             reason = _("Approved: %(step)s") % {"step": title}
-    signer = approval_signers[
-        plugin_chosen(
-            municipality=municipality, registry="approval_signers", default="officer_keys"
-        )
-    ]
-    username = User.objects.values_list("username", flat=True).get(pk=actor.user_id)
     # The signatures already in the document: the valid approvals before this one.
     number = (
         ApprovalAct.objects.filter(draft=draft, kind=ActKind.APPROVE, void=False)
         .exclude(pk=act.pk)
         .count()
     )
-    signed = signer.sign(
+    draft.pdf = act.pdf = _signed(draft, actor, field_name=f"Approval{number}", reason=reason)
+    act.save(update_fields=["pdf"])
+
+
+def draft_sign_prepared(draft: DraftDecision, act: ApprovalAct, actor: Actor) -> None:
+    """The drafter's own signature on the document as submitted, before the approvers'
+    (as the drafter's mark opens a Korean e-approval): who prepared the decision is
+    verifiable too. It stays valid while the draft is not edited: a return within the
+    chain rewinds to it, a return to the drafter renders the document anew."""
+    if draft.pdf is None:
+        return
+    with translation.override(draft.municipality.default_language):
+        reason = _("Prepared for approval")
+    draft.pdf = draft.unsigned_pdf = act.pdf = _signed(
+        draft, actor, field_name="Prepared", reason=reason
+    )
+    act.save(update_fields=["pdf"])
+
+
+def _signed(draft: DraftDecision, actor: Actor, *, field_name: str, reason: str) -> bytes:
+    municipality = draft.municipality
+    with translation.override(municipality.default_language):
+        role = str(role_label(actor.role))
+        role = role[:1].upper() + role[1:]
+    signer = approval_signers[
+        plugin_chosen(
+            municipality=municipality, registry="approval_signers", default="officer_keys"
+        )
+    ]
+    username = User.objects.values_list("username", flat=True).get(pk=actor.user_id)
+    assert draft.pdf is not None
+    return signer.sign(
         bytes(draft.pdf),
         municipality=municipality,
         username=username,
         name=actor.label,
         role=role,
         department=actor.department,
-        field_name=f"Approval{number}",
+        field_name=field_name,
         reason=reason,
         location=municipality.display_name(),
     )
-    draft.pdf = act.pdf = signed
-    act.save(update_fields=["pdf"])
 
 
 def draft_document_rewind(draft: DraftDecision) -> None:
-    """After a return: the document as it stood after the last approval still valid."""
+    """After a return: the document as it stood after the last approval still valid (or
+    as its drafter signed it, `unsigned_pdf`: "unsigned" by any approver)."""
     if draft.unsigned_pdf is None:
         return
     last = (
