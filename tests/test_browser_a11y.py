@@ -10,7 +10,7 @@
   demo does not have);
 - `lang` is the page's language on the html element, and each language's own name in the
   switch carries its language;
-- every citizen page reflows at 320 CSS pixels: nothing scrolls sideways;
+- every citizen page reflows at 320 CSS pixels (in both chromes): nothing scrolls sideways;
 - a certificate order and a forum opinion are done with the keyboard alone (Tab,
   Shift+Tab, Enter, Space and typing), with a visible focus at every step.
 
@@ -471,12 +471,12 @@ def sweep_municipality(sweep, slug, person, *, languages, chrome=False):
             municipal,
             per_route=per_route,
             seen_routes=routes,
-            reflow=not chrome,
+            reflow=True,
         )
         context.close()
         context = sweep.context(language, locale=language)
         visitor = [f"/{slug}/", f"/{slug}/login/", f"/{slug}/services/", f"/{slug}/forum/"]
-        sweep.crawl(context, language, visitor, municipal, per_route=per_route, reflow=not chrome)
+        sweep.crawl(context, language, visitor, municipal, per_route=per_route, reflow=True)
         context.close()
         context = sweep.context(language, person["officer"], locale=language)
         sweep.crawl(
