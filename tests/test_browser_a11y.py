@@ -50,11 +50,11 @@ NOT_A_PAGE = re.compile(
     r"/follow$|/attachments/|/files/|^/admin/logout/|^/api/v1/(?!docs)|"
     r"^/oidc/(?!pick)|^/auth/oidc/|/r/[^/]+/[^/]+/$|/jsi18n/$|\.(?:css|js|svg|png|ico)$)"
 )
-# In the municipality's first language every page found is checked; in its other languages
-# one page of each kind (its route): the other pages of a kind are the same template with
-# other data, already checked in the first language.
+# In the municipality's first language up to four pages of each kind (its route: four
+# requests, four opinions, different data in one template); in its other languages one:
+# the template with other data was checked in the first language. (The budget of about
+# five minutes: docs/accessibility.md.)
 PER_ROUTE_FIRST, PER_ROUTE_OTHER = 4, 1
-SERIOUS = ("serious", "critical")
 # The page's own checks beside axe-core: the html element's language, each language's
 # name in the switch in its own language.
 LANG_CHECK = """(language) => {
