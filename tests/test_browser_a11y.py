@@ -26,6 +26,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
@@ -43,6 +44,7 @@ pytestmark = [
 ]
 
 SLUGS = ["gent", "brugge", "seoul"]
+LANGUAGE_NAMES = {name: code for code, name in settings.LANGUAGES}
 # Links that are not pages to check: downloads, actions (POST endpoints a GET answers
 # with a redirect), the language switch (a redirect), logging out.
 NOT_A_PAGE = re.compile(
@@ -55,15 +57,21 @@ NOT_A_PAGE = re.compile(
 # the template with other data was checked in the first language. (The budget of about
 # five minutes: docs/accessibility.md.)
 PER_ROUTE_FIRST, PER_ROUTE_OTHER = 4, 1
-# The page's own checks beside axe-core: the html element's language, each language's
-# name in the switch in its own language.
-LANG_CHECK = """(language) => {
+# The page's own checks beside axe-core (WCAG 3.1.1, 3.1.2): the html element's language;
+# each language's own name ("Français" in the switch, a certificate's language) marked
+# with its language when it is not the page's.
+LANG_CHECK = """([language, names]) => {
   const found = [];
   const lang = document.documentElement.getAttribute('lang') || '';
   if (lang.split('-')[0] !== language) found.push(`html lang="${lang}", not ${language}`);
-  for (const a of document.querySelectorAll('a[href*="/language/"]')) {
-    const code = new URL(a.href).pathname.split('/language/')[1];
-    if (a.getAttribute('lang') !== code) found.push(`switch to ${code} without lang="${code}"`);
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const code = names[node.data.trim()];
+    if (!code || code === language) continue;
+    const marked = node.parentElement.closest('[lang]');
+    if (!marked || marked.getAttribute('lang') !== code) {
+      found.push(`"${node.data.trim()}" in <${node.parentElement.tagName.toLowerCase()}> without lang="${code}"`);
+    }
   }
   return found;
 }"""
@@ -371,7 +379,7 @@ class Sweep:
         for violation in page.evaluate(AXE_RUN):
             key = (violation["id"], violation["impact"], violation["help"])
             self.problems[key].append(f"{label}: {' | '.join(violation['nodes'])}")
-        for problem in page.evaluate(LANG_CHECK, language):
+        for problem in page.evaluate(LANG_CHECK, [language, LANGUAGE_NAMES]):
             self.problems[("lang", "serious", problem)].append(label)
         self.times[label] = time.monotonic() - started
 
