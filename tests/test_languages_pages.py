@@ -314,12 +314,10 @@ def citizen_starts(slug):
     ]
 
 
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    """Gent (nl, en, fr; an order waiting, a forum topic, a petition), Brugge (nl, fr,
-    de, en) and Seoul (ko, en; a forum topic with awards), with a citizen of each who has
-    ordered certificates in the municipality's first language."""
-    from django.core.management import call_command
+def demo_with_orders(slugs):
+    """The demo of `slugs` (through `demo_load_once`), with a citizen of each who has
+    ordered certificates in the municipality's first language: {slug: that citizen's user}
+    (also tests/test_browser_a11y.py)."""
     from django.utils import translation
 
     from eloket.certificates.models import CertificateType
@@ -331,45 +329,55 @@ def demo(django_db_setup, django_db_blocker):
     from eloket.tenants.models import Module, Municipality
     from eloket.tenants.modules import module_on
 
-    slugs = ["gent", "brugge", "seoul"]
+    demo_load_once(slugs)
+    citizens = {}
+    for slug in slugs:
+        municipality = Municipality.objects.get(slug=slug)
+        if slug == "gent":
+            number = demo_citizens("gent")["jan"][0]
+        else:
+            number = next(
+                row["national_number"]
+                for row in demo_citizen_list(municipality)
+                if row["persona"] is None
+            )
+        user = citizen_account(person=citizen_identify(national_id=number), method="oidc")
+        ordered = 0
+        for certificate_type in CertificateType.objects.filter(
+            municipality=municipality, enabled=True
+        ):
+            with translation.override(municipality.default_language):
+                try:
+                    order_submit(
+                        actor=citizen_actor_of(user),
+                        municipality=municipality,
+                        order_request=OrderRequest(
+                            certificate_type=certificate_type.code,
+                            subject=number,
+                            language=certificate_type.languages[0],
+                            delivery=certificate_type.delivery_channels[0],
+                        ),
+                    )
+                except ApplicationError:
+                    continue
+            ordered += 1
+            if ordered == 3:
+                break
+        # Seoul offers no certificates.
+        assert ordered or not module_on(municipality, Module.CERTIFICATES), slug
+        citizens[slug] = user
+    return citizens
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """Gent (nl, en, fr; an order waiting, a forum topic, a petition), Brugge (nl, fr,
+    de, en) and Seoul (ko, en; a forum topic with awards), with a citizen of each who has
+    ordered certificates in the municipality's first language."""
+    from django.core.management import call_command
+
     with django_db_blocker.unblock():
-        demo_load_once(slugs)
-        citizens = {}
-        for slug in slugs:
-            municipality = Municipality.objects.get(slug=slug)
-            if slug == "gent":
-                number = demo_citizens("gent")["jan"][0]
-            else:
-                number = next(
-                    row["national_number"]
-                    for row in demo_citizen_list(municipality)
-                    if row["persona"] is None
-                )
-            user = citizen_account(person=citizen_identify(national_id=number), method="oidc")
-            ordered = 0
-            for certificate_type in CertificateType.objects.filter(
-                municipality=municipality, enabled=True
-            ):
-                with translation.override(municipality.default_language):
-                    try:
-                        order_submit(
-                            actor=citizen_actor_of(user),
-                            municipality=municipality,
-                            order_request=OrderRequest(
-                                certificate_type=certificate_type.code,
-                                subject=number,
-                                language=certificate_type.languages[0],
-                                delivery=certificate_type.delivery_channels[0],
-                            ),
-                        )
-                    except ApplicationError:
-                        continue
-                ordered += 1
-                if ordered == 3:
-                    break
-            # Seoul offers no certificates.
-            assert ordered or not module_on(municipality, Module.CERTIFICATES), slug
-            citizens[slug] = user
+        citizens = demo_with_orders(["gent", "brugge", "seoul"])
     yield citizens
     with django_db_blocker.unblock():
         call_command("flush", interactive=False, verbosity=0)

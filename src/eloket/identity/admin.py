@@ -629,7 +629,10 @@ class MunicipalityAdmin(ScopedToMunicipality, admin.ModelAdmin):
         return TemplateResponse(request, "admin/tenants/municipality/register_import.html", context)
 
 
-class OfficerRoleInline(admin.TabularInline):
+class OfficerRoleInline(admin.StackedInline):
+    # Stacked, not tabular: Django's table names a column once, in its header, and leaves
+    # each row's fields (and its delete box) without a label of their own, which screen
+    # readers need (axe-core's label and select-name rules; docs/accessibility.md).
     model = OfficerRole
     fk_name = "user"
     extra = 1
