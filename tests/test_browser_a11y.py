@@ -284,6 +284,9 @@ NOT_PAGES = re.compile(
     r"<slug:municipality>/services/<slug:code>/d/<uuid:token>|"  # where the draft was left
     r"<slug:municipality>/my/orders|"  # the old address of My requests
     r"<slug:municipality>/login/(oidc|eid-card)|"  # to the identity provider, the card reader
+    # Files, not pages: an objection's attachment, a document shown on a notice.
+    r"<slug:municipality>/backoffice/requests/<str:code>/objection-files/<str:public_id>|"
+    r"<slug:municipality>/inquiries/<id:inquiry_id>/documents/<str:public_id>|"
     r"admin/(login/|logout/|jsi18n/|autocomplete/|r/.*|\(\?P<url>.*|.*<path:object_id>/)"
     r")$"
 )
