@@ -36,7 +36,7 @@ def check_production_profile(app_configs: Any, **kwargs: Any) -> list[Error | Wa
                 id="eloket.W002",
             )
         )
-    cache_backend = settings.CACHES["default"]["BACKEND"]
+    cache_backend = str(settings.CACHES["default"]["BACKEND"])
     if settings.PRODUCTION and cache_backend.endswith(("LocMemCache", "DummyCache")):
         problems.append(
             Error(
