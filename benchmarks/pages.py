@@ -10,7 +10,10 @@ workers, production settings, DEBUG off, on loopback, and loaded in turn with `w
 -d10s` (Debian's wrk), each right after a run of the bare view. Prints requests per second,
 p95 latency and the ratio to the bare view's run just before it.
 
-    .venv/bin/python benchmarks/pages.py [--duration 10s]
+    .venv/bin/python benchmarks/pages.py [--duration 10s] [--only order]
+
+`--only WORD` measures only the pages whose name holds WORD (each still right after a run
+of the bare view), and the host chrome's catalogue only if WORD is "chrome".
 """
 
 import argparse
@@ -143,6 +146,7 @@ def load_cpu(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", default="10s")
+    parser.add_argument("--only", default="", help="measure only the pages whose name holds this")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install wrk")
@@ -215,9 +219,14 @@ def main() -> None:
         bare_name, bare_url, _none = targets[0]
         results = []
         for name, url, headers in targets[1:]:
+            if args.only not in name:
+                continue
             print(f"==> wrk -t2 -c32 -d{args.duration} {bare_name}, then {name}", flush=True)
             bare = load(bare_url, args.duration)
             results.append((name, *load(url, args.duration, headers), bare[0]))
+        if args.only and args.only != "chrome":
+            report(results, None)
+            return
         # The same catalogue inside the sample site's chrome (aim: within 1.1x of it in
         # Eloket's own), measured against the catalogue in Eloket's chrome right before
         # and right after it: the bare view's runs move by half between two runs on a
@@ -265,10 +274,22 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=10)
         shutil.rmtree(home, ignore_errors=True)
+    report(results, (own_before, hosted, own_after))
+
+
+Load = tuple[float, float, float]
+
+
+def report(
+    results: list[tuple[str, float, float, float]], chrome: tuple[Load, Load, Load] | None
+) -> None:
     print(f"\n{'target':<30}{'requests/s':>12}{'p95 ms':>9}{'bare view/s':>13}{'ratio':>8}")
     for name, rps, p95, bare_rps in results:
         print(f"{name:<30}{rps:>12.0f}{p95:>9.1f}{bare_rps:>13.0f}{rps / bare_rps:>8.2f}")
     print("\nAim: real pages reach at least 0.25 of the bare view.")
+    if chrome is None:
+        return
+    own_before, hosted, own_after = chrome
     own_rps = (own_before[0] + own_after[0]) / 2
     own_cpu = (own_before[2] + own_after[2]) / 2
     print(
