@@ -313,3 +313,20 @@ def sealed_pdf_of(gent, family) -> bytes:
     from test_attacks_uploads import sealed_pdf
 
     return sealed_pdf(gent, family)
+
+
+def test_the_deploy_check_warns_of_a_storage_without_tls(settings):
+    from eloket.common.checks import check_s3_over_tls
+
+    settings.PRODUCTION = True
+    settings.STORAGES = {**settings.STORAGES, **s3_storages("http://minio.internal:9000", "b")}
+    warned = check_s3_over_tls(None)
+    assert {w.id for w in warned} == {"eloket.W004"} and len(warned) == 2
+    assert any(
+        "attachments storage's S3 endpoint http://minio.internal:9000 is not TLS" in w.msg
+        for w in warned
+    )
+    settings.STORAGES = {**settings.STORAGES, **s3_storages("https://minio.internal", "b")}
+    assert check_s3_over_tls(None) == []
+    settings.STORAGES = {**settings.STORAGES, **s3_storages("http://127.0.0.1:9000", "b")}
+    assert check_s3_over_tls(None) == []
