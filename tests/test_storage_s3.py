@@ -5,6 +5,8 @@ when the storage is gone; `eloket backup` copies them out of the bucket and `elo
 restore` puts them back. The bucket is a real S3-compatible server on loopback: moto's
 server mode in a process of its own, on a free port."""
 
+import hashlib
+import io
 import json
 import os
 import socket
@@ -211,6 +213,41 @@ def test_an_attachment_goes_to_the_bucket_and_comes_back_through_the_page(
     # Another citizen still gets 404: the bucket changes where, not who.
     client.force_login(citizen_user(family["Sofie"]))
     assert client.get(file_url(case, attachments[0])).status_code == 404
+
+
+def test_a_large_file_goes_up_and_comes_back_whole(
+    client,
+    gent,
+    jan,  # noqa: F811
+    case,  # noqa: F811
+    bucket,
+    s3_server,
+):
+    """Over Django's in-memory limit on the way up (a temporary file) and over the
+    storage's on the way down (read from the bucket onto disk, not into memory)."""
+    from pypdf import PdfWriter
+
+    from eloket.common.storage import MEMORY_BYTES
+
+    writer = PdfWriter()
+    writer.add_blank_page(200, 200)
+    writer.add_attachment("noise.bin", os.urandom(MEMORY_BYTES + 1024 * 1024))
+    out = io.BytesIO()
+    writer.write(out)
+    big = out.getvalue()
+    client.force_login(jan)
+    sent = client.post(
+        f"/gent/requests/{case.tracking_code}/act",
+        {"action": "message", "text": "Big plan", "files": [upload("big.pdf", big)]},
+    )
+    assert sent.status_code == 302
+    attachment = case.messages.get().attachments.get()
+    head = s3_server.client().head_object(Bucket=bucket, Key=f"attachments/{attachment.file.name}")
+    assert head["ContentLength"] == len(big)
+    answer = client.get(file_url(case, attachment))
+    assert hashlib.sha256(b"".join(answer.streaming_content)).digest() == (
+        hashlib.sha256(big).digest()
+    )
 
 
 def test_a_certificate_ordered_with_s3_configured_downloads(client, gent, family, seals, bucket):

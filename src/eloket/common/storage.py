@@ -17,6 +17,9 @@ from storages.backends.s3 import S3Storage
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 60
 ATTEMPTS = 3
+# A file read from the bucket is held in memory up to this size, on disk beyond (an
+# attachment may be 60 MB: several served at once must not fill a node's memory).
+MEMORY_BYTES = 4 * 1024 * 1024
 NOT_PUBLIC = "/files-are-not-public/"
 
 
@@ -27,6 +30,7 @@ class PrivateS3Storage(S3Storage):
         options.setdefault("default_acl", "private")
         options.setdefault("querystring_auth", True)
         options.setdefault("file_overwrite", False)
+        options.setdefault("max_memory_size", MEMORY_BYTES)
         super().__init__(**options)
         self.client_config = self.client_config.merge(
             Config(
