@@ -367,3 +367,19 @@ def test_the_deploy_check_warns_of_a_storage_without_tls(settings):
     assert check_s3_over_tls(None) == []
     settings.STORAGES = {**settings.STORAGES, **s3_storages("http://127.0.0.1:9000", "b")}
     assert check_s3_over_tls(None) == []
+
+
+def test_media_and_attachments_may_not_share_a_folder(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ELOKET_", "DJANGO_"))}
+    env.update(
+        ELOKET_HOME=str(tmp_path), ELOKET_S3_BUCKET="eloket", ELOKET_S3_MEDIA_PREFIX="attachments/"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "eloket", "check"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0 and "each need their own" in done.stderr

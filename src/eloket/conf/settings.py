@@ -330,9 +330,18 @@ def _s3_storage(bucket: str, location: str, value: Callable[..., str]) -> dict[s
     }
 
 
+ELOKET_ATTACHMENTS_S3_PREFIX = env_str("ELOKET_ATTACHMENTS_S3_PREFIX", "attachments")
+ELOKET_S3_MEDIA_PREFIX = env_str("ELOKET_S3_MEDIA_PREFIX", "media")
+if ELOKET_S3_BUCKET == ELOKET_ATTACHMENTS_S3_BUCKET != "" and ELOKET_S3_MEDIA_PREFIX.strip(
+    "/"
+) == ELOKET_ATTACHMENTS_S3_PREFIX.strip("/"):
+    raise ImproperlyConfigured(
+        "ELOKET_S3_MEDIA_PREFIX and ELOKET_ATTACHMENTS_S3_PREFIX name the same folder of the "
+        "bucket: the media and the attachments each need their own."
+    )
 if ELOKET_ATTACHMENTS_S3_BUCKET:
     STORAGES["attachments"] = _s3_storage(
-        ELOKET_ATTACHMENTS_S3_BUCKET, _s3("PREFIX", "attachments"), _s3
+        ELOKET_ATTACHMENTS_S3_BUCKET, ELOKET_ATTACHMENTS_S3_PREFIX, _s3
     )
 else:
     STORAGES["attachments"] = {
@@ -348,7 +357,7 @@ else:
 if ELOKET_S3_BUCKET:
     STORAGES["default"] = _s3_storage(
         ELOKET_S3_BUCKET,
-        env_str("ELOKET_S3_MEDIA_PREFIX", "media"),
+        ELOKET_S3_MEDIA_PREFIX,
         lambda name, default="": env_str(f"ELOKET_S3_{name}", default),
     )
 # What one request may upload to the attachment forms and endpoints (all its files
