@@ -19,6 +19,7 @@ PYTHON := $(shell for p in python3.12 python3.13 python3.14 python3; do \
 help:
 	@echo "make run    serve the demo on http://127.0.0.1:$(PORT)"
 	@echo "make cluster  web nodes, workers, nginx, PostgreSQL, Redis on 127.0.0.1:8088 (make cluster-stop)"
+	@echo "             REPLICA=1: a streaming read replica; S3=1: media and attachments on S3 (moto)"
 	@echo "make test   run the whole test suite"
 
 $(BIN)/python:
@@ -51,8 +52,9 @@ node_modules/axe-core/axe.min.js: package.json
 run: $(STAMP_RUN)
 	@ELOKET_DEMO=1 PORT=$(PORT) $(BIN)/eloket run
 
-cluster: $(STAMP_RUN)
-	@CLUSTER_PORT=$(or $(CLUSTER_PORT),8088) REPLICA=$(REPLICA) $(BIN)/python scripts/cluster.py start
+# S3=1: the media and attachments in an S3-compatible server (moto's, from the test tools).
+cluster: $(STAMP_RUN) $(if $(filter-out 0,$(S3)),$(STAMP_TEST))
+	@CLUSTER_PORT=$(or $(CLUSTER_PORT),8088) REPLICA=$(REPLICA) S3=$(S3) $(BIN)/python scripts/cluster.py start
 
 cluster-stop:
 	@$(BIN)/python scripts/cluster.py stop

@@ -3,7 +3,8 @@
 PostgreSQL (the machine's, DATABASE_URL or postgres://postgres@127.0.0.1:5432/eloket_cluster,
 the database created when missing), Redis (127.0.0.1:6379, started when down), WEB_NODES
 gunicorn nodes on 127.0.0.1:8101.. behind nginx on 127.0.0.1:$CLUSTER_PORT (8088), WORKERS
-task workers, media and documents on one shared directory (var/cluster/media). The nodes
+task workers, media and attachments on one shared directory (var/cluster/media,
+var/cluster/attachments; sealed documents are rows in the database). The nodes
 and workers run the same commands as the systemd units in deploy/systemd/, nginx the same
 site (deploy/eloket-site.conf, rendered for loopback). var/cluster/ holds a pid file and a
 log per process. Usage: python scripts/cluster.py start|stop|status|restart NAME
@@ -13,9 +14,16 @@ CLUSTER_PG_PORT) and a streaming replica of it (5435, CLUSTER_REPLICA_PORT), mad
 var/cluster/ with the machine's PostgreSQL binaries (as the postgres user when run as
 root), instead of the machine's server; the nodes get ELOKET_REPLICA_URL and read the
 pages of GET requests from the replica (common/dbrouter.py, docs/scaling.md).
+
+S3=1 (`make cluster S3=1`): an S3-compatible server (moto's server mode, a process of its
+own with its pid file s3.pid, 127.0.0.1:9000, CLUSTER_S3_PORT) holds the media and the
+attachments in the bucket eloket-cluster; every node and worker gets ELOKET_S3_* for it.
+moto keeps its objects in memory: they are gone once the cluster stops (a real MinIO or
+Ceph keeps them: docs/scaling.md).
 """
 
 import contextlib
+import importlib.util
 import os
 import re
 import shutil
@@ -40,6 +48,11 @@ REPLICA = os.environ.get("REPLICA", "") not in ("", "0")
 PG_PORT = int(os.environ.get("CLUSTER_PG_PORT", "5434"))
 REPLICA_PORT = int(os.environ.get("CLUSTER_REPLICA_PORT", "5435"))
 CLUSTER_DATABASE = "eloket_cluster"
+S3 = os.environ.get("S3", "") not in ("", "0")
+S3_PORT = int(os.environ.get("CLUSTER_S3_PORT", "9000"))
+S3_BUCKET = "eloket-cluster"
+# moto takes any credentials; a real storage gets its own (docs/scaling.md).
+S3_CREDENTIALS = {"ELOKET_S3_ACCESS_KEY_ID": "cluster", "ELOKET_S3_SECRET_ACCESS_KEY": "cluster"}
 SITE = ROOT / "deploy" / "eloket-site.conf"
 
 
@@ -59,12 +72,21 @@ def environment(replica_url: str = "") -> dict[str, str]:
         DATABASE_URL=DATABASE_URL,
         REDIS_URL=REDIS_URL,
         MEDIA_ROOT=str(STATE / "media"),
+        ELOKET_ATTACHMENTS_ROOT=str(STATE / "attachments"),
         ELOKET_BASE_URL=f"http://127.0.0.1:{PORT}",
         TRUSTED_PROXIES="127.0.0.1",
         PROMETHEUS_MULTIPROC_DIR=str(STATE / "prometheus"),
         ELOKET_WARM="1",
     )
     env.setdefault("ELOKET_DEMO", "1")
+    if S3 or (STATE / "s3.pid").exists():
+        env.update(
+            ELOKET_S3_BUCKET=S3_BUCKET,
+            ELOKET_S3_ENDPOINT_URL=f"http://127.0.0.1:{S3_PORT}",
+            ELOKET_S3_REGION="us-east-1",
+            ELOKET_S3_ADDRESSING_STYLE="path",
+            **S3_CREDENTIALS,
+        )
     return env
 
 
@@ -218,6 +240,30 @@ def ensure_redis() -> None:
     )
 
 
+def start_s3() -> None:
+    """moto's S3-compatible server on 127.0.0.1:S3_PORT, and the cluster's bucket in it."""
+    if importlib.util.find_spec("moto") is None or importlib.util.find_spec("storages") is None:
+        sys.exit(
+            "S3=1 needs moto's server and django-storages: pip install -c "
+            "requirements/constraints.txt -e '.[test]' (make cluster S3=1 does it)."
+        )
+    command = [PYTHON, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(S3_PORT)]
+    spawn("s3", command, os.environ.copy())
+    if not wait_until_serving(f"http://127.0.0.1:{S3_PORT}/", 60):
+        stop()
+        sys.exit(f"The S3 server did not answer on {S3_PORT}: see {STATE / 's3.log'}")
+    import boto3
+
+    boto3.client(
+        "s3",
+        endpoint_url=f"http://127.0.0.1:{S3_PORT}",
+        region_name="us-east-1",
+        aws_access_key_id=S3_CREDENTIALS["ELOKET_S3_ACCESS_KEY_ID"],
+        aws_secret_access_key=S3_CREDENTIALS["ELOKET_S3_SECRET_ACCESS_KEY"],
+    ).create_bucket(Bucket=S3_BUCKET)
+    say(f"S3 storage on http://127.0.0.1:{S3_PORT}, bucket {S3_BUCKET}")
+
+
 def prepare(env: dict[str, str]) -> None:
     """Migrate (an empty database gets the final schema at once) and load the demo data;
     both idempotent."""
@@ -346,6 +392,8 @@ def start() -> None:
     else:
         ensure_database()
     ensure_redis()
+    if S3:
+        start_s3()
     (STATE / "media").mkdir(exist_ok=True)
     shutil.rmtree(STATE / "prometheus", ignore_errors=True)
     (STATE / "prometheus").mkdir()
@@ -372,7 +420,7 @@ def start() -> None:
         sys.exit(f"nginx did not answer on {PORT}: see {STATE / 'nginx-error.log'}")
     say(
         f"Eloket's cluster serves on http://127.0.0.1:{PORT}/ ({WEB_NODES} web nodes, "
-        f"{WORKERS} workers{', a read replica' if REPLICA else ''}; ready in {time.monotonic() - started:.1f} s; make cluster-stop)"
+        f"{WORKERS} workers{', a read replica' if REPLICA else ''}{', S3 storage' if S3 else ''}; ready in {time.monotonic() - started:.1f} s; make cluster-stop)"
     )
 
 

@@ -4,11 +4,13 @@ The site is checked with `nginx -t` wherever nginx is installed; the smoke (star
 cluster, a few requests through nginx, stop) runs in the PostgreSQL CI run only: it needs
 PostgreSQL (DATABASE_URL), Redis and nginx, and is skipped without them."""
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -87,7 +89,54 @@ def services_or_skip() -> str:
     return url.rsplit("/", 1)[0] + "/eloket_cluster_smoke"
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_s3_peer_has_a_pid_file_a_bucket_and_stops(tmp_path):
+    """S3=1: moto's server, a process of the cluster's with its pid file; the nodes' and
+    workers' environment points at it; `cluster.py stop` stops it."""
+    import boto3
+
+    port = free_port()
+    env = {**os.environ, "CLUSTER_DIR": str(tmp_path), "CLUSTER_S3_PORT": str(port), "S3": "1"}
+    code = (
+        "import sys, json; sys.path.insert(0, 'scripts'); import cluster\n"
+        "cluster.start_s3(); print(json.dumps(cluster.environment()))\n"
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True,
+            timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        node_env = json.loads(done.stdout.strip().splitlines()[-1])
+        assert node_env["ELOKET_S3_BUCKET"] == "eloket-cluster"
+        assert node_env["ELOKET_S3_ENDPOINT_URL"] == f"http://127.0.0.1:{port}"
+        pid = int((tmp_path / "s3.pid").read_text())
+        s3 = boto3.client(
+            "s3", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+            aws_access_key_id="cluster", aws_secret_access_key="cluster",
+        )  # fmt: skip
+        assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == ["eloket-cluster"]
+    finally:
+        stopped = subprocess.run(
+            [sys.executable, str(SCRIPT), "stop"], env=env, cwd=ROOT, capture_output=True,
+            text=True, timeout=60,
+        )  # fmt: skip
+    assert stopped.returncode == 0, stopped.stderr
+    assert "s3 stopped" in stopped.stdout
+    assert not (tmp_path / "s3.pid").exists()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
 def test_smoke_start_requests_through_nginx_stop(tmp_path):
+    """With S3=1: the media and attachments of every node in the cluster's S3 server."""
     database = services_or_skip()
     env = {
         **os.environ,
@@ -98,6 +147,8 @@ def test_smoke_start_requests_through_nginx_stop(tmp_path):
         "ELOKET_DEMO": "0",
         "WORKERS": "1",
         "DJANGO_SETTINGS_MODULE": "eloket.conf.settings",
+        "S3": "1",
+        "CLUSTER_S3_PORT": str(free_port()),
     }
     try:
         started = subprocess.run(
@@ -109,7 +160,7 @@ def test_smoke_start_requests_through_nginx_stop(tmp_path):
             timeout=240,
         )
         assert started.returncode == 0, started.stdout + started.stderr
-        assert {"web-1.pid", "web-2.pid", "worker-1.pid", "nginx.pid"} <= {
+        assert {"web-1.pid", "web-2.pid", "worker-1.pid", "nginx.pid", "s3.pid"} <= {
             file.name for file in tmp_path.glob("*.pid")
         }
         for path in ("/", "/", "/"):
@@ -117,6 +168,16 @@ def test_smoke_start_requests_through_nginx_stop(tmp_path):
                 assert answer.status == 200  # nosec B310 - loopback
         access = (tmp_path / "nginx-access.log").read_text()
         assert access.count('"GET / HTTP/1.1" 200') >= 3
+        for node in range(2):  # each node's storage check (nginx would count a 503 a failure)
+            url = f"http://127.0.0.1:{NODE_PORT + node}/readyz"
+            try:
+                with urllib.request.urlopen(url, timeout=30) as answer:  # nosec B310 - loopback
+                    ready = json.loads(answer.read())
+            except urllib.error.HTTPError as error:  # 503 until the worker's first heartbeat
+                ready = json.loads(error.read())
+            assert ready["checks"]["storage"].startswith(
+                "ok (attachments on s3://eloket-cluster/attachments at http://127.0.0.1:"
+            ), ready
     finally:
         stopped = subprocess.run(
             [sys.executable, str(SCRIPT), "stop"], env=env, cwd=ROOT, capture_output=True,

@@ -116,3 +116,27 @@ def check_checkpoints(app_configs: Any, **kwargs: Any) -> list[Error | Warning]:
                 )
             )
     return problems
+
+
+@register(Tags.security, deploy=True)
+def check_s3_over_tls(app_configs: Any, **kwargs: Any) -> list[Warning]:
+    """Files and the storage's credentials go to an S3-compatible storage (ELOKET_S3_*)
+    over TLS unless it is on this machine (docs/scaling.md)."""
+    from urllib.parse import urlsplit
+
+    if not settings.PRODUCTION:
+        return []
+    problems: list[Warning] = []
+    for alias, config in settings.STORAGES.items():
+        endpoint = str((config.get("OPTIONS") or {}).get("endpoint_url") or "")
+        parts = urlsplit(endpoint)
+        if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+            problems.append(
+                Warning(
+                    f"The {alias} storage's S3 endpoint {parts.scheme}://{parts.netloc} is "
+                    "not TLS: the files and the request signatures travel in the clear.",
+                    hint="Use the storage's https:// address in ELOKET_S3_ENDPOINT_URL.",
+                    id="eloket.W004",
+                )
+            )
+    return problems

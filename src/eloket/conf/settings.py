@@ -9,6 +9,7 @@ import importlib.util
 import secrets
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -264,7 +265,7 @@ USE_TZ = True
 # in production (after `eloket collectstatic`), straight from the apps otherwise.
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT") or VAR_DIR / "static")
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
@@ -280,35 +281,68 @@ if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or VAR_DIR / "media")
 
-# --- Attachments (files citizens and officers send with a request: docs/attachments.md).
-# Private storage, never under MEDIA_URL or any public address: only the attachments
-# views serve them, to the applicant and the officers who handle the request. Local files
-# under var/attachments by default; an S3-compatible bucket when ELOKET_ATTACHMENTS_S3_BUCKET
-# is set (needs the optional extra: pip install 'eloket[s3]').
+# --- Files kept outside the database: the media files (the "default" storage) and the
+# attachments (files citizens and officers send with a request, and with an objection:
+# docs/attachments.md). Sealed documents, approval PDFs, logos and messages are rows in the
+# database (docs/adr/0014-s3-compatible-storage.md). Attachments are private, never under
+# MEDIA_URL or any public address: only the attachments views serve them, to the applicant
+# and the officers who handle the request. Local directories by default (var/media,
+# var/attachments: one directory shared by every node of one machine, or a network mount);
+# an S3-compatible bucket when ELOKET_S3_BUCKET is set, for every node of every machine
+# (needs the s3 extra: pip install 'eloket[s3]'). The older ELOKET_ATTACHMENTS_S3_* names
+# still put the attachments alone in a bucket; each of them overrides its ELOKET_S3_* twin.
 ELOKET_ATTACHMENTS_ROOT = Path(env_str("ELOKET_ATTACHMENTS_ROOT") or VAR_DIR / "attachments")
-ELOKET_ATTACHMENTS_S3_BUCKET = env_str("ELOKET_ATTACHMENTS_S3_BUCKET")
-if ELOKET_ATTACHMENTS_S3_BUCKET:
-    if importlib.util.find_spec("storages") is None:
-        raise ImproperlyConfigured(
-            "ELOKET_ATTACHMENTS_S3_BUCKET is set but django-storages is not installed: "
-            "install Eloket with its s3 extra (pip install 'eloket[s3]')."
-        )
-    STORAGES["attachments"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
+
+
+def _s3(name: str, default: str = "") -> str:
+    return env_str(f"ELOKET_ATTACHMENTS_S3_{name}") or env_str(f"ELOKET_S3_{name}", default)
+
+
+ELOKET_S3_BUCKET = env_str("ELOKET_S3_BUCKET")
+ELOKET_ATTACHMENTS_S3_BUCKET = env_str("ELOKET_ATTACHMENTS_S3_BUCKET") or ELOKET_S3_BUCKET
+if ELOKET_ATTACHMENTS_S3_BUCKET and importlib.util.find_spec("storages") is None:
+    raise ImproperlyConfigured(
+        "ELOKET_S3_BUCKET (or ELOKET_ATTACHMENTS_S3_BUCKET) is set but django-storages is not "
+        "installed: install Eloket with its s3 extra (pip install 'eloket[s3]')."
+    )
+ELOKET_S3_ADDRESSING_STYLE = env_str("ELOKET_S3_ADDRESSING_STYLE").strip().lower() or None
+if ELOKET_S3_ADDRESSING_STYLE not in (None, "auto", "path", "virtual"):
+    raise ImproperlyConfigured(
+        "ELOKET_S3_ADDRESSING_STYLE must be 'path', 'virtual' or 'auto', "
+        f"not {ELOKET_S3_ADDRESSING_STYLE!r}"
+    )
+
+
+def _s3_storage(bucket: str, location: str, value: Callable[..., str]) -> dict[str, Any]:
+    """A private bucket (common/storage.py): objects written with the private ACL, no
+    address of the bucket ever handed out; the views stream the files after their checks."""
+    return {
+        "BACKEND": "eloket.common.storage.PrivateS3Storage",
         "OPTIONS": {
-            "bucket_name": ELOKET_ATTACHMENTS_S3_BUCKET,
-            "endpoint_url": env_str("ELOKET_ATTACHMENTS_S3_ENDPOINT_URL") or None,
-            "region_name": env_str("ELOKET_ATTACHMENTS_S3_REGION") or None,
-            "access_key": env_str("ELOKET_ATTACHMENTS_S3_ACCESS_KEY_ID") or None,
-            "secret_key": env_str("ELOKET_ATTACHMENTS_S3_SECRET_ACCESS_KEY") or None,
-            "location": env_str("ELOKET_ATTACHMENTS_S3_PREFIX", "attachments"),
-            # Private objects; never a public or a signed address handed out: the views
-            # stream them after their own checks.
-            "default_acl": "private",
-            "querystring_auth": True,
-            "file_overwrite": False,
+            "bucket_name": bucket,
+            "location": location,
+            "endpoint_url": value("ENDPOINT_URL") or None,
+            "region_name": value("REGION") or None,
+            "access_key": value("ACCESS_KEY_ID") or None,
+            "secret_key": value("SECRET_ACCESS_KEY") or None,
+            "addressing_style": ELOKET_S3_ADDRESSING_STYLE,
         },
     }
+
+
+ELOKET_ATTACHMENTS_S3_PREFIX = env_str("ELOKET_ATTACHMENTS_S3_PREFIX", "attachments")
+ELOKET_S3_MEDIA_PREFIX = env_str("ELOKET_S3_MEDIA_PREFIX", "media")
+if ELOKET_S3_BUCKET == ELOKET_ATTACHMENTS_S3_BUCKET != "" and ELOKET_S3_MEDIA_PREFIX.strip(
+    "/"
+) == ELOKET_ATTACHMENTS_S3_PREFIX.strip("/"):
+    raise ImproperlyConfigured(
+        "ELOKET_S3_MEDIA_PREFIX and ELOKET_ATTACHMENTS_S3_PREFIX name the same folder of the "
+        "bucket: the media and the attachments each need their own."
+    )
+if ELOKET_ATTACHMENTS_S3_BUCKET:
+    STORAGES["attachments"] = _s3_storage(
+        ELOKET_ATTACHMENTS_S3_BUCKET, ELOKET_ATTACHMENTS_S3_PREFIX, _s3
+    )
 else:
     STORAGES["attachments"] = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -320,6 +354,12 @@ else:
             "file_permissions_mode": 0o600,
         },
     }
+if ELOKET_S3_BUCKET:
+    STORAGES["default"] = _s3_storage(
+        ELOKET_S3_BUCKET,
+        ELOKET_S3_MEDIA_PREFIX,
+        lambda name, default="": env_str(f"ELOKET_S3_{name}", default),
+    )
 # What one request may upload to the attachment forms and endpoints (all its files
 # together; each file's own limit is its question's), and how long the files of a form
 # draft nobody submits are kept.

@@ -6,8 +6,8 @@ A backup is a directory:
                        engine, the migrations applied, when and by which Eloket it was made
     manifest.mac       HMAC-SHA256 of manifest.json under a key derived from the passphrase
     database.json.gz   Django's `dumpdata` of every table (natural keys), in one transaction
-    files/media/...    the media files (MEDIA_ROOT)
-    files/attachments/ the attachments' files (when they are on a local directory)
+    files/media/...    the media files (MEDIA_ROOT, or their S3 bucket)
+    files/attachments/ the attachments' files (ELOKET_ATTACHMENTS_ROOT, or their S3 bucket)
     files/checkpoints/ the signed checkpoints of the hash chains (ELOKET_CHECKPOINT_DIR)
     keys.enc           a tar of the seal keys (ELOKET_SEAL_DIR), the officers' signing keys
                        (ELOKET_OFFICER_KEY_DIR), the trust roots and the
@@ -26,17 +26,20 @@ import hmac
 import io
 import json
 import os
+import posixpath
 import secrets
 import shutil
 import tarfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.core.management import call_command
 from django.db import connection, transaction
 
@@ -99,29 +102,46 @@ def _files_under(root: Path) -> Iterator[Path]:
                 yield path
 
 
+def _storage_files(storage: Storage, folder: str = "") -> Iterator[str]:
+    """Every file's name in a storage that is not a directory (an S3 bucket, under its
+    prefix), depth first, sorted; names that would climb out of the tree are left out."""
+    folders, files = storage.listdir(folder)
+    for name in sorted(files):
+        full = posixpath.join(folder, name) if folder else name
+        if ".." not in full.split("/") and not full.startswith("/"):
+            yield full
+    for sub in sorted(folders):
+        if sub not in ("", ".", ".."):
+            yield from _storage_files(storage, posixpath.join(folder, sub) if folder else sub)
+
+
+def _where(storage: Storage) -> str:
+    describe = getattr(storage, "describe", None)
+    return describe() if callable(describe) else type(storage).__name__
+
+
 @dataclass
 class Sources:
-    """Where the files are on this machine (from the settings)."""
+    """Where the files are on this machine (from the settings): a directory each, or, for
+    the media and the attachments, an object storage (S3) in `buckets` instead."""
 
-    media: Path
+    media: Path | None
     attachments: Path | None
     checkpoints: Path | None
     seal_dir: Path | None
     officer_key_dir: Path | None
     trust_roots: Path | None
     checkpoint_key: Path | None
+    buckets: dict[str, Storage] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls) -> "Sources":
         def path(value: Any) -> Path | None:
             return Path(value) if value else None
 
-        from django.core.files.storage import FileSystemStorage, storages
-
-        attachments = storages["attachments"]
+        media, attachments = storages["default"], storages["attachments"]
         return cls(
-            media=Path(settings.MEDIA_ROOT),
-            # On S3 they are the bucket's to keep (its versioning), not copied here.
+            media=Path(settings.MEDIA_ROOT) if isinstance(media, FileSystemStorage) else None,
             attachments=(
                 Path(attachments.location) if isinstance(attachments, FileSystemStorage) else None
             ),
@@ -130,6 +150,11 @@ class Sources:
             officer_key_dir=path(settings.ELOKET_OFFICER_KEY_DIR),
             trust_roots=path(settings.ELOKET_TRUST_ROOTS),
             checkpoint_key=path(settings.ELOKET_CHECKPOINT_KEY),
+            buckets={
+                tree: storage
+                for tree, storage in (("media", media), ("attachments", attachments))
+                if not isinstance(storage, FileSystemStorage)
+            },
         )
 
     def file_trees(self) -> dict[str, Path | None]:
@@ -191,9 +216,9 @@ def _keys_archive(sources: Sources) -> tuple[bytes, list[str]]:
                 name = prefix + path.relative_to(directory).as_posix()
                 archive.add(path, arcname=name)
                 names.append(name)
-        for name, path in sources.key_files().items():
-            if path is not None and path.is_file():
-                archive.add(path, arcname=name)
+        for name, single in sources.key_files().items():
+            if single is not None and single.is_file():
+                archive.add(single, arcname=name)
                 names.append(name)
     return out.getvalue(), names
 
@@ -233,8 +258,18 @@ def backup(target: Path, *, passphrase: str, say: Say) -> dict[str, Any]:
             if copied % 1000 == 0:
                 say(f"  {tree}: {copied} files…")
         say(f"  {tree}: {copied} files")
-    if sources.attachments is None:
-        say("  attachments: in the S3 bucket, not copied (back the bucket up with its versioning)")
+    for tree, storage in sources.buckets.items():
+        copied = 0
+        for name in _storage_files(storage):
+            destination = target / "files" / tree / name
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            with storage.open(name, "rb") as stored, destination.open("wb") as out:
+                shutil.copyfileobj(stored, out, 1 << 20)
+            note(destination)
+            copied += 1
+            if copied % 1000 == 0:
+                say(f"  {tree}: {copied} files from {_where(storage)}…")
+        say(f"  {tree}: {copied} files from {_where(storage)}")
 
     say("3/4 keys (encrypted)…")
     archive, key_names = _keys_archive(sources)
@@ -332,6 +367,25 @@ def _put(path: Path, data: bytes, *, what: str) -> str:
     return "written"
 
 
+def _put_object(storage: Storage, name: str, path: Path, *, what: str) -> str:
+    """Put a file back into an object storage under its own name; one already there must
+    not differ."""
+    if storage.exists(name):
+        with storage.open(name, "rb") as stored:
+            same = stored.read() == path.read_bytes()
+        if same:
+            return "same"
+        raise BackupError(
+            f"{what} {name} exists in {_where(storage)} and differs from the backup's: "
+            "move it away first."
+        )
+    with path.open("rb") as stream:
+        saved = storage.save(name, File(stream, name=name))
+    if saved != name:
+        raise BackupError(f"{what} {name} was stored as {saved} in {_where(storage)}.")
+    return "written"
+
+
 def restore(source: Path, *, passphrase: str, say: Say) -> dict[str, Any]:
     say("1/6 checking the backup…")
     manifest = check(source, passphrase=passphrase, say=say)
@@ -357,14 +411,22 @@ def restore(source: Path, *, passphrase: str, say: Say) -> dict[str, Any]:
         stored = source / "files" / tree
         if not stored.is_dir():
             continue
-        if root is None:
+        bucket = sources.buckets.get(tree)
+        if root is None and bucket is None:
             say(f"  {tree}: no place for them in the settings; left in the backup")
             continue
         count = 0
         for path in _files_under(stored):
-            _put(root / path.relative_to(stored), path.read_bytes(), what=f"{tree} file")
+            if bucket is not None:
+                name = path.relative_to(stored).as_posix()
+                _put_object(bucket, name, path, what=f"{tree} file")
+            elif root is not None:
+                _put(root / path.relative_to(stored), path.read_bytes(), what=f"{tree} file")
             count += 1
-        say(f"  {tree}: {count} files")
+            if count % 1000 == 0:
+                say(f"  {tree}: {count} files…")
+        into = f" into {_where(bucket)}" if bucket is not None else ""
+        say(f"  {tree}: {count} files{into}")
 
     say("5/6 keys…")
     with tarfile.open(fileobj=io.BytesIO(keys)) as archive:

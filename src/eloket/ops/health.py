@@ -56,16 +56,30 @@ def _round_trip(alias: str) -> None:
         storage.delete(name)
 
 
+def _where(alias: str) -> str:
+    storage = storages[alias]
+    describe = getattr(storage, "describe", None)
+    return describe() if callable(describe) else "a directory"
+
+
 def check_storage() -> str:
-    """The attachments' storage and the media files: write, read back, delete."""
+    """The attachments' storage and the media files: write, read back, delete. Says where
+    they are when on S3 (the bucket and its address, never a credential)."""
+    places = []
     for alias in ("attachments", "default"):
+        where = _where(alias)
         try:
             _round_trip(alias)
         except CheckFailed:
             raise
         except Exception as exc:
-            raise CheckFailed(f"{alias}: not writable or readable ({type(exc).__name__})") from exc
-    return "ok"
+            on = f" on {where}" if where != "a directory" else ""
+            raise CheckFailed(
+                f"{alias}: not writable or readable{on} ({type(exc).__name__})"
+            ) from exc
+        if where != "a directory":
+            places.append(f"{alias} on {where}")
+    return f"ok ({'; '.join(places)})" if places else "ok"
 
 
 def check_worker() -> str:
