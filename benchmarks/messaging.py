@@ -26,6 +26,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eloket.conf.test")
 _scratch = Path(tempfile.mkdtemp(prefix="eloket-bench-messaging-"))
@@ -67,6 +68,12 @@ def main() -> None:
         default=50,
         help="messages per request each way (1: one message a request)",
     )
+    parser.add_argument(
+        "--algorithms",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="bare signxml sign and verify with ECDSA P-256, RSA-2048 and RSA-3072",
+    )
     parser.add_argument("--profile", choices=("out", "in"),
                         help="cProfile one way of the whole path (the top of it printed)")  # fmt: skip
     options = parser.parse_args()
@@ -97,6 +104,8 @@ def main() -> None:
     print(f"messages: {n}, ECDSA P-256 / SHA-256, exclusive c14n, {len(data)} bytes each")
     print(f"sign    bare signxml {bare_sign:8.0f}/s   Eloket {ours_sign:8.0f}/s")
     print(f"verify  bare signxml {bare_verify:8.0f}/s   Eloket {ours_verify:8.0f}/s")
+    if options.algorithms:
+        algorithms(root, n)
     from eloket.common.schema import fresh_schema_create
 
     fresh_schema_create()
@@ -106,6 +115,57 @@ def main() -> None:
     if options.log_messages:
         for per_tick in (int(k) for k in options.per_tick.split(",")):
             timestamp_load(options.log_messages, per_tick)
+
+
+def algorithms(root: etree._Element, n: int, rounds: int = 3) -> None:
+    """Bare signxml sign and verify of the same message with each signature algorithm
+    considered (best of `rounds` interleaved rounds: the machine is shared)."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.x509.oid import NameOID
+    from signxml import DigestAlgorithm, SignatureMethod
+    from signxml.verifier import SignatureConfiguration
+
+    def certificate(key: Any) -> x509.Certificate:
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "benchmark")])
+        now = dt.datetime.now(dt.UTC)
+        return (
+            x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(1).not_valid_before(now)
+            .not_valid_after(now + dt.timedelta(days=1)).sign(key, hashes.SHA256())
+        )  # fmt: skip
+
+    candidates = [
+        ("ECDSA P-256", ec.generate_private_key(ec.SECP256R1()), SignatureMethod.ECDSA_SHA256),
+        ("RSA-2048", rsa.generate_private_key(public_exponent=65537, key_size=2048),
+         SignatureMethod.RSA_SHA256),
+        ("RSA-3072", rsa.generate_private_key(public_exponent=65537, key_size=3072),
+         SignatureMethod.RSA_SHA256),
+    ]  # fmt: skip
+    best: dict[str, list[float]] = {}
+    for _round in range(rounds):
+        for label, key, method in candidates:
+            cert = certificate(key)
+            pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+            signer = XMLSigner(signature_algorithm=method, digest_algorithm=DigestAlgorithm.SHA256,
+                               c14n_algorithm=wire.C14N)  # fmt: skip
+            data = etree.tostring(signer.sign(root, key=key, cert=[pem]))
+            config = SignatureConfiguration(
+                require_x509=True, expect_references=1, signature_methods=frozenset({method}),
+                digest_algorithms=frozenset({DigestAlgorithm.SHA256}),
+            )  # fmt: skip
+            signing = rate(n, lambda: etree.tostring(signer.sign(root, key=key, cert=[pem])))  # noqa: B023
+            verifying = rate(n, lambda: XMLVerifier().verify(data, x509_cert=cert,  # noqa: B023
+                                                             expect_config=config))  # noqa: B023 # fmt: skip
+            got = best.setdefault(label, [0.0, 0.0, float(len(data))])
+            got[0], got[1] = max(got[0], signing), max(got[1], verifying)
+    print(f"signature algorithms (bare signxml, best of {rounds} rounds):")
+    for label, (signing, verifying, size) in best.items():
+        print(f"  {label:12s} sign {signing:6.0f}/s  verify {verifying:6.0f}/s  "
+              f"sign + verify {1 / (1 / signing + 1 / verifying):6.0f}/s  ({size:.0f} bytes)")  # fmt: skip
 
 
 def _peer(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -222,7 +282,7 @@ def full_path(m: int, directory: Path, bare_sign: float, bare_verify: float, bat
     births = []
     for i in range(m):
         born = dt.date(2026, 1, 1) + dt.timedelta(i % 300)
-        number = make_belgian_number(born, 500 + i // 300)
+        number = make_belgian_number(born, 500 + 2 * (i // 300))
         person = [("NationalNumber", number), ("FirstNames", "Noor"), ("LastName", "Bench"),
                   ("Sex", "F"), ("BirthDate", born.isoformat()), ("BirthPlace", "Gent"),
                   ("Nationality", "BE"),

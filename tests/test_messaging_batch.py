@@ -365,3 +365,27 @@ def test_a_refused_birth_in_a_batch_does_not_stop_the_others(
     assert "sex" in RegistryMessage.objects.get(national_number=wrong).error
     assert set(Person.objects.values_list("national_id", flat=True)) >= {A, B}
     assert not Person.objects.filter(national_id=wrong).exists()
+
+
+@pytest.mark.django_db
+def test_the_outgoing_sequence_upsert_counts_as_the_orm_did() -> None:
+    """`_next_sequence` (SQL, docs/adr/0007) gives what `select_for_update().get_or_create()`
+    and a save of `last_applied + 1` gave: 1, 2, 3 per person, the row holding the last,
+    and nothing counted when the transaction rolls back."""
+    from eloket.messaging.models import PersonSequence
+    from eloket.messaging.outgoing import OUT_ORDER, _next_sequence
+
+    with transaction.atomic():
+        assert [_next_sequence(A), _next_sequence(A), _next_sequence(B), _next_sequence(A)] == [
+            1, 2, 1, 3
+        ]  # fmt: skip
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert _next_sequence(A) == 4
+        raise RuntimeError("rolled back")
+    rows = dict(
+        PersonSequence.objects.filter(sender=OUT_ORDER).values_list(
+            "national_number", "last_applied"
+        )
+    )
+    assert rows == {A: 3, B: 1}
+    assert not PersonSequence.objects.exclude(sender=OUT_ORDER).exists()

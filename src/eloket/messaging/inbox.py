@@ -6,7 +6,10 @@ and verify them (`wire.receive`); refuse what fails with a signed `Error`; store
 message with its `messaging.apply` outbox row in one transaction and answer a signed
 `Acknowledgement` (`received`); a message id seen before is acknowledged again
 (`duplicate`) and changes nothing. Every message in and out is a row of the hash-chained
-message log.
+message log (what Eloket signs as an answer with its signed XML: `MessageLogEntry.xml`).
+A `MessageBatch` is taken the same way, each message on its own, in one transaction, and
+answered with one signed `BatchAcknowledgement`; its messages are applied together, in
+the order they came.
 
 Applying (`messaging.apply`, a transactional outbox kind: the register change and the
 message's new state commit together, so a crash applies it once or not at all): a

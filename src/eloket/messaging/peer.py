@@ -7,9 +7,10 @@ in-memory SQLite of its own, never Eloket's) of national persons. Over HTTP on l
 - `POST /lookup`: a signed `PersonLookupRequest` -> a signed `PersonLookupAnswer`.
 - `POST /mutations`: Eloket's signed `RegisterMutation` -> applied to its database once
   (a message id seen before is acknowledged as `duplicate`), a signed `Acknowledgement`;
-  anything refused gets a signed `Error`.
+  anything refused gets a signed `Error`. A `MessageBatch` of them: each checked and
+  applied once, one signed `BatchAcknowledgement`.
 - `POST /send` (JSON): build a mutation (next sequence number of that person) and post it
-  to Eloket's inbox; answers with what the inbox said.
+  to Eloket's inbox; answers with what the inbox said. A JSON list: one `MessageBatch`.
 - `POST /control` (JSON `{"mode": ..., "delay": seconds}`): misbehave for tests:
   `down` (503 to everything but /control), `slow` (wait `delay` before answering),
   `duplicate` (send every mutation twice), `out_of_order` (hold a mutation and send it
@@ -453,6 +454,9 @@ def _handler(peer: RegistryPeer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "RegistryPeer/1"
         protocol_version = "HTTP/1.1"  # connections kept alive (every answer has a length)
+        # The headers and the body go out as two writes: without this, on a kept-alive
+        # connection the body waits for the client's delayed ACK (some 40 ms each answer).
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:
             log.debug("peer: " + format, *args)
