@@ -3,6 +3,12 @@ core, Eloket's path (`wire.Signer.sign`: schema validation + signature;
 `wire.receive`: size and DTD checks, hardened parse, signature against the trusted
 certificates, schema) next to bare signxml sign and verify of the same documents.
 
+Then (`--algorithms`, on by default) bare signxml with ECDSA P-256, RSA-2048 and RSA-3072;
+the whole path each way (`--full-path M` messages, `--batch K` to a request: the outbox
+sender's batches out, the register's `MessageBatch` in; `--batch 1`: one message a
+request), with the rates against bare signxml's of the same run, on the wall clock and in
+Eloket's processor time; `--profile out|in` prints cProfile's view of one way.
+
 Then the time-stamp load of the message log: `--log-messages` (default 100,000) log
 entries appended in ticks of `--per-tick` messages (several sizes), the head time-stamped
 by the demo TSA on loopback after each tick (`messaging.timestamps.head_timestamp`, what
@@ -11,6 +17,7 @@ grows. The entries are written with their real chain hashes in bulk (the signing
 measured above), into a fresh SQLite file of its own.
 
     .venv/bin/python benchmarks/messaging.py [N] [--log-messages M] [--per-tick K,K2]
+        [--full-path M] [--batch K] [--profile out|in] [--no-algorithms]
 """
 
 import argparse
