@@ -389,3 +389,41 @@ def test_the_outgoing_sequence_upsert_counts_as_the_orm_did() -> None:
     )
     assert rows == {A: 3, B: 1}
     assert not PersonSequence.objects.exclude(sender=OUT_ORDER).exists()
+
+
+@pytest.mark.django_db
+def test_a_mutation_held_in_a_batch_follows_its_predecessor_imported_with_others(
+    client, django_capture_on_commit_callbacks, gent, registry: wire.Signer,
+    trusts_eloket: wire.Verifier,
+) -> None:  # fmt: skip
+    documents = [
+        mutation(registry, "death", A, 2, on="2026-11-20"),  # ahead of A's birth
+        mutation(registry, "birth", A, 1, on="2026-11-01", Person=person(A, "2026-11-01", "1")),
+        mutation(registry, "birth", B, 1, on="2026-11-02", Person=person(B, "2026-11-02", "2")),
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(INBOX, data=batch(documents), content_type="application/xml")
+    answer = wire.receive(response.content, verifier=trusts_eloket, max_bytes=MAX).message
+    assert [o.outcome for o in wire.batch_outcomes(answer)] == ["received"] * 3
+    assert set(RegistryMessage.objects.values_list("state", flat=True)) == {MessageState.APPLIED}
+    assert Person.objects.get(national_id=A).date_of_death == dt.date(2026, 11, 20)
+    events = list(
+        MessageLogEntry.objects.filter(message_id=message_id(documents[0]))
+        .order_by("sequence")
+        .values_list("event", flat=True)
+    )
+    assert events == ["received", "held", "applied"]
+    assert messages_verify().problems == []
+
+
+@pytest.mark.django_db
+def test_a_batch_that_fails_its_schema_changes_nothing(client, gent, trusts_eloket) -> None:  # type: ignore[no-untyped-def]
+    data = batch([b"<RegisterMutation xmlns='urn:eloket:registry:1'/>"]).replace(
+        b"<Receiver>", b"<Unknown/><Receiver>"
+    )
+    response = client.post(INBOX, data=data, content_type="application/xml")
+    assert response.status_code == 400
+    answer = wire.receive(response.content, verifier=trusts_eloket, max_bytes=MAX).message
+    assert answer.type == "Error" and answer.body["Code"] == "schema_invalid"
+    assert not RegistryMessage.objects.exists()
+    assert not OutboxMessage.objects.exists()

@@ -70,9 +70,16 @@ def _claim_more(
             .order_by("next_attempt_at", "pk")[: size - 1]
         )
         if more:
-            OutboxMessage.objects.filter(pk__in=[m.pk for m in more]).update(
+            # Still due (SQLite takes no row locks: another worker may have claimed some).
+            OutboxMessage.objects.filter(_due(now), pk__in=[m.pk for m in more]).update(
                 state=OutboxState.SENDING, attempts=F("attempts") + 1, lease_until=now + LEASE
             )
+            mine = set(
+                OutboxMessage.objects.filter(
+                    pk__in=[m.pk for m in more], state=OutboxState.SENDING, lease_until=now + LEASE
+                ).values_list("pk", flat=True)
+            )
+            more = [m for m in more if m.pk in mine]
     for message in more:
         message.state = OutboxState.SENDING
         message.attempts += 1
