@@ -3,6 +3,12 @@ core, Eloket's path (`wire.Signer.sign`: schema validation + signature;
 `wire.receive`: size and DTD checks, hardened parse, signature against the trusted
 certificates, schema) next to bare signxml sign and verify of the same documents.
 
+Then (`--algorithms`, on by default) bare signxml with ECDSA P-256, RSA-2048 and RSA-3072;
+the whole path each way (`--full-path M` messages, `--batch K` to a request: the outbox
+sender's batches out, the register's `MessageBatch` in; `--batch 1`: one message a
+request), with the rates against bare signxml's of the same run, on the wall clock and in
+Eloket's processor time; `--profile out|in` prints cProfile's view of one way.
+
 Then the time-stamp load of the message log: `--log-messages` (default 100,000) log
 entries appended in ticks of `--per-tick` messages (several sizes), the head time-stamped
 by the demo TSA on loopback after each tick (`messaging.timestamps.head_timestamp`, what
@@ -11,6 +17,7 @@ grows. The entries are written with their real chain hashes in bulk (the signing
 measured above), into a fresh SQLite file of its own.
 
     .venv/bin/python benchmarks/messaging.py [N] [--log-messages M] [--per-tick K,K2]
+        [--full-path M] [--batch K] [--profile out|in] [--no-algorithms]
 """
 
 import argparse
@@ -26,6 +33,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eloket.conf.test")
 _scratch = Path(tempfile.mkdtemp(prefix="eloket-bench-messaging-"))
@@ -54,8 +62,27 @@ def main() -> None:
     parser.add_argument("n", nargs="?", type=int, default=300)
     parser.add_argument("--log-messages", type=int, default=100_000)
     parser.add_argument("--per-tick", default="1000,10000")
-    parser.add_argument("--full-path", type=int, default=200, metavar="M",
-                        help="messages through the whole path each way (0: skip)")  # fmt: skip
+    parser.add_argument(
+        "--full-path",
+        type=int,
+        default=200,
+        metavar="M",
+        help="messages through the whole path each way (0: skip)",
+    )
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=50,
+        help="messages per request each way (1: one message a request)",
+    )
+    parser.add_argument(
+        "--algorithms",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="bare signxml sign and verify with ECDSA P-256, RSA-2048 and RSA-3072",
+    )
+    parser.add_argument("--profile", choices=("out", "in"),
+                        help="cProfile one way of the whole path (the top of it printed)")  # fmt: skip
     options = parser.parse_args()
     n = options.n
     directory = Path(tempfile.mkdtemp()) / "pki" / "messaging"
@@ -84,14 +111,68 @@ def main() -> None:
     print(f"messages: {n}, ECDSA P-256 / SHA-256, exclusive c14n, {len(data)} bytes each")
     print(f"sign    bare signxml {bare_sign:8.0f}/s   Eloket {ours_sign:8.0f}/s")
     print(f"verify  bare signxml {bare_verify:8.0f}/s   Eloket {ours_verify:8.0f}/s")
+    if options.algorithms:
+        algorithms(root, n)
     from eloket.common.schema import fresh_schema_create
 
     fresh_schema_create()
     if options.full_path:
-        full_path(options.full_path, directory, bare_sign, bare_verify)
+        full_path(options.full_path, directory, bare_sign, bare_verify, options.batch,
+                  options.profile)  # fmt: skip
     if options.log_messages:
         for per_tick in (int(k) for k in options.per_tick.split(",")):
             timestamp_load(options.log_messages, per_tick)
+
+
+def algorithms(root: etree._Element, n: int, rounds: int = 3) -> None:
+    """Bare signxml sign and verify of the same message with each signature algorithm
+    considered (best of `rounds` interleaved rounds: the machine is shared)."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.x509.oid import NameOID
+    from signxml import DigestAlgorithm, SignatureMethod
+    from signxml.verifier import SignatureConfiguration
+
+    def certificate(key: Any) -> x509.Certificate:
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "benchmark")])
+        now = dt.datetime.now(dt.UTC)
+        return (
+            x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(1).not_valid_before(now)
+            .not_valid_after(now + dt.timedelta(days=1)).sign(key, hashes.SHA256())
+        )  # fmt: skip
+
+    candidates = [
+        ("ECDSA P-256", ec.generate_private_key(ec.SECP256R1()), SignatureMethod.ECDSA_SHA256),
+        ("RSA-2048", rsa.generate_private_key(public_exponent=65537, key_size=2048),
+         SignatureMethod.RSA_SHA256),
+        ("RSA-3072", rsa.generate_private_key(public_exponent=65537, key_size=3072),
+         SignatureMethod.RSA_SHA256),
+    ]  # fmt: skip
+    best: dict[str, list[float]] = {}
+    for _round in range(rounds):
+        for label, key, method in candidates:
+            cert = certificate(key)
+            pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+            signer = XMLSigner(signature_algorithm=method, digest_algorithm=DigestAlgorithm.SHA256,
+                               c14n_algorithm=wire.C14N)  # fmt: skip
+            data = etree.tostring(signer.sign(root, key=key, cert=[pem]))
+            config = SignatureConfiguration(
+                require_x509=True, expect_references=1, signature_methods=frozenset({method}),
+                digest_algorithms=frozenset({DigestAlgorithm.SHA256}),
+            )  # fmt: skip
+            signing = rate(n, lambda: etree.tostring(signer.sign(root, key=key, cert=[pem])))  # noqa: B023
+            verifying = rate(n, lambda: XMLVerifier().verify(data, x509_cert=cert,  # noqa: B023
+                                                             expect_config=config))  # noqa: B023 # fmt: skip
+            got = best.setdefault(label, [0.0, 0.0, float(len(data))])
+            got[0], got[1] = max(got[0], signing), max(got[1], verifying)
+    print(f"signature algorithms (bare signxml, best of {rounds} rounds):")
+    for label, (signing, verifying, size) in best.items():
+        print(f"  {label:12s} sign {signing:6.0f}/s  verify {verifying:6.0f}/s  "
+              f"sign + verify {1 / (1 / signing + 1 / verifying):6.0f}/s  ({size:.0f} bytes)")  # fmt: skip
 
 
 def _peer(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -117,7 +198,27 @@ def _peer(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
             time.sleep(0.2)
 
 
-def full_path(m: int, directory: Path, bare_sign: float, bare_verify: float) -> None:
+class _Profile:
+    def __init__(self, on: bool) -> None:
+        import cProfile
+
+        self.profile = cProfile.Profile() if on else None
+
+    def __enter__(self) -> None:
+        if self.profile:
+            self.profile.enable()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.profile:
+            import pstats
+
+            self.profile.disable()
+            pstats.Stats(self.profile).sort_stats("cumulative").print_stats(40)
+            pstats.Stats(self.profile).sort_stats("tottime").print_stats(25)
+
+
+def full_path(m: int, directory: Path, bare_sign: float, bare_verify: float, batch: int = 50,
+              profile: str | None = None) -> None:  # fmt: skip
     """Messages through the whole path, one process, each way:
 
     - out: `mutation_queue` in the register change's transaction (sign, the message row,
@@ -127,14 +228,20 @@ def full_path(m: int, directory: Path, bare_sign: float, bare_verify: float) -> 
     - in: signed mutations posted to the inbox (`POST /api/v1/messaging/inbox`, through
       Django's whole request handler: size and DTD checks, hardened parse, signature,
       schema, the message row, its log entry and outbox row, a signed acknowledgement),
-      then applied by the outbox (`messaging.apply`: a birth into the register)."""
+      then applied by the outbox (`messaging.apply`: a birth into the register).
+
+    `batch` messages to a request each way (a `MessageBatch`; 1: one message a request):
+    out, the outbox sender claims that many due mutations at once (the task worker does it
+    the same way; here the tasks queued after each commit are left to the periodic run,
+    `outbox_deliver_due`, as a busy worker finds them); in, the register posts that many
+    to the inbox at once."""
     from django.conf import settings
     from django.db import transaction
     from django.test import Client
 
     from eloket.common.actors import Actor
     from eloket.messaging.models import MessageState, RegistryMessage
-    from eloket.messaging.outgoing import mutation_queue
+    from eloket.messaging.outgoing import SendMutation, mutation_queue
     from eloket.messaging.peer import address_fields
     from eloket.outbox.delivery import outbox_deliver_due
     from eloket.register.national_ids import make_belgian_number
@@ -146,10 +253,18 @@ def full_path(m: int, directory: Path, bare_sign: float, bare_verify: float) -> 
                                languages=["nl"])  # fmt: skip
     peer, url = _peer(directory)
     settings.ELOKET_REGISTRY_URL = url
+    SendMutation.batch_size = batch
+    if batch > 1:  # the kicks after each commit queue a task instead of sending at once
+        from django.test.utils import override_settings
+
+        dummy = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+        override_settings(TASKS=dummy).enable()
     try:
         address = {"street": "Nieuwstraat", "house_number": "9", "postcode": "9000",
                    "municipality_name": "Gent", "nis": "44021"}  # fmt: skip
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
+        profile_out = _Profile(profile == "out")
+        profile_out.__enter__()
         for i in range(m):
             with transaction.atomic():
                 mutation_queue(
@@ -161,7 +276,8 @@ def full_path(m: int, directory: Path, bare_sign: float, bare_verify: float) -> 
         queued = time.perf_counter()
         while outbox_deliver_due(limit=500):
             pass
-        sent = time.perf_counter()
+        sent, cpu_out = time.perf_counter(), time.process_time() - cpu_started
+        profile_out.__exit__()
         delivered = RegistryMessage.objects.filter(state=MessageState.DELIVERED).count()
         assert delivered == m, f"{delivered} of {m} delivered"
     finally:
@@ -173,7 +289,7 @@ def full_path(m: int, directory: Path, bare_sign: float, bare_verify: float) -> 
     births = []
     for i in range(m):
         born = dt.date(2026, 1, 1) + dt.timedelta(i % 300)
-        number = make_belgian_number(born, 500 + i // 300)
+        number = make_belgian_number(born, 500 + 2 * (i // 300))
         person = [("NationalNumber", number), ("FirstNames", "Noor"), ("LastName", "Bench"),
                   ("Sex", "F"), ("BirthDate", born.isoformat()), ("BirthPlace", "Gent"),
                   ("Nationality", "BE"),
@@ -186,15 +302,35 @@ def full_path(m: int, directory: Path, bare_sign: float, bare_verify: float) -> 
                   ("EffectiveDate", born.isoformat()), ("Municipality", "44021"),
                   ("Person", person)],
         )))  # fmt: skip
+    if batch > 1:  # the register's batches (built beforehand, as the peer would)
+        posts = [
+            wire.batch_build(births[i : i + batch], sender=keys.REGISTRY_PARTY,
+                             receiver=keys.ELOKET_PARTY)[1]
+            for i in range(0, len(births), batch)
+        ]  # fmt: skip
+    else:
+        posts = births
     client = Client()
-    started_in = time.perf_counter()
-    for data in births:
-        answer = client.post("/api/v1/messaging/inbox", data=data, content_type="application/xml")
-        assert answer.status_code == 200, answer.content[:300]
-    received = time.perf_counter()
-    while outbox_deliver_due(limit=500):
-        pass
-    applied_at = time.perf_counter()
+    # A running server has these loaded already: the URL configuration (the first request
+    # would import the API and build its schemas) and the register's services.
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018
+    import eloket.register.records
+    import eloket.register.selectors
+    import eloket.register.services  # noqa: F401
+
+    started_in, cpu_started = time.perf_counter(), time.process_time()
+    with _Profile(profile == "in"):
+        for data in posts:
+            answer = client.post("/api/v1/messaging/inbox", data=data,
+                                 content_type="application/xml")  # fmt: skip
+            assert answer.status_code == 200, answer.content[:300]
+            assert b"refused" not in answer.content, answer.content[:2000]
+        received = time.perf_counter()
+        while outbox_deliver_due(limit=500):
+            pass
+        applied_at, cpu_in = time.perf_counter(), time.process_time() - cpu_started
     applied = RegistryMessage.objects.filter(state=MessageState.APPLIED).count()
     if applied != m:
         refused = RegistryMessage.objects.exclude(state=MessageState.APPLIED).filter(direction="in")
@@ -202,12 +338,19 @@ def full_path(m: int, directory: Path, bare_sign: float, bare_verify: float) -> 
         raise SystemExit(f"{applied} of {m} applied: {reasons}")
     out_rate = m / (sent - started)
     in_rate = m / (applied_at - started_in)
-    print(f"whole path, {m} messages each way (one process; the peer its own process):")
+    print(f"whole path, {m} messages each way, {batch} to a request (one process; the peer "
+          f"its own process):")  # fmt: skip
     print(f"  out: signed + logged + queued {m / (queued - started):7.0f}/s; "
           f"+ sent, acknowledged, verified {out_rate:7.0f}/s  "
           f"= bare signxml sign / {bare_sign / out_rate:.1f}")  # fmt: skip
-    print(f"  in:  received + verified + stored + acknowledged {m / (received - started_in):7.0f}/s; "
-          f"+ applied {in_rate:7.0f}/s  = bare signxml verify / {bare_verify / in_rate:.1f}")  # fmt: skip
+    print(
+        f"  in:  received + verified + stored + acknowledged {m / (received - started_in):7.0f}/s; "
+        f"+ applied {in_rate:7.0f}/s  = bare signxml verify / {bare_verify / in_rate:.1f}"
+    )
+    # Eloket's own processor time (the peer's verifying and signing is the register's):
+    print(f"  Eloket's CPU time only: out {m / cpu_out:7.0f}/s = bare sign / "
+          f"{bare_sign * cpu_out / m:.1f}; in {m / cpu_in:7.0f}/s = bare verify / "
+          f"{bare_verify * cpu_in / m:.1f}")  # fmt: skip
 
 
 def _append(count: int) -> None:

@@ -102,3 +102,63 @@ def waiting_on_a_lock() -> bool:
             "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
         )
         return bool(cursor.fetchone()[0])
+
+
+def test_a_worker_killed_while_applying_a_batch_applies_each_exactly_once(
+    gent, pki: Path, monkeypatch
+) -> None:
+    """The same for a batch (`MessageBatch`): its births are imported together in one
+    transaction, which the kill rolls back whole; the restart applies each once."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks hold the worker mid-transaction on PostgreSQL only (CI's run)")
+    import datetime as dt
+
+    from eloket.messaging import wire
+    from eloket.outbox import delivery
+    from eloket.register.national_ids import make_belgian_number
+
+    monkeypatch.setattr(delivery, "outbox_kick", lambda *args, **kwargs: None)
+    registry = wire_signer(pki)
+    numbers = [BABY, *(make_belgian_number(dt.date(2026, 11, 17), n) for n in (994, 992))]
+    documents = [
+        mutation(registry, "birth", number, 1, on="2026-11-17",
+                 Person=[("NationalNumber", number), *BIRTH_PERSON[1:]])
+        for number in numbers
+    ]  # fmt: skip
+    _batch_id, data = wire.batch_build(
+        documents, sender=keys.REGISTRY_PARTY, receiver=keys.ELOKET_PARTY
+    )
+    answer = Client().post("/api/v1/messaging/inbox", data=data, content_type="application/xml")
+    assert answer.status_code == 200 and b"BatchAcknowledgement" in answer.content
+    row = OutboxMessage.objects.get(kind="messaging.apply")
+    assert len(row.payload["messages"]) == 3
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "eloket.conf.test",
+           "DATABASE_URL": database_url(), "ELOKET_MESSAGING_DIR": str(pki)}  # fmt: skip
+    code = (
+        "import django; django.setup();"
+        "from eloket.outbox.delivery import outbox_deliver_due; outbox_deliver_due()"
+    )
+    with transaction.atomic():
+        ChainHead.objects.select_for_update().get(chain=CHAIN)  # the log's head: held
+        worker = subprocess.Popen([sys.executable, "-c", code], env=env)  # nosec B603
+        deadline = time.monotonic() + 60
+        while not waiting_on_a_lock():
+            assert worker.poll() is None, "the worker ended before it reached the log"
+            assert time.monotonic() < deadline, "the worker never reached the log's head"
+            time.sleep(0.1)
+        # The worker has imported the births in its transaction and waits to log them.
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+    assert not Person.objects.filter(national_id__in=numbers).exists()
+    assert set(RegistryMessage.objects.filter(direction="in").values_list("state", flat=True)) == {
+        MessageState.RECEIVED
+    }
+    row.refresh_from_db()
+    assert row.state == OutboxState.SENDING
+    assert attempt(row) == OutboxState.SENT  # the restarted worker
+    assert Person.objects.filter(national_id__in=numbers).count() == 3
+    assert set(RegistryMessage.objects.filter(direction="in").values_list("state", flat=True)) == {
+        MessageState.APPLIED
+    }
+    assert MessageLogEntry.objects.filter(event="applied").count() == 3
+    assert PersonSequence.objects.filter(national_number__in=numbers, last_applied=1).count() == 3

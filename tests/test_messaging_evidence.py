@@ -143,9 +143,10 @@ def test_verify_passes_on_a_fresh_log_before_the_first_batch(client, gent, pki, 
     incoming(client, pki, "85073100358")
     outgoing(gent)
     said = verify()
-    # the mutation in; the mutation out and the register's acknowledgement of it (the
-    # outbox sent it when the transaction committed)
-    assert "No time-stamp yet" in said and "3 signatures of 2 messages verified" in said
+    # the mutation in and Eloket's signed acknowledgement of it (kept in the log); the
+    # mutation out and the register's acknowledgement of it (the outbox sent it when the
+    # transaction committed)
+    assert "No time-stamp yet" in said and "4 signatures of 2 messages verified" in said
     assert not MessageLogTimestamp.objects.exists()
 
     from eloket.messaging.evidence import messages_verify

@@ -203,15 +203,21 @@ def test_a_worker_killed_while_sending_delivers_exactly_once_after_restart(  # t
     worker.wait(timeout=10)
     time.sleep(3)  # the register finishes what it was given
     control({"mode": "normal"})
-    stuck = OutboxMessage.objects.get(kind=KIND, state=OutboxState.SENDING)
-    stuck_id = RegistryMessage.objects.get(pk=stuck.payload["message"]).message_id
-    assert received()["posts"][stuck_id] == 1  # the register took it; Eloket never heard
-    for message in messages:  # the restarted worker: the stuck one once its lease ran out
-        row = OutboxMessage.objects.get(kind=KIND, payload__message=message.pk)
-        assert attempt(row) == OutboxState.SENT
+    # The three went in one batch (one request): all in flight when the worker died.
+    stuck = OutboxMessage.objects.filter(kind=KIND, state=OutboxState.SENDING)
+    assert stuck.count() == 3
+    for message_id in ids:  # the register took each; Eloket never heard
+        assert received()["posts"][message_id] == 1
+    # The restarted worker, once their leases ran out: the three again, in one batch.
+    assert attempt(OutboxMessage.objects.get(payload__message=messages[0].pk)) == OutboxState.SENT
+    assert set(OutboxMessage.objects.filter(kind=KIND).values_list("state", flat=True)) == {
+        OutboxState.SENT
+    }
     seen = received()
     for message in messages:
         message.refresh_from_db()
         assert message.state == MessageState.DELIVERED
     assert ids <= set(seen["received"])  # each taken once (the register keys them by id)
-    assert seen["posts"][stuck_id] == 2  # posted again after the kill, acknowledged as duplicate
+    for message_id in ids:  # posted again after the kill (one batch), taken as duplicates
+        assert seen["posts"][message_id] == 2
+    assert MessageLogEntry.objects.filter(event="delivered", message_id__in=ids).count() == 3

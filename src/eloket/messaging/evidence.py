@@ -4,7 +4,8 @@
 `messages_verify` checks, in order: the hash chain (as `eloket audit verify` does); every
 stored message's signature (signxml, against the certificates configured: an incoming one
 the registries', an outgoing one Eloket's) and that the bytes stored are the ones the log
-took the SHA-256 of; the registry's acknowledgements kept the same way; every time-stamp
+took the SHA-256 of; the registry's acknowledgements kept the same way; the
+acknowledgements and errors Eloket signed, kept in the log itself, the same way; every time-stamp
 (a token over the head entry it names, which must still be in the chain with that hash).
 
 `case_export` writes one case's evidence as a zip an auditor checks without Eloket: the
@@ -148,6 +149,41 @@ def _message_problems(report: VerifyReport, progress: Progress | None) -> list[s
     return problems
 
 
+def _kept_xml_problems(report: VerifyReport, progress: Progress | None) -> list[str]:
+    """The documents Eloket signed and the log keeps itself (its acknowledgements and
+    errors): each one's SHA-256 is the entry's chained hash, and its signature verifies
+    against Eloket's certificate."""
+    problems: list[str] = []
+    kept = MessageLogEntry.objects.filter(chain=CHAIN).exclude(xml=b"")
+    total = kept.count() if progress else 0
+    if not kept.exists():
+        return problems
+    verifier = wire.Verifier([own_signer().certificate])
+    last, done = 0, 0
+    while True:
+        rows = list(
+            kept.filter(pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", "sequence", "type", "message_id", "xml_sha256", "xml")[:BATCH]
+        )
+        if not rows:
+            return problems
+        for _pk, sequence, kind, message_id, digest, xml in rows:
+            data = bytes(xml)
+            name = f"log entry {sequence} ({kind} {message_id})"
+            if hashlib.sha256(data).hexdigest() != digest:
+                problems.append(f"{name}: the XML kept is not the one the log took the hash of")
+                continue
+            problem = _signature_problem(verifier, data)
+            if problem:
+                problems.append(f"{name}: its signature does not verify: {problem}")
+                continue
+            report.signatures += 1
+        last, done = rows[-1][0], done + len(rows)
+        if progress:
+            progress("signatures", done, total)
+
+
 def _timestamp_problems(report: VerifyReport, progress: Progress | None) -> list[str]:
     problems: list[str] = []
     stamps = list(MessageLogTimestamp.objects.filter(chain=CHAIN).order_by("length"))
@@ -180,6 +216,7 @@ def messages_verify(progress: Progress | None = None) -> VerifyReport:
     )
     report.problems += _chain_problems(progress)
     report.problems += _message_problems(report, progress)
+    report.problems += _kept_xml_problems(report, progress)
     report.problems += _timestamp_problems(report, progress)
     return report
 

@@ -6,7 +6,10 @@ and verify them (`wire.receive`); refuse what fails with a signed `Error`; store
 message with its `messaging.apply` outbox row in one transaction and answer a signed
 `Acknowledgement` (`received`); a message id seen before is acknowledged again
 (`duplicate`) and changes nothing. Every message in and out is a row of the hash-chained
-message log.
+message log (what Eloket signs as an answer with its signed XML: `MessageLogEntry.xml`).
+A `MessageBatch` is taken the same way, each message on its own, in one transaction, and
+answered with one signed `BatchAcknowledgement`; its messages are applied together, in
+the order they came.
 
 Applying (`messaging.apply`, a transactional outbox kind: the register change and the
 message's new state commit together, so a crash applies it once or not at all): a
@@ -16,9 +19,12 @@ predecessor is `held`, and applied when the gap fills. Changes go through
 like an officer's page would be.
 """
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 from django.db import transaction
@@ -26,7 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from eloket.common.actors import Actor
-from eloket.common.chain import ChainFamily, chain_append, chain_families
+from eloket.common.chain import ChainFamily, chain_append, chain_append_many, chain_families
 from eloket.common.errors import ApplicationError
 from eloket.common.registry import Plugin, Registry
 from eloket.messaging import wire
@@ -53,7 +59,7 @@ def _max_bytes() -> int:
     return int(settings.ELOKET_MESSAGING_MAX_BYTES)
 
 
-def log_event(
+def _entry(
     *,
     direction: str,
     message_type: str,
@@ -63,20 +69,59 @@ def log_event(
     xml: bytes,
     municipality: Municipality | None = None,
     detail: str = "",
+    keep_xml: bool = False,
 ) -> MessageLogEntry:
-    return chain_append(
-        MessageLogEntry(
-            municipality_slug=municipality.slug if municipality else "",
-            direction=direction,
-            type=message_type,
-            message_id=message_id[:80],
-            correlation_id=correlation_id[:80],
-            event=event,
-            detail=detail[:300],
-            xml_sha256=hashlib.sha256(xml).hexdigest(),
-        ),
-        chain=CHAIN,
+    return MessageLogEntry(
+        municipality_slug=municipality.slug if municipality else "",
+        direction=direction,
+        type=message_type,
+        message_id=message_id[:80],
+        correlation_id=correlation_id[:80],
+        event=event,
+        detail=detail[:300],
+        xml_sha256=hashlib.sha256(xml).hexdigest(),
+        xml=xml if keep_xml else b"",
     )
+
+
+def log_event(**fields: Any) -> MessageLogEntry | None:
+    """One entry at the end of the message log (`keep_xml`: the signed XML itself too, for
+    what Eloket signs and keeps nowhere else). Inside `deferred_log()` it is collected and
+    appended with the others when that block ends (one lock of the chain's head)."""
+    pending = getattr(_deferred, "entries", None)
+    if pending is not None:
+        pending.append(_entry(**fields))
+        return None
+    return chain_append(_entry(**fields), chain=CHAIN)
+
+
+def log_events(events: list[dict[str, Any]]) -> list[MessageLogEntry]:
+    """Several entries, in order, appended at once (`chain_append_many`)."""
+    entries = [_entry(**fields) for fields in events]
+    pending = getattr(_deferred, "entries", None)
+    if pending is not None:
+        pending.extend(entries)
+        return entries
+    return chain_append_many(entries, chain=CHAIN)
+
+
+_deferred = threading.local()
+
+
+@contextlib.contextmanager
+def deferred_log() -> Iterator[None]:
+    """Log entries written inside are appended together when the block ends (in the
+    caller's transaction: a rollback takes them along)."""
+    if getattr(_deferred, "entries", None) is not None:  # nested: the outer block appends
+        yield
+        return
+    _deferred.entries = []
+    try:
+        yield
+        entries, _deferred.entries = _deferred.entries, None
+        chain_append_many(entries, chain=CHAIN)
+    finally:
+        _deferred.entries = None
 
 
 def _answer(
@@ -104,6 +149,7 @@ def _answer(
         event="sent",
         xml=data,
         municipality=municipality,
+        keep_xml=True,
     )
     return data
 
@@ -111,7 +157,7 @@ def _answer(
 def _refuse(data: bytes, exc: ApplicationError, envelope: dict[str, str]) -> bytes:
     message_id = envelope.get("message_id", "")
     usable = message_id if _identifier(message_id) else ""
-    with transaction.atomic():
+    with transaction.atomic(), deferred_log():
         log_event(
             direction=Direction.IN,
             message_type="unknown",
@@ -139,28 +185,38 @@ def _identifier(value: str) -> bool:
     return bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,79}", value or ""))
 
 
+def _for_us(verified: wire.Verified, municipalities: dict[str, Any]) -> Municipality:
+    """The municipality a verified mutation is for, or MessageRefused."""
+    message = verified.message
+    if message.type != "RegisterMutation":
+        raise wire.MessageRefused(_("The inbox takes register mutations only."), code="wrong_type")
+    nis = str(message.body.get("Municipality", ""))
+    if nis not in municipalities:
+        municipalities[nis] = Municipality.objects.filter(country="BE", nis_code=nis).first()
+    if municipalities[nis] is None:
+        raise wire.MessageRefused(
+            _("This platform does not keep the register of that municipality."),
+            code="not_served",
+        )
+    return municipalities[nis]  # type: ignore[no-any-return]
+
+
 def inbox_receive(data: bytes) -> bytes:
-    """Take one message from a registry; the signed answer (Acknowledgement or Error)."""
+    """Take one message, or a `MessageBatch` of them, from a registry; the signed answer
+    (an Acknowledgement, a BatchAcknowledgement, or an Error)."""
     max_bytes = _max_bytes()
     try:
-        verified = wire.receive(data, verifier=registry_verifier(), max_bytes=max_bytes)
+        root = wire.parse(data, max_bytes=max_bytes)
+        if wire.is_batch(root):
+            envelope, items = wire.batch_read(root, verifier=registry_verifier())
+            return _receive_batch(envelope, items)
+        verified = registry_verifier().verify(root)
         message = verified.message
-        if message.type != "RegisterMutation":
-            raise wire.MessageRefused(
-                _("The inbox takes register mutations only."), code="wrong_type"
-            )
-        municipality = Municipality.objects.filter(
-            country="BE", nis_code=message.body.get("Municipality", "")
-        ).first()
-        if municipality is None:
-            raise wire.MessageRefused(
-                _("This platform does not keep the register of that municipality."),
-                code="not_served",
-            )
+        municipality = _for_us(verified, {})
     except wire.MessageRefused as exc:
-        envelope = wire.envelope_of(data, max_bytes=max_bytes) if len(data) <= max_bytes else {}
-        return _refuse(data, exc, envelope)
-    with transaction.atomic():
+        envelope_ = wire.envelope_of(data, max_bytes=max_bytes) if len(data) <= max_bytes else {}
+        return _refuse(data, exc, envelope_)
+    with transaction.atomic(), deferred_log():  # the two entries appended at once
         existing = (
             RegistryMessage.objects.select_for_update()
             .filter(direction=Direction.IN, message_id=message.message_id)
@@ -209,6 +265,115 @@ def inbox_receive(data: bytes) -> bytes:
         )
 
 
+def _receive_batch(envelope: wire.Message, items: list[wire.BatchItem]) -> bytes:
+    """A batch: each message verified on its own (above), then in one transaction the new
+    ones stored with their `messaging.apply` outbox row (one per municipality, applying
+    them in order), every message's log entry, and one signed `BatchAcknowledgement`
+    listing each message's outcome (received, duplicate, refused with its code)."""
+    municipalities: dict[str, Any] = {}
+    outcomes: list[wire.Outcome] = []
+    taken: list[tuple[wire.BatchItem, wire.Message, Municipality]] = []
+    refused: list[tuple[wire.BatchItem, wire.MessageRefused]] = []
+    for item in items:
+        try:
+            if item.verified is None:
+                raise item.refused or wire.MessageRefused("refused", code="refused")
+            taken.append((item, item.verified.message, _for_us(item.verified, municipalities)))
+        except wire.MessageRefused as exc:
+            refused.append((item, exc))
+    with transaction.atomic():
+        existing = set(
+            RegistryMessage.objects.select_for_update()
+            .filter(direction=Direction.IN, message_id__in=[m.message_id for _i, m, _m in taken])
+            .values_list("message_id", flat=True)
+        )
+        rows: list[RegistryMessage] = []
+        events: list[dict[str, Any]] = []
+        for item, message, municipality in taken:
+            duplicate = message.message_id in existing
+            existing.add(message.message_id)
+            if not duplicate:
+                assert item.verified is not None  # nosec B101
+                rows.append(
+                    RegistryMessage(
+                        municipality=municipality,
+                        direction=Direction.IN,
+                        type=message.type,
+                        message_id=message.message_id,
+                        correlation_id=message.correlation_id,
+                        sender=message.sender,
+                        receiver=message.receiver,
+                        state=MessageState.RECEIVED,
+                        kind=message.body.get("Kind", ""),
+                        national_number=message.body.get("NationalNumber", ""),
+                        sequence=int(message.body.get("Sequence", 0)),
+                        xml=item.verified.signed_bytes,
+                    )
+                )
+            outcome = "duplicate" if duplicate else "received"
+            outcomes.append(wire.Outcome(item.position, message.message_id, outcome))
+            events.append(
+                dict(
+                    direction=Direction.IN,
+                    message_type=message.type,
+                    message_id=message.message_id,
+                    correlation_id=message.correlation_id,
+                    event=outcome,
+                    detail=message.body.get("Kind", ""),
+                    xml=item.verified.signed_bytes if item.verified else item.data,
+                    municipality=municipality,
+                )
+            )
+        for item, exc in refused:
+            outcomes.append(
+                wire.Outcome(item.position, item.message_id, "refused", exc.code, str(exc))
+            )
+            events.append(
+                dict(
+                    direction=Direction.IN,
+                    message_type="unknown",
+                    message_id=item.message_id or "unreadable",
+                    correlation_id="",
+                    event="refused",
+                    detail=exc.code,
+                    xml=item.data,
+                )
+            )
+        created = RegistryMessage.objects.bulk_create(rows)
+        by_municipality: dict[int, list[RegistryMessage]] = {}
+        for row in created:
+            by_municipality.setdefault(row.municipality_id or 0, []).append(row)
+        for group in by_municipality.values():
+            outbox_put(
+                municipality=group[0].municipality,
+                kind="messaging.apply",
+                payload={"messages": [row.pk for row in group]},
+                ref=f"message:{group[0].pk}",
+            )
+        outcomes.sort(key=lambda o: o.position)
+        root = wire.batch_acknowledgement(
+            outcomes,
+            sender=ELOKET_PARTY,
+            receiver=envelope.sender if _identifier(envelope.sender) else "unknown",
+            batch_id=envelope.message_id,
+        )
+        answer = own_signer().sign(root)
+        sent = wire.read(root)
+        events.append(
+            dict(
+                direction=Direction.OUT,
+                message_type="BatchAcknowledgement",
+                message_id=sent.message_id,
+                correlation_id=sent.correlation_id,
+                event="sent",
+                xml=answer,
+                keep_xml=True,
+            )
+        )
+        log_events(events)
+    return answer
+
+
 # --- Applying
 
 
@@ -216,9 +381,40 @@ def _date(value: str) -> dt.date:
     return dt.date.fromisoformat(value)
 
 
-def _apply_one(message: RegistryMessage) -> None:
-    """Apply one mutation to the register (raises ApplicationError when it cannot)."""
+def _person_record(body: dict[str, Any]) -> Any:
+    """The register record of a birth's or a move in's person."""
     from eloket.register.records import AddressRecord, PersonRecord
+
+    person = body.get("Person")
+    if not isinstance(person, dict):
+        raise ApplicationError(_("The mutation names no person."), code="incomplete")
+    address = person.get("Address") or body.get("Address")
+    addresses = []
+    if isinstance(address, dict):
+        addresses.append(
+            AddressRecord(
+                street=address["Street"],
+                house_number=address["HouseNumber"],
+                box=address.get("Box", ""),
+                postcode=address["Postcode"],
+                municipality_name=address["MunicipalityName"],
+                valid_from=_date(body["EffectiveDate"]),
+            )
+        )
+    return PersonRecord(
+        national_id=person["NationalNumber"],
+        first_names=person["FirstNames"],
+        last_name=person["LastName"],
+        sex=person["Sex"],
+        birth_date=_date(person["BirthDate"]),
+        birth_place=person.get("BirthPlace", ""),
+        nationality=person["Nationality"],
+        addresses=addresses,
+    )
+
+
+def _apply_one(message: RegistryMessage, body: dict[str, Any]) -> None:
+    """Apply one mutation to the register (raises ApplicationError when it cannot)."""
     from eloket.register.services import (
         person_move,
         person_move_out,
@@ -231,7 +427,6 @@ def _apply_one(message: RegistryMessage) -> None:
 
     municipality = message.municipality
     assert municipality is not None  # nosec B101 (inbox_receive sets it)
-    body = wire.read(wire.parse(bytes(message.xml), max_bytes=_max_bytes())).body
     actor = Actor.system("national register", municipality)
     effective = _date(body["EffectiveDate"])
     kind = body["Kind"]
@@ -258,34 +453,8 @@ def _apply_one(message: RegistryMessage) -> None:
                 moved_on=effective,
             )
             return
-        addresses = []
-        if isinstance(address, dict):
-            addresses.append(
-                AddressRecord(
-                    street=address["Street"],
-                    house_number=address["HouseNumber"],
-                    box=address.get("Box", ""),
-                    postcode=address["Postcode"],
-                    municipality_name=address["MunicipalityName"],
-                    valid_from=effective,
-                )
-            )
         register_import_records(
-            actor=actor,
-            municipality=municipality,
-            persons=[
-                PersonRecord(
-                    national_id=person["NationalNumber"],
-                    first_names=person["FirstNames"],
-                    last_name=person["LastName"],
-                    sex=person["Sex"],
-                    birth_date=_date(person["BirthDate"]),
-                    birth_place=person.get("BirthPlace", ""),
-                    nationality=person["Nationality"],
-                    addresses=addresses,
-                )
-            ],
-            events=[],
+            actor=actor, municipality=municipality, persons=[_person_record(body)], events=[]
         )
     elif kind == "death":
         person_record_death(
@@ -372,6 +541,10 @@ def message_apply(message_pk: int) -> None:
     order, _created = PersonSequence.objects.select_for_update().get_or_create(
         sender=message.sender, national_number=message.national_number
     )
+    _apply_in_order(message, order)
+
+
+def _apply_in_order(message: RegistryMessage | None, order: PersonSequence) -> None:
     while message is not None:
         expected = order.last_applied + 1
         if (message.sequence or 0) > expected:
@@ -384,8 +557,8 @@ def message_apply(message_pk: int) -> None:
         else:
             try:
                 with transaction.atomic():
-                    _apply_one(message)
                     body = wire.read(wire.parse(bytes(message.xml), max_bytes=_max_bytes())).body
+                    _apply_one(message, body)
                     for listener in applied_listeners:
                         listener.applied(message, body)
                 _finish(message, MessageState.APPLIED, "applied")
@@ -394,17 +567,135 @@ def message_apply(message_pk: int) -> None:
                 _finish(message, MessageState.REFUSED, "refused", f"{exc.code}: {exc}")
             order.last_applied = expected
             order.save(update_fields=["last_applied"])
-        message = (
-            RegistryMessage.objects.select_for_update()
-            .filter(
-                direction=Direction.IN,
-                sender=message.sender,
-                national_number=message.national_number,
-                state=MessageState.HELD,
-                sequence=order.last_applied + 1,
-            )
-            .first()
+        message = _held_next(message, order)
+
+
+def _held_next(message: RegistryMessage, order: PersonSequence) -> RegistryMessage | None:
+    return (
+        RegistryMessage.objects.select_for_update()
+        .filter(
+            direction=Direction.IN,
+            sender=message.sender,
+            national_number=message.national_number,
+            state=MessageState.HELD,
+            sequence=order.last_applied + 1,
         )
+        .first()
+    )
+
+
+BIRTHS_AT_ONCE = 500
+
+
+def messages_apply(message_pks: list[int]) -> None:
+    """A batch's mutations, in the order they came (inside a transaction). A run of births
+    of one sender and municipality, each the first of its person's order, is imported
+    with one `register_import_records` (one validation, bulk writes); should the register
+    refuse any of them, they are applied one by one instead, each refused on its own.
+    Everything else goes through `message_apply`."""
+    locked = {
+        m.pk: m
+        for m in RegistryMessage.objects.select_for_update(of=("self",))
+        .select_related("municipality")
+        .filter(pk__in=message_pks)
+    }
+    run: list[RegistryMessage] = []
+    for pk in message_pks:
+        message = locked.get(pk)
+        birth = (
+            message is not None
+            and message.state == MessageState.RECEIVED
+            and message.kind == "birth"
+            and message.sequence == 1
+        )
+        if birth and run:
+            assert message is not None  # nosec B101
+            fits = (
+                len(run) < BIRTHS_AT_ONCE
+                and message.sender == run[0].sender
+                and message.municipality_id == run[0].municipality_id
+                and message.national_number not in {m.national_number for m in run}
+            )
+            if fits:
+                run.append(message)
+                continue
+        if run:
+            _births_apply(run)
+            run = []
+        if birth:
+            assert message is not None  # nosec B101
+            run = [message]
+        else:
+            message_apply(pk)
+    if run:
+        _births_apply(run)
+
+
+def _births_apply(run: list[RegistryMessage]) -> None:
+    from eloket.register.services import register_import_records
+
+    if len(run) == 1 or run[0].municipality is None:
+        for message in run:
+            message_apply(message.pk)
+        return
+    sender, municipality = run[0].sender, run[0].municipality
+    orders = {
+        o.national_number: o
+        for o in PersonSequence.objects.select_for_update().filter(
+            sender=sender, national_number__in=[m.national_number for m in run]
+        )
+    }
+    ready = []
+    for message in run:  # one already in its order (a stale birth) goes the usual way
+        order = orders.get(message.national_number)
+        if order is not None and order.last_applied != 0:
+            message_apply(message.pk)
+        else:
+            ready.append(message)
+    bodies = {m.pk: wire.read(wire.parse(bytes(m.xml), max_bytes=_max_bytes())).body for m in ready}
+    try:
+        with transaction.atomic():
+            register_import_records(
+                actor=Actor.system("national register", municipality),
+                municipality=municipality,
+                persons=[_person_record(bodies[m.pk]) for m in ready],
+                events=[],
+            )
+            for message in ready:
+                for listener in applied_listeners:
+                    listener.applied(message, bodies[message.pk])
+    except ApplicationError:
+        for message in ready:  # one by one: each applied, or refused with its own reason
+            message_apply(message.pk)
+        return
+    now = timezone.now()
+    RegistryMessage.objects.filter(pk__in=[m.pk for m in ready]).update(
+        state=MessageState.APPLIED, error="", applied_at=now
+    )
+    for message in ready:
+        message.state, message.error, message.applied_at = MessageState.APPLIED, "", now
+        _log_state(message, "applied")
+    known = [orders[m.national_number].pk for m in ready if m.national_number in orders]
+    PersonSequence.objects.filter(pk__in=known).update(last_applied=1)
+    PersonSequence.objects.bulk_create(
+        [
+            PersonSequence(sender=sender, national_number=m.national_number, last_applied=1)
+            for m in ready
+            if m.national_number not in orders
+        ]
+    )
+    # Their next mutations that came first and wait: in order now.
+    for held in RegistryMessage.objects.select_for_update().filter(
+        direction=Direction.IN,
+        sender=sender,
+        national_number__in=[m.national_number for m in ready],
+        state=MessageState.HELD,
+        sequence=2,
+    ):
+        order = PersonSequence.objects.select_for_update().get(
+            sender=sender, national_number=held.national_number
+        )
+        _apply_in_order(held, order)
 
 
 def _finish(message: RegistryMessage, state: str, event: str, error: str = "") -> None:
@@ -435,7 +726,13 @@ class ApplyMutation(OutboxKind):
     inline = True
 
     def deliver(self, message: OutboxMessage) -> None:
-        message_apply(int(message.payload["message"]))
+        # One message, or a batch's (in the order they came): one transaction either way.
+        pks = message.payload.get("messages") or [message.payload["message"]]
+        with deferred_log():
+            if len(pks) == 1:
+                message_apply(int(pks[0]))
+            else:
+                messages_apply([int(pk) for pk in pks])
 
     def describe(self, message: OutboxMessage) -> str:
         return f"register mutation {message.payload.get('message')}"

@@ -96,6 +96,10 @@ class MessageLogEntry(AppendOnlyModel):
     event = models.CharField(max_length=20)
     detail = models.CharField(max_length=300, blank=True)
     xml_sha256 = models.CharField(max_length=64)
+    # The signed XML itself, for what Eloket signs and keeps nowhere else (its
+    # acknowledgements and errors); the other messages' XML is their `RegistryMessage`'s.
+    # Its SHA-256 is the chained `xml_sha256`, so it cannot change unseen.
+    xml = models.BinaryField(default=b"", blank=True)
     chain = models.CharField(max_length=80)
     sequence = models.PositiveBigIntegerField()
     previous_hash = models.CharField(max_length=64)

@@ -14,6 +14,7 @@ checks them with standard tools (`xmlsec1 --verify`). The key is parsed once per
 """
 
 import datetime as dt
+import re
 import threading
 import uuid
 from collections.abc import Iterable, Sequence
@@ -46,8 +47,11 @@ MESSAGE_TYPES = (
     "PersonLookupAnswer",
     "RegisterMutation",
     "Acknowledgement",
+    "BatchAcknowledgement",
     "Error",
 )
+BATCH = "MessageBatch"  # several signed messages in one request (not itself signed)
+BATCH_MAX = 1000  # messages in one batch at most (its schema's maxOccurs)
 MUTATION_KINDS = (
     "birth",
     "moved_in",
@@ -132,7 +136,7 @@ _schema_lock = threading.Lock()
 def schema(message_type: str) -> etree.XMLSchema:
     with _schema_lock:
         if message_type not in _schemas:
-            if message_type not in MESSAGE_TYPES:
+            if message_type not in (*MESSAGE_TYPES, BATCH):
                 raise KeyError(message_type)
             path = XSD_DIR / f"{message_type}.xsd"
             # The schemas are ours (in the repository); their include is a sibling file.
@@ -410,3 +414,141 @@ def envelope_of(data: bytes, *, max_bytes: int) -> dict[str, str]:
         return {}
     message = read(root)
     return {"message_id": message.message_id[:80], "sender": message.sender[:80]}
+
+
+# --- Batches: several signed messages in one request
+
+
+@dataclass
+class BatchItem:
+    """One message of a batch, by its position: verified, or refused (and why)."""
+
+    position: int
+    data: bytes
+    verified: Verified | None = None
+    refused: MessageRefused | None = None
+    message_id: str = ""
+
+
+def is_batch(root: etree._Element) -> bool:
+    return bool(root.tag == f"{{{NS}}}{BATCH}")
+
+
+def batch_build(documents: Sequence[bytes], *, sender: str, receiver: str) -> tuple[str, bytes]:
+    """The batch id and the bytes of a `MessageBatch` carrying the signed `documents` as
+    they are (each keeps its own signature), validated against the batch's schema."""
+    if not 0 < len(documents) <= BATCH_MAX:
+        raise ValueError(f"a batch holds 1 to {BATCH_MAX} messages, not {len(documents)}")
+    batch_id = new_id()
+    root = etree.Element(f"{{{NS}}}{BATCH}", nsmap={None: NS})
+    _append(
+        root,
+        [
+            (
+                "Envelope",
+                [
+                    ("MessageId", batch_id),
+                    ("CorrelationId", batch_id),
+                    ("Sender", sender),
+                    ("Receiver", receiver),
+                    ("Timestamp", now_stamp()),
+                ],
+            )
+        ],
+    )
+    etree.SubElement(root, f"{{{NS}}}Messages").text = "\n"
+    head, _marker, tail = etree.tostring(root, encoding="UTF-8", xml_declaration=True).rpartition(
+        b"\n</Messages>"
+    )
+    bodies = []
+    for document in documents:  # the documents' own bytes, without their XML declarations
+        start = document.find(b"?>") + 2 if document.startswith(b"<?xml") else 0
+        bodies.append(document[start:].strip())
+    data = head + b"\n" + b"\n".join(bodies) + b"\n</Messages>" + tail
+    check = etree.fromstring(data, _parser())
+    if not schema(BATCH).validate(check):
+        raise ValueError(f"built an invalid {BATCH}: {schema(BATCH).error_log.last_error}")
+    return batch_id, data
+
+
+def batch_read(root: etree._Element, *, verifier: Verifier) -> tuple[Message, list[BatchItem]]:
+    """A parsed `MessageBatch` (from `parse`: size and DTD checks done on the whole): its
+    envelope, and each message read out as a document of its own, verified (signature
+    against the trusted certificates, its own schema) or refused on its own. The batch
+    itself failing its schema refuses it whole (MessageRefused)."""
+    checker = schema(BATCH)
+    if not checker.validate(root):
+        error = checker.error_log.last_error
+        raise MessageRefused(
+            _("The message does not follow its schema: %(error)s")
+            % {"error": (error.message if error else "")[:300]},
+            code="schema_invalid",
+        )
+    envelope = read(root)
+    items: list[BatchItem] = []
+    messages = root.find(f"{{{NS}}}Messages")
+    assert messages is not None  # nosec B101 (the schema requires it)
+    for position, child in enumerate((c for c in messages if isinstance(c.tag, str)), 1):
+        data = etree.tostring(child, xml_declaration=True, encoding="UTF-8")
+        item = BatchItem(position=position, data=data)
+        try:
+            # A document of its own: the signature's Reference URI="" is this message.
+            item.verified = verifier.verify(etree.fromstring(data, _parser()))
+            item.message_id = item.verified.message.message_id
+        except MessageRefused as exc:
+            item.refused = exc
+            item.message_id = read(child).message_id[:80]
+        items.append(item)
+    return envelope, items
+
+
+@dataclass
+class Outcome:
+    position: int
+    message_id: str
+    outcome: str
+    code: str = ""
+    text: str = ""
+
+
+def batch_acknowledgement(
+    outcomes: Sequence[Outcome], *, sender: str, receiver: str, batch_id: str
+) -> etree._Element:
+    """The unsigned `BatchAcknowledgement` of a batch (sign it with a `Signer`)."""
+    body: list[Field] = []
+    for item in outcomes:
+        usable = re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,79}", item.message_id or "")
+        body.append(
+            (
+                "Item",
+                [
+                    ("Position", item.position),
+                    ("MessageId", item.message_id if usable else ""),
+                    ("Outcome", item.outcome),
+                    ("Code", item.code[:120]),
+                    ("Text", item.text[:1000]),
+                ],
+            )
+        )
+    return build(
+        "BatchAcknowledgement",
+        sender=sender,
+        receiver=receiver,
+        correlation_id=batch_id,
+        body=body,
+    )
+
+
+def batch_outcomes(message: Message) -> list[Outcome]:
+    """The items of a verified `BatchAcknowledgement` (read from what its signature covers)."""
+    body = message.root.find(f"{{{NS}}}Body")
+    return [
+        Outcome(
+            position=int(_text(item, "Position") or 0),
+            message_id=_text(item, "MessageId"),
+            outcome=_text(item, "Outcome"),
+            code=_text(item, "Code"),
+            text=_text(item, "Text"),
+        )
+        for item in (body.findall(f"{{{NS}}}Item") if body is not None else [])
+    ]

@@ -14,13 +14,13 @@ import logging
 import re
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.tasks import task
 from django.utils import timezone
 
 from eloket.common.observability import OUTBOX_FAILED, OUTBOX_SENT
 from eloket.common.schedule import PeriodicJob, periodic_jobs
-from eloket.outbox.kinds import outbox_kinds
+from eloket.outbox.kinds import OutboxKind, outbox_kinds
 from eloket.outbox.models import OutboxMessage, OutboxState
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,56 @@ def _claim(message_id: int, now: dt.datetime) -> OutboxMessage | None:
         message.lease_until = now + LEASE
         message.save(update_fields=["state", "attempts", "lease_until"])
     return message
+
+
+def _claim_more(
+    kind: str, first: OutboxMessage, now: dt.datetime, size: int
+) -> list[OutboxMessage]:
+    """`first` (claimed) and up to `size - 1` more due messages of `kind`, claimed in one
+    short transaction (oldest first; rows another worker holds are skipped)."""
+    with transaction.atomic():
+        more = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(_due(now), kind=kind)
+            .exclude(pk=first.pk)
+            .order_by("next_attempt_at", "pk")[: size - 1]
+        )
+        if more:
+            # Still due (SQLite takes no row locks: another worker may have claimed some).
+            OutboxMessage.objects.filter(_due(now), pk__in=[m.pk for m in more]).update(
+                state=OutboxState.SENDING, attempts=F("attempts") + 1, lease_until=now + LEASE
+            )
+            mine = set(
+                OutboxMessage.objects.filter(
+                    pk__in=[m.pk for m in more], state=OutboxState.SENDING, lease_until=now + LEASE
+                ).values_list("pk", flat=True)
+            )
+            more = [m for m in more if m.pk in mine]
+    for message in more:
+        message.state = OutboxState.SENDING
+        message.attempts += 1
+        message.lease_until = now + LEASE
+    return [first, *more]
+
+
+def _deliver_batch(kind: OutboxKind, messages: list[OutboxMessage]) -> None:
+    try:
+        results = kind.deliver_many(messages)
+    except Exception as failure:
+        results = {message.pk: failure for message in messages}
+    sent = [m for m in messages if m.pk in results and results[m.pk] is None]
+    if sent:
+        OutboxMessage.objects.filter(pk__in=[m.pk for m in sent]).update(
+            state=OutboxState.SENT, sent_at=timezone.now(), lease_until=None, last_error=""
+        )
+        for message in sent:
+            message.state = OutboxState.SENT
+        OUTBOX_SENT.labels(messages[0].kind).inc(len(sent))
+    for message in messages:
+        if message.state == OutboxState.SENT:
+            continue
+        error = results.get(message.pk) or LookupError("no outcome")
+        _mark_failed(message, error, permanent=kind.is_permanent(error))
 
 
 def _mark_sent(message: OutboxMessage) -> None:
@@ -104,6 +154,12 @@ def outbox_deliver(message_id: int, *, now: dt.datetime | None = None) -> str:
     if message is None:
         return "skipped"
     kind = outbox_kinds.get(message.kind)
+    if kind is not None and kind.batch_size > 1 and not kind.transactional:
+        # Others of the kind that are due go along (one request for several).
+        _deliver_batch(
+            kind, _claim_more(message.kind, message, now or timezone.now(), kind.batch_size)
+        )
+        return str(message.state)
     try:
         if kind is None:
             raise LookupError(f"no kind {message.kind!r} is registered")
@@ -122,12 +178,28 @@ def outbox_deliver(message_id: int, *, now: dt.datetime | None = None) -> str:
 def outbox_deliver_due(now: dt.datetime | None = None, *, limit: int = BATCH) -> int:
     """Take up what is due (oldest first); returns how many were sent."""
     now = now or timezone.now()
-    ids = list(
+    due = list(
         OutboxMessage.objects.filter(_due(now))
         .order_by("next_attempt_at", "pk")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", "kind")[:limit]
     )
-    return sum(outbox_deliver(pk, now=now) == OutboxState.SENT for pk in ids)
+    sent = 0
+    taken: set[int] = set()  # claimed along with an earlier one of a batched kind
+    for pk, kind_name in due:
+        if pk in taken:
+            continue
+        kind = outbox_kinds.get(kind_name)
+        if kind is not None and kind.batch_size > 1 and not kind.transactional:
+            first = _claim(pk, now)
+            if first is None:
+                continue
+            batch = _claim_more(kind_name, first, now, kind.batch_size)
+            taken.update(m.pk for m in batch)
+            _deliver_batch(kind, batch)
+            sent += sum(m.state == OutboxState.SENT for m in batch)
+        else:
+            sent += outbox_deliver(pk, now=now) == OutboxState.SENT
+    return sent
 
 
 @task()

@@ -19,9 +19,25 @@ class OutboxKind(Plugin):
     transactional: bool = False
     inline: bool = False
     max_attempts: int = 8
+    # More than 1: the sender claims up to this many due messages of the kind at once and
+    # hands them to `deliver_many` (one request for several, say); not for transactional
+    # kinds.
+    batch_size: int = 1
 
     def deliver(self, message: "OutboxMessage") -> None:
         raise NotImplementedError
+
+    def deliver_many(self, messages: list["OutboxMessage"]) -> dict[int, Exception | None]:
+        """Carry out several (claimed) messages; per message's pk, None when it worked or
+        the exception that says why not. Raising fails them all alike."""
+        results: dict[int, Exception | None] = {}
+        for message in messages:
+            try:
+                self.deliver(message)
+                results[message.pk] = None
+            except Exception as exc:
+                results[message.pk] = exc
+        return results
 
     def is_permanent(self, exc: Exception) -> bool:
         """A failure that no retry will mend (a refused address, say)."""

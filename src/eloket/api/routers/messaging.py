@@ -26,7 +26,7 @@ router = Router(tags=["messaging"])
         },
         "responses": {
             200: {
-                "description": "A signed Acknowledgement",
+                "description": "A signed Acknowledgement (a BatchAcknowledgement for a MessageBatch)",
                 "content": {"application/xml": {"schema": {"type": "string"}}},
             },
             400: {
@@ -44,5 +44,6 @@ def inbox(request: HttpRequest) -> HttpResponse:
         answer = inbox_receive(data)
     except MessagingNotConfigured as exc:  # no registry connection on this platform
         raise Http404(_("Messaging with the national register is not configured.")) from exc
-    status = 200 if b"<Acknowledgement" in answer[:200] else 400
+    head = answer[:200]
+    status = 200 if b"<Acknowledgement" in head or b"<BatchAcknowledgement" in head else 400
     return HttpResponse(answer, status=status, content_type="application/xml")
