@@ -15,7 +15,7 @@ import pytest
 from django.utils import translation
 from django.utils.translation import gettext
 
-from conftest import citizen_user, person_record
+from conftest import bearer, citizen_user, officer_login_client, person_record
 from eloket.cases.models import Case
 from eloket.certificates.handler import OrderStatus as Status
 from eloket.certificates.models import CertificateOrder
@@ -87,6 +87,14 @@ def consultations(peer_url: str, number: str) -> list[dict]:
         return json.loads(response.read())
 
 
+def control(peer_url: str, mode: str) -> None:
+    request = urllib.request.Request(  # noqa: S310 (the test's peer on loopback)
+        f"{peer_url}/control", data=json.dumps({"mode": mode}).encode(), method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=5):  # noqa: S310
+        pass
+
+
 def pdf_text(data: bytes) -> str:
     import io
 
@@ -100,7 +108,9 @@ def lookups() -> list[MessageLogEntry]:
 
 
 @pytest.mark.django_db
-def test_the_death_extract_of_a_parent_who_died_elsewhere(registry, gent, jan, seals, make_officer):
+def test_the_death_extract_of_a_parent_who_died_elsewhere(
+    registry, gent, jan, seals, make_officer, client
+):
     people = Person.objects.count()
     before = len(consultations(registry, FATHER))
     with translation.override("en"):
@@ -138,8 +148,21 @@ def test_the_death_extract_of_a_parent_who_died_elsewhere(registry, gent, jan, s
         again = death_extract(gent, jan, FATHER, idempotency_key="k1")
     assert again.pk == case.pk and len(lookups()) == 2
 
-    # The clerk approves: the document is made from the answer the order kept.
+    # The clerk opens it: what the national register answered, no register data, and no
+    # national number (the back office page and the API).
     clerk = make_officer("gent.clerk", gent)
+    officer_login_client(client, clerk)
+    desk = client.get(f"/gent/backoffice/orders/{case.tracking_code}")
+    assert desk.status_code == 200
+    assert "Marc Peeters" in desk.content.decode() and FATHER not in desk.content.decode()
+    api = client.get(
+        f"/api/v1/m/gent/backoffice/orders/{case.tracking_code}", **bearer(clerk)
+    ).json()
+    assert api["subject"] is None and api["national_subject"]["death_act"] == "11002-2025-D-0412"
+    assert FATHER not in json.dumps(api)
+    assert AccessLogEntry.objects.count() == 0  # no register data of anyone was read
+
+    # The clerk approves: the document is made from the answer the order kept.
     with after_commit():
         order_decide(
             actor=officer_actor(officer_role_in(clerk, gent)),
@@ -214,13 +237,22 @@ def test_a_register_that_is_down_refuses_the_order_in_the_citizens_language(
             "nothing was ordered. Try again in a few minutes."
         )
     assert str(refused.value) == expected and "Rijksregister" in expected
+    # The peer up but answering 503 to everything (its `down` mode): the same.
+    settings.ELOKET_REGISTRY_URL = registry
+    control(registry, "down")
+    try:
+        with translation.override("nl"), pytest.raises(ApplicationError) as refused:
+            death_extract(gent, jan, FATHER)
+    finally:
+        control(registry, "normal")
+    assert str(refused.value) == expected
     # Nothing half-done: no case, no order, no access log; the message log says it failed.
     assert Case.objects.count() == 0 and CertificateOrder.objects.count() == 0
     assert AccessLogEntry.objects.count() == 0
     assert [(r.type, r.event) for r in lookups()] == [
         ("PersonLookupRequest", "sent"),
         ("PersonLookupRequest", "failed"),
-    ]
+    ] * 2
 
 
 @pytest.mark.django_db
