@@ -326,7 +326,16 @@ class QueueItemOut(Schema):
 
 
 class BackofficeOrderOut(OrderOut):
-    subject: RegisterRecordOut
+    subject: RegisterRecordOut | None = Field(
+        ...,
+        description="The subject's register data; null for someone only the national "
+        "register holds (then `national_subject`).",
+    )
+    national_subject: dict[str, str] | None = Field(
+        None,
+        description="What the national register answered about a subject no register here "
+        "holds, when the order was placed (names, dates, the death act; no national number).",
+    )
     requester: str
     assigned_to: str | None = Field(..., description="The officer who handles it (who acted).")
     overdue: bool

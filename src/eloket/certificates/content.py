@@ -25,6 +25,7 @@ from eloket.register.models import (
     HouseholdRelation,
     ParticipantRole,
     Person,
+    Sex,
 )
 from eloket.register.selectors import PersonRecordView, person_record
 from eloket.tenants.models import Municipality
@@ -273,6 +274,90 @@ def certificate_content(
         summary=summary,
         warnings=review_warnings(kind=kind, record=record),
     )
+
+
+def national_facts(national: Any) -> dict[str, Any]:
+    """What an order keeps of the national register's answer about a subject no register
+    here holds (`CertificateOrder.national_subject`): what its document says, and the id
+    of the signed answer in the message log. Never the national number."""
+    return {
+        "name": national.full_name,
+        "first_names": national.first_names,
+        "last_name": national.last_name,
+        "sex": national.sex,
+        "birth_date": national.birth_date.isoformat() if national.birth_date else "",
+        "birth_place": national.birth_place,
+        "nationality": national.nationality,
+        "date_of_death": national.date_of_death.isoformat() if national.date_of_death else "",
+        "death_place": national.death_place,
+        "death_act": national.death_act,
+        "death_registering": national.death_registering,
+        "relation": national.relation,
+        "answer": national.answer_id,
+    }
+
+
+def _iso(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def national_certificate_content(
+    *, kind: str, municipality: Municipality, facts: dict[str, Any], language: str
+) -> Content:
+    """The content of a `kind` certificate (a death extract) about a person only the
+    national register holds, from what it answered (`national_facts`), or MissingData."""
+    if kind != CertificateKind.DEATH_EXTRACT or not facts.get("date_of_death"):
+        raise MissingData(_("The national register's answer does not hold this certificate."))
+    first = "".join(f"{part[0]}." for part in str(facts.get("first_names", "")).split() if part)
+    born_on, died_on = _iso(facts.get("birth_date")), _iso(facts.get("date_of_death"))
+    place = str(facts.get("death_place") or "—")
+    with translation.override(language):
+        sex = str(Sex(facts["sex"]).label) if facts.get("sex") in Sex.values else "—"
+        data: dict[str, Any] = {
+            "person": {
+                "name": facts.get("name", ""),
+                "born": _date(born_on)
+                + (f", {facts['birth_place']}" if facts.get("birth_place") else ""),
+                "nationality": country_name(str(facts.get("nationality", ""))),
+                "sex": sex,
+            },
+            "address": {"text": "—", "since": "—"},
+            "act": {
+                "number": facts.get("death_act") or "—",
+                "date": _date(died_on),
+                "place": place,
+                "registering": facts.get("death_registering") or place,
+                "mother": "—",
+                "father": "—",
+                "spouses": [],
+            },
+        }
+        summary = {
+            "subject": f"{first} {facts.get('last_name', '')}".strip(),
+            "municipality": municipality.display_name(language),
+        }
+    attested = {
+        "kind": kind,
+        "source": "national register",
+        "answer": facts.get("answer", ""),
+        "person": [
+            facts.get("first_names"),
+            facts.get("last_name"),
+            facts.get("birth_date"),
+            facts.get("nationality"),
+            facts.get("sex"),
+        ],
+        "act": [
+            facts.get("death_act"),
+            facts.get("date_of_death"),
+            facts.get("death_place"),
+            facts.get("death_registering"),
+        ],
+    }
+    return Content(data=data, attested=attested, summary=summary, warnings=[])
 
 
 # Official names often carry a title; the place of issue is the bare name.

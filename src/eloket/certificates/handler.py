@@ -162,7 +162,7 @@ class CertificateOrderHandler(CaseHandler):
         if order is None:
             return case.title
         if TITLE_SEPARATOR in case.title:
-            return f"{order.certificate_type.label}{TITLE_SEPARATOR}{order.subject.full_name}"
+            return f"{order.certificate_type.label}{TITLE_SEPARATOR}{order.subject_name}"
         return order.certificate_type.label
 
     def what_label(self, case: Case, value: str) -> str:

@@ -97,7 +97,15 @@ class CertificateOrder(TenantOwnedModel):
 
     case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, related_name="order")
     certificate_type = models.ForeignKey(CertificateType, on_delete=models.PROTECT)
-    subject = models.ForeignKey("register.Person", on_delete=models.PROTECT, related_name="+")
+    # The subject in the municipality's register; or, for someone it does not hold (a
+    # parent who lived and died elsewhere), none, and `national_subject`: what the national
+    # register answered when the order was placed (names, dates, the death act, the id of
+    # its signed answer in the message log; never the national number). It is the order's
+    # own record of what it used, not a copy in the register.
+    subject = models.ForeignKey(
+        "register.Person", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    national_subject = models.JSONField(default=dict, blank=True)
     language = models.CharField(max_length=5)
     delivery = models.CharField(max_length=10, choices=Delivery.choices)
     purpose = models.CharField(max_length=200, blank=True)
@@ -108,4 +116,10 @@ class CertificateOrder(TenantOwnedModel):
     posted_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
-        return f"{self.certificate_type} for {self.subject_id}"
+        return f"{self.certificate_type} for {self.subject_id or 'a person elsewhere'}"
+
+    @property
+    def subject_name(self) -> str:
+        if self.subject_id is not None and self.subject is not None:
+            return self.subject.full_name
+        return str(self.national_subject.get("name", ""))

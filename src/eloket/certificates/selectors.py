@@ -100,7 +100,8 @@ _ORDER_PAGE_TABLES: tuple[tuple[type[Model], str, str], ...] = (
     (Case, "k", "JOIN {table} k ON k.id = o.case_id"),
     (CaseType, "ct", "JOIN {table} ct ON ct.id = k.case_type_id"),
     (CertificateType, "t", "JOIN {table} t ON t.id = o.certificate_type_id"),
-    (Person, "p", "JOIN {table} p ON p.id = o.subject_id"),
+    # No subject row for someone only the national register holds (`national_subject`).
+    (Person, "p", "LEFT JOIN {table} p ON p.id = o.subject_id"),
 )
 
 
@@ -167,6 +168,9 @@ class OrderRow:
         for part in parts:
             values = list(self.values[start : start + len(part.attnames)])
             start += len(part.attnames)
+            if part.model is Person and values[part.attnames.index("id")] is None:
+                made.append(None)  # no subject in a register (`national_subject`)
+                continue
             for i, converters in enumerate(part.converters):
                 for converter, expression in converters:
                     values[i] = converter(values[i], expression, connection)
@@ -244,12 +248,15 @@ def order_for_officer(
 
 def order_with_subject_record(
     *, municipality: Any, actor: Actor, tracking_code: str
-) -> tuple[Case, CertificateOrder, PersonRecordView]:
+) -> tuple[Case, CertificateOrder, PersonRecordView | None]:
     """An order as an officer opens it: with the subject's register data, which is written
-    to the subject's access log with the order as the purpose."""
+    to the subject's access log with the order as the purpose. None for a subject only the
+    national register holds: the order shows what it answered (`order.national_subject`)."""
     case, order = order_for_officer(
         municipality=municipality, actor=actor, tracking_code=tracking_code
     )
+    if order.subject is None:
+        return case, order, None
     record = person_record(
         municipality=municipality,
         national_id=order.subject.national_id,
@@ -263,11 +270,13 @@ def order_with_subject_record(
 
 
 def order_review_warnings(
-    *, municipality: Any, order: CertificateOrder, record: PersonRecordView
+    *, municipality: Any, order: CertificateOrder, record: PersonRecordView | None
 ) -> list[str]:
     """What the officer must see before approving (`content.review_warnings`), from the
     register data the order's page already read (no second read, no second log entry)."""
     same_municipality(municipality, order)
+    if record is None:
+        return []
     return review_warnings(kind=order.certificate_type.code, record=record)
 
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from eloket.cases.display import timeline_rows
 from eloket.certificates import services
-from eloket.certificates.eligibility import orderable_subjects
+from eloket.certificates.eligibility import asks_national_register, orderable_subjects
 from eloket.certificates.handler import OrderStatus
 from eloket.certificates.models import Delivery, Requester
 from eloket.certificates.selectors import (
@@ -74,6 +74,9 @@ def order_form(request: HttpRequest, tenant: Municipality, kind: str) -> HttpRes
         raise Http404(_("Certificates are ordered by citizens logged in with their eID."))
     subjects = orderable_subjects(certificate_type=certificate_type, requester=requester)
     by_pk = {str(person.pk): person for person, _rule in subjects}
+    # A relative no register here holds (a parent who died elsewhere): by their national
+    # number, asked of the national register (in the form's body, never the URL).
+    national = asks_national_register(certificate_type)
     values = {
         "subject": request.POST.get("subject")
         or (str(requester.pk) if str(requester.pk) in by_pk else ""),
@@ -85,22 +88,33 @@ def order_form(request: HttpRequest, tenant: Municipality, kind: str) -> HttpRes
         ),
         "delivery": request.POST.get("delivery")
         or next(iter(offered_channels(municipality=tenant, certificate_type=certificate_type)), ""),
+        "subject_number": request.POST.get("subject_number", "").strip()[:20] if national else "",
         "purpose": request.POST.get("purpose", "").strip(),
         "email": request.POST.get("email", request.user.email or "").strip(),
         "form_token": request.POST.get("form_token") or secrets.token_urlsafe(16),
     }
     error = None
     step = "choose"
+    subject_name = ""
     if request.method == "POST":
         subject = by_pk.get(values["subject"])
         try:
-            if subject is None:
+            if national and values["subject"] == "other":
+                if not values["subject_number"]:
+                    raise ApplicationError(
+                        _("Give the national number of the person the certificate is about."),
+                        code="subject_required",
+                    )
+                number = values["subject_number"]
+            elif subject is None:
                 raise ApplicationError(
                     _("Choose for whom you order the certificate."), code="subject_required"
                 )
+            else:
+                number = subject.national_id
             order_request = services.OrderRequest(
                 certificate_type=certificate_type.code,
-                subject=subject.national_id,
+                subject=number,
                 language=values["language"],
                 delivery=values["delivery"],
                 purpose=values["purpose"],
@@ -116,7 +130,10 @@ def order_form(request: HttpRequest, tenant: Municipality, kind: str) -> HttpRes
                 return HttpResponseRedirect(
                     tenant_reverse(request, "certificates:order", code=case.tracking_code)
                 )
-            services.check_order(actor=actor, municipality=tenant, order_request=order_request)
+            _type, checked = services.check_order(
+                actor=actor, municipality=tenant, order_request=order_request
+            )
+            subject_name = checked.full_name
             step = "review"
         except ApplicationError as exc:
             error = exc
@@ -128,7 +145,8 @@ def order_form(request: HttpRequest, tenant: Municipality, kind: str) -> HttpRes
             "certificate_type": certificate_type,
             "fee": format_fee(certificate_type.fee_cents, certificate_type.currency),
             "subjects": [(str(p.pk), p, rules[str(p.pk)]) for p, _r in subjects],
-            "subject_person": by_pk.get(values["subject"]),
+            "subject_name": subject_name,
+            "national": national,
             "languages": [
                 (code, LANGUAGE_NAMES.get(code, code)) for code in certificate_type.languages
             ],

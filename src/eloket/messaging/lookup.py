@@ -5,8 +5,11 @@ and tied to the question by its correlation id. Both are rows of the message log
 SHA-256, no national number). The answer is shown and used, never copied into a
 municipality's register: it is what the national register says today.
 
-The caller (`messaging.services.national_person_lookup`) checks the officer's right and
-writes the access log; this module is the wire."""
+The callers (`messaging.services.national_person_lookup` for an officer,
+`messaging.services.national_relative_lookup` for a citizen's order about a relative) check
+the right and write the access log; this module is the wire. A citizen's question carries
+their own number (`RelativeOf`): the register answers the relation and describes the person
+only to a relative."""
 
 import datetime as dt
 import urllib.error
@@ -47,6 +50,14 @@ class NationalPerson:
     box: str = ""
     postcode: str = ""
     municipality_name: str = ""
+    # To a question about a relative: what the person is to the asker (parent, child,
+    # sibling). Of a deceased person: the death act as the national register knows it.
+    relation: str = ""
+    death_place: str = ""
+    death_act: str = ""
+    death_registering: str = ""
+    # The message id of the signed answer (a row of the message log): what was used.
+    answer_id: str = ""
 
     @property
     def full_name(self) -> str:
@@ -60,9 +71,15 @@ def _date(value: Any) -> dt.date | None:
         return None
 
 
-def _person(element: dict[str, Any]) -> NationalPerson:
+def _person(element: dict[str, Any], body: dict[str, Any], answer_id: str) -> NationalPerson:
     address = element.get("Address") or {}
+    death = body.get("Death") or {}
     return NationalPerson(
+        relation=str(body.get("Relation") or ""),
+        death_place=str(death.get("Place") or ""),
+        death_act=str(death.get("ActNumber") or ""),
+        death_registering=str(death.get("RegisteringMunicipality") or ""),
+        answer_id=answer_id,
         national_number=str(element.get("NationalNumber") or ""),
         first_names=str(element.get("FirstNames") or ""),
         last_name=str(element.get("LastName") or ""),
@@ -94,15 +111,19 @@ def _post(data: bytes) -> bytes:
 
 
 def registry_lookup(
-    *, municipality: Municipality, national_number: str, purpose: str
+    *, municipality: Municipality, national_number: str, purpose: str, relative_of: str = ""
 ) -> NationalPerson | None:
-    """The national register's answer for `national_number` (None: it knows nobody by it),
-    or RegistryUnavailable when it cannot be asked or its answer cannot be trusted."""
+    """The national register's answer for `national_number` (None: it knows nobody by it,
+    or, asked for `relative_of`, the person is not that citizen's relative), or
+    RegistryUnavailable when it cannot be asked or its answer cannot be trusted."""
+    body: list[wire.Field] = [("NationalNumber", national_number), ("Purpose", purpose[:300])]
+    if relative_of:
+        body.append(("RelativeOf", relative_of))
     root = wire.build(
         "PersonLookupRequest",
         sender=ELOKET_PARTY,
         receiver=REGISTRY_PARTY,
-        body=[("NationalNumber", national_number), ("Purpose", purpose[:300])],
+        body=body,
     )
     data = own_signer().sign(root)
     asked = wire.read(root)
@@ -139,4 +160,8 @@ def registry_lookup(
         )
     if str(message.body.get("Found", "")).lower() not in ("true", "1"):
         return None
-    return _person(message.body.get("Person") or {})
+    if relative_of and message.body.get("Relation") in (None, "", "none"):
+        return None
+    if not message.body.get("Person"):
+        return None
+    return _person(message.body["Person"], message.body, message.message_id)

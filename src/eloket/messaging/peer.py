@@ -4,7 +4,11 @@ as its own process (`eloket registry-peer`) beside Eloket in the demo and in tes
 It has its own key and certificate, trusts Eloket's, and keeps its own small database (an
 in-memory SQLite of its own, never Eloket's) of national persons. Over HTTP on loopback:
 
-- `POST /lookup`: a signed `PersonLookupRequest` -> a signed `PersonLookupAnswer`.
+- `POST /lookup`: a signed `PersonLookupRequest` -> a signed `PersonLookupAnswer`. With
+  `RelativeOf` it answers the relation (parent, child, sibling, none, from its filiation
+  table) and describes the person only to a relative; a deceased person's answer carries
+  the death act. Every look-up is kept in its consultation log (number, purpose, when).
+- `POST /consultations` (JSON `{"national_number": ...}`): that person's consultations.
 - `POST /mutations`: Eloket's signed `RegisterMutation` -> applied to its database once
   (a message id seen before is acknowledged as `duplicate`), a signed `Acknowledgement`;
   anything refused gets a signed `Error`. A `MessageBatch` of them: each checked and
@@ -90,6 +94,12 @@ class RegistryPeer:
                 national_number TEXT, xml BLOB);
             CREATE TABLE IF NOT EXISTS sent (message_id TEXT PRIMARY KEY, kind TEXT,
                 national_number TEXT, sequence INTEGER, status INTEGER, xml BLOB);
+            CREATE TABLE IF NOT EXISTS filiation (child TEXT, parent TEXT,
+                PRIMARY KEY (child, parent));
+            CREATE TABLE IF NOT EXISTS death (national_number TEXT PRIMARY KEY, place TEXT,
+                act_number TEXT, registering TEXT);
+            CREATE TABLE IF NOT EXISTS consulted (id INTEGER PRIMARY KEY, at TEXT,
+                national_number TEXT, purpose TEXT, message_id TEXT, relative_of TEXT);
             """  # nosec B608 (column names are constants)
         )
 
@@ -101,6 +111,58 @@ class RegistryPeer:
         with self.lock, self.db:
             self.db.executemany(f"INSERT OR REPLACE INTO person VALUES ({marks})", rows)  # noqa: S608  # nosec B608
         return len(rows)
+
+    def seed_family(self, persons: Iterable[dict[str, Any]]) -> None:
+        """Filiation (`mother`, `father`) and death acts (`death_place`, `death_act`,
+        `death_registering`) of the persons that carry them."""
+        with self.lock, self.db:
+            for p in persons:
+                for parent in (p.get("mother"), p.get("father")):
+                    if parent:
+                        self.db.execute(
+                            "INSERT OR IGNORE INTO filiation VALUES (?, ?)",
+                            (p["national_number"], parent),
+                        )
+                if p.get("death_place"):
+                    self.db.execute(
+                        "INSERT OR REPLACE INTO death VALUES (?, ?, ?, ?)",
+                        (
+                            p["national_number"],
+                            p["death_place"],
+                            p.get("death_act") or "",
+                            p.get("death_registering") or p["death_place"],
+                        ),
+                    )
+
+    def relation(self, national_number: str, relative_of: str) -> str:
+        """What the person `national_number` is to `relative_of`: parent, child, sibling
+        or none (by the filiation table)."""
+        with self.lock:
+            parents_of = {
+                child: {
+                    r[0]
+                    for r in self.db.execute(
+                        "SELECT parent FROM filiation WHERE child = ?", (child,)
+                    )
+                }
+                for child in (national_number, relative_of)
+            }
+        if national_number in parents_of[relative_of]:
+            return "parent"
+        if relative_of in parents_of[national_number]:
+            return "child"
+        if national_number != relative_of and parents_of[national_number] & parents_of[relative_of]:
+            return "sibling"
+        return "none"
+
+    def consultations(self, national_number: str) -> list[dict[str, Any]]:
+        with self.lock:
+            rows = self.db.execute(
+                "SELECT at, purpose, message_id, relative_of != '' AS for_relative "
+                "FROM consulted WHERE national_number = ? ORDER BY id",
+                (national_number,),
+            ).fetchall()
+        return [dict(r) for r in rows]
 
     def person(self, national_number: str) -> dict[str, Any] | None:
         with self.lock:
@@ -155,10 +217,39 @@ class RegistryPeer:
         message = verified.message
         if message.type != "PersonLookupRequest":
             return self._error(message.message_id, "wrong_type", "A look-up was expected.")
-        person = self.person(message.body.get("NationalNumber", ""))
+        number = str(message.body.get("NationalNumber", ""))
+        relative_of = str(message.body.get("RelativeOf") or "")
+        person = self.person(number)
+        with self.lock, self.db:
+            self.db.execute(
+                "INSERT INTO consulted (at, national_number, purpose, message_id, relative_of) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (wire.now_stamp(), number, str(message.body.get("Purpose", "")),
+                 message.message_id, relative_of),
+            )  # fmt: skip
         body: list[wire.Field] = [("Found", person is not None)]
+        if person and relative_of:
+            relation = self.relation(number, relative_of)
+            body.append(("Relation", relation))
+            if relation == "none":  # a stranger's data is not the asker's business
+                person = None
         if person:
             body.append(("Person", person_fields(person)))
+            with self.lock:
+                death = self.db.execute(
+                    "SELECT * FROM death WHERE national_number = ?", (number,)
+                ).fetchone()
+            if death is not None and person.get("date_of_death"):
+                body.append(
+                    (
+                        "Death",
+                        [
+                            ("Place", death["place"]),
+                            ("ActNumber", death["act_number"] or None),
+                            ("RegisteringMunicipality", death["registering"] or None),
+                        ],
+                    )
+                )
         root = wire.build(
             "PersonLookupAnswer",
             sender=REGISTRY_PARTY,
@@ -504,6 +595,10 @@ def _handler(peer: RegistryPeer) -> type[BaseHTTPRequestHandler]:
                 time.sleep(min(peer.state.delay, 60))
             if self.path == "/lookup":
                 self._reply(200, peer.lookup(body), "application/xml")
+            elif self.path == "/consultations":  # the number in the body, never the URL
+                number = str(json.loads(body or b"{}").get("national_number", ""))
+                answer = json.dumps(peer.consultations(number)).encode()
+                self._reply(200, answer, "application/json")
             elif self.path == "/mutations":
                 self._reply(200, peer.accept_mutation(body), "application/xml")
             elif self.path == "/send":

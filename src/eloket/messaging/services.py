@@ -162,3 +162,41 @@ def national_person_lookup(
                 purpose=purpose.strip(),
             )
     return found
+
+
+def national_relative_lookup(
+    *, actor: Actor, municipality: Any, national_id: str, purpose: str
+) -> "NationalPerson | None":
+    """A citizen's order needs a relative whom no register of the municipality holds (the
+    death extract of a parent who lived and died elsewhere; issue 14, point 5): ask the
+    national register about them for the citizen (`RelativeOf`, the citizen's own number).
+    The register answers the relation and describes the person only to a relative (None
+    otherwise, as for nobody by that number); the answer is used, never copied into a
+    register. The purpose travels with the question (the register keeps it in its own
+    consultation log), and a person found is written to their access log wherever Eloket
+    keeps their register data. RegistryUnavailable when the register cannot be asked."""
+    from eloket.messaging.lookup import registry_lookup
+    from eloket.register.national_ids import normalise, parse_national_id
+
+    authorize(actor, municipality, Permission.REQUEST)
+    if not actor.national_id:
+        raise ApplicationError(
+            _("Certificates are ordered by citizens logged in with their eID."),
+            code="not_a_citizen",
+        )
+    number = parse_national_id(national_id, municipality.country).digits
+    found = registry_lookup(
+        municipality=municipality,
+        national_number=number,
+        purpose=purpose,
+        relative_of=normalise(actor.national_id),
+    )
+    if found is not None:
+        for person in Person.objects.filter(national_id=number):
+            access_log_write(
+                person=person,
+                actor=actor,
+                data=[DataCategory.IDENTITY, DataCategory.EVENTS],
+                purpose=purpose.strip(),
+            )
+    return found

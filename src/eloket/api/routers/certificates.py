@@ -254,7 +254,10 @@ def backoffice_order_out(request: HttpRequest, slug: str, tracking_code: str) ->
     )
     return {
         **order_out(request, case, order),
-        "subject": record_out(record),
+        "subject": record_out(record) if record is not None else None,
+        "national_subject": {k: str(v) for k, v in order.national_subject.items()}
+        if record is None
+        else None,
         "requester": case.requester.get_full_name(),
         "assigned_to": case.assigned_to.username if case.assigned_to else None,
         "overdue": case.is_overdue,

@@ -1,6 +1,13 @@
 """Placing a certificate order: checked against the certificate's rules and the register
 at the moment of ordering, made once per idempotency key, committed with its first
-timeline step and the outbox row that takes it further."""
+timeline step and the outbox row that takes it further.
+
+A relative whom the municipality's register does not hold (the death extract of a parent
+who lived and died elsewhere) is asked of the national register through the messaging
+engine (`messaging.services.national_relative_lookup`), before anything is written: its
+answer decides whether the requester may have the certificate, and what the order keeps of
+it makes the document. When the register cannot be asked, the order is refused with a
+message saying so and nothing is written (docs/certificates.md says why)."""
 
 import hashlib
 import json
@@ -13,7 +20,14 @@ from django.utils.translation import gettext as _
 
 from eloket.cases.models import Case, IdempotencyRecord
 from eloket.cases.services import case_create
-from eloket.certificates.eligibility import NotAllowed, check_may_order, requester_labels
+from eloket.certificates.content import national_facts
+from eloket.certificates.eligibility import (
+    NotAllowed,
+    asks_national_register,
+    check_may_order,
+    check_may_order_national,
+    not_allowed_for_subject,
+)
 from eloket.certificates.handler import TITLE_SEPARATOR
 from eloket.certificates.models import CertificateOrder, CertificateType, Delivery
 from eloket.certificates.selectors import KIND, certificate_type_get, offered_channels
@@ -21,6 +35,8 @@ from eloket.common.actors import Actor, ActorKind
 from eloket.common.errors import ApplicationError, Conflict
 from eloket.common.permissions import Permission, authorize
 from eloket.common.text import refuse_hidden_characters
+from eloket.messaging.lookup import NationalPerson, RegistryUnavailable
+from eloket.messaging.services import national_relative_lookup
 from eloket.register.models import Person
 from eloket.register.selectors import person_for_identifier
 from eloket.tenants.models import Module
@@ -54,9 +70,12 @@ def _requester_person(actor: Actor) -> Person:
     return person
 
 
+Subject = Person | NationalPerson
+
+
 def _validate(
-    municipality: Any, request: OrderRequest, requester: Person
-) -> tuple[CertificateType, Person]:
+    municipality: Any, request: OrderRequest, requester: Person, actor: Actor
+) -> tuple[CertificateType, Subject]:
     refuse_hidden_characters(request.purpose, request.contact_email)
     certificate_type = certificate_type_get(
         municipality=municipality, code=request.certificate_type
@@ -90,25 +109,44 @@ def _validate(
         raise ApplicationError(_("Keep the purpose under 200 characters."), code="purpose_too_long")
     subject = person_for_identifier(national_id=request.subject, municipality=municipality)
     if subject is None:
-        # Whether a number exists is nobody's business: the same answer as "not allowed".
-        raise NotAllowed(
-            _(
-                "You may not order this certificate about this person here. It is ordered "
-                "from the municipality where the person is registered, by: %(who)s."
-            )
-            % {"who": requester_labels(certificate_type)},
-            code="not_allowed_for_subject",
-        )
+        if not asks_national_register(certificate_type):
+            # Whether a number exists is nobody's business: the same answer as "not allowed".
+            raise not_allowed_for_subject(certificate_type)
+        return certificate_type, _national_subject(municipality, request, certificate_type, actor)
     check_may_order(certificate_type=certificate_type, requester=requester, subject=subject)
     return certificate_type, subject
 
 
+def _national_subject(
+    municipality: Any, request: OrderRequest, certificate_type: CertificateType, actor: Actor
+) -> NationalPerson:
+    """The subject as the national register describes them to the requester, if they may
+    have this certificate about them (else NotAllowed; RegistryUnavailable, in words for a
+    citizen, when the register cannot be asked: nothing is ordered then)."""
+    purpose = _("Ordering a certificate: %(what)s") % {"what": certificate_type.label}
+    try:
+        national = national_relative_lookup(
+            actor=actor, municipality=municipality, national_id=request.subject, purpose=purpose
+        )
+    except RegistryUnavailable as exc:
+        raise RegistryUnavailable(
+            _(
+                "We could not ask the national register about this person just now, so "
+                "nothing was ordered. Try again in a few minutes."
+            )
+        ) from exc
+    check_may_order_national(certificate_type=certificate_type, national=national)
+    assert national is not None  # checked above
+    return national
+
+
 def check_order(
     *, actor: Actor, municipality: Any, order_request: OrderRequest
-) -> tuple[CertificateType, Person]:
-    """Everything order_submit checks, without writing (the review step of the form)."""
+) -> tuple[CertificateType, Subject]:
+    """Everything order_submit checks, without writing an order (the review step of the
+    form; a subject only the national register holds is asked of it, as on submission)."""
     authorize(actor, municipality, Permission.REQUEST)
-    return _validate(municipality, order_request, _requester_person(actor))
+    return _validate(municipality, order_request, _requester_person(actor), actor)
 
 
 def order_submit(
@@ -127,9 +165,10 @@ def order_submit(
         if previous is not None:
             return previous, False
     requester = _requester_person(actor)
-    certificate_type, subject = _validate(municipality, request, requester)
+    certificate_type, subject = _validate(municipality, request, requester, actor)
     title = certificate_type.label
-    if subject.pk != requester.pk:
+    local = subject if isinstance(subject, Person) else None
+    if local is None or local.pk != requester.pk:
         title = f"{title}{TITLE_SEPARATOR}{subject.full_name}"
     try:
         with transaction.atomic():
@@ -148,7 +187,8 @@ def order_submit(
                 municipality=municipality,
                 case=case,
                 certificate_type=certificate_type,
-                subject=subject,
+                subject=local,
+                national_subject=national_facts(subject) if local is None else {},
                 language=request.language,
                 delivery=request.delivery,
                 purpose=request.purpose.strip(),

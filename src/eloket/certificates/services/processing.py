@@ -19,7 +19,11 @@ from eloket.cases.delivery import delivery_channels
 from eloket.cases.models import Case
 from eloket.cases.services import case_transition
 from eloket.certificates import messages as texts
-from eloket.certificates.content import certificate_content, document_frame
+from eloket.certificates.content import (
+    certificate_content,
+    document_frame,
+    national_certificate_content,
+)
 from eloket.certificates.handler import OrderStatus
 from eloket.certificates.models import CertificateKind, CertificateOrder
 from eloket.certificates.selectors import order_of
@@ -106,15 +110,25 @@ def order_issue(
         "code": case.display_code,
         "what": order.certificate_type.label,
     }
-    content = certificate_content(
-        kind=kind,
-        municipality=municipality,
-        subject=order.subject,
-        language=order.language,
-        actor=_requester_actor(case),
-        purpose=purpose,
-        case_ref=f"order:{case.tracking_code}",
-    )
+    if order.subject is None:
+        # Someone only the national register holds: what it answered when the order was
+        # placed (the signed answer is in the message log), not a copy in a register.
+        content = national_certificate_content(
+            kind=kind,
+            municipality=municipality,
+            facts=order.national_subject,
+            language=order.language,
+        )
+    else:
+        content = certificate_content(
+            kind=kind,
+            municipality=municipality,
+            subject=order.subject,
+            language=order.language,
+            actor=_requester_actor(case),
+            purpose=purpose,
+            case_ref=f"order:{case.tracking_code}",
+        )
     if content.warnings and not (warnings_confirmed and actor.kind == ActorKind.OFFICER):
         raise UnconfirmedWarnings(
             _("%(warnings)s Confirm that you checked this before the certificate is issued.")

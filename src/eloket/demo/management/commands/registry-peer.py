@@ -2,7 +2,8 @@
 
 Its own key (`--key`/`--cert`, default the demo's `var/pki/messaging/registry.*.pem`), the
 certificate it trusts (`--trust`, default Eloket's), its own in-memory database seeded with
-the demo register's Belgian people plus people of municipalities Eloket does not serve, and
+the demo register's Belgian people plus people of municipalities Eloket does not serve (among
+them the parents of the persona Jan Peeters, his father deceased: `JAN_FATHER`), and
 Eloket's inbox to send mutations to (`--inbox`). With `--demo-mutations` it sends a few
 (a birth, a move in, a death) once the inbox answers, so the demo's message log is not empty.
 """
@@ -26,11 +27,46 @@ from eloket.messaging import wire
 from eloket.messaging.keys import demo_messaging_pki
 from eloket.messaging.peer import RegistryPeer, serve
 from eloket.register.demo import generate_register
+from eloket.register.national_ids import make_belgian_number
 from eloket.register.records import PersonRecord
 
 # People of a municipality Eloket does not serve: (name, NIS code, postcode, the block of
 # national numbers no demo municipality uses: 6, sequence numbers 840-979).
 ELSEWHERE = (("Antwerpen", "11002", "2000", 6),)
+
+
+# The parents of Jan Peeters (the README's persona of Gent), who lived in Antwerpen, a
+# municipality Eloket does not serve: no register on the platform holds them, the national
+# register does. His father died there, so Jan can order his death extract in Gent (the
+# look-up through the national register, docs/certificates.md); his mother lives.
+JAN = ("Jan", "Peeters", dt.date(1985, 7, 30))
+JAN_FATHER = {
+    "national_number": make_belgian_number(dt.date(1956, 2, 11), 981),
+    "first_names": "Marc",
+    "last_name": "Peeters",
+    "sex": "M",
+    "birth_date": "1956-02-11",
+    "birth_place": "Antwerpen",
+    "nationality": "BE",
+    "date_of_death": "2025-10-03",
+    "death_place": "Antwerpen",
+    "death_act": "11002-2025-D-0412",
+    "death_registering": "Antwerpen",
+}
+JAN_MOTHER = {
+    "national_number": make_belgian_number(dt.date(1958, 6, 4), 982),
+    "first_names": "Rita",
+    "last_name": "Wouters",
+    "sex": "F",
+    "birth_date": "1958-06-04",
+    "birth_place": "Mortsel",
+    "nationality": "BE",
+    "street": "Meir",
+    "house_number": "12",
+    "postcode": "2000",
+    "municipality_name": "Antwerpen",
+    "nis": "11002",
+}
 
 
 def _person(record: PersonRecord, nis: str) -> dict[str, Any]:
@@ -72,6 +108,15 @@ def national_persons(*, elsewhere: int = 60) -> list[dict[str, Any]]:
             today=DEMO_REFERENCE_DATE,
         )
         people += [_person(r, nis) for r in generated.persons]
+    for person in people:
+        if (person["first_names"], person["last_name"], person["birth_date"]) == (
+            JAN[0],
+            JAN[1],
+            JAN[2].isoformat(),
+        ):
+            person["father"] = JAN_FATHER["national_number"]
+            person["mother"] = JAN_MOTHER["national_number"]
+    people += [dict(JAN_FATHER), dict(JAN_MOTHER)]
     return people
 
 
@@ -104,7 +149,9 @@ class Command(BaseCommand):
             inbox_url=inbox,
             max_bytes=settings.ELOKET_MESSAGING_MAX_BYTES,
         )
-        seeded = peer.seed(national_persons(elsewhere=options["elsewhere"]))
+        persons = national_persons(elsewhere=options["elsewhere"])
+        seeded = peer.seed(persons)
+        peer.seed_family(persons)
         server = serve(peer, options["host"], options["port"])
         self.stdout.write(
             f"==> Registry peer on http://{options['host']}:{options['port']}/ "
@@ -159,7 +206,6 @@ def demo_specs(peer: RegistryPeer) -> list[dict[str, Any]]:
             )
         ]
     specs: list[dict[str, Any]] = []
-    from eloket.register.national_ids import make_belgian_number
 
     born = today - dt.timedelta(days=2)
     child = {

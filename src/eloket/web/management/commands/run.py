@@ -100,6 +100,10 @@ class Command(BaseCommand):
             metrics_dir.mkdir(parents=True)
             env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
         children: list[subprocess.Popen[bytes]] = []
+        if settings.ELOKET_DEMO and not env.get("ELOKET_REGISTRY_URL"):
+            # The server and the worker ask (and send to) the peer started below.
+            peer_port = os.environ.get("ELOKET_REGISTRY_PEER_PORT", "8201")
+            env["ELOKET_REGISTRY_URL"] = f"http://127.0.0.1:{peer_port}"
         if settings.ELOKET_DEMO:
             site_port = options["sample_site_port"] or options["port"] + 1
             self.sample_site(site_port, base_url, env, children, started)
