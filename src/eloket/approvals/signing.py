@@ -100,7 +100,7 @@ def _signed(draft: DraftDecision, actor: Actor, *, field_name: str, reason: str)
             municipality=municipality, registry="approval_signers", default="officer_keys"
         )
     ]
-    username = User.objects.values_list("username", flat=True).get(pk=actor.user_id)
+    username = User.objects.values_list("username", flat=True).get(pk=actor.user_pk)
     assert draft.pdf is not None
     return signer.sign(
         bytes(draft.pdf),

@@ -395,7 +395,7 @@ FILE_UPLOAD_HANDLERS = [
 
 # --- Security. A strict Content-Security-Policy everywhere, demo mode included: no
 # inline script or style; branding is served as a stylesheet of the municipality's own.
-SECURE_CSP = {
+SECURE_CSP: dict[str, list[str]] = {
     "default-src": [CSP.NONE],
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],

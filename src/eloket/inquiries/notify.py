@@ -7,6 +7,7 @@ from django.contrib.auth.models import User
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from eloket.cases.models import Case
 from eloket.documents.codes import verification_url
 from eloket.documents.models import IssuedDocument
 from eloket.identity.selectors import preferred_language
@@ -14,7 +15,7 @@ from eloket.inquiries.models import PublicInquiry
 from eloket.outbox.email import email_put
 
 
-def objectors_tell_decision(case: object, *, granted: bool) -> int:
+def objectors_tell_decision(case: Case, *, granted: bool) -> int:
     """E-mail the standing objectors of the case's inquiry; how many were queued."""
     inquiry = PublicInquiry.objects.filter(case=case).select_related("municipality").first()
     if inquiry is None:

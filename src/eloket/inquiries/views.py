@@ -1,8 +1,10 @@
 """The public notice of a municipality's permit applications under public inquiry, and
 objecting to one. Thin: the services decide."""
 
+from typing import cast
+
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -145,7 +147,7 @@ def decision_pdf(request: HttpRequest, tenant: Municipality, code: str) -> HttpR
 @require_GET
 def notice_file(
     request: HttpRequest, tenant: Municipality, inquiry_id: int, public_id: str
-) -> FileResponse:
+) -> HttpResponse:
     """A file of the application that the municipality put on the notice, for anyone."""
     inquiry = _inquiry(tenant, inquiry_id)
     try:
@@ -154,4 +156,5 @@ def notice_file(
         )
     except ApplicationError as exc:
         raise Http404(str(exc)) from exc
-    return file_response(attachment)
+    # A streaming response: the decorators' types know only HttpResponse.
+    return cast(HttpResponse, file_response(attachment))

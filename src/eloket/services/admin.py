@@ -292,7 +292,7 @@ class ServiceAdmin(ScopedToMunicipality, admin.ModelAdmin):
         # Another municipality's library page does not exist for this administrator.
         chosen = (
             municipalities.filter(pk=asked).first()
-            if str(asked or "").isdigit()
+            if asked and asked.isdigit()
             else None
             if asked
             else municipalities.first()

@@ -264,6 +264,7 @@ def service_document_for(case: Case, change: StatusChange) -> IssuedDocument | N
         if signed is not None:
             # Decided by an approval chain: the document its approvers signed, sealed.
             # (How many signed: verification lists them; the summary's values are text.)
+            assert signed.pdf is not None  # signed_decision_of leaves out drafts without one
             summary["approvals"] = str(len(_signatures_in(bytes(signed.pdf))))
             return document_seal_and_store(
                 actor=Actor.system("Eloket", municipality),

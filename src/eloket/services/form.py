@@ -242,16 +242,16 @@ class Field:
         if t == "address":
             return _address_schema(self.required)
         if t == "location":
-            schema = {
+            properties: dict[str, Any] = {"address": _address_schema(True)}
+            if self.coordinates:
+                properties["lat"] = {"type": "number", "minimum": -90, "maximum": 90}
+                properties["lon"] = {"type": "number", "minimum": -180, "maximum": 180}
+            return {
                 "type": "object",
                 "additionalProperties": False,
                 "required": ["address"],
-                "properties": {"address": _address_schema(True)},
+                "properties": properties,
             }
-            if self.coordinates:
-                schema["properties"]["lat"] = {"type": "number", "minimum": -90, "maximum": 90}
-                schema["properties"]["lon"] = {"type": "number", "minimum": -180, "maximum": 180}
-            return schema
         if t == "household_member":
             return {"type": "string", "pattern": MEMBER_PATTERN, "x-eloket-source": "household"}
         if t == "file":
@@ -441,7 +441,7 @@ class Form:
                 )
                 for name in extra
             ]
-        if error.validator == "required" and not path:
+        if error.validator == "required" and not path and isinstance(error.validator_value, list):
             missing = [n for n in error.validator_value if n not in answers]
             return [(n, self._missing(self.fields[n])) for n in missing if n in self.fields]
         if error.validator == "not" and not path and isinstance(error.validator_value, dict):
@@ -477,9 +477,9 @@ class Form:
             if kind == "type":
                 return _("Enter a whole number.") if f.integer else _("Enter a number, like 12.")
             if kind == "minimum":
-                return _("Enter %(min)s or more.") % {"min": _number(error.validator_value)}
+                return _("Enter %(min)s or more.") % {"min": _number(_bound(error))}
             if kind == "maximum":
-                return _("Enter %(max)s or less.") % {"max": _number(error.validator_value)}
+                return _("Enter %(max)s or less.") % {"max": _number(_bound(error))}
         if f.type == "date":
             return _("Enter a real date, like 2027-03-31.")
         typed = value is not None and bool(str(value).strip())
@@ -545,6 +545,12 @@ class Form:
                 return False
             return None
         return raw
+
+
+def _bound(error: jsonschema.ValidationError) -> float | None:
+    """The bound a `minimum` or `maximum` refusal names (a number in the form's schema)."""
+    value = error.validator_value
+    return value if isinstance(value, int | float) else None
 
 
 def _number(value: float | None) -> str:

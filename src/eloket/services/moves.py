@@ -15,7 +15,7 @@ the system action `registered`, which closes the request (`MoveRegistered`).
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db import transaction
 from django.utils import timezone
@@ -34,6 +34,16 @@ ADDRESS_FIELD, DATE_FIELD = "new_address", "moved_on"
 REGISTERED = "registered"  # the system action the register's acknowledgement makes
 # A move is declared once one lives there, within days; a year back is the most we take.
 OLDEST_DAYS = 365
+
+
+class _NewAddress(TypedDict):
+    """The declared address, as the register's move and transfer take it."""
+
+    street: str
+    house_number: str
+    box: str
+    postcode: str
+    municipality_name: str
 
 
 def register_change_problems(raw: dict[str, Any]) -> list[tuple[str, str]]:
@@ -160,7 +170,7 @@ def move_confirm(*, actor: Actor, municipality: Any, case: Any) -> None:
         )
     address = record.answers[ADDRESS_FIELD]
     moved_on = dt.date.fromisoformat(str(record.answers[DATE_FIELD]))
-    new_address: dict[str, str] = {
+    new_address: _NewAddress = {
         "street": str(address["street"]),
         "house_number": str(address["number"]),
         "box": str(address.get("box", "")),

@@ -142,7 +142,7 @@ def prefill(*, actor: Actor, municipality: Any, form: Form) -> dict[str, Any]:
                 "postcode": address.postcode,
                 "city": address.municipality_name,
             }
-    user = User.objects.filter(pk=actor.user_id).first()
+    user = User.objects.filter(pk=actor.user_id).first() if actor.user_id is not None else None
     if user is not None and user.email:
         values["email"] = user.email
     answers: dict[str, Any] = {}

@@ -488,7 +488,7 @@ def draft_start(
     check_may_apply(actor=actor, municipality=municipality, case_type=case_type)
     return Draft.objects.create(
         municipality=municipality,
-        user_id=actor.user_id,
+        user_id=actor.user_pk,
         case_type=case_type,
         answers=answers or {},
         language=translation.get_language() or municipality.default_language,

@@ -669,7 +669,8 @@ def check(request: HttpRequest, tenant: Municipality, code: str, token: UUID) ->
             row["anchor"] = _anchor(form.fields[row["name"]])
     files = _draft_files(request, draft)
     for section in summary:
-        for f in form.step(section["step"]).fields if form.step(section["step"]) else ():
+        form_step = form.step(section["step"])
+        for f in form_step.fields if form_step is not None else ():
             if f.is_file and f.shown(draft.answers):
                 section["rows"].append(
                     {

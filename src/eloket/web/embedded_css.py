@@ -35,7 +35,9 @@ def _scope_selector(selector: str) -> str | None:
 
 
 def _split_top(text: str, char: str) -> list[str]:
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for c in text:
         if c in "([":
             depth += 1

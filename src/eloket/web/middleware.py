@@ -79,7 +79,7 @@ class FrameAncestorsMiddleware:
         policy = {key: list(value) for key, value in config.items()}
         policy["frame-ancestors"] = [CSP.SELF, *origins]
         response._csp_config = policy  # type: ignore[attr-defined]
-        response.xframe_options_exempt = True  # type: ignore[attr-defined]
+        response.xframe_options_exempt = True
         return response
 
 

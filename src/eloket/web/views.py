@@ -227,7 +227,7 @@ def refused_upload(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """A form came back without its security token (an old tab, cookies off)."""
-    request.eloket_csrf_failed = True  # type: ignore[attr-defined] (web/framing.py)
+    request.eloket_csrf_failed = True  # type: ignore[attr-defined]  # read by web/framing.py
     if _wants_json(request):
         return JsonResponse(
             {

@@ -94,7 +94,7 @@ def _out(draft: DraftDecision) -> dict[str, Any]:
                 "kind": a.kind,
                 "step": a.step,
                 "by": a.user.username,
-                "on_behalf_of": a.on_behalf_of.username if a.on_behalf_of_id else None,
+                "on_behalf_of": a.on_behalf_of.username if a.on_behalf_of is not None else None,
                 "at": a.at,
             }
             for a in draft.acts.select_related("user", "on_behalf_of").filter(void=False)

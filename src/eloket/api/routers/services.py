@@ -186,7 +186,7 @@ def _backoffice_out(request: HttpRequest, actor: Actor, case: Case) -> dict[str,
         **request_out(request, actor, case),
         "requester": case.requester.get_full_name() or case.requester.get_username(),
         "channel": record.channel if record is not None else None,
-        "assigned_to": case.assigned_to.username if case.assigned_to_id else None,
+        "assigned_to": case.assigned_to.username if case.assigned_to is not None else None,
     }
 
 
