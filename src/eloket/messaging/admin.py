@@ -49,8 +49,27 @@ class CaseFilter(admin.SimpleListFilter):
         return queryset.filter(case_code=self.value()) if self.value() else queryset
 
 
+_MESSAGE_FIELDS: tuple[str, ...] = (
+    "municipality",
+    "direction",
+    "type",
+    "kind",
+    "state",
+    "message_id",
+    "correlation_id",
+    "sender",
+    "receiver",
+    "sequence",
+    "case_code",
+    "created_at",
+    "applied_at",
+    "error",
+    "log_entries",
+)
+
+
 @admin.register(RegistryMessage)
-class RegistryMessageAdmin(_ReadOnly, ScopedToMunicipality, admin.ModelAdmin):  # type: ignore[misc]
+class RegistryMessageAdmin(_ReadOnly, ScopedToMunicipality, admin.ModelAdmin):
     list_display = [
         "created_at",
         "municipality",
@@ -64,24 +83,8 @@ class RegistryMessageAdmin(_ReadOnly, ScopedToMunicipality, admin.ModelAdmin):  
     list_filter = ["type", "state", "direction", "municipality", CaseFilter]
     date_hierarchy = "created_at"
     list_select_related = ["municipality"]
-    fields = [
-        "municipality",
-        "direction",
-        "type",
-        "kind",
-        "state",
-        "message_id",
-        "correlation_id",
-        "sender",
-        "receiver",
-        "sequence",
-        "case_code",
-        "created_at",
-        "applied_at",
-        "error",
-        "log_entries",
-    ]
-    readonly_fields = fields
+    fields = _MESSAGE_FIELDS
+    readonly_fields = _MESSAGE_FIELDS
     list_per_page = 100
     show_full_result_count = False  # a count of a million rows on every page is too dear
 
@@ -107,7 +110,7 @@ class RegistryMessageAdmin(_ReadOnly, ScopedToMunicipality, admin.ModelAdmin):  
 
 
 @admin.register(MessageLogEntry)
-class MessageLogEntryAdmin(_ReadOnly, admin.ModelAdmin):  # type: ignore[misc]
+class MessageLogEntryAdmin(_ReadOnly, admin.ModelAdmin):
     list_display = [
         "sequence",
         "at",
@@ -133,7 +136,7 @@ class MessageLogEntryAdmin(_ReadOnly, admin.ModelAdmin):  # type: ignore[misc]
 
 
 @admin.register(MessageLogTimestamp)
-class MessageLogTimestampAdmin(_ReadOnly, admin.ModelAdmin):  # type: ignore[misc]
+class MessageLogTimestampAdmin(_ReadOnly, admin.ModelAdmin):
     list_display = ["length", "stamped_at", "head_hash", "tsa_url"]
     date_hierarchy = "stamped_at"
     readonly_fields = ["chain", "length", "head_hash", "stamped_at", "tsa_url", "created_at"]

@@ -124,7 +124,7 @@ def _message_problems(report: VerifyReport, progress: Progress | None) -> list[s
                 continue
             report.signatures += 1
             first = logged.get(
-                (message.direction, message.message_id, FIRST_EVENTS[message.direction])
+                (message.direction, message.message_id, FIRST_EVENTS[Direction(message.direction)])
             )
             if first is None:
                 problems.append(f"{name}: the message log has no entry of it")

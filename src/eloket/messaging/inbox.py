@@ -198,7 +198,7 @@ def _for_us(verified: wire.Verified, municipalities: dict[str, Any]) -> Municipa
             _("This platform does not keep the register of that municipality."),
             code="not_served",
         )
-    return municipalities[nis]  # type: ignore[no-any-return]
+    return municipalities[nis]
 
 
 def inbox_receive(data: bytes) -> bytes:
@@ -324,9 +324,9 @@ def _receive_batch(envelope: wire.Message, items: list[wire.BatchItem]) -> bytes
                     municipality=municipality,
                 )
             )
-        for item, exc in refused:
+        for item, refusal in refused:
             outcomes.append(
-                wire.Outcome(item.position, item.message_id, "refused", exc.code, str(exc))
+                wire.Outcome(item.position, item.message_id, "refused", refusal.code, str(refusal))
             )
             events.append(
                 dict(
@@ -335,7 +335,7 @@ def _receive_batch(envelope: wire.Message, items: list[wire.BatchItem]) -> bytes
                     message_id=item.message_id or "unreadable",
                     correlation_id="",
                     event="refused",
-                    detail=exc.code,
+                    detail=refusal.code,
                     xml=item.data,
                 )
             )
