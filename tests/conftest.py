@@ -1,5 +1,6 @@
 import datetime as dt
 import os
+import socket
 
 import pytest
 
@@ -35,6 +36,14 @@ def _log_of_the_run():
     logging.getLogger().addHandler(handler)
     yield handler
     logging.getLogger().removeHandler(handler)
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now, for a peer a test starts (never a fixed
+    port: two runs side by side, or a `make run` beside the suite, would collide)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def national_numbers_in(text: str) -> list[str]:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "deploy" / "eloket-site.conf"
 SCRIPT = ROOT / "scripts" / "cluster.py"
@@ -87,14 +89,6 @@ def services_or_skip() -> str:
     if not shutil.which("redis-server") and not shutil.which("redis-cli"):
         pytest.skip("Redis is not installed")
     return url.rsplit("/", 1)[0] + "/eloket_cluster_smoke"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_s3_peer_has_a_pid_file_a_bucket_and_stops(tmp_path):

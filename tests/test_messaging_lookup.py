@@ -6,7 +6,6 @@ read is in the person's access log wherever Eloket keeps their data."""
 import datetime as dt
 import html
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,19 +16,13 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from conftest import officer_login_client, person_record
+from conftest import free_port, officer_login_client, person_record
 from eloket.messaging import keys
 from eloket.messaging.models import MessageLogEntry
 from eloket.register.models import AccessLogEntry, Person
 from eloket.register.national_ids import make_belgian_number
 
 JAN = "85073002536"  # a demo resident of Gent, whom the peer's national register knows
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ register peer's signed acknowledgement closes the request. Refusals change nothi
 import datetime as dt
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from conftest import citizen_user, officer_login_client
+from conftest import citizen_user, free_port, officer_login_client
 from eloket.cases.models import Case, StatusChange
 from eloket.common.actors import Actor
 from eloket.common.errors import ApplicationError
@@ -32,12 +31,6 @@ from eloket.register.models import Address
 from eloket.services.definition import service_file_problems
 from eloket.services.library import library_definition
 from eloket.services.services import InvalidAnswers, service_library_enable, service_request_submit
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

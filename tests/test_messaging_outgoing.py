@@ -17,6 +17,7 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from conftest import free_port
 from eloket.messaging import keys
 from eloket.messaging.models import MessageLogEntry, MessageState, RegistryMessage
 from eloket.messaging.outgoing import KIND, mutation_queue
@@ -24,7 +25,7 @@ from eloket.messaging.peer import address_fields
 from eloket.outbox.delivery import outbox_deliver
 from eloket.outbox.models import OutboxMessage, OutboxState
 
-PEER_PORT = 8351
+PEER_PORT = free_port()  # chosen once, when the module is read
 PEER = f"http://127.0.0.1:{PEER_PORT}"
 NUMBER = "85073100358"
 ADDRESS = {

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import person_record
+from conftest import free_port, person_record
 from eloket.messaging import keys
 from eloket.messaging.models import MessageLogEntry, MessageState, RegistryMessage
 from eloket.register.models import Address, Person
 
-PEER_PORT = 8212
+PEER_PORT = free_port()  # chosen once, when the module is read
 PEER = f"http://127.0.0.1:{PEER_PORT}"
 
 

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from conftest import free_port
 from eloket.messaging import keys, wire
 
-PEER_PORT = 8210
+PEER_PORT = free_port()  # chosen once, when the module is read
 INBOX_PORT = 8211
 PEER = f"http://127.0.0.1:{PEER_PORT}"
 MAX = 10 * 1024 * 1024

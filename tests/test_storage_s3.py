@@ -22,7 +22,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.core.management import call_command
 
-from conftest import citizen_user
+from conftest import citizen_user, free_port
 from eloket.ops.tasks import heartbeat_write
 from test_attachments import case, file_url, housing, jan, pdf_bytes, png_bytes, upload  # noqa: F401 (fixtures)
 from test_ops_backup import _wipe, place  # noqa: F401 (fixtures)
@@ -33,12 +33,6 @@ CREDENTIALS = {
     "aws_secret_access_key": "eloket-test-secret",
     "region_name": "us-east-1",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class MotoServer:
