@@ -20,6 +20,13 @@ own with its pid file s3.pid, 127.0.0.1:9000, CLUSTER_S3_PORT) holds the media a
 attachments in the bucket eloket-cluster; every node and worker gets ELOKET_S3_* for it.
 moto keeps its objects in memory: they are gone once the cluster stops (a real MinIO or
 Ceph keeps them: docs/scaling.md).
+
+In demo mode (ELOKET_DEMO, on unless set to 0) the demo identity provider gets a gunicorn
+node of its own, `idp` (127.0.0.1:CLUSTER_NODE_PORT + WEB_NODES, idp.pid), and nginx sends
+the provider's paths (/oidc/) to it: a real provider is another machine, and a citizen's
+login makes the web node wait on the provider's token endpoint (the back channel), which
+must not wait for a thread of the web nodes in turn (docs/scaling.md). IDP_NODE=0 serves
+the provider from the web nodes, as `make run` does.
 """
 
 import contextlib
@@ -53,6 +60,9 @@ S3_PORT = int(os.environ.get("CLUSTER_S3_PORT", "9000"))
 S3_BUCKET = "eloket-cluster"
 # moto takes any credentials; a real storage gets its own (docs/scaling.md).
 S3_CREDENTIALS = {"ELOKET_S3_ACCESS_KEY_ID": "cluster", "ELOKET_S3_SECRET_ACCESS_KEY": "cluster"}
+DEMO = os.environ.get("ELOKET_DEMO", "1").strip().lower() not in ("", "0", "false", "no", "off")
+IDP_NODE = DEMO and os.environ.get("IDP_NODE", "1") not in ("", "0")
+IDP_PORT = NODE_PORT + WEB_NODES
 SITE = ROOT / "deploy" / "eloket-site.conf"
 
 
@@ -336,6 +346,13 @@ def render_site() -> Path:
             lines.append(f"    listen 127.0.0.1:{PORT};\n")
         elif "# cluster: static" in line:
             lines.append(f"        root {ROOT / 'var'};\n")
+        elif "# cluster: idp" in line:
+            if IDP_NODE:
+                lines.append(
+                    "    location /oidc/ {\n"
+                    f"        proxy_pass http://127.0.0.1:{IDP_PORT};\n"
+                    "    }\n"
+                )
         else:
             lines.append(line)
     (STATE / "eloket-site.conf").write_text("".join(lines))
@@ -401,6 +418,8 @@ def start() -> None:
     prepare(env)
     for i in range(WEB_NODES):
         spawn(f"web-{i + 1}", web_command(NODE_PORT + i), env)
+    if IDP_NODE:
+        spawn("idp", web_command(IDP_PORT), env)
     wrapper = render_site()
     checked = subprocess.run([nginx, "-t", "-q", "-p", str(STATE), "-c", str(wrapper)],
                              capture_output=True, text=True, timeout=30)  # fmt: skip
@@ -413,6 +432,9 @@ def start() -> None:
         if not wait_until_serving(f"http://127.0.0.1:{NODE_PORT + i}/", 180):
             stop()
             sys.exit(f"web-{i + 1} did not answer: see {STATE / f'web-{i + 1}.log'}")
+    if IDP_NODE and not wait_until_serving(f"http://127.0.0.1:{IDP_PORT}/oidc/pick", 180):
+        stop()
+        sys.exit(f"the identity provider's node did not answer: see {STATE / 'idp.log'}")
     for i in range(WORKERS):
         spawn(f"worker-{i + 1}", worker_command(), env)
     if not wait_until_serving(f"http://127.0.0.1:{PORT}/", 30):
@@ -420,7 +442,8 @@ def start() -> None:
         sys.exit(f"nginx did not answer on {PORT}: see {STATE / 'nginx-error.log'}")
     say(
         f"Eloket's cluster serves on http://127.0.0.1:{PORT}/ ({WEB_NODES} web nodes, "
-        f"{WORKERS} workers{', a read replica' if REPLICA else ''}{', S3 storage' if S3 else ''}; ready in {time.monotonic() - started:.1f} s; make cluster-stop)"
+        f"{WORKERS} workers{', a read replica' if REPLICA else ''}{', S3 storage' if S3 else ''}"
+        f"{', the demo identity provider on a node of its own' if IDP_NODE else ''}; ready in {time.monotonic() - started:.1f} s; make cluster-stop)"
     )
 
 
@@ -430,7 +453,7 @@ def stop() -> None:
     for name, pid in found.items():
         if alive(pid):
             try:
-                if name.startswith(("web-", "worker-")):
+                if name.startswith(("web-", "worker-")) or name == "idp":
                     os.killpg(pid, signal.SIGTERM)
                 elif name.startswith("pg-"):
                     os.kill(pid, signal.SIGINT)  # PostgreSQL's fast shutdown
@@ -470,6 +493,8 @@ def restart(name: str) -> None:
     env = environment(replica_url)
     if name.startswith("web-"):
         spawn(name, web_command(NODE_PORT + int(name.split("-")[1]) - 1), env)
+    elif name == "idp":
+        spawn(name, web_command(IDP_PORT), env)
     elif name.startswith("worker-"):
         spawn(name, worker_command(), env)
     elif name == "pg-primary":

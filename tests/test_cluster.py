@@ -31,9 +31,9 @@ def nginx_or_skip() -> str:
     return nginx
 
 
-def render(tmp_path: Path) -> Path:
+def render(tmp_path: Path, **extra: str) -> Path:
     """The site as scripts/cluster.py renders it, in a directory of the test's own."""
-    env = {**os.environ, "CLUSTER_DIR": str(tmp_path), "CLUSTER_PORT": str(PORT)}
+    env = {**os.environ, "CLUSTER_DIR": str(tmp_path), "CLUSTER_PORT": str(PORT), **extra}
     code = "import sys; sys.path.insert(0, 'scripts'); import cluster; print(cluster.render_site())"
     done = subprocess.run(
         [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=30
@@ -56,6 +56,23 @@ class TestTheSite:
         rendered = (tmp_path / "eloket-site.conf").read_text()
         assert f"listen 127.0.0.1:{PORT};" in rendered
         assert rendered.count("server 127.0.0.1:81") == 2, "one upstream line per web node"
+
+    def test_in_demo_mode_the_identity_provider_has_a_node_of_its_own(self, tmp_path):
+        # A citizen's login makes a web node call the provider's token endpoint: served by
+        # the web nodes, logins would wait on threads that logins hold (docs/scaling.md).
+        nginx = nginx_or_skip()
+        node = {"CLUSTER_NODE_PORT": str(NODE_PORT), "WEB_NODES": "2"}
+        wrapper = render(tmp_path, ELOKET_DEMO="1", **node)
+        checked = subprocess.run([nginx, "-t", "-q", "-p", str(tmp_path), "-c", str(wrapper)],
+                                 capture_output=True, text=True, timeout=30)  # fmt: skip
+        assert checked.returncode == 0, checked.stderr
+        rendered = (tmp_path / "eloket-site.conf").read_text()
+        idp = rendered.split("location /oidc/ {", 1)[1].split("}", 1)[0]
+        assert f"proxy_pass http://127.0.0.1:{NODE_PORT + 2};" in idp
+        assert rendered.count(f"127.0.0.1:{NODE_PORT + 2}") == 1, "not a web node"
+        for off in ({"ELOKET_DEMO": "0"}, {"ELOKET_DEMO": "1", "IDP_NODE": "0"}):
+            render(tmp_path, **node, **off)
+            assert "location /oidc/" not in (tmp_path / "eloket-site.conf").read_text()
 
     def test_it_never_passes_on_a_certificate_header_a_browser_sent(self):
         assert 'proxy_set_header X-SSL-Client-Cert "";' in SITE.read_text()

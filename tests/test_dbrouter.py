@@ -38,6 +38,23 @@ def test_a_visitors_page_is_read_from_the_replica(replica_on, gent):
     assert dbrouter.PIN_COOKIE not in answer.cookies
 
 
+def test_a_session_is_read_from_the_primary_even_on_a_replica_page(replica_on, gent):
+    # A GET can write the session (the OIDC login's state): the next GET must see it, and
+    # a replica may lag. With the replica a mirror here, the query is what is checked.
+    client = Client()
+    session = client.session
+    session["marker"] = 1
+    session.save()
+    with (
+        CaptureQueriesContext(connections["default"]) as primary,
+        CaptureQueriesContext(connections["replica"]) as replica,
+    ):
+        assert client.get("/gent/").status_code == 200
+    assert any("django_session" in sql for sql in selects(primary))
+    assert not any("django_session" in sql for sql in selects(replica))
+    assert selects(replica), "the page itself is still read from the replica"
+
+
 def test_without_the_switch_everything_is_read_from_the_primary(gent):
     with CaptureQueriesContext(connections["replica"]) as replica:
         assert Client().get("/gent/").status_code == 200

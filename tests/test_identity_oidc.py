@@ -146,6 +146,26 @@ def test_a_forged_callback_is_refused(jan, demo_idp):
     assert Citizen.objects.count() == 0
 
 
+def test_the_token_endpoint_takes_only_the_relying_partys_secret(demo_idp, settings):
+    """The demo provider keeps the demo client's secret unhashed (no PBKDF2 per login,
+    docs/scaling.md): a wrong secret is still refused, the right one gets to the code."""
+    import requests
+    from oauth2_provider.models import get_application_model
+
+    app = get_application_model().objects.get(client_id=settings.ELOKET_DEMO_OIDC_CLIENT_ID)
+    assert not app.hash_client_secret
+    data = {"grant_type": "authorization_code", "code": "never-issued", "code_verifier": "x" * 43,
+            "redirect_uri": f"{demo_idp}/auth/oidc/callback"}  # fmt: skip
+    for secret, status, error in (
+        ("test-demo-client-secret-not", 401, "invalid_client"),
+        ("", 401, "invalid_client"),
+        ("test-demo-client-secret", 400, "invalid_grant"),
+    ):
+        answer = requests.post(f"{demo_idp}/oidc/token/", data=data, timeout=20,
+                               auth=(settings.ELOKET_DEMO_OIDC_CLIENT_ID, secret))  # fmt: skip
+        assert (answer.status_code, answer.json()["error"]) == (status, error), secret
+
+
 def test_an_id_token_not_signed_by_the_published_key_is_refused(jan, demo_idp, monkeypatch):
     """The provider signs with its key but publishes another one (same key id): the relying
     party must refuse the login rather than trust the token."""

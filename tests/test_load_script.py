@@ -1,5 +1,6 @@
 """benchmarks/load.py's own logic: arguments, loopback refusal, the summary. No cluster."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -99,3 +100,24 @@ def test_the_demo_officers_codes_are_the_servers(settings):
     # RFC 6238's test vectors (SHA-1), the last six digits.
     rfc = b"12345678901234567890".hex()
     assert [totp(rfc, at) for at in (59, 1111111109, 1234567890)] == ["287082", "081804", "005924"]
+
+
+def test_cpu_use_of_the_clusters_processes(tmp_path):
+    """--cluster-dir: each pid file's process with its children, from /proc; the demo
+    identity provider and locust are not counted as Eloket's."""
+    import subprocess
+
+    child = subprocess.Popen([sys.executable, "-c", "sum(i * i for i in range(3_000_000))"])
+    (tmp_path / "web-1.pid").write_text(f"{os.getpid()}\n")
+    (tmp_path / "gone.pid").write_text("not a pid\n")
+    child.wait()
+    used = load.cpu_seconds(tmp_path)
+    assert used["web-1"] > 0.05, "this process and its reaped child used CPU"
+    assert "gone" not in used
+    before = {"web-1": 1.0, "idp": 0.0, "locust": 0.0}
+    after = {"web-1": 11.0, "idp": 50.0, "locust": 30.0}
+    text = load.cpu_summary(before, after, 10.0, 100.0)
+    assert "web-1 1.00" in text and "idp 5.00" in text and "locust (load generator) 3.00" in text
+    assert "Eloket's processes: 1.00 cores" in text
+    assert "100.0 requests/s per busy core" in text
+    assert "load average" in text

@@ -37,8 +37,14 @@ class SessionStore(db.SessionStore):
         return data
 
     def _get_session_from_db(self) -> Any:
-        """The unexpired session's data, or None (and no key) as Django's own read."""
-        connection = connections[router.db_for_read(self.model)]
+        """The unexpired session's data, or None (and no key) as Django's own read.
+
+        Read where it is written, on the primary even for a page read from a replica
+        (common/dbrouter.py): a session read from a replica that lags (a GET that wrote it,
+        the OIDC login's state, not yet replicated) comes back without what was just
+        written, or as missing, and the request's next save makes a new session without it
+        (a citizen's login was refused as "not started here", docs/scaling.md)."""
+        connection = connections[router.db_for_write(self.model)]
         quote = connection.ops.quote_name
         with connection.cursor() as cursor:
             cursor.execute(

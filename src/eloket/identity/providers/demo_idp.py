@@ -105,21 +105,26 @@ class DemoAuthorizationView(AuthorizationView):
 def demo_client_register(*, base_urls: list[str]) -> None:
     """Create or update the demo relying party's registration at the demo provider.
 
-    DOT hashes the client secret when it saves: the plaintext stays in settings
-    (`ELOKET_DEMO_OIDC_CLIENT_SECRET`, kept in var/) for the relying party.
+    The demo provider keeps the client secret as it is (`hash_client_secret=False`): the
+    relying party needs the plaintext anyway (`ELOKET_DEMO_OIDC_CLIENT_SECRET`, kept in
+    var/ beside the database), so a password hash of it would protect nothing, and checking
+    one (PBKDF2, about half a second of CPU) on every token request made each citizen's demo
+    login cost as much as an officer's password (docs/scaling.md). DOT then compares the
+    secret in constant time. The provider runs only in demo mode, never in production; a
+    real provider is another machine with its own rules.
     """
     Application = get_application_model()
     redirect_uris = " ".join(f"{base.rstrip('/')}/auth/oidc/callback" for base in base_urls)
     app = Application.objects.filter(client_id=settings.ELOKET_DEMO_OIDC_CLIENT_ID).first()
     if app is not None and _registered_as_wanted(app, redirect_uris):
-        # Every `make run` calls this; saving hashes the secret again (a password hash,
-        # about a second): only when something changed.
+        # Every `make run` calls this: save only when something changed.
         return
     if app is None:
         app = Application(client_id=settings.ELOKET_DEMO_OIDC_CLIENT_ID)
     app.name = "Eloket (demo relying party)"
     app.client_type = Application.CLIENT_CONFIDENTIAL
     app.authorization_grant_type = Application.GRANT_AUTHORIZATION_CODE
+    app.hash_client_secret = False
     app.client_secret = settings.ELOKET_DEMO_OIDC_CLIENT_SECRET
     app.redirect_uris = redirect_uris
     app.algorithm = Application.RS256_ALGORITHM
@@ -148,6 +153,7 @@ def _registered_as_wanted(app: Any, redirect_uris: str) -> bool:
         and app.authorization_grant_type == Application.GRANT_AUTHORIZATION_CODE
         and app.algorithm == Application.RS256_ALGORITHM
         and app.skip_authorization
+        and not app.hash_client_secret
         and note.is_file()
         and hmac.compare_digest(note.read_text().strip(), _fingerprint(app.client_secret))
     )

@@ -13,6 +13,7 @@ address on loopback, private or link-local networks (common/netguard.py).
 """
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,8 @@ from joserfc.errors import JoseError
 from eloket.common.errors import ApplicationError
 from eloket.common.netguard import UnsafeAddress, public_url
 from eloket.tenants.models import Municipality
+
+logger = logging.getLogger(__name__)
 
 
 class OidcNotConfigured(ApplicationError):
@@ -172,7 +175,9 @@ def oidc_finish(request: HttpRequest, *, config: OidcConfig) -> str:
         token = _client(config).authorize_access_token(request)
     except (OAuthError, JoseError, OSError, ValueError, KeyError) as exc:
         # A replayed or forged callback (state or nonce mismatch), a bad signature, an
-        # expired token or an unreachable provider: the person simply starts again.
+        # expired token or an unreachable provider: the person simply starts again. The
+        # reason is logged for the operator (the provider's error code, never a claim).
+        logger.warning("OIDC login not completed: %s: %s", type(exc).__name__, exc)
         raise OidcFailed(
             _("Your login could not be completed (%(reason)s). Please start again.")
             % {"reason": getattr(exc, "description", None) or type(exc).__name__}
