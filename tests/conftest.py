@@ -46,6 +46,28 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def free_ports_in_a_row(count: int) -> int:
+    """The first of `count` consecutive loopback ports nothing listens on now (a cluster's
+    nodes take the ports after their first one)."""
+    for _attempt in range(50):
+        first = free_port()
+        if first + count > 65535:
+            continue
+        probes = []
+        try:
+            for port in range(first, first + count):
+                probe = socket.socket()
+                probes.append(probe)
+                probe.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            for probe in probes:
+                probe.close()
+        return first
+    raise RuntimeError(f"no {count} free ports in a row on loopback")
+
+
 def national_numbers_in(text: str) -> list[str]:
     """Valid Belgian or Korean numbers in `text`, however they are written."""
     import re

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import free_port
+from conftest import free_port, free_ports_in_a_row
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "deploy" / "eloket-site.conf"
 SCRIPT = ROOT / "scripts" / "cluster.py"
-PORT, NODE_PORT = 8120, 8121  # this helper's range: 8088, 8100-8149
+# Free loopback ports: nginx's, then the nodes' in a row (two web nodes and the provider's).
+PORT, NODE_PORT = free_port(), free_ports_in_a_row(4)
 
 
 def nginx_or_skip() -> str:
