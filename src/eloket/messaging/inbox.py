@@ -51,6 +51,7 @@ from eloket.tenants.models import Municipality
 
 log = logging.getLogger(__name__)
 CHAIN = "messages"
+XML_KEPT = "signed XML kept"
 
 
 def _max_bytes() -> int:
@@ -78,7 +79,9 @@ def _entry(
         message_id=message_id[:80],
         correlation_id=correlation_id[:80],
         event=event,
-        detail=detail[:300],
+        # Chained: an entry whose signed XML was kept says so, and `messages verify` finds
+        # it gone should anyone empty it (legacy entries without the word are not asked).
+        detail=(XML_KEPT if keep_xml else detail)[:300],
         xml_sha256=hashlib.sha256(xml).hexdigest(),
         xml=xml if keep_xml else b"",
     )
