@@ -79,8 +79,9 @@ def trusts_eloket(pki: Path) -> wire.Verifier:
 
 
 def birth(
-    signer: wire.Signer, number: str, *, nis: str = "44021", last_name: str = "Aanval"
-) -> bytes:
+    signer: wire.Signer, number: str, *, nis: str = "44021", last_name: str = "Aanval",
+    first: str = "Mila",
+) -> bytes:  # fmt: skip
     body: list[wire.Field] = [
         ("Kind", "birth"),
         ("NationalNumber", number),
@@ -88,7 +89,7 @@ def birth(
         ("EffectiveDate", "2026-10-01"),
         ("Municipality", nis),
         ("Person", [
-            ("NationalNumber", number), ("FirstNames", "Mila"), ("LastName", last_name),
+            ("NationalNumber", number), ("FirstNames", first), ("LastName", last_name),
             ("Sex", "F"), ("BirthDate", "2026-10-01"), ("BirthPlace", "Gent"),
             ("Nationality", "BE"),
             ("Address", [("Street", "Korenmarkt"), ("HouseNumber", "7"), ("Postcode", "9000"),
@@ -152,6 +153,31 @@ def test_what_is_read_is_what_the_signature_covers(registry, pki) -> None:  # ty
     again = wire.read(wire.parse(verified.signed_bytes, max_bytes=MAX))
     assert again.body == verified.message.body
     assert again.body["Person"]["LastName"] == "Aanval"
+
+
+def test_a_message_declared_in_another_encoding_is_refused(registry, pki) -> None:  # type: ignore[no-untyped-def]
+    """Attack: declare UTF-7, in which `<!DOCTYPE` is written `+ADw-!DOCTYPE` and slips past
+    the check for a DTD made on the bytes (only the parser's own settings stood behind it),
+    or re-encode a signed message in Latin-1 (the signature, over the parsed text, still
+    holds). Only UTF-8 is read: both refused before any parser sees them."""
+    verifier = wire.Verifier.from_file(pki / "registry.cert.pem")
+    signed = birth(registry, A, first="Miléna")
+    latin = signed.decode().replace("UTF-8", "ISO-8859-1", 1).encode("latin-1")
+    utf7_dtd = (
+        b'<?xml version="1.0" encoding="UTF-7"?>'
+        b"+ADw-+ACE-DOCTYPE r +AFs-+ADw-+ACE-ENTITY x SYSTEM +ACI-file:///etc/passwd+ACI-+AD4-+AF0-+AD4-"
+        b'<RegisterMutation xmlns="urn:eloket:registry:1">+ACY-x+ADs-</RegisterMutation>'
+    )
+    for data in (latin, utf7_dtd, b"\xef\xbb\xbf" + latin):
+        with pytest.raises(wire.MessageRefused) as refused:
+            wire.receive(data, verifier=verifier, max_bytes=MAX)
+        assert refused.value.code == "not_utf8"
+    assert (
+        wire.receive(signed, verifier=verifier, max_bytes=MAX).message.body["Person"]["FirstNames"]
+        == "Miléna"
+    )  # UTF-8, declared or not, is read
+    undeclared = signed.split(b"?>", 1)[1].lstrip()
+    assert wire.receive(undeclared, verifier=verifier, max_bytes=MAX).message.type
 
 
 # --- Batches
@@ -340,3 +366,34 @@ def test_a_changed_batch_acknowledgement_in_the_log_is_found(
     assert len(messages_verify().problems) == 1
     MessageLogEntry._base_manager.filter(pk=entry.pk).update(xml=b"")  # the ack taken away
     assert len(messages_verify().problems) == 1
+
+
+@pytest.mark.django_db
+def test_a_sequence_past_what_the_database_holds_is_refused_on_its_own(
+    client, django_capture_on_commit_callbacks, gent, registry, trusts_eloket
+) -> None:  # type: ignore[no-untyped-def]
+    """A signed mutation numbered past a 32-bit integer (the schema said any positive
+    integer, the database column holds 2^31 - 1): it used to fail the whole request with a
+    500, the good message beside it lost too. Now the schema bounds it: refused alone."""
+    from cryptography.hazmat.primitives import serialization
+    from lxml import etree
+    from signxml import DigestAlgorithm, XMLSigner
+
+    root = etree.fromstring(mutation(registry, "death", B, 2).split(b"<ds:Signature")[0]
+                            + b"</RegisterMutation>")  # fmt: skip
+    root.find(f"{{{wire.NS}}}Body/{{{wire.NS}}}Sequence").text = str(2**31)
+    pem = registry.certificate.public_bytes(serialization.Encoding.PEM).decode()
+    huge = etree.tostring(
+        XMLSigner(signature_algorithm=wire.SIGNATURE_METHOD, digest_algorithm=DigestAlgorithm.SHA256,
+                  c14n_algorithm=wire.C14N).sign(root, key=registry.key, cert=[pem]),
+        xml_declaration=True, encoding="UTF-8",
+    )  # fmt: skip
+    status, answer = post(
+        client, django_capture_on_commit_callbacks, batch([birth(registry, A), huge]),
+        trusts_eloket,
+    )  # fmt: skip
+    assert status == 200 and outcomes(answer) == [("received", ""), ("refused", "schema_invalid")]
+    assert Person.objects.filter(national_id=A).exists()
+    top = mutation(registry, "death", B, 2**31 - 1)
+    status, answer = post(client, django_capture_on_commit_callbacks, top, trusts_eloket)
+    assert status == 200 and answer.body["Outcome"] == "received"

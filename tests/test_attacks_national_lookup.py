@@ -10,7 +10,7 @@ import logging
 import pytest
 from django.test import Client
 
-from conftest import citizen_user, officer_login_client
+from conftest import bearer, citizen_user, officer_login_client
 from eloket.cases.models import Case
 from eloket.certificates.models import CertificateOrder
 from eloket.common.errors import ApplicationError
@@ -112,7 +112,8 @@ def test_the_number_is_in_no_url_log_line_or_other_municipalitys_page(
             assert secret not in record.getMessage()
     # An officer of another municipality: not found, nothing of the order.
     other = make_municipality("elders")
-    stranger = officer_login_client(Client(), make_officer("elders.clerk", other, role="admin"))
+    clerk = make_officer("elders.clerk", other, role="admin")
+    stranger = officer_login_client(Client(), clerk)
     for url in (
         f"/elders/backoffice/orders/{case.tracking_code}",
         f"/gent/backoffice/orders/{case.tracking_code}",
@@ -120,3 +121,9 @@ def test_the_number_is_in_no_url_log_line_or_other_municipalitys_page(
         page = stranger.get(url)
         assert page.status_code in (302, 403, 404)
         assert b"Marc" not in page.content and FATHER.encode() not in page.content
+    for slug in ("elders", "gent"):
+        api = Client().get(
+            f"/api/v1/m/{slug}/backoffice/orders/{case.tracking_code}", **bearer(clerk)
+        )
+        assert api.status_code in (403, 404)
+        assert b"Marc" not in api.content and FATHER.encode() not in api.content

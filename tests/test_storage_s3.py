@@ -413,3 +413,24 @@ def test_a_file_name_cannot_climb_out_or_overwrite_and_no_bucket_address_leaks(
     taken = attachments.save(stored[0].removeprefix("attachments/"), ContentFile(b"other"))
     assert taken != stored[0].removeprefix("attachments/")  # a new name, not overwritten
     assert s3_server.endpoint not in attachments.url(taken) and bucket not in attachments.url(taken)
+
+
+def test_readyz_tells_only_an_operator_where_the_bucket_is(client, db, settings, s3_server):
+    """Attack: ask /readyz from outside for the bucket's name and address (the first step
+    to trying it for a public object or a misconfigured policy). Outside, it says which
+    checks passed; the machine itself, or the metrics token, reads the details."""
+    heartbeat_write()
+    bucket = on_s3(settings, s3_server)
+    outside = client.get("/readyz", REMOTE_ADDR="203.0.113.9")
+    assert outside.status_code == 200 and outside.json()["checks"]["storage"] == "ok"
+    assert bucket not in outside.content.decode()
+    assert s3_server.endpoint not in outside.content.decode()
+    proxied = client.get("/readyz", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert bucket not in proxied.content.decode()
+    inside = client.get("/readyz")
+    assert f"s3://{bucket}/attachments" in inside.json()["checks"]["storage"]
+    settings.ELOKET_METRICS_TOKEN = "t0ken-for-the-test"
+    with_token = client.get(
+        "/readyz", REMOTE_ADDR="203.0.113.9", HTTP_AUTHORIZATION="Bearer t0ken-for-the-test"
+    )
+    assert f"s3://{bucket}/attachments" in with_token.json()["checks"]["storage"]

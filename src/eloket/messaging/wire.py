@@ -96,18 +96,31 @@ def _parser() -> etree.XMLParser:
     return parser
 
 
+_DECLARATION = re.compile(rb"\A(?:\xef\xbb\xbf)?<\?xml[^>]*?\bencoding\s*=\s*[\"']([^\"']*)[\"']")
+
+
+def _declared_encoding(data: bytes) -> str:
+    found = _DECLARATION.match(data[:200])
+    return found.group(1).decode("ascii", "replace").strip().lower() if found else ""
+
+
 def parse(data: bytes, *, max_bytes: int) -> etree._Element:
     """The document's root, or MessageRefused. Any DTD is refused before parsing: a
     registry message has none, and a DTD is how entity bombs and external entities come
-    in. Only UTF-8 is read, so that the check for a DTD sees the bytes as they are."""
+    in. Only UTF-8 is read, so that the check for a DTD sees the bytes as they are (another
+    encoding, by its byte order mark or declared, is refused: in UTF-7 `<!DOCTYPE` is
+    `+ADw-!DOCTYPE`)."""
     if len(data) > max_bytes:
         raise MessageRefused(
             _("The message is larger than %(limit)d bytes.") % {"limit": max_bytes},
             code="too_large",
         )
-    if data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00", b"\x4c\x6f\xa7\x94")) or (
-        len(data) > 1 and data[1:2] == b"\x00"
+    if (
+        data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00", b"\x4c\x6f\xa7\x94"))
+        or (len(data) > 1 and data[1:2] == b"\x00")
+        or _declared_encoding(data) not in ("", "utf-8", "utf8")
     ):
+        # A declared UTF-7 would hide `<!DOCTYPE` from the check below (`+ADw-!DOCTYPE`).
         raise MessageRefused(_("A message must be encoded in UTF-8."), code="not_utf8")
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data or b"<!doctype" in data.lower():
         raise MessageRefused(
