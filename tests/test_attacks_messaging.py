@@ -21,7 +21,6 @@ from cryptography.x509.oid import NameOID
 from eloket.messaging import keys, wire
 from eloket.messaging.evidence import messages_verify
 from eloket.messaging.models import MessageLogEntry, MessageState, RegistryMessage
-from eloket.outbox.models import OutboxMessage
 from eloket.register.models import Person
 from eloket.register.national_ids import make_belgian_number
 
@@ -130,19 +129,20 @@ def test_a_comment_inside_a_signed_message_is_refused(
     but the message was stored as sent and read again when applied, where the text of
     `LastName` stops at the comment: the register got "Aan", which nobody signed. Now a
     comment (or a processing instruction) in a signed message refuses it."""
-    for number, trick in ((A, b"<!-- -->"), (B, b"<?x y?>")):
+    beside = [make_belgian_number(dt.date(2026, 10, 5), n) for n in (920, 922)]
+    for number, trick, good in ((A, b"<!-- -->", beside[0]), (B, b"<?x y?>", beside[1])):
         signed = birth(registry, number)
         assert signed.count(b"<LastName>Aanval</LastName>") == 1
         tampered = signed.replace(b"<LastName>Aan", b"<LastName>Aan" + trick)
-        data = batch([tampered]) if as_batch else tampered
+        data = batch([tampered, birth(registry, good)]) if as_batch else tampered
         status, answer = post(client, django_capture_on_commit_callbacks, data, trusts_eloket)
         if as_batch:
-            assert outcomes(answer) == [("refused", "bad_signature")]
+            assert outcomes(answer) == [("refused", "bad_signature"), ("received", "")]
         else:
             assert status == 400 and answer.type == "Error"
             assert answer.body["Code"] == "bad_signature"
     assert not Person.objects.filter(national_id__in=[A, B]).exists()
-    assert not RegistryMessage.objects.exists() and not OutboxMessage.objects.exists()
+    assert not RegistryMessage.objects.exclude(national_number__in=beside).exists()
 
 
 def test_what_is_read_is_what_the_signature_covers(registry, pki) -> None:  # type: ignore[no-untyped-def]
@@ -397,3 +397,31 @@ def test_a_sequence_past_what_the_database_holds_is_refused_on_its_own(
     top = mutation(registry, "death", B, 2**31 - 1)
     status, answer = post(client, django_capture_on_commit_callbacks, top, trusts_eloket)
     assert status == 200 and answer.body["Outcome"] == "received"
+
+
+@pytest.mark.django_db
+def test_a_batch_nobody_trusted_signed_is_one_refusal(
+    client, django_capture_on_commit_callbacks, gent, registry, stranger, trusts_eloket
+) -> None:  # type: ignore[no-untyped-def]
+    """Attack: anyone may post to the inbox. A batch of a thousand messages, none signed by
+    a registry trusted here, used to be a thousand entries appended to the message log
+    (each under the lock of the chain's head) for one request. Now it is refused whole:
+    one refusal in the log, one signed Error."""
+    unsigned = birth(registry, A).split(b"<ds:Signature", 1)[0] + b"</RegisterMutation>"
+    forged = birth(stranger, B)
+    status, answer = post(
+        client, django_capture_on_commit_callbacks, batch([unsigned] * 500 + [forged] * 500),
+        trusts_eloket,
+    )  # fmt: skip
+    assert status == 400 and answer.type == "Error"
+    assert answer.body["Code"] == "nothing_verified"
+    assert list(MessageLogEntry.objects.order_by("sequence").values_list("event", flat=True)) == [
+        "refused", "sent"
+    ]  # fmt: skip
+    assert not RegistryMessage.objects.exists()
+    # One message a registry signed among them: each is answered on its own again.
+    status, answer = post(
+        client, django_capture_on_commit_callbacks, batch([unsigned, birth(registry, A)]),
+        trusts_eloket,
+    )  # fmt: skip
+    assert status == 200 and outcomes(answer) == [("refused", "unsigned"), ("received", "")]
