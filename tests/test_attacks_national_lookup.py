@@ -97,15 +97,36 @@ def test_the_number_is_in_no_url_log_line_or_other_municipalitys_page(
     make_officer,
     make_municipality,
     caplog,
+    seals,
 ):
     caplog.set_level(logging.DEBUG)
     client.force_login(jan)
     form = "/gent/certificates/death_extract/order"
     fields = {"subject": "other", "subject_number": FATHER, "language": "nl",
               "delivery": "download", "email": "jan@example.org"}  # fmt: skip
-    confirm = client.post(form, {**fields, "form_token": "t9", "action": "confirm"})
+    from django.core import mail
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        confirm = client.post(form, {**fields, "form_token": "t9", "action": "confirm"})
     assert confirm.status_code == 302 and FATHER not in confirm["Location"]
     case = Case.objects.get()
+    from eloket.certificates.services import order_decide
+    from eloket.identity.selectors import officer_actor, officer_role_in
+
+    gent_clerk = make_officer("gent.clerk", gent)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        order_decide(
+            actor=officer_actor(officer_role_in(gent_clerk, gent)),
+            municipality=gent,
+            case=case,
+            decision="approve",
+        )
+    assert mail.outbox, "the e-mail telling Jan the outcome"
+    for message in mail.outbox:  # the status e-mails of the order
+        assert (
+            FATHER not in f"{message.subject}{message.body}{getattr(message, 'alternatives', '')}"
+        )
     for record in caplog.records:
         # Nor what the answer said (the formatter masks numbers, not death acts or names).
         for secret in (FATHER, JAN, "11002-2025-D-0412"):
