@@ -377,3 +377,60 @@ def test_media_and_attachments_may_not_share_a_folder(tmp_path):
         timeout=120,
     )
     assert done.returncode != 0 and "each need their own" in done.stderr
+
+
+def test_a_file_name_cannot_climb_out_or_overwrite_and_no_bucket_address_leaks(
+    client,
+    gent,
+    family,
+    jan,  # noqa: F811
+    case,  # noqa: F811
+    bucket,
+    s3_server,
+):
+    """Attack: upload a file named `../../media/x.pdf` (or as another municipality's key),
+    then look for the bucket's address in the page. The key is the municipality's id and a
+    random id, never the name sent; a name that climbs out of the storage's folder is
+    refused by the storage itself; an existing key is never overwritten; `url()` and the
+    page carry no address of the bucket."""
+    from django.core.exceptions import SuspiciousOperation
+
+    client.force_login(jan)
+    sent = client.post(
+        f"/gent/requests/{case.tracking_code}/act",
+        {"action": "message", "text": "x",
+         "files": [upload("../../media/x.pdf", pdf_bytes())]},
+    )  # fmt: skip
+    assert sent.status_code == 302
+    stored = keys(s3_server, bucket)
+    assert len(stored) == 1 and stored[0].startswith(f"attachments/{gent.pk}/")
+    assert ".." not in stored[0] and "x.pdf" not in stored[0]
+    page = client.get(f"/gent/requests/{case.tracking_code}").content.decode()
+    assert s3_server.endpoint not in page and bucket not in page
+    attachments = storages["attachments"]
+    with pytest.raises(SuspiciousOperation):
+        attachments.save("../media/evil", ContentFile(b"x"))
+    taken = attachments.save(stored[0].removeprefix("attachments/"), ContentFile(b"other"))
+    assert taken != stored[0].removeprefix("attachments/")  # a new name, not overwritten
+    assert s3_server.endpoint not in attachments.url(taken) and bucket not in attachments.url(taken)
+
+
+def test_readyz_tells_only_an_operator_where_the_bucket_is(client, db, settings, s3_server):
+    """Attack: ask /readyz from outside for the bucket's name and address (the first step
+    to trying it for a public object or a misconfigured policy). Outside, it says which
+    checks passed; the machine itself, or the metrics token, reads the details."""
+    heartbeat_write()
+    bucket = on_s3(settings, s3_server)
+    outside = client.get("/readyz", REMOTE_ADDR="203.0.113.9")
+    assert outside.status_code == 200 and outside.json()["checks"]["storage"] == "ok"
+    assert bucket not in outside.content.decode()
+    assert s3_server.endpoint not in outside.content.decode()
+    proxied = client.get("/readyz", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert bucket not in proxied.content.decode()
+    inside = client.get("/readyz")
+    assert f"s3://{bucket}/attachments" in inside.json()["checks"]["storage"]
+    settings.ELOKET_METRICS_TOKEN = "t0ken-for-the-test"
+    with_token = client.get(
+        "/readyz", REMOTE_ADDR="203.0.113.9", HTTP_AUTHORIZATION="Bearer t0ken-for-the-test"
+    )
+    assert f"s3://{bucket}/attachments" in with_token.json()["checks"]["storage"]

@@ -583,6 +583,9 @@ ELOKET_TRUST_ROOTS = env_str("ELOKET_TRUST_ROOTS") or (
 ELOKET_TSA_URL = env_str("ELOKET_TSA_URL")
 # Verification by code: look-ups per address and minute.
 ELOKET_VERIFY_RATE = env_int("ELOKET_VERIFY_RATE", 30)
+# A citizen's questions about someone else in a certificate order that may ask the
+# national register (a relative's death extract): per citizen and hour, asked there or not.
+ELOKET_RELATIVE_LOOKUP_RATE = env_int("ELOKET_RELATIVE_LOOKUP_RATE", 20)
 # Verification by upload (a PDF's seal checked: far dearer): uploads per address and minute.
 ELOKET_VERIFY_UPLOAD_RATE = env_int("ELOKET_VERIFY_UPLOAD_RATE", 10)
 # The forum's analysis is the worker's: the first vote or opinion after a run waits this
@@ -693,7 +696,9 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # signxml logs every document it signs or checks at DEBUG: names, addresses, deaths
+    # (national numbers are masked by the formatter, the rest is not): never.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "signxml": {"level": "INFO"}},
 }
 
 # Seed of the deterministic demo data generator (same seed -> same people).

@@ -43,6 +43,7 @@ LOGGING = {
         "django.tasks": {"level": "WARNING"},
         # 4xx paths are logged, as in production (and checked for national numbers).
         "django.request": {"level": "WARNING"},
+        "signxml": {"level": "INFO"},  # as in production (settings.py says why)
     },
 }
 # No checkpoints unless a test asks for them (in its own directory, with its own key): the

@@ -33,7 +33,7 @@ from eloket.common.actors import Actor
 from eloket.common.chain import chain_families
 from eloket.common.errors import ApplicationError
 from eloket.messaging import wire
-from eloket.messaging.inbox import CHAIN
+from eloket.messaging.inbox import CHAIN, XML_KEPT
 from eloket.messaging.keys import own_signer, registry_verifier
 from eloket.messaging.models import (
     Direction,
@@ -154,6 +154,14 @@ def _kept_xml_problems(report: VerifyReport, progress: Progress | None) -> list[
     errors): each one's SHA-256 is the entry's chained hash, and its signature verifies
     against Eloket's certificate."""
     problems: list[str] = []
+    for sequence, kind, message_id in (
+        MessageLogEntry.objects.filter(chain=CHAIN, detail=XML_KEPT, xml=b"")
+        .order_by("sequence")
+        .values_list("sequence", "type", "message_id")
+    ):
+        problems.append(
+            f"log entry {sequence} ({kind} {message_id}): the signed XML it kept is gone"
+        )
     kept = MessageLogEntry.objects.filter(chain=CHAIN).exclude(xml=b"")
     total = kept.count() if progress else 0
     if not kept.exists():

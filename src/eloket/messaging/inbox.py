@@ -9,7 +9,8 @@ message with its `messaging.apply` outbox row in one transaction and answer a si
 message log (what Eloket signs as an answer with its signed XML: `MessageLogEntry.xml`).
 A `MessageBatch` is taken the same way, each message on its own, in one transaction, and
 answered with one signed `BatchAcknowledgement`; its messages are applied together, in
-the order they came.
+the order they came. A batch in which no message verifies is refused whole (one `Error`,
+one log entry), as a single message would be.
 
 Applying (`messaging.apply`, a transactional outbox kind: the register change and the
 message's new state commit together, so a crash applies it once or not at all): a
@@ -51,6 +52,7 @@ from eloket.tenants.models import Municipality
 
 log = logging.getLogger(__name__)
 CHAIN = "messages"
+XML_KEPT = "signed XML kept"
 
 
 def _max_bytes() -> int:
@@ -78,7 +80,9 @@ def _entry(
         message_id=message_id[:80],
         correlation_id=correlation_id[:80],
         event=event,
-        detail=detail[:300],
+        # Chained: an entry whose signed XML was kept says so, and `messages verify` finds
+        # it gone should anyone empty it (legacy entries without the word are not asked).
+        detail=(XML_KEPT if keep_xml else detail)[:300],
         xml_sha256=hashlib.sha256(xml).hexdigest(),
         xml=xml if keep_xml else b"",
     )
@@ -209,6 +213,13 @@ def inbox_receive(data: bytes) -> bytes:
         root = wire.parse(data, max_bytes=max_bytes)
         if wire.is_batch(root):
             envelope, items = wire.batch_read(root, verifier=registry_verifier())
+            if not any(item.verified is not None for item in items):
+                # Nobody trusted sent it: one refusal, not a log entry per message (anyone
+                # may post here; a thousand unsigned messages would be a thousand entries).
+                raise wire.MessageRefused(
+                    _("No message in the batch is signed by a registry trusted here."),
+                    code="nothing_verified",
+                )
             return _receive_batch(envelope, items)
         verified = registry_verifier().verify(root)
         message = verified.message

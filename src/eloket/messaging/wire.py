@@ -6,7 +6,10 @@ an external entity) before a parser sees it, then lxml with entities, the networ
 trees off, then the signature against the certificates trusted (`Verifier`), then the
 schema, and only then its content: taken from what the signature covers
 (`VerifyResult.signed_xml`), never from the document as sent, so a signature moved onto
-other content proves nothing.
+other content proves nothing. A comment or processing instruction is refused (canonical
+XML leaves them out of what is signed, yet they cut a text read from the document as
+sent, which is what is stored and applied), and the document as sent must read the same
+as its signed part.
 
 Signatures: enveloped, over the whole document (`Reference URI=""`), exclusive c14n,
 ECDSA P-256 with SHA-256, the signer's certificate in `KeyInfo/X509Data`: a receiver
@@ -93,18 +96,31 @@ def _parser() -> etree.XMLParser:
     return parser
 
 
+_DECLARATION = re.compile(rb"\A(?:\xef\xbb\xbf)?<\?xml[^>]*?\bencoding\s*=\s*[\"']([^\"']*)[\"']")
+
+
+def _declared_encoding(data: bytes) -> str:
+    found = _DECLARATION.match(data[:200])
+    return found.group(1).decode("ascii", "replace").strip().lower() if found else ""
+
+
 def parse(data: bytes, *, max_bytes: int) -> etree._Element:
     """The document's root, or MessageRefused. Any DTD is refused before parsing: a
     registry message has none, and a DTD is how entity bombs and external entities come
-    in. Only UTF-8 is read, so that the check for a DTD sees the bytes as they are."""
+    in. Only UTF-8 is read, so that the check for a DTD sees the bytes as they are (another
+    encoding, by its byte order mark or declared, is refused: in UTF-7 `<!DOCTYPE` is
+    `+ADw-!DOCTYPE`)."""
     if len(data) > max_bytes:
         raise MessageRefused(
             _("The message is larger than %(limit)d bytes.") % {"limit": max_bytes},
             code="too_large",
         )
-    if data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00", b"\x4c\x6f\xa7\x94")) or (
-        len(data) > 1 and data[1:2] == b"\x00"
+    if (
+        data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00", b"\x4c\x6f\xa7\x94"))
+        or (len(data) > 1 and data[1:2] == b"\x00")
+        or _declared_encoding(data) not in ("", "utf-8", "utf8")
     ):
+        # A declared UTF-7 would hide `<!DOCTYPE` from the check below (`+ADw-!DOCTYPE`).
         raise MessageRefused(_("A message must be encoded in UTF-8."), code="not_utf8")
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data or b"<!doctype" in data.lower():
         raise MessageRefused(
@@ -374,6 +390,13 @@ class Verifier:
     def verify(self, root: etree._Element) -> Verified:
         """The message as its signature covers it, validated; or MessageRefused."""
         message_type(root)
+        if next(root.iter(etree.Comment, etree.ProcessingInstruction), None) is not None:
+            # Canonical XML leaves comments out: a comment inside a name is not covered by
+            # the signature, yet cuts the text read from the document as sent.
+            raise MessageRefused(
+                _("A signed message may not hold comments or processing instructions."),
+                code="bad_signature",
+            )
         certificate = self._signer_certificate(root)
         try:
             result = XMLVerifier().verify(
@@ -393,8 +416,19 @@ class Verifier:
                 _("The signature does not cover the whole message."), code="bad_signature"
             )
         validate(root)
+        message = read(signed)
+        as_sent = read(root)  # what is stored and applied later: the signed content, to the letter
+        if (as_sent.body, as_sent.message_id, as_sent.correlation_id, as_sent.sender) != (
+            message.body,
+            message.message_id,
+            message.correlation_id,
+            message.sender,
+        ) or (as_sent.receiver, as_sent.timestamp) != (message.receiver, message.timestamp):
+            raise MessageRefused(
+                _("The signature does not cover the whole message."), code="bad_signature"
+            )
         return Verified(
-            message=read(signed),
+            message=message,
             certificate=certificate,
             signed_bytes=etree.tostring(root, xml_declaration=True, encoding="UTF-8"),
         )
