@@ -139,12 +139,12 @@ FAULTS = (
 )
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=f"http://127.0.0.1:{cluster.PORT}")
     parser.add_argument("--seconds", type=int, default=150)
     parser.add_argument("--users", type=int, default=20)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     url = loopback_url(args.url)
     if not 60 <= args.seconds <= 900:
         parser.error("--seconds must be between 60 and 900")

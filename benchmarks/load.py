@@ -3,11 +3,13 @@
     .venv/bin/pip install -e '.[bench]' -c requirements/constraints.txt
     make cluster && .venv/bin/python benchmarks/load.py [--url http://127.0.0.1:8088]
         [--seconds 60] [--users 20] [--step] [--report var/load/report.html]
-        [--cluster-dir var/cluster]
+        [--cluster-dir var/cluster] [--faults]
 
 Prints throughput, p50/p95/p99 per request kind and the error rate from locust's CSV
 statistics; writes locust's HTML report (charts). --step doubles the users until p95 passes
-500 ms or an error appears and reports the largest sustainable rate.
+500 ms or an error appears and reports the largest sustainable rate. --faults runs the
+same mix while processes are killed and restarted, and prints the fault figures
+(`benchmarks/faults.py`: the cluster started with REPLICA=1).
 
 With --cluster-dir (the cluster's var/cluster/, CLUSTER_DIR), each run also prints the CPU
 time each of the cluster's processes used (from /proc: a process and its descendants, and
@@ -70,6 +72,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--step", action="store_true")
     parser.add_argument("--report", type=Path, default=ROOT / "var" / "load" / "report.html")
     parser.add_argument("--cluster-dir", type=Path, help="the cluster's pid files: CPU use")
+    parser.add_argument(
+        "--faults", action="store_true", help="kill and restart processes under the load"
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.seconds <= MAX_SECONDS:
         parser.error(f"--seconds must be between 1 and {MAX_SECONDS}")
@@ -217,6 +222,11 @@ def run(
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.faults:
+        import faults  # here: faults.py reads the cluster's settings when imported
+
+        faults.main(["--url", args.url, "--seconds", str(args.seconds), "--users", str(args.users)])
+        return
     if not args.step:
         rows = run(args.url, args.users, args.seconds, args.report, args.cluster_dir)
         print(summary(rows))

@@ -121,3 +121,20 @@ def test_cpu_use_of_the_clusters_processes(tmp_path):
     assert "Eloket's processes: 1.00 cores" in text
     assert "100.0 requests/s per busy core" in text
     assert "load average" in text
+
+
+def test_faults_runs_the_fault_script_with_the_same_mix(monkeypatch):
+    """`load.py --faults` prints the fault figures (issue 16, point 4) through faults.py,
+    with the URL, the time and the users it was given; without a cluster of REPLICA=1 it
+    says so instead of loading anything."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    import faults
+
+    called = []
+    monkeypatch.setattr(faults, "main", called.append)
+    load.main(["--faults", "--url", "http://127.0.0.1:8488", "--seconds", "90", "--users", "12"])
+    assert called == [["--url", "http://127.0.0.1:8488", "--seconds", "90", "--users", "12"]]
+    monkeypatch.undo()
+    monkeypatch.setattr(faults.cluster, "REPLICA", False)
+    with pytest.raises(SystemExit, match="REPLICA=1"):
+        load.main(["--faults", "--url", "http://127.0.0.1:8488", "--seconds", "90"])
