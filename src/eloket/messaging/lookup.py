@@ -165,3 +165,23 @@ def registry_lookup(
     if not message.body.get("Person"):
         return None
     return _person(message.body["Person"], message.body, message.message_id)
+
+
+def relative_lookup_count(user_pk: int) -> None:
+    """Count one question a citizen asks about someone else than themselves, whether it
+    goes to the national register or is answered from the municipality's register (so both
+    cost the same): RateLimited past `ELOKET_RELATIVE_LOOKUP_RATE` an hour. Against trying
+    number after number to learn who is whose relative, who is alive, who lives here.
+    A helper of the services that have checked their actor already (the order's, the
+    national relative look-up), not a service itself."""
+    from eloket.common.ratelimit import limit_calls
+
+    limit_calls(
+        f"relative-lookup:{user_pk}",
+        limit=int(settings.ELOKET_RELATIVE_LOOKUP_RATE),
+        window=3600,
+        message=_(
+            "You asked about too many people in a short time. Try again in an hour, or "
+            "ask the municipality's desk."
+        ),
+    )

@@ -164,26 +164,6 @@ def national_person_lookup(
     return found
 
 
-def relative_lookup_count(*, actor: Actor) -> None:
-    """Count one question a citizen asks about someone else than themselves, whether it
-    goes to the national register or is answered from the municipality's register (so both
-    cost the same): RateLimited past `ELOKET_RELATIVE_LOOKUP_RATE` an hour. Against trying
-    number after number to learn who is whose relative, who is alive, who lives here."""
-    from django.conf import settings
-
-    from eloket.common.ratelimit import limit_calls
-
-    limit_calls(
-        f"relative-lookup:{actor.user_pk}",
-        limit=int(settings.ELOKET_RELATIVE_LOOKUP_RATE),
-        window=3600,
-        message=_(
-            "You asked about too many people in a short time. Try again in an hour, or "
-            "ask the municipality's desk."
-        ),
-    )
-
-
 def national_relative_lookup(
     *, actor: Actor, municipality: Any, national_id: str, purpose: str
 ) -> "NationalPerson | None":
@@ -195,8 +175,8 @@ def national_relative_lookup(
         register. The purpose travels with the question (the register keeps it in its own
         consultation log), and a person found is written to their access log wherever Eloket
         keeps their register data. RegistryUnavailable when the register cannot be asked;
-    RateLimited past `ELOKET_RELATIVE_LOOKUP_RATE` questions an hour (`relative_lookup_count`)."""
-    from eloket.messaging.lookup import registry_lookup
+    RateLimited past `ELOKET_RELATIVE_LOOKUP_RATE` questions an hour (`lookup.relative_lookup_count`)."""
+    from eloket.messaging.lookup import registry_lookup, relative_lookup_count
     from eloket.register.national_ids import normalise, parse_national_id
 
     authorize(actor, municipality, Permission.REQUEST)
@@ -206,7 +186,7 @@ def national_relative_lookup(
             code="not_a_citizen",
         )
     number = parse_national_id(national_id, municipality.country).digits
-    relative_lookup_count(actor=actor)
+    relative_lookup_count(actor.user_pk)
     found = registry_lookup(
         municipality=municipality,
         national_number=number,

@@ -35,8 +35,8 @@ from eloket.common.actors import Actor, ActorKind
 from eloket.common.errors import ApplicationError, Conflict
 from eloket.common.permissions import Permission, authorize
 from eloket.common.text import refuse_hidden_characters
-from eloket.messaging.lookup import NationalPerson, RegistryUnavailable
-from eloket.messaging.services import national_relative_lookup, relative_lookup_count
+from eloket.messaging.lookup import NationalPerson, RegistryUnavailable, relative_lookup_count
+from eloket.messaging.services import national_relative_lookup
 from eloket.register.models import Person
 from eloket.register.selectors import person_for_identifier
 from eloket.tenants.models import Module
@@ -112,7 +112,7 @@ def _validate(
     if held_other and asks_national_register(certificate_type):
         # Someone held here counts as one asked of the national register (which counts in
         # `national_relative_lookup`): the budget does not tell a resident apart.
-        relative_lookup_count(actor=actor)
+        relative_lookup_count(actor.user_pk)
     if subject is None:
         if not asks_national_register(certificate_type):
             # Whether a number exists is nobody's business: the same answer as "not allowed".
