@@ -81,6 +81,13 @@ def main() -> None:
         default=True,
         help="bare signxml sign and verify with ECDSA P-256, RSA-2048 and RSA-3072",
     )
+    parser.add_argument(
+        "--freeze",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="freeze the loaded heap before the whole path, as the server and the worker do "
+        "(eloket.conf.heap)",
+    )
     parser.add_argument("--profile", choices=("out", "in"),
                         help="cProfile one way of the whole path (the top of it printed)")  # fmt: skip
     options = parser.parse_args()
@@ -118,7 +125,7 @@ def main() -> None:
     fresh_schema_create()
     if options.full_path:
         full_path(options.full_path, directory, bare_sign, bare_verify, options.batch,
-                  options.profile)  # fmt: skip
+                  options.profile, freeze=options.freeze)  # fmt: skip
     if options.log_messages:
         for per_tick in (int(k) for k in options.per_tick.split(",")):
             timestamp_load(options.log_messages, per_tick)
@@ -218,7 +225,7 @@ class _Profile:
 
 
 def full_path(m: int, directory: Path, bare_sign: float, bare_verify: float, batch: int = 50,
-              profile: str | None = None) -> None:  # fmt: skip
+              profile: str | None = None, *, freeze: bool = True) -> None:  # fmt: skip
     """Messages through the whole path, one process, each way:
 
     - out: `mutation_queue` in the register change's transaction (sign, the message row,
@@ -262,6 +269,20 @@ def full_path(m: int, directory: Path, bare_sign: float, bare_verify: float, bat
     try:
         address = {"street": "Nieuwstraat", "house_number": "9", "postcode": "9000",
                    "municipality_name": "Gent", "nis": "44021"}  # fmt: skip
+        # A running server and worker have these loaded, and frozen (eloket.conf.heap): the
+        # URL configuration (the first request would import the API and build its
+        # schemas) and the register's services.
+        from django.urls import get_resolver
+
+        get_resolver().url_patterns  # noqa: B018
+        import eloket.register.records
+        import eloket.register.selectors
+        import eloket.register.services  # noqa: F401
+
+        if freeze:
+            from eloket.conf.heap import freeze_loaded
+
+            freeze_loaded()
         started, cpu_started = time.perf_counter(), time.process_time()
         profile_out = _Profile(profile == "out")
         profile_out.__enter__()
@@ -311,15 +332,6 @@ def full_path(m: int, directory: Path, bare_sign: float, bare_verify: float, bat
     else:
         posts = births
     client = Client()
-    # A running server has these loaded already: the URL configuration (the first request
-    # would import the API and build its schemas) and the register's services.
-    from django.urls import get_resolver
-
-    get_resolver().url_patterns  # noqa: B018
-    import eloket.register.records
-    import eloket.register.selectors
-    import eloket.register.services  # noqa: F401
-
     started_in, cpu_started = time.perf_counter(), time.process_time()
     with _Profile(profile == "in"):
         for data in posts:
@@ -339,7 +351,7 @@ def full_path(m: int, directory: Path, bare_sign: float, bare_verify: float, bat
     out_rate = m / (sent - started)
     in_rate = m / (applied_at - started_in)
     print(f"whole path, {m} messages each way, {batch} to a request (one process; the peer "
-          f"its own process):")  # fmt: skip
+          f"its own process; loaded heap {'frozen' if freeze else 'not frozen'}):")  # fmt: skip
     print(f"  out: signed + logged + queued {m / (queued - started):7.0f}/s; "
           f"+ sent, acknowledged, verified {out_rate:7.0f}/s  "
           f"= bare signxml sign / {bare_sign / out_rate:.1f}")  # fmt: skip

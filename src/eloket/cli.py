@@ -13,6 +13,17 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eloket.conf.settings")
     from django.core.management import execute_from_command_line
 
+    if sys.argv[1:2] == ["db_worker"]:
+        # The task worker: loaded once and kept out of the collector's walks, as the
+        # server is (eloket.conf.heap); the URLconf too, which the tasks' code imports.
+        import django
+        from django.urls import get_resolver
+
+        from eloket.conf.heap import freeze_loaded
+
+        django.setup()
+        get_resolver().url_patterns  # noqa: B018
+        freeze_loaded()
     execute_from_command_line(sys.argv)
 
 

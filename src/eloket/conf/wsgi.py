@@ -15,3 +15,8 @@ if os.environ.get("ELOKET_WARM") == "1":
         warm()
     except Exception:  # a page that fails to warm fails again, visibly, when asked for
         logging.getLogger("eloket.conf.warm").exception("warming the application failed")
+
+# What is loaded now stays: out of the garbage collector's walks (eloket.conf.heap).
+from eloket.conf.heap import freeze_loaded  # noqa: E402
+
+freeze_loaded()

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from eloket.common.registry import Plugin, Registry
+from eloket.common.rows import insert_row
 from eloket.messaging import wire
 from eloket.messaging.inbox import log_event, log_events
 from eloket.messaging.keys import ELOKET_PARTY, REGISTRY_PARTY, own_signer, registry_verifier
@@ -104,20 +105,23 @@ def mutation_queue(
     )
     data = own_signer().sign(root)
     envelope = wire.read(root)
-    message = RegistryMessage.objects.create(
-        municipality=municipality,
-        direction=Direction.OUT,
-        type="RegisterMutation",
-        message_id=envelope.message_id,
-        correlation_id=envelope.correlation_id,
-        sender=ELOKET_PARTY,
-        receiver=REGISTRY_PARTY,
-        state=MessageState.QUEUED,
-        kind=kind,
-        national_number=national_number,
-        sequence=sequence,
-        case_code=case_code,
-        xml=data,
+    message = insert_row(  # RegistryMessage.objects.create, composed once (docs/adr/0007)
+        RegistryMessage,
+        dict(
+            municipality=municipality,
+            direction=Direction.OUT,
+            type="RegisterMutation",
+            message_id=envelope.message_id,
+            correlation_id=envelope.correlation_id,
+            sender=ELOKET_PARTY,
+            receiver=REGISTRY_PARTY,
+            state=MessageState.QUEUED,
+            kind=kind,
+            national_number=national_number,
+            sequence=sequence,
+            case_code=case_code,
+            xml=data,
+        ),
     )
     log_event(
         direction=Direction.OUT,

@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import re
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q
 from django.tasks import task
@@ -175,14 +176,16 @@ def outbox_deliver(message_id: int, *, now: dt.datetime | None = None) -> str:
     return str(message.state)
 
 
-def outbox_deliver_due(now: dt.datetime | None = None, *, limit: int = BATCH) -> int:
-    """Take up what is due (oldest first); returns how many were sent."""
+def outbox_deliver_due(
+    now: dt.datetime | None = None, *, limit: int = BATCH, of_kind: str | None = None
+) -> int:
+    """Take up what is due (oldest first; of one kind if given); returns how many were
+    sent."""
     now = now or timezone.now()
-    due = list(
-        OutboxMessage.objects.filter(_due(now))
-        .order_by("next_attempt_at", "pk")
-        .values_list("pk", "kind")[:limit]
-    )
+    due_now = OutboxMessage.objects.filter(_due(now))
+    if of_kind is not None:
+        due_now = due_now.filter(kind=of_kind)
+    due = list(due_now.order_by("next_attempt_at", "pk").values_list("pk", "kind")[:limit])
     sent = 0
     taken: set[int] = set()  # claimed along with an earlier one of a batched kind
     for pk, kind_name in due:
@@ -223,12 +226,38 @@ def _schedule_retry(message: OutboxMessage) -> None:
         log.exception("could not schedule the retry of outbox message %s", message.pk)
 
 
-def outbox_kick(message_id: int, *, inline: bool) -> None:
+# A batched kind's commits within this many seconds share one task (see outbox_kick).
+KICK_WINDOW = 1
+
+
+@task()
+def deliver_kind_task(kind: str) -> int:
+    """Everything of one batched kind that is due, in its batches."""
+    sent = 0
+    while got := outbox_deliver_due(of_kind=kind):
+        sent += got
+    return sent
+
+
+def outbox_kick(message_id: int, *, inline: bool, kind: str = "", batched: bool = False) -> None:
     """Right after the commit: deliver inline kinds here and now, queue the others. A
-    failure here is no loss: the message stays due for the periodic job."""
+    failure here is no loss: the message stays due for the periodic job.
+
+    A batched kind (`batch_size` > 1: the register's mutations, 50 to a request) queues
+    one task per `KICK_WINDOW`, run once the window has passed, not one task per commit:
+    each task would claim the batch of what is due, and the next 49 would find nothing to
+    do, each a row the worker reads and marks. The window's mark in the cache is only a
+    saving: a commit inside the window is older than the task's start (the task runs
+    after the window and the mark is gone by then), so that task takes it along, whether
+    or not the processes share the cache."""
     try:
         if inline:
             outbox_deliver(message_id)
+        elif batched and getattr(deliver_kind_task.get_backend(), "supports_defer", False):
+            if cache.add(f"outbox:kick:{kind}", 1, timeout=KICK_WINDOW):
+                deliver_kind_task.using(
+                    run_after=timezone.now() + dt.timedelta(seconds=KICK_WINDOW)
+                ).enqueue(kind)
         else:
             deliver_task.enqueue(message_id)
     except Exception:
