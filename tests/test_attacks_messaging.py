@@ -79,7 +79,7 @@ def trusts_eloket(pki: Path) -> wire.Verifier:
 
 def birth(
     signer: wire.Signer, number: str, *, nis: str = "44021", last_name: str = "Aanval",
-    first: str = "Mila",
+    first: str = "Mila", sender: str = keys.REGISTRY_PARTY, receiver: str = keys.ELOKET_PARTY,
 ) -> bytes:  # fmt: skip
     body: list[wire.Field] = [
         ("Kind", "birth"),
@@ -95,9 +95,7 @@ def birth(
                          ("MunicipalityName", "Gent"), ("Municipality", "44021")]),
         ]),
     ]  # fmt: skip
-    root = wire.build(
-        "RegisterMutation", sender=keys.REGISTRY_PARTY, receiver=keys.ELOKET_PARTY, body=body
-    )
+    root = wire.build("RegisterMutation", sender=sender, receiver=receiver, body=body)
     return signer.sign(root)
 
 
@@ -267,6 +265,37 @@ def test_each_message_of_a_batch_is_verified_on_its_own(
     assert list(Person.objects.values_list("national_id", flat=True)) == [A]
     assert Person.objects.get(national_id=A).last_name == "Aanval"
     assert RegistryMessage.objects.get().state == MessageState.APPLIED
+
+
+@pytest.mark.django_db
+def test_a_message_the_register_signed_for_someone_else_is_refused(
+    client, django_capture_on_commit_callbacks, gent, registry, trusts_eloket
+) -> None:  # type: ignore[no-untyped-def]
+    """Attack: replay to Eloket a birth the register signed and addressed to another
+    platform (a copy that passed through someone's hands), and one that names another
+    sender, alone and in a batch. The signatures hold, the envelope says they are not
+    Eloket's: refused, logged, the register untouched."""
+    numbers = [make_belgian_number(dt.date(2026, 10, 5), 900 + 2 * i) for i in range(2)]
+    for_another = birth(registry, numbers[0], receiver="other-platform")
+    other_sender = birth(registry, numbers[1], sender="be-crossroads-bank")
+    for data, code in ((for_another, "wrong_receiver"), (other_sender, "wrong_sender")):
+        status, answer = post(client, django_capture_on_commit_callbacks, data, trusts_eloket)
+        assert status == 400  # a refusal, as every message refused alone
+        assert (answer.type, answer.body["Code"]) == ("Error", code)
+    status, answer = post(
+        client, django_capture_on_commit_callbacks,
+        batch([for_another, other_sender, birth(registry, A)]), trusts_eloket,
+    )  # fmt: skip
+    assert outcomes(answer) == [
+        ("refused", "wrong_receiver"),
+        ("refused", "wrong_sender"),
+        ("received", ""),
+    ]
+    assert list(Person.objects.values_list("national_id", flat=True)) == [A]
+    refused = MessageLogEntry.objects.filter(event="refused")
+    assert sorted(refused.values_list("detail", flat=True)) == sorted(
+        ["wrong_receiver", "wrong_sender"] * 2
+    )
 
 
 def mutation(signer: wire.Signer, kind: str, number: str, sequence: int, **parts: object) -> bytes:

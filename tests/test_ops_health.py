@@ -76,6 +76,38 @@ def test_storage_not_writable(client, beating, monkeypatch):
     assert answer.json()["checks"]["storage"].startswith("attachments: not writable")
 
 
+def test_a_flood_of_readyz_makes_one_storage_round_trip_per_window(
+    client, beating, monkeypatch, settings
+):
+    """Anyone may ask /readyz; each storage check writes, reads and deletes an object in
+    each storage (a bucket's requests): within the window the result is the last one."""
+    from eloket.ops import health
+
+    settings.ELOKET_READYZ_STORAGE_SECONDS = 10
+    monkeypatch.setattr(health, "_storage_seen", None)
+    saves = []
+    real_save = storages["attachments"].save
+    monkeypatch.setattr(
+        storages["attachments"], "save", lambda *a, **k: saves.append(1) or real_save(*a, **k)
+    )
+    for _ in range(20):
+        assert client.get("/readyz").status_code == 200
+    assert len(saves) == 1
+    # a failure is kept as long, and after the window the storage is asked again
+    monkeypatch.setattr(health, "_storage_seen", None)
+    monkeypatch.setattr(storages["attachments"], "save", _full)
+    assert client.get("/readyz").json()["failed"] == ["storage"]
+    monkeypatch.setattr(storages["attachments"], "save", real_save)
+    assert client.get("/readyz").json()["failed"] == ["storage"]
+    clock = health.time.monotonic() + 11
+    monkeypatch.setattr(health.time, "monotonic", lambda: clock)
+    assert client.get("/readyz").status_code == 200
+
+
+def _full(*args, **kwargs):
+    raise OSError(28, "No space left on device")
+
+
 def test_no_heartbeat_ever(client, db):
     answer = client.get("/readyz")
     assert answer.status_code == 503 and answer.json()["failed"] == ["worker"]

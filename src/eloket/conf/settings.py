@@ -667,6 +667,9 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Eloket <no-reply@eloket.loca
 ELOKET_READYZ_HEARTBEAT_SECONDS = env_int("ELOKET_READYZ_HEARTBEAT_SECONDS", 15 * 60)
 ELOKET_READYZ_QUEUE_MAX_AGE_SECONDS = env_int("ELOKET_READYZ_QUEUE_MAX_AGE_SECONDS", 10 * 60)
 ELOKET_READYZ_QUEUE_MAX_DEPTH = env_int("ELOKET_READYZ_QUEUE_MAX_DEPTH", 10000)
+# The storage check (a write, a read and a delete in each storage) is made again at most
+# this often per process, however often /readyz is asked (ops/health.py).
+ELOKET_READYZ_STORAGE_SECONDS = env_int("ELOKET_READYZ_STORAGE_SECONDS", 10)
 ELOKET_METRICS_TOKEN = env_str("ELOKET_METRICS_TOKEN")
 # `json` (one object a line, with the request id) or `plain`; JSON by default in production.
 LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "plain").strip().lower()

@@ -12,6 +12,9 @@ ELOKET_DEMO = False
 # Tests read a page right after changing what it shows: nothing kept for visitors, but in
 # the tests of that store (tests/test_page_speed.py turns it on).
 ELOKET_VISITOR_PAGE_SECONDS = 0
+# Each test of /readyz sees the storage as it is now (tests/test_ops_health.py turns the
+# window on to test it).
+ELOKET_READYZ_STORAGE_SECONDS = 0
 DEBUG = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not ":memory:": with an in-memory database Django hands the live server's

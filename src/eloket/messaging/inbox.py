@@ -37,7 +37,7 @@ from eloket.common.chain import ChainFamily, chain_append, chain_append_many, ch
 from eloket.common.errors import ApplicationError
 from eloket.common.registry import Plugin, Registry
 from eloket.messaging import wire
-from eloket.messaging.keys import ELOKET_PARTY, own_signer, registry_verifier
+from eloket.messaging.keys import ELOKET_PARTY, REGISTRY_PARTY, own_signer, registry_verifier
 from eloket.messaging.models import (
     Direction,
     MessageLogEntry,
@@ -194,6 +194,18 @@ def _for_us(verified: wire.Verified, municipalities: dict[str, Any]) -> Municipa
     message = verified.message
     if message.type != "RegisterMutation":
         raise wire.MessageRefused(_("The inbox takes register mutations only."), code="wrong_type")
+    # The envelope is signed with the rest: a message the register signed for another
+    # party (another platform, a copy it was sent) is not Eloket's to apply, and the
+    # register does not speak in another sender's name.
+    if message.receiver != ELOKET_PARTY:
+        raise wire.MessageRefused(
+            _("The message is addressed to another party."), code="wrong_receiver"
+        )
+    if message.sender != REGISTRY_PARTY:
+        raise wire.MessageRefused(
+            _("The message names a sender other than the national register."),
+            code="wrong_sender",
+        )
     nis = str(message.body.get("Municipality", ""))
     if nis not in municipalities:
         municipalities[nis] = Municipality.objects.filter(country="BE", nis_code=nis).first()

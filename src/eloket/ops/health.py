@@ -62,7 +62,31 @@ def _where(alias: str) -> str:
     return describe() if callable(describe) else "a directory"
 
 
+# The storage check's last result and when it was made (monotonic seconds).
+_storage_seen: tuple[float, str | CheckFailed] | None = None
+
+
 def check_storage() -> str:
+    """The storage round trip's result, made again at most every
+    `ELOKET_READYZ_STORAGE_SECONDS` per process: /readyz answers anyone, and each round
+    trip writes, reads and deletes an object in each storage (eight requests to a bucket),
+    so a flood of /readyz would otherwise be a flood on the bucket."""
+    global _storage_seen
+    window = float(settings.ELOKET_READYZ_STORAGE_SECONDS)
+    now = time.monotonic()
+    seen = _storage_seen
+    if seen is None or now - seen[0] >= window:
+        try:
+            result: str | CheckFailed = _check_storage_now()
+        except CheckFailed as exc:
+            result = exc
+        seen = _storage_seen = (now, result)
+    if isinstance(seen[1], CheckFailed):
+        raise seen[1]
+    return seen[1]
+
+
+def _check_storage_now() -> str:
     """The attachments' storage and the media files: write, read back, delete. Says where
     they are when on S3 (the bucket and its address, never a credential)."""
     places = []
