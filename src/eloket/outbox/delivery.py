@@ -12,8 +12,9 @@ and can send it again (`outbox.services.outbox_retry`).
 import datetime as dt
 import logging
 import re
+import threading
+import time
 
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q
 from django.tasks import task
@@ -227,7 +228,10 @@ def _schedule_retry(message: OutboxMessage) -> None:
 
 
 # A batched kind's commits within this many seconds share one task (see outbox_kick).
-KICK_WINDOW = 1
+KICK_WINDOW = 1.0
+# When this process last queued each batched kind's task (monotonic seconds).
+_kicked: dict[str, float] = {}
+_kicked_lock = threading.Lock()
 
 
 @task()
@@ -239,22 +243,32 @@ def deliver_kind_task(kind: str) -> int:
     return sent
 
 
+def _window_open(kind: str) -> bool:
+    """True for the first commit of `kind` in this process since KICK_WINDOW passed."""
+    now = time.monotonic()
+    with _kicked_lock:
+        if now - _kicked.get(kind, -KICK_WINDOW) < KICK_WINDOW:
+            return False
+        _kicked[kind] = now
+        return True
+
+
 def outbox_kick(message_id: int, *, inline: bool, kind: str = "", batched: bool = False) -> None:
     """Right after the commit: deliver inline kinds here and now, queue the others. A
     failure here is no loss: the message stays due for the periodic job.
 
     A batched kind (`batch_size` > 1: the register's mutations, 50 to a request) queues
-    one task per `KICK_WINDOW`, run once the window has passed, not one task per commit:
-    each task would claim the batch of what is due, and the next 49 would find nothing to
-    do, each a row the worker reads and marks. The window's mark in the cache is only a
-    saving: a commit inside the window is older than the task's start (the task runs
-    after the window and the mark is gone by then), so that task takes it along, whether
-    or not the processes share the cache."""
+    one task per `KICK_WINDOW` and process, run once the window has passed, not one task
+    per commit: each would claim the batch of what is due, and the next 49 would find
+    nothing to do, each a row the worker reads and marks. A commit inside the window
+    happened before that task starts (it runs after the window), so the task takes it
+    along. Kept per process, not in the cache: nothing to lose when Redis is down, and a
+    few processes make a few tasks a second at most."""
     try:
         if inline:
             outbox_deliver(message_id)
         elif batched and getattr(deliver_kind_task.get_backend(), "supports_defer", False):
-            if cache.add(f"outbox:kick:{kind}", 1, timeout=KICK_WINDOW):
+            if _window_open(kind):
                 deliver_kind_task.using(
                     run_after=timezone.now() + dt.timedelta(seconds=KICK_WINDOW)
                 ).enqueue(kind)
