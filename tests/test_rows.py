@@ -173,3 +173,11 @@ def test_without_deferred_tasks_each_commit_is_kicked_at_once(collect_kind):
         with transaction.atomic():
             outbox_put(municipality=None, kind=collect_kind, payload={"n": n})
     assert Collect.taken == [[0], [1], [2]]
+
+
+@pytest.mark.django_db
+def test_a_model_whose_database_computes_a_column_is_left_to_the_orm():
+    from eloket.tenants.models import Municipality
+
+    with pytest.raises(TypeError, match="need the ORM's insert"):
+        insert_row(Municipality, {"slug": "x"})

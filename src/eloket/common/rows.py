@@ -30,6 +30,13 @@ def _statement(model: type[models.Model], alias: str) -> tuple[str, tuple[models
         for field in meta.concrete_fields
         if not (field.primary_key and isinstance(field, models.AutoField))
     )
+    unsupported = [
+        field.name
+        for field in fields
+        if getattr(field, "generated", False) or field.db_default is not models.NOT_PROVIDED
+    ]
+    if unsupported:  # the database computes these: the ORM's INSERT knows how
+        raise TypeError(f"{meta.label}: {', '.join(unsupported)} need the ORM's insert")
     quote = connections[alias].ops.quote_name
     columns = ", ".join(quote(str(field.column)) for field in fields)
     placeholders = ", ".join(["%s"] * len(fields))
